@@ -1,0 +1,329 @@
+"""The offline answerer: pick the sentences that best answer the question from the top
+passages, cite each one, or refuse when the support is weak.
+
+Each candidate sentence is scored on: how much of the question's meaningful vocabulary
+(IDF-weighted) it and its immediate context cover; whether the question's named
+entities appear; semantic similarity to the question (MiniLM, for the best few);
+whether it holds the kind of thing asked for (a date for "when", a number for "how
+many"); and, for "what did X say about Y", whether it attributes speech to X — also
+through "she said" when the sentence before names X. Refusal compares a support score
+with a threshold calibrated on the gold set (see evals/README.md).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rag.chunk import split_sentences
+from rag.embed import Embedder
+from rag.terms import QUESTION_WORDS, content_stems, entities, stem
+from rag.types import Answer, Citation, Hit
+
+# Calibrated on evals/gold/news.jsonl with `rag eval --calibrate` (see evals/README.md).
+REFUSE_BELOW = 0.42
+MAX_SENTENCES = 3
+ADD_SENTENCE_RATIO = 0.85
+SEMANTIC_POOL = 12
+
+_SPEECH = re.compile(
+    r"\b(said|says|say|told|tells|telling|claimed|claims|added|adds|argued|argues|stated|"
+    r"states|warned|warns|insisted|insists|believes|believed|described|describes|explained|"
+    r"explains|announced|announces|according to|urged|urges|suggested|suggests|noted|notes|"
+    r"asked|asks|called|calls|wrote|writes|predicted|predicts|admitted|admits|denied|denies|"
+    r"confirmed|confirms|signalled|indicated|emphasised|emphasized)\b",
+    re.IGNORECASE,
+)
+_SAY_QUESTION = re.compile(
+    r"\b(?:what|how)\b.*?\b(?:did|does|has|do|was|is)\s+(?P<who>.+?)\s+"
+    r"(?:say|said|tell|told|claim|think|thinks|argue|warn|believe|describe|explain|announce|"
+    r"predict|mean|feel|suggest|add|comment|state)\b|"
+    r"\baccording to\s+(?P<who2>[^,?]+)|"
+    r"\b(?:what\s+(?:was|is|were|are))\s+(?P<who3>.+?)['’]s?\s+"
+    r"(?:view|position|stance|opinion|comment|response|reaction|message|warning|argument)",
+    re.IGNORECASE,
+)
+_PRONOUN_SPEAKER = re.compile(r"\b(he|she|they|it)\s+(said|says|told|added|claimed|warned)\b|"
+                              r"\b(said|says|added)\s+(he|she)\b", re.IGNORECASE)
+_DATE = re.compile(
+    r"\b(\d{4}|\d{1,2}(:\d{2})?\s*(am|pm)|(mon|tues|wednes|thurs|fri|satur|sun)day|"
+    r"january|february|march|april|may|june|july|august|september|october|november|december|"
+    r"yesterday|today|tonight|tomorrow|last (week|month|year|night)|next (week|month|year)|"
+    r"this (week|month|year|morning|afternoon|evening)|ago|since|century|decade|"
+    r"christmas|new year|easter|\d{1,2}(st|nd|rd|th))\b",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(
+    r"\b(\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+    r"dozen|dozens|hundred|hundreds|thousand|thousands|million|millions|billion|half|"
+    r"twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)\b",
+    re.IGNORECASE,
+)
+_NAME_IN_TEXT = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*")
+
+
+@dataclass(slots=True)
+class Candidate:
+    """A sentence of a retrieved passage and its scores."""
+
+    hit: Hit
+    hit_rank: int
+    start: int  # offsets into the article's clean text
+    end: int
+    text: str
+    context: str  # the sentence before it in the same passage ("" for the first)
+    lexical: float = 0.0
+    window: float = 0.0
+    entity: float = 1.0
+    semantic: float = 0.0
+    kind: float = 0.0
+    speech: float = 0.0
+    score: float = 0.0
+    features: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionInfo:
+    text: str
+    stems: tuple[str, ...]
+    entities: tuple[str, ...]
+    speaker: str | None
+    asks: str | None  # "date" | "number" | "person" | "place" | "reason" | None
+
+
+def analyse_question(question: str) -> QuestionInfo:
+    lowered = question.lower().strip()
+    stems = tuple(dict.fromkeys(content_stems(question, extra_stop=QUESTION_WORDS)))
+    names = tuple(dict.fromkeys(e for e in entities(question) if len(e) > 1 or e.isdigit()))
+    speaker = None
+    match = _SAY_QUESTION.search(question)
+    if match:
+        who = match.group("who") or match.group("who2") or match.group("who3") or ""
+        who = re.sub(r"^(the|a|an)\s+", "", who.strip(), flags=re.IGNORECASE)
+        speaker = who or None
+    asks = None
+    if re.match(r"^(when|what (year|date|day|month|time))\b", lowered) or re.search(
+        r"\b(what|which) (year|date|day|month)\b", lowered
+    ):
+        asks = "date"
+    elif re.match(r"^(how (many|much|long|far|old|big|large))\b", lowered) or re.search(
+        r"\b(what|which) (number|percentage|proportion|amount|figure|score|total|age)\b", lowered
+    ):
+        asks = "number"
+    elif re.match(r"^(who|whom|whose)\b", lowered):
+        asks = "person"
+    elif re.match(r"^where\b", lowered):
+        asks = "place"
+    elif re.match(r"^why\b", lowered):
+        asks = "reason"
+    return QuestionInfo(question, stems, names, speaker, asks)
+
+
+def _mentions(text: str, name: str) -> bool:
+    """Whether `text` mentions `name` (or its last word: "Kallas" for "Kaja Kallas")."""
+    lowered = text.lower()
+    name = name.lower().strip()
+    if not name:
+        return False
+    if name in lowered:
+        return True
+    parts = [p for p in re.split(r"\s+", name) if len(p) > 2]
+    if len(parts) >= 2:
+        return bool(re.search(rf"\b{re.escape(parts[-1])}\b", lowered))
+    stem_name = stem(name)
+    return stem_name in set(content_stems(text))
+
+
+class ExtractiveAnswerer:
+    """Composes a short cited answer from retrieved passages, without a language model."""
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        idf: Callable[[str], float],
+        refuse_below: float = REFUSE_BELOW,
+    ) -> None:
+        self.embedder = embedder
+        self.idf = idf
+        self.refuse_below = refuse_below
+
+    # -- scoring -------------------------------------------------------------------------
+
+    def candidates(self, hits: Sequence[Hit]) -> list[Candidate]:
+        seen: set[tuple[str, int]] = set()
+        out: list[Candidate] = []
+        for rank, hit in enumerate(hits):
+            chunk = hit.chunk
+            previous = ""
+            for span in split_sentences(chunk.text, offset=chunk.char_start):
+                key = (chunk.article_id, span.start)
+                text = chunk.text[span.start - chunk.char_start : span.end - chunk.char_start]
+                if key not in seen:
+                    seen.add(key)
+                    out.append(Candidate(hit, rank, span.start, span.end, text, previous))
+                previous = text
+        return out
+
+    def _coverage(self, question_stems: Sequence[str], text_stems: set[str]) -> float:
+        if not question_stems:
+            return 0.0
+        total = sum(self.idf(s) for s in question_stems)
+        found = sum(self.idf(s) for s in question_stems if s in text_stems)
+        return found / total if total else 0.0
+
+    def score(
+        self, info: QuestionInfo, candidates: list[Candidate], query_vector: np.ndarray
+    ) -> None:
+        for c in candidates:
+            sentence_stems = set(content_stems(c.text))
+            context_stems = sentence_stems | set(content_stems(c.context)) | set(
+                content_stems(c.hit.chunk.title)
+            )
+            c.lexical = self._coverage(info.stems, sentence_stems)
+            c.window = self._coverage(info.stems, context_stems)
+            window_text = f"{c.hit.chunk.title} {c.context} {c.text}"
+            passage_text = f"{c.hit.chunk.title} {c.hit.chunk.text}"
+            names = [e for e in info.entities if not (info.speaker and e in info.speaker)]
+            if names:
+                in_window = sum(_mentions(window_text, e) for e in names)
+                in_passage = sum(_mentions(passage_text, e) for e in names)
+                c.entity = (0.6 * in_window + 0.4 * in_passage) / len(names)
+            if info.asks == "date":
+                c.kind = 1.0 if _DATE.search(c.text) else 0.0
+            elif info.asks == "number":
+                c.kind = 1.0 if _NUMBER.search(c.text) else 0.0
+            elif info.asks in ("person", "place"):
+                c.kind = 1.0 if _NAME_IN_TEXT.search(c.text) else 0.0
+            elif info.asks == "reason":
+                c.kind = 1.0 if re.search(r"\b(because|after|due to|so that|since|as a result|"
+                                          r"reason|in order to|following)\b", c.text, re.I) else 0.5
+            else:
+                c.kind = 0.5
+            if info.speaker:
+                speaks = bool(_SPEECH.search(c.text)) or c.text.lstrip().startswith(("“", '"'))
+                named_here = _mentions(c.text, info.speaker)
+                named_before = _mentions(c.context, info.speaker) and bool(
+                    _PRONOUN_SPEAKER.search(c.text) or c.text.lstrip().startswith(("“", '"'))
+                )
+                c.speech = 1.0 if speaks and (named_here or named_before) else (
+                    0.4 if named_here or named_before else 0.0
+                )
+            rank_prior = 1.0 / (1.0 + c.hit_rank)
+            c.score = 0.45 * c.lexical + 0.25 * c.window + 0.15 * c.entity + 0.05 * rank_prior
+            c.score += 0.1 * c.kind + (0.3 * c.speech if info.speaker else 0.0)
+        # Semantic similarity for the most promising few (embedding every sentence is slow).
+        pool = sorted(candidates, key=lambda c: -c.score)[:SEMANTIC_POOL]
+        if pool:
+            vectors = self.embedder.embed([c.text for c in pool])
+            for c, similarity in zip(pool, vectors @ query_vector, strict=True):
+                c.semantic = float(similarity)
+                c.score += 0.35 * c.semantic
+
+    def support(self, info: QuestionInfo, best: Candidate) -> float:
+        """How well the best sentence answers the question, on a 0–1-ish scale."""
+        value = 0.35 * best.window + 0.2 * best.lexical + 0.25 * best.entity
+        value += 0.3 * max(best.semantic, 0.0)
+        if info.asks in ("date", "number"):
+            value += 0.1 * (best.kind - 1.0)
+        if info.speaker:
+            value += 0.1 * (best.speech - 0.5)
+        return value
+
+    # -- composing -----------------------------------------------------------------------
+
+    def answer(
+        self,
+        question: str,
+        hits: Sequence[Hit],
+        query_vector: np.ndarray,
+        standalone: str | None = None,
+    ) -> Answer:
+        info = analyse_question(standalone or question)
+        candidates = self.candidates(hits)
+        if not candidates:
+            return refusal(question, standalone)
+        self.score(info, candidates, query_vector)
+        ranked = sorted(candidates, key=lambda c: -c.score)
+        best = ranked[0]
+        if self.support(info, best) < self.refuse_below:
+            return refusal(question, standalone)
+        chosen = [best]
+        for c in ranked[1:]:
+            if len(chosen) >= MAX_SENTENCES or c.score < ADD_SENTENCE_RATIO * best.score:
+                break
+            if any(_overlaps(c, other) for other in chosen):
+                continue
+            chosen.append(c)
+        return compose(question, chosen, standalone)
+
+
+def _overlaps(a: Candidate, b: Candidate) -> bool:
+    same = a.hit.chunk.article_id == b.hit.chunk.article_id
+    return same and a.start < b.end and b.start < a.end
+
+
+def refusal(question: str, standalone: str | None = None) -> Answer:
+    topic = (standalone or question).strip().rstrip("?")
+    return Answer(
+        question=question,
+        answer=f"The indexed articles don't say. I found nothing that answers: “{topic}?”",
+        citations=(),
+        refused=True,
+        mode="extractive",
+        condensed_question=standalone,
+    )
+
+
+def compose(question: str, chosen: Sequence[Candidate], standalone: str | None) -> Answer:
+    """Number the chosen sentences in reading order; adjacent ones share one citation."""
+    ordered = sorted(chosen, key=lambda c: (-_best_rank(c, chosen), c.start))
+    groups: list[list[Candidate]] = []
+    for c in ordered:
+        last = groups[-1][-1] if groups else None
+        if (
+            last is not None
+            and last.hit.chunk.chunk_id == c.hit.chunk.chunk_id
+            and 0 <= c.start - last.end <= 3
+        ):
+            groups[-1].append(c)
+        else:
+            groups.append([c])
+    parts: list[str] = []
+    citations: list[Citation] = []
+    for n, group in enumerate(groups, start=1):
+        first, last = group[0], group[-1]
+        chunk = first.hit.chunk
+        quote = chunk.text[first.start - chunk.char_start : last.end - chunk.char_start]
+        text = " ".join(" ".join(c.text.split()) for c in group)
+        parts.append(f"{text} [{n}]")
+        citations.append(
+            Citation(
+                n=n,
+                chunk_id=chunk.chunk_id,
+                article_id=chunk.article_id,
+                title=chunk.title,
+                published=chunk.published,
+                source=chunk.source,
+                quote=quote,
+                char_start=first.start,
+                char_end=first.start + len(quote),
+                score=max(c.score for c in group),
+                verified=True,
+            )
+        )
+    return Answer(
+        question=question,
+        answer=" ".join(parts),
+        citations=tuple(citations),
+        refused=False,
+        mode="extractive",
+        condensed_question=standalone,
+    )
+
+
+def _best_rank(c: Candidate, chosen: Sequence[Candidate]) -> float:
+    """Group sentences by article, articles in order of their best sentence."""
+    return max(o.score for o in chosen if o.hit.chunk.article_id == c.hit.chunk.article_id)

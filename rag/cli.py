@@ -1,0 +1,282 @@
+"""The `rag` command: one subcommand per front door, errors as exit codes.
+
+Exit codes: 0 ok, 2 bad usage or bad input, 3 index missing or empty, 4 backend failure.
+Expected failures print one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rag.config import Settings, load_settings, prepare_offline_caches
+from rag.errors import BadInputError, RagError
+from rag.types import Answer
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, Any] = {}
+    if getattr(args, "index", None):
+        overrides["index_dir"] = Path(args.index)
+    for flag, field in (("max_bytes", "max_bytes"), ("wait", "lock_wait"), ("k", "top_k")):
+        value = getattr(args, flag, None)
+        if value is not None:
+            overrides[field] = value
+    return load_settings(**overrides)
+
+
+def format_answer(answer: Answer) -> str:
+    """The plain-text rendering: the answer, then numbered sources with the quoted words."""
+    lines = [answer.answer]
+    if answer.notice:
+        lines += ["", f"note: {answer.notice}"]
+    if answer.citations:
+        lines += ["", "Sources:"]
+        for c in answer.citations:
+            date = c.published or "undated"
+            lines.append(f"[{c.n}] {c.title} — {date} — {c.source}")
+            quote = " ".join(c.quote.split())
+            lines.append(f"    “{quote}”")
+    return "\n".join(lines)
+
+
+# -- commands -------------------------------------------------------------------------------
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from rag.ingest import ingest
+    from rag.pipeline import build_embedder
+
+    settings = _settings(args)
+    report = ingest(
+        [Path(p) for p in args.paths],
+        settings,
+        lambda: build_embedder(settings),
+        prune=args.prune,
+        quiet=args.quiet,
+    )
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False))
+    else:
+        print(
+            f"{report.articles} articles read, {report.skipped} unchanged, "
+            f"{report.chunks} chunks ({report.embedded} embedded), {report.removed} removed, "
+            f"{len(report.failed)} failed, {report.ignored} ignored in {report.seconds:.1f} s"
+        )
+    for path, error in report.failed:
+        print(f"failed: {path}: {error}", file=sys.stderr)
+    if report.failed and report.articles == 0:
+        return 2
+    return 0
+
+
+def _open_pipeline(settings: Settings) -> Any:
+    from rag.pipeline import build_pipeline
+
+    return build_pipeline(settings)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if args.batch is None and not args.question:
+        raise BadInputError('give a question: rag ask "What did Kallas say about Article 5?"')
+    if args.batch is not None:
+        stream = sys.stdin if args.batch == "-" else _open_text(args.batch)
+        questions = [line.strip() for line in stream if line.strip()]
+    started = time.perf_counter()
+    pipeline = _open_pipeline(settings)
+    load_ms = (time.perf_counter() - started) * 1000
+    if args.batch is not None:
+        for i, question in enumerate(questions):
+            try:
+                answer = pipeline.ask(question, k=args.k)
+            except BadInputError as exc:
+                print(f"line {i + 1}: {exc}", file=sys.stderr)
+                from rag.answer import refusal
+
+                answer = refusal(question)
+            body = answer.to_json()
+            if i == 0:
+                body["timings_ms"]["load"] = round(load_ms, 2)
+            print(json.dumps(body, ensure_ascii=False), flush=True)
+        return 0
+    question = " ".join(args.question)
+    if args.json:
+        answer = pipeline.ask(question, k=args.k)
+        body = answer.to_json()
+        body["timings_ms"]["load"] = round(load_ms, 2)
+        print(json.dumps(body, ensure_ascii=False))
+        return 0
+    streaming = pipeline.mode == "llm" and sys.stdout.isatty()
+    printed: list[str] = []
+
+    def show(token: str) -> None:
+        printed.append(token)
+        sys.stdout.write(token)
+        sys.stdout.flush()
+
+    answer = pipeline.ask(question, k=args.k, on_token=show if streaming else None)
+    if printed:
+        sys.stdout.write("\r\033[K" * 0 + "\n\n")
+    print(format_answer(answer))
+    return 0
+
+
+def _open_text(path: str) -> Any:
+    try:
+        return open(path, encoding="utf-8")  # noqa: SIM115 - read fully by the caller
+    except OSError as exc:
+        raise BadInputError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from rag.store import ChromaStore
+
+    settings = _settings(args)
+    store = ChromaStore(settings)
+    body = {
+        "articles": store.count_articles(),
+        "chunks": store.count_chunks(),
+        "index": str(settings.index_dir),
+        "store": settings.store_label,
+    }
+    if args.json:
+        print(json.dumps(body))
+    else:
+        print(
+            f"{body['articles']} articles, {body['chunks']} chunks in {body['index']} "
+            f"({body['store']})"
+        )
+    return 0
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    from rag.ingest import delete
+
+    removed = delete(args.article_ids, _settings(args))
+    print(f"removed {removed} of {len(args.article_ids)} articles")
+    return 0 if removed else 2
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from evals.runner import main as eval_main
+
+    return int(eval_main(args, _settings(args)))
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from rag.bench import main as bench_main
+
+    return int(bench_main(args, _settings(args)))
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from ui.api import serve
+
+    serve(_settings(args), host=args.host, port=args.port)
+    return 0
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    import os
+    import subprocess
+
+    app = Path(__file__).resolve().parent.parent / "ui" / "app.py"
+    env = dict(os.environ)
+    if args.index:
+        env["RAG_INDEX_DIR"] = str(args.index)
+    command = [sys.executable, "-m", "streamlit", "run", str(app),
+               "--server.port", str(args.port), "--server.address", args.host,
+               "--browser.gatherUsageStats", "false"]
+    return subprocess.call(command, env=env)
+
+
+# -- parser ---------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rag", description="Question answering over news articles with checked citations."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("--index", metavar="DIR", help="index folder (default $RAG_INDEX_DIR or ./.rag)")
+        return p
+
+    p = command("ingest", "load files/folders, chunk, embed and store them")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--prune", action="store_true", help="remove articles whose files are gone")
+    p.add_argument("--max-bytes", type=int, dest="max_bytes", help="largest file read (10 MB)")
+    p.add_argument("--wait", type=float, help="seconds to wait for the write lock (30)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.set_defaults(run=cmd_ingest)
+
+    p = command("ask", "answer a question with numbered citations")
+    p.add_argument("question", nargs="*")
+    p.add_argument("--json", action="store_true", help="print one Answer as JSON")
+    p.add_argument("--batch", metavar="FILE", help="one question per line (- for stdin); JSON Lines out")
+    p.add_argument("-k", type=int, help="passages to retrieve (5)")
+    p.set_defaults(run=cmd_ask)
+
+    p = command("eval", "score the system on a gold Q&A set")
+    p.add_argument("--gold", required=True, metavar="FILE")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--out", metavar="DIR", help="write a Markdown/HTML report with plots")
+    p.add_argument("--configs", help="comma-separated configurations to compare")
+    p.add_argument("--limit", type=int, help="only the first N questions")
+    p.add_argument("--corpus", metavar="DIR", help="corpus to index for configuration variants")
+    p.set_defaults(run=cmd_eval)
+
+    p = command("serve", "HTTP API and embeddable widget")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(run=cmd_serve)
+
+    p = command("ui", "start the Streamlit chat app")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8501)
+    p.set_defaults(run=cmd_ui)
+
+    p = command("stats", "what the index holds")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_stats)
+
+    p = command("delete", "remove articles by id")
+    p.add_argument("article_ids", nargs="+", metavar="ARTICLE_ID")
+    p.add_argument("--wait", type=float)
+    p.set_defaults(run=cmd_delete)
+
+    p = command("bench", "performance figures")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--sizes", default="1000,10000,100000", help="synthetic corpus sizes")
+    p.add_argument("--corpus", default="corpus", help="the real corpus to measure")
+    p.set_defaults(run=cmd_bench)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    prepare_offline_caches()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args))
+    except RagError as exc:
+        print(f"rag: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("rag: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

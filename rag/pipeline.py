@@ -1,0 +1,161 @@
+"""The one pipeline behind every front door: condense → retrieve → answer → (check).
+
+`Pipeline` is built once per process (the CLI per command, Streamlit per server, the API
+at start-up) by `build_pipeline`, the single factory that makes the embedder, the store
+and the answerer from Settings. Tests pass fakes through the same factory.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
+from typing import Any
+
+from rag.answer import ExtractiveAnswerer
+from rag.condense import condense
+from rag.config import Settings
+from rag.embed import Embedder, MiniLMEmbedder
+from rag.errors import BadInputError, IndexMissingError
+from rag.retrieve import Retriever
+from rag.store import ChromaStore
+from rag.types import Answer, Hit, Turn
+
+
+def build_embedder(settings: Settings) -> Embedder:
+    return MiniLMEmbedder(batch_size=settings.embed_batch, threads=settings.embed_threads)
+
+
+class Pipeline:
+    """Answers questions against one index."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder,
+        store: ChromaStore,
+        llm: Any | None = None,
+    ) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.store = store
+        if store.count_chunks() == 0:
+            raise IndexMissingError(
+                f"the index at {settings.index_dir} is empty: run `rag ingest PATH` first"
+            )
+        self.retriever = Retriever(settings, store, embedder)
+        self.extractive = ExtractiveAnswerer(embedder, self.retriever.bm25.idf)
+        self.llm = llm
+
+    @property
+    def mode(self) -> str:
+        return "llm" if self.llm is not None else "extractive"
+
+    def refresh(self) -> None:
+        """Pick up articles ingested by another process since this one started."""
+        self.retriever.refresh()
+        self.extractive.idf = self.retriever.bm25.idf
+
+    def standalone(self, question: str, history: Sequence[Turn]) -> str:
+        if not history:
+            return question
+        if self.llm is not None:
+            condensed: str = self.llm.condense(question, history)
+            return condensed
+        return condense(question, history)
+
+    def retrieve(self, question: str, k: int | None = None) -> list[Hit]:
+        hits, _ = self.retriever.retrieve(question, k)
+        return hits
+
+    def ask(
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        k: int | None = None,
+        on_token: Callable[[str], None] | None = None,
+    ) -> Answer:
+        """Answer one question; `on_token` receives the answer text as it is produced."""
+        question = question.strip()
+        if not question:
+            raise BadInputError("the question is empty")
+        if len(question) > self.settings.max_question_chars:
+            raise BadInputError(
+                f"the question is {len(question)} characters long; "
+                f"the limit is {self.settings.max_question_chars}"
+            )
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        standalone = self.standalone(question, history)
+        condensed = time.perf_counter()
+        hits, query_vector = self.retriever.retrieve(standalone, k, timings)
+        retrieved = time.perf_counter()
+        if self.llm is not None:
+            answer = self.llm.answer(question, standalone, hits, query_vector, self, on_token)
+        else:
+            answer = self.extractive.answer(
+                question, hits, query_vector, standalone if standalone != question else None
+            )
+            if on_token is not None:
+                for token in tokens_of(answer.answer):
+                    on_token(token)
+        finished = time.perf_counter()
+        timings.update(
+            {
+                "condense": (condensed - started) * 1000,
+                "retrieve": (retrieved - condensed) * 1000,
+                "answer": (finished - retrieved) * 1000,
+                "total": (finished - started) * 1000,
+            }
+        )
+        return replace(answer, timings_ms={**answer.timings_ms, **timings})
+
+    def stream(
+        self, question: str, history: Sequence[Turn] = (), k: int | None = None
+    ) -> Iterator[str | Answer]:
+        """Tokens of the answer as they come, then the full Answer."""
+        import queue
+        import threading
+
+        channel: queue.Queue[str | Answer | BaseException] = queue.Queue()
+
+        def work() -> None:
+            try:
+                channel.put(self.ask(question, history, k, on_token=channel.put))
+            except BaseException as exc:  # handed to the consumer, re-raised there
+                channel.put(exc)
+
+        threading.Thread(target=work, daemon=True).start()
+        while True:
+            item = channel.get()
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+            if isinstance(item, Answer):
+                return
+
+
+def tokens_of(text: str) -> list[str]:
+    """Split text into word-sized pieces that join back to it exactly."""
+    import re
+
+    return re.findall(r"\S+\s*|\s+", text)
+
+
+def build_pipeline(
+    settings: Settings,
+    embedder: Embedder | None = None,
+    llm: Any | None = None,
+) -> Pipeline:
+    """Make the embedder, store and answerer from Settings (the one factory)."""
+    store = ChromaStore(settings)
+    if store.count_chunks() == 0:
+        raise IndexMissingError(
+            f"the index at {settings.index_dir} is empty: run `rag ingest PATH` first"
+        )
+    embedder = embedder or build_embedder(settings)
+    if llm is None and settings.llm == "openai":
+        from rag.llm import build_llm
+
+        llm = build_llm(settings)
+    return Pipeline(settings, embedder, store, llm)
