@@ -49,8 +49,14 @@ _DATE_LINE = re.compile(
     rf"\d{{1,2}}/\d{{1,2}}/\d{{4}})$",
     re.IGNORECASE,
 )
-_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_MD_HEADING = re.compile(r"^#{1,6}\s+")
+# "[text](target)" and "![alt](src)", one level of nested brackets and parentheses.
+_MD_LINK = re.compile(
+    r"!?\[((?:[^\[\]]|\[[^\[\]]*\])*)\]\((?:[^()\n]|\([^()\n]*\))*\)"
+)
+_SAFE_URL = re.compile(r"^https?://[^/\s]", re.IGNORECASE)
+_BLOCK_TAGS = (
+    "p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "td", "th", "pre", "div"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +116,7 @@ def join_paragraphs(lines: list[str]) -> str:
 def decode_bytes(data: bytes) -> str:
     """Decode text whatever its encoding (UTF-8, UTF-16 with or without BOM, Latin-1)."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+        return data.decode("utf-16", errors="replace")
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", errors="replace")
     if len(data) >= 4 and data.count(b"\x00") > len(data) // 4:
@@ -191,6 +197,64 @@ def load_txt(path: Path, article_id: str, root: str, max_bytes: int) -> Article:
     return make_article(article_id, title, body, published, str(path), root)
 
 
+def safe_url(value: Any) -> str | None:
+    """`value` if it is an http(s) URL, else None: a `javascript:` or `data:` URL in front
+    matter, a JSON Lines record or a page's metadata never becomes an article's source."""
+    text = str(value or "").strip()
+    if _SAFE_URL.match(text) and not any(ch.isspace() or ch in "<>\"'" for ch in text):
+        return text
+    return None
+
+
+def _markdown_parser() -> Any:
+    from markdown_it import MarkdownIt
+
+    parser = MarkdownIt("commonmark")
+    # Parse every link, whatever its scheme: markdown-it leaves links it does not trust
+    # (javascript:, vbscript:, data:) as literal "[text](javascript:…)" text, which a
+    # renderer further on could turn back into a link. Parsed, their targets are dropped.
+    parser.validateLink = lambda url: True
+    return parser
+
+
+def _inline_text(children: list[Any]) -> str:
+    """The words of a paragraph or heading: link and image targets and inline HTML dropped."""
+    parts: list[str] = []
+    skipping = False  # inside an autolink to a scheme other than http(s): its text is the URL
+    for token in children:
+        if token.type == "link_open" and token.info == "auto":
+            href = str(token.attrs.get("href") or "")
+            skipping = safe_url(href) is None and not href.lower().startswith("mailto:")
+        elif token.type == "link_close":
+            skipping = False
+        elif skipping:
+            continue
+        elif token.type in ("text", "code_inline"):
+            parts.append(token.content)
+        elif token.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+        elif token.type == "image":
+            parts.append(_inline_text(token.children or []))
+    text = "".join(parts)
+    # Belt and braces: escaped link syntax left as text still loses its target.
+    return _MD_LINK.sub(r"\1", text)
+
+
+def markdown_blocks(content: str) -> list[tuple[str, str]]:
+    """(kind, text) for each heading, paragraph and code block of Markdown, in order."""
+    blocks: list[tuple[str, str]] = []
+    tokens = _markdown_parser().parse(content)
+    for index, token in enumerate(tokens):
+        if token.type == "inline":
+            kind = "heading" if index and tokens[index - 1].type == "heading_open" else "text"
+            blocks.append((kind, _inline_text(token.children or [])))
+        elif token.type in ("fence", "code_block"):
+            blocks.extend(("text", line) for line in token.content.split("\n"))
+        elif token.type == "html_block":
+            blocks.extend(("text", line) for line in html_visible_text(token.content).split("\n"))
+    return [(kind, " ".join(text.split())) for kind, text in blocks if text.strip()]
+
+
 def load_md(path: Path, article_id: str, root: str, max_bytes: int) -> Article:
     import frontmatter
 
@@ -200,26 +264,31 @@ def load_md(path: Path, article_id: str, root: str, max_bytes: int) -> Article:
         meta, content = dict(post.metadata), post.content
     except Exception:  # malformed front matter: treat the whole file as text
         meta, content = {}, raw
-    lines = [_MD_LINK.sub(r"\1", line) for line in content.split("\n")]
-    title = str(meta.get("title") or "").strip()
-    if not title:
-        for position, line in enumerate(lines):
-            if line.strip():
-                title = _MD_HEADING.sub("", line).strip()
-                lines = lines[position + 1 :]
-                break
-    lines = [_MD_HEADING.sub("", line) for line in lines]
-    body = join_paragraphs(lines) or title
+    blocks = markdown_blocks(content)
+    title = " ".join(_inline_text_of(str(meta.get("title") or "")).split())
+    if not title and blocks:
+        title, blocks = blocks[0][1], blocks[1:]
+    body = join_paragraphs([text for _, text in blocks]) or title
     published = parse_date(meta.get("date") or meta.get("published"))
-    source = str(meta.get("url") or path)
+    source = safe_url(meta.get("url")) or str(path)
     return make_article(article_id, title, body, published, source, root)
 
 
+def _inline_text_of(markdown: str) -> str:
+    """Plain words of one line of Markdown (a front-matter title may carry links)."""
+    blocks = markdown_blocks(markdown)
+    return " ".join(text for _, text in blocks)
+
+
+_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_STYLE = f"translate(translate(@style,' \t\n',''),'{_UPPER}','{_UPPER.lower()}')"
 _HIDDEN_XPATH = (
-    "//script|//style|//noscript|//template|//iframe|//object|//svg|//form|//nav|//aside"
-    "|//*[@hidden]|//*[@aria-hidden='true']"
-    "|//*[contains(translate(@style,' ',''),'display:none')]"
-    "|//*[contains(translate(@style,' ',''),'visibility:hidden')]"
+    "//script|//style|//noscript|//template|//iframe|//object|//embed|//svg|//math|//form"
+    "|//nav|//aside|//input|//button|//select|//textarea|//dialog[not(@open)]"
+    "|//*[@hidden]"
+    f"|//*[translate(@aria-hidden,'{_UPPER}','{_UPPER.lower()}')='true']"
+    f"|//*[contains({_STYLE},'display:none')]"
+    f"|//*[contains({_STYLE},'visibility:hidden')]"
 )
 
 
@@ -228,14 +297,29 @@ def strip_hidden_html(html: str) -> str:
     import lxml.html
 
     try:
-        tree = lxml.html.fromstring(html)
-    except Exception:
-        return html
+        # A whole document always, so even a fragment's first element can be dropped.
+        tree = lxml.html.document_fromstring(html)
+    except Exception:  # nothing parseable (e.g. only a comment): no visible text either
+        return "<html><body></body></html>"
     for element in tree.xpath(_HIDDEN_XPATH):
-        parent = element.getparent()
-        if parent is not None:
+        if element.getparent() is not None:
             element.drop_tree()
     return str(lxml.html.tostring(tree, encoding="unicode"))
+
+
+def html_visible_text(html: str) -> str:
+    """The text a reader sees in an HTML fragment (hidden, script and style text dropped)."""
+    import lxml.html
+
+    try:
+        tree = lxml.html.document_fromstring(strip_hidden_html(html))
+    except Exception:
+        return ""
+    return "\n".join(
+        " ".join(block.text_content().split())
+        for block in tree.iter(*_BLOCK_TAGS)
+        if not any(child.tag in _BLOCK_TAGS for child in block.iterdescendants())
+    ) or " ".join(tree.text_content().split())
 
 
 def load_html(path: Path, article_id: str, root: str, max_bytes: int) -> Article:
@@ -266,7 +350,7 @@ def load_html(path: Path, article_id: str, root: str, max_bytes: int) -> Article
     if not title and body:
         title = body.split("\n", 1)[0][:100]
     published = parse_date(getattr(document, "date", None))
-    source = str(getattr(document, "url", None) or path)
+    source = safe_url(getattr(document, "url", None)) or str(path)
     return make_article(article_id, title, body, published, source, root)
 
 
@@ -297,7 +381,7 @@ def load_jsonl(path: Path, root: str, max_bytes: int) -> LoadResult:
         body = join_paragraphs(clean_text(text).split("\n"))
         title = clean_text(str(record.get("title") or "")).strip() or body[:80]
         published = parse_date(record.get("published") or record.get("date"))
-        source = str(record.get("url") or f"{path}:{number}")
+        source = safe_url(record.get("url")) or f"{path}:{number}"
         articles.append(make_article(str(record_id).strip(), title, body, published, source, root))
     if not articles and not failed:
         failed.append((str(path), "no records"))
