@@ -46,6 +46,9 @@ class Settings:
     max_bytes: int = 10_000_000
     max_question_chars: int = 2000
     lock_wait: float = 30.0
+    # For tests only (RAG_TEST_HOOK): "kill@POINT" kills the ingest with SIGKILL, and
+    # "sleep:SECONDS@POINT" pauses it, at a named point of rag/ingest.py (crash tests).
+    test_hook: str = ""
 
     @property
     def store_label(self) -> str:
@@ -118,6 +121,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         llm_timeout=_number(env, "RAG_LLM_TIMEOUT", 30.0),
         api_key=env.get("RAG_API_KEY") or None,
         embed_keys=parse_embed_keys(env.get("RAG_EMBED_KEYS")),
+        test_hook=env.get("RAG_TEST_HOOK") or "",
     )
     return settings.with_overrides(**overrides)
 
