@@ -1,19 +1,25 @@
 """Ingest: load → chunk → embed → store, under the index's write lock.
 
-Crash safety comes from the order of writes: the store's generation is bumped first
-(so readers rebuild BM25), then each batch writes its chunks and only then its article
-records. An article without a record is redone by the next ingest, and chunks whose
-article has no record (a crash between the two writes, then the file removed) are
-swept at the end of every ingest.
+Crash safety comes from the order of writes: a marker file (`ingest.incomplete`) is
+written and the store's generation bumped first (so readers rebuild BM25), then each
+batch writes its chunks and only then its article records; after the last write the
+generation is bumped again (readers that rebuilt BM25 mid-write reload), BM25 is saved
+and the marker removed. An article without a record is redone by the next ingest; chunks
+whose article has no record (a crash between the two writes, then the file removed) are
+swept; and an ingest that finds the marker redoes the sweep, the bump and BM25 even when
+no article changed. `RAG_TEST_HOOK` (tests only) kills or pauses an ingest at the named
+points below, so tests can crash real processes at each of them.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import numpy as np
@@ -22,13 +28,44 @@ from rag.chunk import chunk_article
 from rag.config import Settings
 from rag.embed import Embedder
 from rag.errors import LockedError
-from rag.load import discover, load_file
+from rag.load import SourceFile, discover, load_file
 from rag.retrieve import BM25Index, passage_for_embedding
 from rag.store import ChromaStore
 from rag.types import Article, Chunk, IngestReport
 
 ProgressFactory = Callable[[int, str], "Progress"]
 _BATCH_CHUNKS = 1024  # chunks embedded and written per batch
+_JSONL_SOURCE = re.compile(r"\.jsonl:\d+$", re.IGNORECASE)
+INCOMPLETE = "ingest.incomplete"  # present while an ingest writes; left behind by a crash
+# Where RAG_TEST_HOOK can kill or pause an ingest, in the order they are passed.
+HOOK_POINTS = (
+    "locked", "generation", "embedded", "chunks", "written", "pruned", "final", "bm25"
+)
+
+
+def test_hook(settings: Settings, point: str) -> None:
+    """For tests only: `kill@POINT` dies here with SIGKILL, `sleep:S@POINT` pauses S seconds."""
+    if not settings.test_hook:
+        return
+    action, _, where = settings.test_hook.partition("@")
+    if where != point:
+        return
+    if action == "kill":
+        os.kill(os.getpid(), signal.SIGKILL)
+    elif action.startswith("sleep:"):
+        time.sleep(float(action.split(":", 1)[1]))
+
+
+class _HookBefore:
+    """A Chroma collection whose `method` first passes a test hook point."""
+
+    def __init__(self, inner: object, method: str, settings: Settings, point: str) -> None:
+        self._inner, self._method, self._settings, self._point = inner, method, settings, point
+
+    def __getattr__(self, name: str) -> object:
+        if name == self._method:
+            test_hook(self._settings, self._point)
+        return getattr(self._inner, name)
 
 
 class Progress:
@@ -70,10 +107,8 @@ def write_lock(index_dir: Path, wait: float) -> Iterator[None]:
         pid_file.write_text(str(os.getpid()))
         yield
     finally:
-        try:
+        with suppress(OSError):
             pid_file.unlink()
-        except OSError:
-            pass
         lock.release()
 
 
@@ -125,24 +160,21 @@ def ingest(
             articles.append(article)
 
     with write_lock(settings.index_dir, settings.lock_wait):
+        test_hook(settings, "locked")
         store = ChromaStore(settings, create=True)
         known = store.article_hashes([a.article_id for a in articles])
         changed = [a for a in articles if known.get(a.article_id) != a.content_hash]
         skipped = len(articles) - len(changed)
-        prune_ids: list[str] = []
-        if prune:
-            for given in paths:
-                if given.is_dir():
-                    root = str(given.resolve())
-                    present = {a.article_id for a in articles if a.root == root}
-                    present |= {sid for sid, src in seen_ids.items()}
-                    prune_ids += [
-                        aid for aid in store.article_ids_for_root(root) if aid not in present
-                    ]
+        prune_ids = _prune_candidates(store, paths, files, articles, failed) if prune else []
         orphans = store.orphan_article_ids()
-        wrote = bool(changed or prune_ids or orphans)
+        marker = settings.index_dir / INCOMPLETE
+        wrote = bool(changed or prune_ids or orphans or marker.exists())
         if wrote:
+            marker.write_text(str(os.getpid()))
             store.bump_generation()
+            test_hook(settings, "generation")
+        if settings.test_hook.endswith("@chunks"):
+            store.articles = _HookBefore(store.articles, "upsert", settings, "chunks")
 
         embedded = 0
         chunked = [(a, chunk_article(a, settings.chunk_tokens, settings.chunk_overlap_sentences))
@@ -161,6 +193,7 @@ def ingest(
                 [a.article_id for a, _ in batch if a.article_id in known]
             )
             vectors, fresh = _embed_batch(embedder, batch, reusable)
+            test_hook(settings, "embedded")
             store.write_many(batch, vectors)
             embedded += fresh
             count = sum(len(cs) for _, cs in batch)
@@ -180,14 +213,29 @@ def ingest(
                 pending = 0
         flush()
         progress.close()
+        test_hook(settings, "written")
 
         removed = store.delete_articles(prune_ids) if prune_ids else 0
+        test_hook(settings, "pruned")
+        # Orphans found before the writes may have been ingested just now: sweep only
+        # the chunks whose article still has no record.
         if orphans:
-            store.delete_articles(orphans)
-        if wrote or not (settings.index_dir / "bm25" / "ids.json").exists():
-            BM25Index.build(list(store.iter_chunks()), store.generation()).save(
-                settings.index_dir / "bm25"
-            )
+            written = {a.article_id for a, _ in todo}
+            leftover = [aid for aid in orphans if aid not in written]
+            if leftover:
+                store.delete_articles(leftover)
+        bm25_dir = settings.index_dir / "bm25"
+        if wrote:
+            # A new generation after the last write: a reader that rebuilt BM25 from a
+            # half-written index during this ingest sees it is stale and reloads.
+            store.bump_generation()
+            test_hook(settings, "final")
+        cached = BM25Index.load(bm25_dir) if not wrote else None
+        if cached is None or cached.generation != store.generation():
+            BM25Index.build(list(store.iter_chunks()), store.generation()).save(bm25_dir)
+        test_hook(settings, "bm25")
+        if wrote:
+            marker.unlink(missing_ok=True)
 
     return IngestReport(
         articles=len(articles),
@@ -201,13 +249,55 @@ def ingest(
     )
 
 
+def _prune_candidates(
+    store: ChromaStore,
+    paths: Sequence[Path],
+    files: Sequence[SourceFile],
+    articles: Sequence[Article],
+    failed: Sequence[tuple[str, str]],
+) -> list[str]:
+    """Articles that earlier ingests of these folders produced and whose files are gone.
+
+    Only folders given in this run are considered (folder B never prunes folder A). A file
+    that exists but could not be read this time keeps its article; so do the records of
+    a JSON Lines file that failed in whole or in part (their ids cannot be known).
+    """
+    present = {a.article_id for a in articles}
+    present |= {f.article_id for f in files}
+    failed_paths = {path.rsplit(":", 1)[0] if path.endswith(tuple("0123456789")) else path
+                    for path, _ in failed}
+    candidates: list[str] = []
+    for given in paths:
+        if not given.is_dir():
+            continue
+        root = str(given.resolve())
+        jsonl_failed = any(
+            str(f.path) in failed_paths and f.path.suffix.lower() == ".jsonl"
+            for f in files if f.root == root
+        )
+        for article_id in store.article_ids_for_root(root):
+            if article_id in present:
+                continue
+            if jsonl_failed:
+                stored = store.get_article(article_id)
+                source = stored.source if stored else ""
+                if "://" in source or _JSONL_SOURCE.search(source):
+                    continue
+            candidates.append(article_id)
+    return candidates
+
+
 def delete(article_ids: Sequence[str], settings: Settings) -> int:
     """Remove articles (and their chunks) by id; returns how many existed."""
     with write_lock(settings.index_dir, settings.lock_wait):
         store = ChromaStore(settings)
+        marker = settings.index_dir / INCOMPLETE
+        marker.write_text(str(os.getpid()))
         store.bump_generation()
         removed = store.delete_articles(list(article_ids))
+        store.bump_generation()
         BM25Index.build(list(store.iter_chunks()), store.generation()).save(
             settings.index_dir / "bm25"
         )
+        marker.unlink(missing_ok=True)
     return removed
