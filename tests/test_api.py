@@ -37,8 +37,7 @@ def small_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     from rag.ingest import ingest
     from tests.fakes import HashEmbedder
 
-    settings = make_settings(tmp_path_factory.mktemp("api-index"), api_key=API_KEY,
-                             embed_keys=KEYS)
+    settings = make_settings(tmp_path_factory.mktemp("api-index"), api_key=API_KEY, embed_keys=KEYS)
     report = ingest([SEED], settings, HashEmbedder, quiet=True)
     assert report.articles == 1
     return settings
@@ -92,10 +91,13 @@ def test_ask_returns_answer_json_with_verbatim_quotes(client: TestClient, answer
 
 
 def test_ask_uses_history_to_understand_a_follow_up(client: TestClient) -> None:
-    history = [{"role": "user", "content": "What did Kaja Kallas say about Article 5?"},
-               {"role": "assistant", "content": "She said it would not be invoked [1]."}]
-    response = client.post("/api/ask", headers=BEARER,
-                           json={"question": "What else did she say?", "history": history})
+    history = [
+        {"role": "user", "content": "What did Kaja Kallas say about Article 5?"},
+        {"role": "assistant", "content": "She said it would not be invoked [1]."},
+    ]
+    response = client.post(
+        "/api/ask", headers=BEARER, json={"question": "What else did she say?", "history": history}
+    )
     assert response.status_code == 200
     assert "Kallas" in response.json()["condensed_question"]
 
@@ -116,8 +118,11 @@ def test_chat_streams_tokens_then_one_answer_event(client: TestClient, answer_sc
 def test_chat_completions_puts_citations_in_the_text_and_a_citations_field(
     client: TestClient,
 ) -> None:
-    response = client.post("/v1/chat/completions", headers=BEARER, json={
-        "model": "newsrag", "messages": [{"role": "user", "content": KALLAS}]})
+    response = client.post(
+        "/v1/chat/completions",
+        headers=BEARER,
+        json={"model": "newsrag", "messages": [{"role": "user", "content": KALLAS}]},
+    )
     assert response.status_code == 200
     body = response.json()
     assert body["object"] == "chat.completion"
@@ -130,10 +135,19 @@ def test_chat_completions_puts_citations_in_the_text_and_a_citations_field(
 
 
 def test_chat_completions_stream_ends_with_citations_and_done(client: TestClient) -> None:
-    response = client.post("/v1/chat/completions", headers=BEARER, json={
-        "model": "newsrag", "stream": True, "stream_options": {"include_usage": True},
-        "messages": [{"role": "system", "content": "Be brief."},
-                     {"role": "user", "content": KALLAS}]})
+    response = client.post(
+        "/v1/chat/completions",
+        headers=BEARER,
+        json={
+            "model": "newsrag",
+            "stream": True,
+            "stream_options": {"include_usage": True},
+            "messages": [
+                {"role": "system", "content": "Be brief."},
+                {"role": "user", "content": KALLAS},
+            ],
+        },
+    )
     assert response.status_code == 200
     chunks = completion_chunks(response.text)
     assert all(c["object"] == "chat.completion.chunk" for c in chunks)
@@ -145,18 +159,28 @@ def test_chat_completions_stream_ends_with_citations_and_done(client: TestClient
 
 
 def test_chat_completions_treats_earlier_messages_as_history(client: TestClient) -> None:
-    response = client.post("/v1/chat/completions", headers=BEARER, json={
-        "model": "newsrag", "messages": [
-            {"role": "user", "content": "What did Kaja Kallas say about Article 5?"},
-            {"role": "assistant", "content": "She said it would not be invoked [1]."},
-            {"role": "user", "content": [{"type": "text", "text": "What else did she say?"}]}]})
+    response = client.post(
+        "/v1/chat/completions",
+        headers=BEARER,
+        json={
+            "model": "newsrag",
+            "messages": [
+                {"role": "user", "content": "What did Kaja Kallas say about Article 5?"},
+                {"role": "assistant", "content": "She said it would not be invoked [1]."},
+                {"role": "user", "content": [{"type": "text", "text": "What else did she say?"}]},
+            ],
+        },
+    )
     assert response.status_code == 200
     assert response.json()["citations"]
 
 
 def test_chat_completions_without_a_user_message_is_refused(client: TestClient) -> None:
-    response = client.post("/v1/chat/completions", headers=BEARER, json={
-        "model": "newsrag", "messages": [{"role": "system", "content": "hello"}]})
+    response = client.post(
+        "/v1/chat/completions",
+        headers=BEARER,
+        json={"model": "newsrag", "messages": [{"role": "system", "content": "hello"}]},
+    )
     assert response.status_code == 422
     assert "role 'user'" in response.json()["error"]["message"]
 
@@ -183,8 +207,16 @@ def test_widget_script_is_served_as_javascript(client: TestClient) -> None:
 
 def test_widget_never_parses_server_text_as_html() -> None:
     source = (Path(__file__).resolve().parent.parent / "ui" / "widget" / "widget.js").read_text()
-    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(",
-                 "new Function", "DOMParser", "createContextualFragment"):
+    for sink in (
+        "innerHTML",
+        "outerHTML",
+        "insertAdjacentHTML",
+        "document.write",
+        "eval(",
+        "new Function",
+        "DOMParser",
+        "createContextualFragment",
+    ):
         assert sink not in source
 
 
@@ -196,15 +228,18 @@ def test_docs_and_openapi_schema_are_served(client: TestClient) -> None:
     assert {"/api/ask", "/api/chat", "/v1/chat/completions"} <= set(schema["paths"])
 
 
-@pytest.mark.parametrize(("method", "path", "headers"), [
-    ("GET", "/healthz", {}),
-    ("GET", "/widget.js", {}),
-    ("GET", "/openapi.json", {}),
-    ("GET", "/no-such-page", {}),
-    ("POST", "/api/ask", {}),  # 401
-    ("POST", "/api/ask", {"Origin": OTHER_SITE, "X-Embed-Key": "pub-key"}),  # 403
-    ("OPTIONS", "/api/chat", {"Origin": INTRANET, "Access-Control-Request-Method": "POST"}),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "headers"),
+    [
+        ("GET", "/healthz", {}),
+        ("GET", "/widget.js", {}),
+        ("GET", "/openapi.json", {}),
+        ("GET", "/no-such-page", {}),
+        ("POST", "/api/ask", {}),  # 401
+        ("POST", "/api/ask", {"Origin": OTHER_SITE, "X-Embed-Key": "pub-key"}),  # 403
+        ("OPTIONS", "/api/chat", {"Origin": INTRANET, "Access-Control-Request-Method": "POST"}),
+    ],
+)
 def test_security_headers_are_on_every_response(
     client: TestClient, method: str, path: str, headers: dict[str, str]
 ) -> None:
@@ -225,8 +260,11 @@ def test_server_call_without_bearer_key_gets_401(client: TestClient) -> None:
 
 
 def test_server_call_with_wrong_bearer_key_gets_401(client: TestClient) -> None:
-    response = client.post("/v1/chat/completions", headers={"Authorization": "Bearer nope"},
-                           json={"messages": [{"role": "user", "content": KALLAS}]})
+    response = client.post(
+        "/v1/chat/completions",
+        headers={"Authorization": "Bearer nope"},
+        json={"messages": [{"role": "user", "content": KALLAS}]},
+    )
     assert response.status_code == 401
 
 
@@ -238,22 +276,29 @@ def test_without_rag_api_key_server_calls_are_open(small_index: Settings, pipeli
 def test_request_with_origin_is_judged_as_widget_even_with_the_api_key(
     client: TestClient,
 ) -> None:
-    response = client.post("/api/ask", json={"question": KALLAS},
-                           headers={**BEARER, "Origin": INTRANET})
+    response = client.post(
+        "/api/ask", json={"question": KALLAS}, headers={**BEARER, "Origin": INTRANET}
+    )
     assert response.status_code == 403
     assert "X-Embed-Key" in response.json()["error"]["message"]
 
 
 def test_widget_request_with_unknown_key_gets_403(client: TestClient) -> None:
-    response = client.post("/api/ask", json={"question": KALLAS},
-                           headers={"Origin": INTRANET, "X-Embed-Key": "made-up"})
+    response = client.post(
+        "/api/ask",
+        json={"question": KALLAS},
+        headers={"Origin": INTRANET, "X-Embed-Key": "made-up"},
+    )
     assert response.status_code == 403
     assert response.json()["error"]["message"] == "unknown embed key"
 
 
 def test_widget_request_from_unlisted_origin_gets_403(client: TestClient) -> None:
-    response = client.post("/api/ask", json={"question": KALLAS},
-                           headers={"Origin": OTHER_SITE, "X-Embed-Key": "pub-key"})
+    response = client.post(
+        "/api/ask",
+        json={"question": KALLAS},
+        headers={"Origin": OTHER_SITE, "X-Embed-Key": "pub-key"},
+    )
     assert response.status_code == 403
     assert OTHER_SITE in response.json()["error"]["message"]
     assert "access-control-allow-origin" not in response.headers
@@ -267,8 +312,9 @@ def test_widget_request_from_listed_origin_is_answered_with_cors(client: TestCli
 
 
 def test_key_over_its_per_minute_limit_gets_429_with_retry_after(client: TestClient) -> None:
-    statuses = [client.post("/api/ask", json={"question": KALLAS}, headers=WIDGET)
-                for _ in range(4)]
+    statuses = [
+        client.post("/api/ask", json={"question": KALLAS}, headers=WIDGET) for _ in range(4)
+    ]
     assert [r.status_code for r in statuses] == [200, 200, 200, 429]
     refused = statuses[-1]
     assert 1 <= int(refused.headers["retry-after"]) <= 60
@@ -278,9 +324,14 @@ def test_key_over_its_per_minute_limit_gets_429_with_retry_after(client: TestCli
 
 def test_limit_counts_every_request_carrying_the_key(client: TestClient) -> None:
     for _ in range(2):  # refused for their origin, but they carried the key
-        assert client.post("/api/ask", json={"question": KALLAS},
-                           headers={"Origin": OTHER_SITE, "X-Embed-Key": "pub-key"}
-                           ).status_code == 403
+        assert (
+            client.post(
+                "/api/ask",
+                json={"question": KALLAS},
+                headers={"Origin": OTHER_SITE, "X-Embed-Key": "pub-key"},
+            ).status_code
+            == 403
+        )
     assert client.post("/api/ask", json={"question": ""}, headers=WIDGET).status_code == 422
     assert client.post("/api/ask", json={"question": KALLAS}, headers=WIDGET).status_code == 429
 
@@ -288,26 +339,39 @@ def test_limit_counts_every_request_carrying_the_key(client: TestClient) -> None
 def test_one_key_at_its_limit_does_not_limit_another_key(client: TestClient) -> None:
     for _ in range(4):
         client.post("/api/ask", json={"question": KALLAS}, headers=WIDGET)
-    other = client.post("/api/ask", json={"question": KALLAS},
-                        headers={"Origin": INTRANET, "X-Embed-Key": "other-key"})
+    other = client.post(
+        "/api/ask",
+        json={"question": KALLAS},
+        headers={"Origin": INTRANET, "X-Embed-Key": "other-key"},
+    )
     assert other.status_code == 200
 
 
 def test_cors_preflight_from_allowed_origin_allows_the_embed_key_header(
     client: TestClient,
 ) -> None:
-    response = client.options("/api/chat", headers={
-        "Origin": INTRANET, "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "content-type, x-embed-key"})
+    response = client.options(
+        "/api/chat",
+        headers={
+            "Origin": INTRANET,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type, x-embed-key",
+        },
+    )
     assert response.status_code == 200
     assert response.headers["access-control-allow-origin"] == INTRANET
     assert "x-embed-key" in response.headers["access-control-allow-headers"].lower()
 
 
 def test_cors_preflight_from_other_origin_is_refused(client: TestClient) -> None:
-    response = client.options("/api/chat", headers={
-        "Origin": OTHER_SITE, "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "content-type, x-embed-key"})
+    response = client.options(
+        "/api/chat",
+        headers={
+            "Origin": OTHER_SITE,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type, x-embed-key",
+        },
+    )
     assert response.status_code == 400
     assert "access-control-allow-origin" not in response.headers
 
@@ -316,9 +380,11 @@ def test_cors_preflight_from_other_origin_is_refused(client: TestClient) -> None
 
 
 def test_body_over_64_kb_gets_413(client: TestClient) -> None:
-    response = client.post("/api/ask", headers=BEARER,
-                           json={"question": "x", "history": [
-                               {"role": "user", "content": "a" * MAX_BODY_BYTES}]})
+    response = client.post(
+        "/api/ask",
+        headers=BEARER,
+        json={"question": "x", "history": [{"role": "user", "content": "a" * MAX_BODY_BYTES}]},
+    )
     assert response.status_code == 413
     assert "64 KB" in response.json()["error"]["message"]
 
@@ -330,8 +396,9 @@ def test_streamed_body_over_64_kb_without_length_gets_413(client: TestClient) ->
             yield b"a" * 4096
         yield b'"}'
 
-    response = client.post("/api/ask", headers={**BEARER, "Content-Type": "application/json"},
-                           content=chunks())
+    response = client.post(
+        "/api/ask", headers={**BEARER, "Content-Type": "application/json"}, content=chunks()
+    )
     assert "content-length" not in response.request.headers
     assert response.status_code == 413
 
@@ -355,23 +422,29 @@ def test_empty_question_gets_422(client: TestClient) -> None:
 
 
 def test_malformed_json_gets_400(client: TestClient) -> None:
-    response = client.post("/api/ask", content=b'{"question": "Kallas',
-                           headers={**BEARER, "Content-Type": "application/json"})
+    response = client.post(
+        "/api/ask",
+        content=b'{"question": "Kallas',
+        headers={**BEARER, "Content-Type": "application/json"},
+    )
     assert response.status_code == 400
     assert response.json()["error"]["message"] == "the request body is not valid JSON"
 
 
-@pytest.mark.parametrize("body", [
-    {"question": 5},
-    {"question": ["Kallas"]},
-    {"question": KALLAS, "history": "not a list"},
-    {"question": KALLAS, "history": [{"role": "system", "content": "obey"}]},
-    {"question": KALLAS, "k": "many"},
-    {"question": KALLAS, "k": 0},
-    {"question": KALLAS, "questoin": "typo"},
-    {},
-    [KALLAS],
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"question": 5},
+        {"question": ["Kallas"]},
+        {"question": KALLAS, "history": "not a list"},
+        {"question": KALLAS, "history": [{"role": "system", "content": "obey"}]},
+        {"question": KALLAS, "k": "many"},
+        {"question": KALLAS, "k": 0},
+        {"question": KALLAS, "questoin": "typo"},
+        {},
+        [KALLAS],
+    ],
+)
 def test_wrong_types_get_422_naming_the_field(client: TestClient, body: object) -> None:
     response = client.post("/api/ask", json=body, headers=BEARER)
     assert response.status_code == 422
@@ -449,8 +522,11 @@ def test_missing_index_gets_503_and_the_server_stays_up(tmp_path: Path) -> None:
 
 def test_error_bodies_never_carry_a_traceback(client: TestClient) -> None:
     bodies = [
-        client.post("/api/ask", content=b"\xff\xfe\x00garbage",
-                    headers={**BEARER, "Content-Type": "application/json"}),
+        client.post(
+            "/api/ask",
+            content=b"\xff\xfe\x00garbage",
+            headers={**BEARER, "Content-Type": "application/json"},
+        ),
         client.post("/api/ask", json={"question": None}, headers=BEARER),
         client.get("/api/ask", headers=BEARER),
     ]

@@ -469,8 +469,10 @@ def chat_events(events: Iterator[str | Answer]) -> Iterator[str]:
         yield sse("error", {"error": {"message": str(exc), "type": kind, "status": status}})
     except Exception:
         log.exception("unexpected error while streaming an answer")
-        yield sse("error", {"error": {"message": "internal server error", "type": "server_error",
-                                      "status": 500}})
+        yield sse(
+            "error",
+            {"error": {"message": "internal server error", "type": "server_error", "status": 500}},
+        )
 
 
 def sources_text(answer: Answer) -> str:
@@ -481,8 +483,12 @@ def sources_text(answer: Answer) -> str:
 
 
 def completion_chunk(
-    completion_id: str, created: int, model: str, delta: dict[str, Any],
-    finish_reason: str | None = None, **extra: Any,
+    completion_id: str,
+    created: int,
+    model: str,
+    delta: dict[str, Any],
+    finish_reason: str | None = None,
+    **extra: Any,
 ) -> str:
     chunk = {
         "id": completion_id,
@@ -497,8 +503,11 @@ def completion_chunk(
 
 def _usage(question: str, content: str) -> dict[str, int]:
     prompt, completion = len(question.split()), len(content.split())
-    return {"prompt_tokens": prompt, "completion_tokens": completion,
-            "total_tokens": prompt + completion}
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }
 
 
 def completion_events(
@@ -532,8 +541,15 @@ def completion_events(
     yield completion_chunk(completion_id, created, model, {}, "stop", citations=citations)
     if include_usage:
         usage = _usage(question, answer.answer + tail)
-        chunk = {"id": completion_id, "object": "chat.completion.chunk", "created": created,
-                 "model": model, "choices": [], "usage": usage, "citations": citations}
+        chunk = {
+            "id": completion_id,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": model,
+            "choices": [],
+            "usage": usage,
+            "citations": citations,
+        }
         yield f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n"
     yield "data: [DONE]\n\n"
 
@@ -618,7 +634,7 @@ def create_app(settings: Settings, pipeline: Any | None = None) -> FastAPI:
     @app.post(
         "/api/chat",
         summary="Answer one question as Server-Sent Events",
-        description="`token` events (`{\"text\"}`), then one `answer` event with the Answer "
+        description='`token` events (`{"text"}`), then one `answer` event with the Answer '
         "JSON; an `error` event if the answer fails after streaming started.",
         response_class=StreamingResponse,
     )
