@@ -233,6 +233,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--configs", help="comma-separated configurations to compare")
     p.add_argument("--limit", type=int, help="only the first N questions")
     p.add_argument("--corpus", metavar="DIR", help="corpus to index for configuration variants")
+    p.add_argument("--write-floors", action="store_true", dest="write_floors",
+                   help="record this run's metrics less --margin as evals/floors.json")
+    p.add_argument("--margin", type=float, help="noise margin for --write-floors (0.03)")
+    p.add_argument("--calibrate", action="store_true", help="sweep the refusal threshold")
+    p.add_argument("--no-judge", action="store_true", dest="no_judge",
+                   help="skip model-judged metrics even when RAG_LLM=openai")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.set_defaults(run=cmd_eval)
 
     p = command("serve", "HTTP API and embeddable widget")
