@@ -165,7 +165,10 @@
 
   // -- the widget's DOM ----------------------------------------------------------------
 
-  var host = el("div", { "data-newsrag-widget": "" });
+  // A custom element name, so the page's `div { ... }` rules do not match the host, and an
+  // important inline reset against the page's `* { ... !important }` rules.
+  var host = el("newsrag-widget", { "data-newsrag-widget": "" });
+  host.style.setProperty("all", "initial", "important");
   var shadow = host.attachShadow({ mode: "open" });
   try {
     var sheet = new CSSStyleSheet();
@@ -428,7 +431,11 @@
       state.messages.push(message);
       renderAnswer(bubble, answer);
     }, function (error) {
-      var message = { role: "assistant", content: error.message || "Something went wrong.", error: true };
+      // fetch rejects with a TypeError when the server is unreachable or CORS refuses the page.
+      var text = error instanceof TypeError
+        ? "Could not reach the assistant from this page. Please try again later."
+        : error.message || "Something went wrong.";
+      var message = { role: "assistant", content: text, error: true };
       state.messages.push(message);
       log.removeChild(bubble);
       addMessage(message);
