@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -66,9 +67,12 @@ def _number(env: Mapping[str, str], name: str, default: float) -> float:
     if raw is None or raw == "":
         return default
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise ConfigError(f"{name} must be a positive number, got {raw!r}")
+    return value
 
 
 def parse_embed_keys(raw: str | None) -> dict[str, EmbedKey]:
@@ -108,8 +112,8 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
     if llm not in ("extractive", "openai"):
         raise ConfigError(f"RAG_LLM must be 'extractive' or 'openai', got {llm!r}")
     port = env.get("CHROMA_PORT") or "8000"
-    if not port.isdigit():
-        raise ConfigError(f"CHROMA_PORT must be a port number, got {port!r}")
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"CHROMA_PORT must be a port number (1-65535), got {port!r}")
     settings = Settings(
         index_dir=Path(env.get("RAG_INDEX_DIR") or ".rag"),
         chroma_host=env.get("CHROMA_HOST") or None,
