@@ -93,7 +93,9 @@ def parse_configs(text: str | None, settings: Settings) -> list[Config]:
             if not 16 <= size <= 256:
                 raise BadInputError(f"chunk size {size} is outside 16–256 tokens")
             wanted = [named(retrieval, size)]
-        configs += [c for c in wanted if c not in configs]
+        for config in wanted:
+            if config not in configs:
+                configs.append(config)
     if not configs:
         raise BadInputError("--configs names no configuration")
     return configs
@@ -420,6 +422,7 @@ def calibrate(pipeline: Any, items: Sequence[GoldItem], quiet: bool = False) -> 
         return value
 
     samples: list[tuple[float, bool, bool]] = []  # (support, answerable, matched)
+    had_own_support = "support" in vars(answerer)
     answerer.support = spy
     answerer.refuse_below = float("-inf")
     try:
@@ -435,7 +438,10 @@ def calibrate(pipeline: Any, items: Sequence[GoldItem], quiet: bool = False) -> 
             matched = not answer.refused and m.contains_alias(answer.answer, item.answers)
             samples.append((support, item.answerable, matched))
     finally:
-        answerer.support = original_support
+        if had_own_support:
+            answerer.support = original_support
+        else:
+            del answerer.support
         answerer.refuse_below = original_threshold
 
     def accuracy(threshold: float, part: Sequence[tuple[float, bool, bool]]) -> float:
