@@ -19,14 +19,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rag.chunk import split_sentences
+from rag.condense import strip_context
 from rag.embed import Embedder
-from rag.terms import QUESTION_WORDS, content_stems, entities, stem
+from rag.terms import QUESTION_WORDS, content_stems, entities, stem, words
 from rag.types import Answer, Citation, Hit
 
 # Calibrated on evals/gold/news.jsonl with `rag eval --calibrate` (see evals/README.md).
 REFUSE_BELOW = 0.42
 MAX_SENTENCES = 3
-ADD_SENTENCE_RATIO = 0.85
+ADD_SENTENCE_RATIO = 0.8
 SEMANTIC_POOL = 12
 
 _SPEECH = re.compile(
@@ -62,7 +63,11 @@ _NUMBER = re.compile(
     r"twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)\b",
     re.IGNORECASE,
 )
-_NAME_IN_TEXT = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*")
+_REASON = re.compile(
+    r"\b(because|after|due to|so that|since|as a result|reason|in order to|following|"
+    r"caused|blamed|led to)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(slots=True)
@@ -91,19 +96,28 @@ class QuestionInfo:
     stems: tuple[str, ...]
     entities: tuple[str, ...]
     speaker: str | None
-    asks: str | None  # "date" | "number" | "person" | "place" | "reason" | None
+    asks: str | None  # "date" | "number" | "person" | "place" | "entity" | "reason" | None
+    context_stems: tuple[str, ...] = ()  # from an earlier turn: they steer, weigh less
+
+
+_PRONOUNS = frozenset({"he", "she", "they", "it", "him", "her", "them"})
 
 
 def analyse_question(question: str) -> QuestionInfo:
+    question, context = strip_context(question)
     lowered = question.lower().strip()
     stems = tuple(dict.fromkeys(content_stems(question, extra_stop=QUESTION_WORDS)))
+    context_stems = tuple(
+        s for s in dict.fromkeys(content_stems(context, extra_stop=QUESTION_WORDS))
+        if s not in stems
+    )
     names = tuple(dict.fromkeys(e for e in entities(question) if len(e) > 1 or e.isdigit()))
     speaker = None
     match = _SAY_QUESTION.search(question)
     if match:
         who = match.group("who") or match.group("who2") or match.group("who3") or ""
         who = re.sub(r"^(the|a|an)\s+", "", who.strip(), flags=re.IGNORECASE)
-        speaker = who or None
+        speaker = who if who and who.lower() not in _PRONOUNS else None
     asks = None
     if re.match(r"^(when|what (year|date|day|month|time))\b", lowered) or re.search(
         r"\b(what|which) (year|date|day|month)\b", lowered
@@ -119,22 +133,99 @@ def analyse_question(question: str) -> QuestionInfo:
         asks = "place"
     elif re.match(r"^why\b", lowered):
         asks = "reason"
-    return QuestionInfo(question, stems, names, speaker, asks)
+    elif re.match(r"^(which|what)\s+(\w+\s+){0,2}?(name|called|named)\b", lowered) or re.match(
+        r"^(which|what) (\w+ ){0,1}(team|boat|yacht|country|city|town|company|hotel|hospital|"
+        r"unit|group|event|party|newspaper|tabloid|airline|organisation|organization|club|"
+        r"force|people|person|player|man|woman|state|region|village|ship|movie|film|"
+        r"tournament|court|agency|body|department)\b",
+        lowered,
+    ):
+        asks = "entity"
+    return QuestionInfo(question, stems, names, speaker, asks, context_stems)
 
 
 def _mentions(text: str, name: str) -> bool:
-    """Whether `text` mentions `name` (or its last word: "Kallas" for "Kaja Kallas")."""
-    lowered = text.lower()
-    name = name.lower().strip()
+    """Whether `text` mentions `name`, its surname ("Kallas" for "Kaja Kallas"), or, for
+    a hyphenated or multi-word name, most of its parts ("Sydney to Hobart")."""
+    lowered = re.sub(r"[-‐–]", " ", text.lower())
+    name = re.sub(r"[-‐–]", " ", name.lower().strip())
     if not name:
         return False
     if name in lowered:
         return True
-    parts = [p for p in re.split(r"\s+", name) if len(p) > 2]
+    parts = [p for p in name.split() if len(p) > 2 or p.isdigit()]
+    if not parts:
+        return False
+    present = set(content_stems(lowered))
+    found = [stem(p) in present for p in parts]
     if len(parts) >= 2:
-        return bool(re.search(rf"\b{re.escape(parts[-1])}\b", lowered))
-    stem_name = stem(name)
-    return stem_name in set(content_stems(text))
+        return found[-1] or sum(found) * 2 >= len(parts) + 1
+    return found[0]
+
+
+SLOT_KINDS = frozenset({"date", "number", "person", "place", "entity"})
+SLOT_PENALTY = 0.3
+SLOT_POOL = 3
+
+
+_FOCUS = re.compile(
+    r"^(?:how (?:many|much)|what (?:number|amount|percentage|proportion) of)\s+"
+    r"(?:[a-z\-]+\s+){0,2}?(?P<noun>[a-z\-]+)",
+    re.IGNORECASE,
+)
+_UNIT = re.compile(r"\$|\b(per ?cent|%|dollars?|million|billion|thousand|hundred|tonnes?|"
+                   r"kilometres?|km|metres?|hours?|days?|weeks?|months?|years?)\b", re.I)
+
+
+def question_focus(question: str) -> str | None:
+    """The stem of the noun a "how many/much" question counts ("homes" in "How many homes…")."""
+    match = _FOCUS.match(question.strip())
+    if not match:
+        return None
+    noun = match.group("noun").lower()
+    if noun in QUESTION_WORDS or noun in {"did", "does", "do", "was", "were", "is", "are", "has",
+                                          "have", "had", "will", "would", "can", "could"}:
+        return None
+    return stem(noun)
+
+
+def _near(tokens: list[str], positions: list[int], target: str, window: int = 5) -> bool:
+    return any(
+        stem(tokens[j].lower()) == target
+        for i in positions
+        for j in range(max(0, i - window), min(len(tokens), i + window + 1))
+    )
+
+
+def slot_filled(info: QuestionInfo, sentence: str, question_lower: str) -> float:
+    """1.0 when the sentence holds something new of the kind asked for, 0.0 when it holds
+    nothing of that kind, 0.5 when the question asks for no particular kind.
+
+    For "how many X" the number must stand near X when the sentence mentions X at all:
+    "vacate their homes" beside "hundreds of people" does not count homes.
+    """
+    if info.asks == "date":
+        found = [m.group() for m in _DATE.finditer(sentence)]
+    elif info.asks == "number":
+        tokens = words(sentence)
+        numbers = [i for i, t in enumerate(tokens) if _NUMBER.fullmatch(t)]
+        numbers = [i for i in numbers if tokens[i].lower() not in question_lower.split()]
+        if not numbers:
+            return 0.0
+        focus = question_focus(info.text)
+        if focus and focus in {stem(t.lower()) for t in tokens}:
+            if not _near(tokens, numbers, focus) and not _UNIT.search(sentence):
+                return 0.0
+        return 1.0
+    elif info.asks in ("person", "place", "entity"):
+        found = [e for e in entities(sentence) if not e.isdigit()]
+        found = [e for e in found if not _mentions(info.text, e)]
+        found += [m.group() for m in _NUMBER.finditer(sentence)] if info.asks == "entity" else []
+    elif info.asks == "reason":
+        return 1.0 if _REASON.search(sentence) else 0.5
+    else:
+        return 0.5
+    return 1.0 if any(f.lower() not in question_lower for f in found) else 0.0
 
 
 class ExtractiveAnswerer:
@@ -177,6 +268,7 @@ class ExtractiveAnswerer:
     def score(
         self, info: QuestionInfo, candidates: list[Candidate], query_vector: np.ndarray
     ) -> None:
+        question_lower = info.text.lower()
         for c in candidates:
             sentence_stems = set(content_stems(c.text))
             context_stems = sentence_stems | set(content_stems(c.context)) | set(
@@ -184,6 +276,9 @@ class ExtractiveAnswerer:
             )
             c.lexical = self._coverage(info.stems, sentence_stems)
             c.window = self._coverage(info.stems, context_stems)
+            if info.context_stems:
+                steer = self._coverage(info.context_stems, context_stems)
+                c.window = (2 * c.window + steer) / 3
             window_text = f"{c.hit.chunk.title} {c.context} {c.text}"
             passage_text = f"{c.hit.chunk.title} {c.hit.chunk.text}"
             names = [e for e in info.entities if not (info.speaker and e in info.speaker)]
@@ -191,17 +286,7 @@ class ExtractiveAnswerer:
                 in_window = sum(_mentions(window_text, e) for e in names)
                 in_passage = sum(_mentions(passage_text, e) for e in names)
                 c.entity = (0.6 * in_window + 0.4 * in_passage) / len(names)
-            if info.asks == "date":
-                c.kind = 1.0 if _DATE.search(c.text) else 0.0
-            elif info.asks == "number":
-                c.kind = 1.0 if _NUMBER.search(c.text) else 0.0
-            elif info.asks in ("person", "place"):
-                c.kind = 1.0 if _NAME_IN_TEXT.search(c.text) else 0.0
-            elif info.asks == "reason":
-                c.kind = 1.0 if re.search(r"\b(because|after|due to|so that|since|as a result|"
-                                          r"reason|in order to|following)\b", c.text, re.I) else 0.5
-            else:
-                c.kind = 0.5
+            c.kind = slot_filled(info, c.text, question_lower)
             if info.speaker:
                 speaks = bool(_SPEECH.search(c.text)) or c.text.lstrip().startswith(("“", '"'))
                 named_here = _mentions(c.text, info.speaker)
@@ -211,9 +296,11 @@ class ExtractiveAnswerer:
                 c.speech = 1.0 if speaks and (named_here or named_before) else (
                     0.4 if named_here or named_before else 0.0
                 )
+                if c.speech and re.search(r"[“\"]", c.text):
+                    c.speech += 0.2  # the person's own words
             rank_prior = 1.0 / (1.0 + c.hit_rank)
             c.score = 0.45 * c.lexical + 0.25 * c.window + 0.15 * c.entity + 0.05 * rank_prior
-            c.score += 0.1 * c.kind + (0.3 * c.speech if info.speaker else 0.0)
+            c.score += 0.15 * c.kind + (0.3 * c.speech if info.speaker else 0.0)
         # Semantic similarity for the most promising few (embedding every sentence is slow).
         pool = sorted(candidates, key=lambda c: -c.score)[:SEMANTIC_POOL]
         if pool:
@@ -222,15 +309,26 @@ class ExtractiveAnswerer:
                 c.semantic = float(similarity)
                 c.score += 0.35 * c.semantic
 
-    def support(self, info: QuestionInfo, best: Candidate) -> float:
-        """How well the best sentence answers the question, on a 0–1-ish scale."""
-        value = 0.35 * best.window + 0.2 * best.lexical + 0.25 * best.entity
-        value += 0.3 * max(best.semantic, 0.0)
-        if info.asks in ("date", "number"):
-            value += 0.1 * (best.kind - 1.0)
-        if info.speaker:
-            value += 0.1 * (best.speech - 0.5)
-        return value
+    def support(self, info: QuestionInfo, ranked: Sequence[Candidate]) -> float:
+        """How well the best sentences answer the question, on a 0–1-ish scale.
+
+        When the question asks for a kind of thing (a date, a number, a name), only a
+        sentence that holds one can carry full support; the best of the top few does.
+        """
+
+        def of(c: Candidate) -> float:
+            value = 0.35 * c.window + 0.2 * c.lexical + 0.25 * c.entity
+            value += 0.3 * max(c.semantic, 0.0)
+            if info.speaker:
+                value += 0.1 * (min(c.speech, 1.0) - 0.5)
+            return value
+
+        if info.asks in SLOT_KINDS:
+            filled = [of(c) for c in ranked[:SLOT_POOL] if c.kind >= 1.0]
+            if filled:
+                return max(filled)
+            return of(ranked[0]) - SLOT_PENALTY
+        return of(ranked[0])
 
     # -- composing -----------------------------------------------------------------------
 
@@ -248,7 +346,7 @@ class ExtractiveAnswerer:
         self.score(info, candidates, query_vector)
         ranked = sorted(candidates, key=lambda c: -c.score)
         best = ranked[0]
-        if self.support(info, best) < self.refuse_below:
+        if self.support(info, ranked) < self.refuse_below:
             return refusal(question, standalone)
         chosen = [best]
         for c in ranked[1:]:

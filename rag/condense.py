@@ -1,9 +1,14 @@
 """Turn a follow-up question into a standalone one, using the conversation so far.
 
-Offline, a follow-up that leans on the previous turn ("What did she say about Article 5?"
-after "Who is Kaja Kallas?") gets the previous question's names put back: a personal
-pronoun is replaced by the last person-like name, and a question with no names of its
-own gets the previous topic appended. With an LLM configured, `llm.py` condenses instead.
+Offline, two moves, both conservative:
+- a personal pronoun is replaced by a person named in the previous question
+  ("Who is Kaja Kallas?" → "What did she say about Article 5?" becomes
+  "What did Kaja Kallas say about Article 5?");
+- otherwise, when the follow-up leans on context (a pronoun, "that", or no names of its
+  own), the previous question is appended in parentheses as context. The answerer
+  weighs the parenthesised context less than the question itself, so it steers
+  retrieval to the right article without changing what is asked.
+With an LLM configured, `llm.py` condenses instead.
 """
 
 from __future__ import annotations
@@ -14,43 +19,72 @@ from collections.abc import Sequence
 from rag.terms import entities
 from rag.types import Turn
 
-_PERSONAL = re.compile(r"\b(he|she|him|her|his|hers|they|them|their)\b", re.IGNORECASE)
-_THING = re.compile(r"\b(it|its|this|that|there|these|those)\b", re.IGNORECASE)
-_POSSESSIVE = {"his", "her", "hers", "their"}
+_PERSONAL = re.compile(r"\b(he|she|him|his|her|hers)\b", re.IGNORECASE)
+_CONTEXTUAL = re.compile(
+    r"\b(he|she|him|her|his|hers|they|them|their|theirs|it|its|this|that|these|those|"
+    r"there|then|the same|the other)\b",
+    re.IGNORECASE,
+)
+_POSSESSIVE = {"his", "hers"}
+# Capitalised words that make a phrase an organisation, a place or a title, not a person.
+_NOT_PERSON = frozenset(
+    """club clubs prize party council court government department ministry minister institute
+    cup test university bank league association union force forces army navy police street river
+    island islands mountains highlands house office airlines airline airways service services
+    company corporation group swans team fc school hospital church cathedral committee
+    commission agency bureau authority organisation organization nations state states city
+    county province region coast valley lake bay harbour airport station centre center
+    festival games open championship series marathon race year day christmas new
+    north south east west northern southern eastern western australian american british""".split()
+)
+_CONTEXT_SUFFIX = re.compile(r"\s*\(context: .*\)\s*$")
 
 
-def last_user_turns(history: Sequence[Turn], count: int = 2) -> list[str]:
-    return [t.content for t in history if t.role == "user"][-count:]
+def previous_user_question(history: Sequence[Turn]) -> str | None:
+    for turn in reversed(history):
+        if turn.role == "user" and turn.content.strip():
+            return turn.content.strip()
+    return None
 
 
-def names_in(text: str) -> list[str]:
-    return [e for e in entities(text) if not e.isdigit()]
+def person_names(text: str) -> list[str]:
+    """Capitalised phrases of two or more words that look like a person's name."""
+    found = []
+    for name in entities(text):
+        parts = name.split()
+        if len(parts) < 2 or any(p.lower().strip("'’s") in _NOT_PERSON for p in parts):
+            continue
+        if name.endswith(("'s", "’s")):
+            continue
+        found.append(name)
+    return found
+
+
+def strip_context(question: str) -> tuple[str, str]:
+    """Split a condensed question into the question and its appended context."""
+    match = _CONTEXT_SUFFIX.search(question)
+    if not match:
+        return question, ""
+    context = match.group().strip()[len("(context: ") : -1]
+    return question[: match.start()], context
 
 
 def condense(question: str, history: Sequence[Turn]) -> str:
     """A standalone version of `question` (unchanged when it needs no context)."""
-    previous = last_user_turns(history)
+    previous = previous_user_question(history)
     if not previous:
         return question
-    own = names_in(question)
-    context_names: list[str] = []
-    for text in reversed(previous):
-        context_names = names_in(text)
-        if context_names:
-            break
-    if not context_names:
-        return question
-    person = max(context_names, key=lambda n: (len(n.split()) > 1, len(n)))
-    if _PERSONAL.search(question):
+    previous, _ = strip_context(previous)
+    asks_for_person = bool(re.match(r"^\s*(who|whom|whose|which)\b", previous, re.IGNORECASE))
+    people = person_names(previous)
+    if people and not asks_for_person and _PERSONAL.search(question):
+        person = people[0]  # the subject of the previous question
+
         def replace(match: re.Match[str]) -> str:
-            word = match.group()
-            return f"{person}'s" if word.lower() in _POSSESSIVE else person
+            return f"{person}'s" if match.group().lower() in _POSSESSIVE else person
 
         return _PERSONAL.sub(replace, question, count=1)
-    if own and not _THING.search(question):
+    own_names = [e for e in entities(question) if not e.isdigit()]
+    if own_names and not _CONTEXTUAL.search(question):
         return question
-    topic = " ".join(n for n in context_names if n not in own)
-    if not topic:
-        return question
-    base = question.rstrip().rstrip("?")
-    return f"{base} ({topic})?"
+    return f"{question.rstrip()} (context: {previous.rstrip('?')})"
