@@ -80,23 +80,34 @@ def render_sidebar(settings: Settings, engine: support.Engine | None) -> None:
             )
 
         st.subheader("Answering")
-        st.slider("Passages to retrieve", min_value=1, max_value=20, key="k",
-                  help="How many passages the answer may draw on.")
+        st.slider(
+            "Passages to retrieve",
+            min_value=1,
+            max_value=20,
+            key="k",
+            help="How many passages the answer may draw on.",
+        )
         if settings.llm == "openai":
             st.radio(
                 "Answer mode",
                 options=["llm", "extractive"],
-                format_func=lambda m: f"LLM ({settings.llm_model})" if m == "llm" else
-                "Extractive (offline)",
+                format_func=lambda m: (
+                    f"LLM ({settings.llm_model})" if m == "llm" else "Extractive (offline)"
+                ),
                 key="mode",
                 help="Extractive answers quote the articles; LLM answers are written by the "
                 "model and checked against the passages they cite.",
             )
         else:
-            st.caption("Answer mode: extractive (offline). Set `RAG_LLM=openai` for "
-                       "written answers.")
-        st.button("Clear chat", icon=":material/delete_sweep:", on_click=clear_chat,
-                  width="stretch", disabled=not st.session_state.messages)
+            st.caption(
+                "Answer mode: extractive (offline). Set `RAG_LLM=openai` for written answers."
+            )
+        st.button(
+            "Clear chat",
+            icon=":material/delete_sweep:",
+            on_click=clear_chat,
+            width="stretch",
+        )
 
         st.subheader("Add articles")
         files = st.file_uploader(
@@ -105,14 +116,21 @@ def render_sidebar(settings: Settings, engine: support.Engine | None) -> None:
             accept_multiple_files=True,
             key=f"upload-{st.session_state.upload_round}",
         )
-        if st.button("Add to the index", icon=":material/upload:", type="primary",
-                     disabled=not files, width="stretch"):
+        if st.button(
+            "Add to the index",
+            icon=":material/upload:",
+            type="primary",
+            disabled=not files,
+            width="stretch",
+        ):
             ingest_with_progress(settings, engine, uploads=files or [])
         render_ingest_note()
 
 
 def ingest_with_progress(
-    settings: Settings, engine: support.Engine | None, uploads: Sequence[Any] = (),
+    settings: Settings,
+    engine: support.Engine | None,
+    uploads: Sequence[Any] = (),
     folder: Any = None,
 ) -> None:
     """Ingest uploads (or a folder) with a progress bar, keep the report, rerun."""
@@ -173,7 +191,8 @@ def render_reply(reply: support.Reply, settings: Settings) -> None:
         st.caption(f":material/info: {support.escape_markdown(answer.notice)}")
     for citation in answer.citations:
         with st.container(border=True):
-            st.markdown(f"{support.badge(citation.n)} **{support.escape_markdown(citation.title)}**")
+            title = support.escape_markdown(citation.title)
+            st.markdown(f"{support.badge(citation.n)} **{title}**")
             st.caption(support.card_caption(citation, settings))
             st.markdown(support.passage_markdown(citation, reply.passages.get(citation.chunk_id)))
             with st.expander("Read the whole article", icon=":material/article:"):
@@ -260,17 +279,23 @@ def render_welcome(engine: support.Engine, embedded: bool) -> None:
 
 def render_empty_index(settings: Settings, embedded: bool) -> None:
     st.title("Ask the news")
-    st.info("The index is empty: there are no articles to answer from yet.",
-            icon=":material/inventory_2:")
+    st.info(
+        "The index is empty: there are no articles to answer from yet.",
+        icon=":material/inventory_2:",
+    )
     corpus = support.SHIPPED_CORPUS
     if corpus.is_dir():
         files, _, _ = discover([corpus])
+        count = f"{len(files)} article{'s' if len(files) != 1 else ''}"
         st.markdown(
-            f"Load the {len(files)} news articles that ship with newsrag to try it out"
+            f"Load the {count} that ship with newsrag to try it out"
             + ("." if embedded else ", or add your own with **Add articles** in the sidebar.")
         )
-        if st.button(f"Load the shipped corpus ({len(files)} articles)", type="primary",
-                     icon=":material/library_add:"):
+        if st.button(
+            f"Load the shipped corpus ({count})",
+            type="primary",
+            icon=":material/library_add:",
+        ):
             ingest_with_progress(settings, None, folder=corpus)
     elif not embedded:
         st.markdown("Add articles with **Add articles** in the sidebar, or run `rag ingest PATH`.")

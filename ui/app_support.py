@@ -12,6 +12,7 @@ wrapped around already-escaped text.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import string
 import threading
@@ -105,10 +106,10 @@ def shared_engine(_settings: Settings, key: tuple[str, ...], mode: str) -> Engin
         raise IndexMissingError(f"the index at {settings.index_dir} is empty")
     LOADS["pipeline"] += 1
     pipeline = build_pipeline(settings, embedder=embedder_for(settings))
-    try:  # the first question after start-up would otherwise pay the ONNX warm-up
+    # The first question after start-up would otherwise pay the ONNX warm-up; warming is
+    # an optimisation only, so its failure is not an error.
+    with contextlib.suppress(Exception):
         pipeline.ask("What did the minister say about the plan?")
-    except Exception:  # warming is an optimisation only
-        pass
     return Engine(pipeline)
 
 
@@ -233,16 +234,19 @@ def has_shipped_corpus(store: ChromaStore) -> bool:
 _PUNCTUATION = re.compile("([" + re.escape(string.punctuation) + "])")
 _MARKER = re.compile(r"\[(\d+)\]")
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+_INDENT = re.compile(r"(?:^|(?<=\n))[ \t]+")
+_INNER_INDENT = re.compile(r"(?<=\n)[ \t]+")
 
 
-def escape_markdown(text: str) -> str:
+def escape_markdown(text: str, line_start: bool = True) -> str:
     """Text that Streamlit's markdown shows exactly as written (no HTML, links or styling).
 
     Every ASCII punctuation character is backslash-escaped (CommonMark shows `\\<` as
-    `<`), and leading spaces are dropped so indentation never becomes a code block.
+    `<`), and indentation at the start of a line is dropped so it never becomes a code
+    block. `line_start=False` for a piece that continues a line (its leading space stays).
     """
-    lines = [line.lstrip(" \t") for line in text.split("\n")]
-    return _PUNCTUATION.sub(r"\\\1", "\n".join(lines))
+    text = (_INDENT if line_start else _INNER_INDENT).sub("", text)
+    return _PUNCTUATION.sub(r"\\\1", text)
 
 
 def colour_of(n: int) -> str:
@@ -262,10 +266,10 @@ def answer_markdown(text: str, cited: Iterable[int] = ()) -> str:
         n = int(match.group(1))
         if n not in known:
             continue
-        pieces.append(escape_markdown(text[last : match.start()]))
+        pieces.append(escape_markdown(text[last : match.start()], line_start=last == 0))
         pieces.append(badge(n))
         last = match.end()
-    pieces.append(escape_markdown(text[last:]))
+    pieces.append(escape_markdown(text[last:], line_start=last == 0))
     return "".join(pieces)
 
 
@@ -276,9 +280,9 @@ def _highlight_piece(piece: str, colour: str) -> str:
     lead = piece[: len(piece) - len(piece.lstrip())]
     trail = piece[len(piece.rstrip()) :]
     return (
-        escape_markdown(lead.replace("\n", " "))
+        escape_markdown(lead.replace("\n", " "), line_start=False)
         + f":{colour}-background[**{escape_markdown(core)}**]"
-        + escape_markdown(trail.replace("\n", " "))
+        + escape_markdown(trail.replace("\n", " "), line_start=False)
     )
 
 
@@ -295,7 +299,11 @@ def highlighted(text: str, start: int, end: int, colour: str = "orange") -> str:
         marked.append("\n\n")
         last = brk.end()
     marked.append(_highlight_piece(quote[last:], colour))
-    return escape_markdown(text[:start]) + "".join(marked) + escape_markdown(text[end:])
+    return (
+        escape_markdown(text[:start])
+        + "".join(marked)
+        + escape_markdown(text[end:], line_start=False)
+    )
 
 
 def passage_markdown(citation: Citation, chunk: Chunk | None) -> str:
@@ -349,7 +357,10 @@ def source_markdown(source: str, settings: Settings) -> str:
 
 
 def card_caption(citation: Citation, settings: Settings) -> str:
-    parts = [escape_markdown(human_date(citation.published)), source_markdown(citation.source, settings)]
+    parts = [
+        escape_markdown(human_date(citation.published)),
+        source_markdown(citation.source, settings),
+    ]
     if not citation.verified:
         parts.append("quote not verified")
     return " · ".join(parts)
