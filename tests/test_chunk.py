@@ -14,8 +14,13 @@ MINILM_LIMIT = 256
 
 
 def article(text: str, article_id: str = "news/story") -> Article:
-    return Article(article_id=article_id, title="A title", text=text, published="2024-01-02",
-                   source="news/story.txt")
+    return Article(
+        article_id=article_id,
+        title="A title",
+        text=text,
+        published="2024-01-02",
+        source="news/story.txt",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +64,11 @@ def test_chunks_together_cover_every_sentence_of_the_article(shipped) -> None:
 def test_chunks_carry_the_articles_metadata() -> None:
     (chunk, *_) = chunk_article(article("One sentence here. Another one there."))
     assert (chunk.article_id, chunk.title, chunk.published, chunk.source) == (
-        "news/story", "A title", "2024-01-02", "news/story.txt")
+        "news/story",
+        "A title",
+        "2024-01-02",
+        "news/story.txt",
+    )
     assert chunk.content_hash
 
 

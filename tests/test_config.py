@@ -25,11 +25,19 @@ def test_defaults_without_environment() -> None:
 
 
 def test_environment_variables_are_read() -> None:
-    settings = load_settings(env={
-        "RAG_INDEX_DIR": "/data/index", "CHROMA_HOST": "chroma.local", "CHROMA_PORT": "9000",
-        "RAG_LLM": "OpenAI", "OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": "http://127.0.0.1:1/v1",
-        "RAG_LLM_MODEL": "llama3", "RAG_LLM_TIMEOUT": "2.5", "RAG_API_KEY": "secret",
-    })
+    settings = load_settings(
+        env={
+            "RAG_INDEX_DIR": "/data/index",
+            "CHROMA_HOST": "chroma.local",
+            "CHROMA_PORT": "9000",
+            "RAG_LLM": "OpenAI",
+            "OPENAI_API_KEY": "sk-test",
+            "OPENAI_BASE_URL": "http://127.0.0.1:1/v1",
+            "RAG_LLM_MODEL": "llama3",
+            "RAG_LLM_TIMEOUT": "2.5",
+            "RAG_API_KEY": "secret",
+        }
+    )
     assert settings.index_dir == Path("/data/index")
     assert (settings.chroma_host, settings.chroma_port) == ("chroma.local", 9000)
     assert settings.store_label == "chroma-server http://chroma.local:9000"
@@ -82,22 +90,26 @@ def test_embed_key_without_per_minute_gets_a_default_limit() -> None:
     assert keys["k"].per_minute == 20
 
 
-@pytest.mark.parametrize("env", [
-    {"RAG_LLM": "gpt"},
-    {"CHROMA_PORT": "eighty"},
-    {"CHROMA_PORT": "70000"},
-    {"CHROMA_PORT": "0"},
-    {"RAG_LLM_TIMEOUT": "soon"},
-    {"RAG_LLM_TIMEOUT": "-1"},
-    {"RAG_LLM_TIMEOUT": "0"},
-    {"RAG_LLM_TIMEOUT": "nan"},
-    {"RAG_EMBED_KEYS": "{not json"},
-    {"RAG_EMBED_KEYS": "[1, 2]"},
-    {"RAG_EMBED_KEYS": '{"k": {"origins": "https://a.example"}}'},
-    {"RAG_EMBED_KEYS": '{"k": "https://a.example"}'},
-    {"RAG_EMBED_KEYS": '{"k": {"origins": [], "per_minute": "lots"}}'},
-    {"RAG_EMBED_KEYS": "/no/such/keys.json"},
-], ids=lambda env: "-".join(f"{k}={v}" for k, v in env.items()))
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"RAG_LLM": "gpt"},
+        {"CHROMA_PORT": "eighty"},
+        {"CHROMA_PORT": "70000"},
+        {"CHROMA_PORT": "0"},
+        {"RAG_LLM_TIMEOUT": "soon"},
+        {"RAG_LLM_TIMEOUT": "-1"},
+        {"RAG_LLM_TIMEOUT": "0"},
+        {"RAG_LLM_TIMEOUT": "nan"},
+        {"RAG_EMBED_KEYS": "{not json"},
+        {"RAG_EMBED_KEYS": "[1, 2]"},
+        {"RAG_EMBED_KEYS": '{"k": {"origins": "https://a.example"}}'},
+        {"RAG_EMBED_KEYS": '{"k": "https://a.example"}'},
+        {"RAG_EMBED_KEYS": '{"k": {"origins": [], "per_minute": "lots"}}'},
+        {"RAG_EMBED_KEYS": "/no/such/keys.json"},
+    ],
+    ids=lambda env: "-".join(f"{k}={v}" for k, v in env.items()),
+)
 def test_bad_values_raise_config_error_naming_the_variable(env: dict[str, str]) -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings(env=env)

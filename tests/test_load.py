@@ -219,27 +219,43 @@ def write_jsonl(path: Path, lines: list[str]) -> Path:
 
 
 def test_jsonl_records_become_articles_keyed_by_their_id(tmp_path: Path) -> None:
-    path = write_jsonl(tmp_path / "feed.jsonl", [
-        json.dumps({"id": "rec-1", "title": "Wheat exports", "text": "Wheat exports rose.",
-                    "published": "2021-01-02", "url": "https://r.example/1"}),
-        json.dumps({"id": "rec-2", "title": "Rain", "text": "It rained."}),
-    ])
+    path = write_jsonl(
+        tmp_path / "feed.jsonl",
+        [
+            json.dumps(
+                {
+                    "id": "rec-1",
+                    "title": "Wheat exports",
+                    "text": "Wheat exports rose.",
+                    "published": "2021-01-02",
+                    "url": "https://r.example/1",
+                }
+            ),
+            json.dumps({"id": "rec-2", "title": "Rain", "text": "It rained."}),
+        ],
+    )
     result = load_file(path, "feed", str(tmp_path), MAX)
     assert result.failed == []
     first, second = result.articles
-    assert (first.article_id, first.title, first.text) == ("rec-1", "Wheat exports",
-                                                          "Wheat exports rose.")
+    assert (first.article_id, first.title, first.text) == (
+        "rec-1",
+        "Wheat exports",
+        "Wheat exports rose.",
+    )
     assert (first.published, first.source) == ("2021-01-02", "https://r.example/1")
     assert second.article_id == "rec-2" and second.published is None
 
 
 def test_jsonl_bad_line_fails_as_file_colon_line_and_the_rest_is_kept(tmp_path: Path) -> None:
-    path = write_jsonl(tmp_path / "feed.jsonl", [
-        json.dumps({"id": "ok-1", "text": "Fine."}),
-        "{not json",
-        json.dumps({"id": "ok-2", "text": "Also fine."}),
-        json.dumps({"title": "no id", "text": "Orphan."}),
-    ])
+    path = write_jsonl(
+        tmp_path / "feed.jsonl",
+        [
+            json.dumps({"id": "ok-1", "text": "Fine."}),
+            "{not json",
+            json.dumps({"id": "ok-2", "text": "Also fine."}),
+            json.dumps({"title": "no id", "text": "Orphan."}),
+        ],
+    )
     result = load_file(path, "feed", str(tmp_path), MAX)
     assert [a.article_id for a in result.articles] == ["ok-1", "ok-2"]
     assert [where for where, _ in result.failed] == [f"{path}:2", f"{path}:4"]

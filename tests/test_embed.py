@@ -1,0 +1,71 @@
+"""rag/embed.py: the offline MiniLM gives normalised 384-dim vectors and reads up to 256 tokens."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rag.embed import MAX_TOKENS, MiniLMEmbedder, as_llama_embedding
+
+pytestmark = pytest.mark.slow
+
+
+def test_vectors_are_384_dim_and_l2_normalised(real_embedder: MiniLMEmbedder) -> None:
+    vectors = real_embedder.embed(["Kallas spoke about Nato.", "Rain fell in Perth.", "x"])
+    assert vectors.shape == (3, 384) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_similar_sentences_are_closer_than_unrelated_ones(real_embedder: MiniLMEmbedder) -> None:
+    a, b, c = real_embedder.embed(
+        [
+            "Estonia's prime minister said Nato troops in Ukraine would not trigger Article 5.",
+            "Kallas argued that soldiers training Ukrainians would not invoke Nato's Article 5.",
+            "Spain beat Argentina in the Hopman Cup tennis tournament in Perth.",
+        ]
+    )
+    assert float(a @ b) > float(a @ c) + 0.2
+
+
+def test_text_differing_only_after_token_150_gives_a_different_vector(
+    real_embedder: MiniLMEmbedder,
+) -> None:
+    base = " ".join(["The minister spoke about the budget and the economy today."] * 15)
+    assert real_embedder.count_tokens([base])[0] > 150
+    first, second = real_embedder.embed(
+        [base + " Apples are red.", base + " Volcanoes erupted violently in Iceland."]
+    )
+    assert not np.allclose(first, second, atol=1e-3)
+
+
+def test_text_is_truncated_at_the_models_256_tokens(real_embedder: MiniLMEmbedder) -> None:
+    base = " ".join(["The minister spoke about the budget and the economy today."] * 30)
+    assert real_embedder.count_tokens([base])[0] > MAX_TOKENS + 20
+    first, second = real_embedder.embed([base + " Apples.", base + " Volcanoes in Iceland."])
+    assert np.allclose(first, second, atol=1e-5)  # the model cannot see past 256 tokens
+
+
+def test_batching_and_order_do_not_change_vectors(real_embedder: MiniLMEmbedder) -> None:
+    texts = [f"Sentence {i} about {'long ' * (i % 7)}news." for i in range(40)]
+    together = real_embedder.embed(texts)
+    one_by_one = np.vstack([real_embedder.embed([t]) for t in texts[:5]])
+    assert np.allclose(together[:5], one_by_one, atol=1e-4)
+
+
+def test_no_texts_give_an_empty_matrix(real_embedder: MiniLMEmbedder) -> None:
+    assert real_embedder.embed([]).shape == (0, 384)
+
+
+def test_count_tokens_counts_word_pieces_with_special_tokens(
+    real_embedder: MiniLMEmbedder,
+) -> None:
+    assert real_embedder.count_tokens(["hello world"]) == [4]  # [CLS] hello world [SEP]
+    long = "word " * 600
+    assert real_embedder.count_tokens([long])[0] == 602  # not truncated when counting
+
+
+def test_llama_index_adapter_returns_the_same_vectors(real_embedder: MiniLMEmbedder) -> None:
+    adapter = as_llama_embedding(real_embedder)
+    text = "Kallas spoke about Article 5."
+    assert np.allclose(adapter.get_text_embedding(text), real_embedder.embed([text])[0], atol=1e-6)
+    assert len(adapter.get_query_embedding(text)) == 384

@@ -1,0 +1,160 @@
+"""rag/store.py: real embedded Chroma, cosine space, chunk ids as ids, idempotent upserts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag.chunk import chunk_article
+from rag.errors import IndexMissingError
+from rag.store import ChromaStore
+from rag.types import Article, Chunk
+from tests.conftest import make_settings
+from tests.fakes import HashEmbedder
+
+TEXT = (
+    "Estonia’s Prime Minister, Kaja Kallas, said this week that sending soldiers would not "
+    "risk escalation.\n\nSome countries already have troops operating in Ukraine, she said."
+)
+
+
+def make_article(
+    article_id: str = "world/kallas", text: str = TEXT, root: str = "/news"
+) -> Article:
+    from rag.load import make_article as build
+
+    return build(article_id, "Kallas on troops", text, "2024-11-22", f"{article_id}.txt", root)
+
+
+def vectors_for(chunks: list[Chunk]) -> np.ndarray:
+    return HashEmbedder().embed([c.text for c in chunks])
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> ChromaStore:
+    return ChromaStore(make_settings(tmp_path / "index"), create=True)
+
+
+def write(store: ChromaStore, article: Article, max_tokens: int = 160) -> list[Chunk]:
+    chunks = chunk_article(article, max_tokens=max_tokens, overlap=0)
+    store.write_article(article, chunks, vectors_for(chunks))
+    return chunks
+
+
+def test_opening_a_missing_index_raises_index_missing(tmp_path: Path) -> None:
+    with pytest.raises(IndexMissingError, match="rag ingest"):
+        ChromaStore(make_settings(tmp_path / "nothing"))
+    assert not (tmp_path / "nothing").exists()  # reading never creates an index
+
+
+def test_chunks_collection_uses_cosine_space(store: ChromaStore) -> None:
+    assert store.chunks.configuration["hnsw"]["space"] == "cosine"
+
+
+def test_query_similarity_is_cosine_whatever_the_vector_length(store: ChromaStore) -> None:
+    chunks = write(store, make_article())
+    vector = vectors_for(chunks)[0]
+    ((chunk, similarity),) = store.query(vector * 7.0, k=1)
+    assert chunk.chunk_id == chunks[0].chunk_id
+    assert similarity == pytest.approx(1.0, abs=1e-4)
+
+
+def test_get_article_returns_the_clean_text_and_metadata(store: ChromaStore) -> None:
+    article = make_article()
+    write(store, article)
+    stored = store.get_article("world/kallas")
+    assert stored == article
+    assert store.get_article("no/such") is None
+
+
+def test_chunks_round_trip_with_ids_offsets_and_metadata(store: ChromaStore) -> None:
+    article = make_article()
+    chunks = write(store, article, max_tokens=25)
+    assert len(chunks) == 2
+    stored = store.get_chunks([c.chunk_id for c in chunks])
+    assert set(stored) == {"world/kallas#0", "world/kallas#1"}
+    for chunk in chunks:
+        assert stored[chunk.chunk_id] == chunk
+        assert article.text[chunk.char_start : chunk.char_end] == stored[chunk.chunk_id].text
+
+
+def test_upserting_the_same_article_twice_changes_nothing(store: ChromaStore) -> None:
+    article = make_article()
+    write(store, article)
+    before = (
+        store.count_articles(),
+        store.count_chunks(),
+        sorted(c.chunk_id for c in store.iter_chunks()),
+    )
+    write(store, article)
+    after = (
+        store.count_articles(),
+        store.count_chunks(),
+        sorted(c.chunk_id for c in store.iter_chunks()),
+    )
+    assert before == after == (1, 1, ["world/kallas#0"])
+
+
+def test_rewriting_a_shorter_article_leaves_no_stale_chunks(store: ChromaStore) -> None:
+    write(store, make_article(), max_tokens=25)
+    assert store.count_chunks() == 2
+    write(store, make_article(text="Kallas said very little."), max_tokens=25)
+    assert [c.chunk_id for c in store.iter_chunks()] == ["world/kallas#0"]
+    assert store.get_article("world/kallas").text == "Kallas said very little."
+
+
+def test_write_many_writes_articles_and_drops_their_stale_chunks(store: ChromaStore) -> None:
+    write(store, make_article("a/one"), max_tokens=25)
+    items = []
+    for article_id in ("a/one", "a/two"):
+        article = make_article(article_id, text=f"Short text of {article_id}.")
+        items.append((article, chunk_article(article)))
+    store.write_many(items, vectors_for([c for _, cs in items for c in cs]))
+    assert sorted(c.chunk_id for c in store.iter_chunks()) == ["a/one#0", "a/two#0"]
+    assert store.count_articles() == 2
+
+
+def test_delete_articles_removes_them_and_their_chunks(store: ChromaStore) -> None:
+    write(store, make_article("a/one"))
+    write(store, make_article("a/two"))
+    assert store.delete_articles(["a/one", "a/missing"]) == 1
+    assert store.all_article_ids() == ["a/two"]
+    assert {c.article_id for c in store.iter_chunks()} == {"a/two"}
+
+
+def test_articles_are_found_by_the_folder_they_came_from(store: ChromaStore) -> None:
+    write(store, make_article("a/one", root="/folder-a"))
+    write(store, make_article("b/one", root="/folder-b"))
+    assert store.article_ids_for_root("/folder-a") == ["a/one"]
+
+
+def test_generation_changes_when_bumped(store: ChromaStore) -> None:
+    first = store.generation()
+    store.bump_generation()
+    second = store.generation()
+    store.bump_generation()
+    assert len({first, second, store.generation()}) == 3
+
+
+def test_stored_vectors_are_found_by_content_hash(store: ChromaStore) -> None:
+    chunks = write(store, make_article())
+    found = store.embeddings_by_hash(["world/kallas"])
+    assert np.allclose(found[chunks[0].content_hash], vectors_for(chunks)[0], atol=1e-6)
+
+
+def test_chunks_without_an_article_record_are_orphans(store: ChromaStore) -> None:
+    article = make_article("a/crashed")
+    chunks = chunk_article(article)
+    store.write_article(article, chunks, vectors_for(chunks))
+    store.articles.delete(ids=["a/crashed"])  # as if the ingest died between the two writes
+    assert store.orphan_article_ids() == ["a/crashed"]
+
+
+def test_list_articles_gives_metadata_and_chunk_counts(store: ChromaStore) -> None:
+    write(store, make_article(), max_tokens=25)
+    (row,) = store.list_articles()
+    assert row["article_id"] == "world/kallas"
+    assert row["title"] == "Kallas on troops" and row["published"] == "2024-11-22"
+    assert row["chunks"] == 2
