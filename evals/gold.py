@@ -126,7 +126,7 @@ def load_gold(path: Path | str) -> list[GoldItem]:
             continue
         try:
             record = json.loads(line)
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             raise BadInputError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
         problems = validate_record(record)
         if problems:
@@ -161,9 +161,7 @@ def slug(text: str) -> str:
     return "-".join(words)[:60] or "article"
 
 
-def import_squad(
-    path: Path | str, articles_out: Path | None = None
-) -> list[GoldItem]:
+def import_squad(path: Path | str, articles_out: Path | None = None) -> list[GoldItem]:
     """SQuAD 1.1/2.0 JSON → gold items; one article per paragraph (`{title-slug}-p{n}`).
 
     With `articles_out`, each paragraph's context is written there as `{article_id}.txt`
@@ -175,7 +173,7 @@ def import_squad(
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
         raise BadInputError(f"cannot read {path}: {exc.strerror}") from None
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise BadInputError(f"{path}: not valid JSON ({exc.msg})") from None
     if not isinstance(data, dict) or not isinstance(data.get("data"), list):
         raise BadInputError(f"{path}: not SQuAD-style JSON (expected a top-level 'data' list)")

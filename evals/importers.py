@@ -25,11 +25,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("file", help="the SQuAD JSON or question,answer,source CSV file")
     parser.add_argument("--out", "-o", required=True, metavar="FILE", help="gold JSONL to write")
     parser.add_argument(
-        "--articles-out", metavar="DIR",
+        "--articles-out",
+        metavar="DIR",
         help="squad: write each paragraph as DIR/{article_id}.txt, ready for `rag ingest DIR`",
     )
     parser.add_argument(
-        "--corpus-root", default="corpus",
+        "--corpus-root",
+        default="corpus",
         help="csv: folder prefix stripped from source paths to make article ids (corpus)",
     )
     return parser

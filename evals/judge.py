@@ -14,6 +14,7 @@ gone). The two metrics we need are short, so they follow ragas's definitions her
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -119,15 +120,11 @@ class LLMJudge:
 
     def judge(self, question: str, answer: Mapping[str, Any]) -> dict[str, float | None]:
         """Both metrics; a reply the judge garbles counts as unknown, not as zero."""
-        scores: dict[str, float | None] = {}
-        for name, work in (
-            ("faithfulness", lambda: self.faithfulness(answer)),
-            ("answer_relevancy", lambda: self.answer_relevancy(question, answer)),
-        ):
-            try:
-                scores[name] = work()
-            except ValueError:
-                scores[name] = None
+        scores: dict[str, float | None] = {"faithfulness": None, "answer_relevancy": None}
+        with contextlib.suppress(ValueError):
+            scores["faithfulness"] = self.faithfulness(answer)
+        with contextlib.suppress(ValueError):
+            scores["answer_relevancy"] = self.answer_relevancy(question, answer)
         return scores
 
 

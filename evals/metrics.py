@@ -127,8 +127,10 @@ def article_recall_at(
 
 
 def alias_recall_at(
-    passages: Sequence[RetrievedPassage], article_ids: Sequence[str],
-    aliases: Sequence[str], k: int,
+    passages: Sequence[RetrievedPassage],
+    article_ids: Sequence[str],
+    aliases: Sequence[str],
+    k: int,
 ) -> float:
     """Share of the aliases found in the top k passages of gold articles."""
     if not aliases:

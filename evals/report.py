@@ -1,9 +1,9 @@
 """The eval report: Markdown and HTML with tables and PNG plots, plus per-question rows.
 
-    OUT/report.md, OUT/report.html   tables, plots, the worst-answered questions
-    OUT/plots/*.png                  metrics per configuration, hit@k, latency, per type
-    OUT/metrics.json                 every metric of every configuration
-    OUT/results-CONFIG.jsonl         one row per question: answer, scores, what was retrieved
+OUT/report.md, OUT/report.html   tables, plots, the worst-answered questions
+OUT/plots/*.png                  metrics per configuration, hit@k, latency, per type
+OUT/metrics.json                 every metric of every configuration
+OUT/results-CONFIG.jsonl         one row per question: answer, scores, what was retrieved
 """
 
 from __future__ import annotations
@@ -18,23 +18,62 @@ from typing import Any
 from evals.runner import HEADLINE, LOWER_IS_BETTER, WORST, badness, fmt, per_type
 
 LABELS = {
-    "hit@3": "hit@3", "mrr": "MRR", "passage_hit@3": "passage hit@3",
-    "answer_match": "answer match", "token_f1": "token F1",
-    "citation_validity": "citation validity", "citation_precision": "citation precision",
-    "citation_recall": "citation recall", "refusal_accuracy": "refusal accuracy",
-    "false_refusal_rate": "false-refusal rate", "latency_p50_ms": "p50 ms",
-    "latency_p95_ms": "p95 ms", "faithfulness": "faithfulness",
-    "answer_relevancy": "answer relevancy", "hit@1": "hit@1", "hit@5": "hit@5",
-    "hit@10": "hit@10", "recall@5": "recall@5", "passage_mrr": "passage MRR",
-    "passage_recall@5": "passage recall@5", "accuracy": "accuracy",
+    "hit@3": "hit@3",
+    "mrr": "MRR",
+    "passage_hit@3": "passage hit@3",
+    "answer_match": "answer match",
+    "token_f1": "token F1",
+    "citation_validity": "citation validity",
+    "citation_precision": "citation precision",
+    "citation_recall": "citation recall",
+    "refusal_accuracy": "refusal accuracy",
+    "false_refusal_rate": "false-refusal rate",
+    "latency_p50_ms": "p50 ms",
+    "latency_p95_ms": "p95 ms",
+    "faithfulness": "faithfulness",
+    "answer_relevancy": "answer relevancy",
+    "hit@1": "hit@1",
+    "hit@5": "hit@5",
+    "hit@10": "hit@10",
+    "recall@5": "recall@5",
+    "passage_mrr": "passage MRR",
+    "passage_recall@5": "passage recall@5",
+    "accuracy": "accuracy",
 }
-RETRIEVAL_COLUMNS = ("hit@1", "hit@3", "hit@5", "hit@10", "mrr", "recall@5", "passage_hit@3",
-                     "passage_mrr", "passage_recall@5")
-ANSWER_COLUMNS = ("answer_match", "token_f1", "citation_validity", "citation_precision",
-                  "citation_recall", "refusal_accuracy", "false_refusal_rate", "accuracy",
-                  "faithfulness", "answer_relevancy")
-PLOTTED = ("hit@3", "mrr", "passage_hit@3", "answer_match", "token_f1", "citation_precision",
-           "citation_recall", "refusal_accuracy", "false_refusal_rate")
+RETRIEVAL_COLUMNS = (
+    "hit@1",
+    "hit@3",
+    "hit@5",
+    "hit@10",
+    "mrr",
+    "recall@5",
+    "passage_hit@3",
+    "passage_mrr",
+    "passage_recall@5",
+)
+ANSWER_COLUMNS = (
+    "answer_match",
+    "token_f1",
+    "citation_validity",
+    "citation_precision",
+    "citation_recall",
+    "refusal_accuracy",
+    "false_refusal_rate",
+    "accuracy",
+    "faithfulness",
+    "answer_relevancy",
+)
+PLOTTED = (
+    "hit@3",
+    "mrr",
+    "passage_hit@3",
+    "answer_match",
+    "token_f1",
+    "citation_precision",
+    "citation_recall",
+    "refusal_accuracy",
+    "false_refusal_rate",
+)
 CSS = """body{font:15px/1.5 system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;
 color:#1d2430}table{border-collapse:collapse;margin:1em 0;font-size:13px}
 th,td{border:1px solid #d4d9e0;padding:4px 8px;text-align:left;vertical-align:top}
@@ -49,8 +88,10 @@ def cell(text: Any) -> str:
 
 
 def md_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    lines = ["| " + " | ".join(cell(h) for h in header) + " |",
-             "|" + "|".join("---" for _ in header) + "|"]
+    lines = [
+        "| " + " | ".join(cell(h) for h in header) + " |",
+        "|" + "|".join("---" for _ in header) + "|",
+    ]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
 
@@ -134,8 +175,9 @@ def plot_latency(rows_by_config: dict[str, list[dict[str, Any]]], path: Path) ->
     top = max(everything) if everything else 1.0
     bins = [top * i / 30 for i in range(31)]
     for name, rows in rows_by_config.items():
-        ax.hist([r["latency_ms"] for r in rows], bins=bins, histtype="step", linewidth=1.5,
-                label=name)
+        ax.hist(
+            [r["latency_ms"] for r in rows], bins=bins, histtype="step", linewidth=1.5, label=name
+        )
     ax.set_xlabel("warm time per question, timings_ms.total (ms)")
     ax.set_ylabel("questions")
     ax.set_title("Latency distribution")
@@ -186,14 +228,19 @@ def worst_section(rows: Sequence[dict[str, Any]], count: int = WORST) -> list[st
         if row.get("standalone"):
             lines.append(f"- condensed to: {cell(row['standalone'])}")
         gold = ", ".join(row["answers"]) or "(unanswerable: should refuse)"
-        lines.append(f"- gold answers: {cell(gold)}; articles: "
-                     f"{cell(', '.join(row['article_ids']) or '–')}")
+        lines.append(
+            f"- gold answers: {cell(gold)}; articles: {cell(', '.join(row['article_ids']) or '–')}"
+        )
         lines.append(f"- answer: {cell(row['answer'])}")
         scores = [f"correct {fmt('x', row['correct'])}"]
         if row["answerable"]:
             ranks = row.get("gold_ranks") or []
-            scores += [f"F1 {row['f1']:.2f}", f"gold article first at rank {ranks[0]}"
-                       if ranks else "gold article not in the top 10"]
+            scores += [
+                f"F1 {row['f1']:.2f}",
+                f"gold article first at rank {ranks[0]}"
+                if ranks
+                else "gold article not in the top 10",
+            ]
         if row["citation_problems"]:
             scores.append("citation problems: " + "; ".join(row["citation_problems"]))
         lines += [f"- {cell(', '.join(scores))}", ""]
@@ -201,13 +248,21 @@ def worst_section(rows: Sequence[dict[str, Any]], count: int = WORST) -> list[st
         table_rows = []
         for p in row["retrieved"][:5]:
             snippet = " ".join(p["text"].split())
-            table_rows.append([
-                p["rank"], p["vector_rank"] or "–", p["bm25_rank"] or "–",
-                ("**" + p["chunk_id"] + "**") if p["article_id"] in gold_ids else p["chunk_id"],
-                snippet[:220] + ("…" if len(snippet) > 220 else ""),
-            ])
-        lines += [md_table(["rank", "vector", "BM25", "chunk (bold: gold article)", "passage"],
-                           table_rows), ""]
+            table_rows.append(
+                [
+                    p["rank"],
+                    p["vector_rank"] or "–",
+                    p["bm25_rank"] or "–",
+                    ("**" + p["chunk_id"] + "**") if p["article_id"] in gold_ids else p["chunk_id"],
+                    snippet[:220] + ("…" if len(snippet) > 220 else ""),
+                ]
+            )
+        lines += [
+            md_table(
+                ["rank", "vector", "BM25", "chunk (bold: gold article)", "passage"], table_rows
+            ),
+            "",
+        ]
     return lines
 
 
@@ -233,50 +288,94 @@ def write_report(
     kinds = ", ".join(f"{v['questions']} {k}" for k, v in types_by_config[first].items())
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
-        "# Evaluation report", "",
+        "# Evaluation report",
+        "",
         f"Gold set `{gold_path}`: {len(sample)} questions ({kinds}). "
         f"Configurations: {', '.join(f'`{n}`' for n in runs)}. Run {when}. "
-        "Metric definitions: `evals/README.md`.", "",
-        "## Headline", "",
-        metric_table(runs, HEADLINE), "",
-        "![metrics per configuration](plots/metrics.png)", "",
-        "## Retrieval", "",
+        "Metric definitions: `evals/README.md`.",
+        "",
+        "## Headline",
+        "",
+        metric_table(runs, HEADLINE),
+        "",
+        "![metrics per configuration](plots/metrics.png)",
+        "",
+        "## Retrieval",
+        "",
         "Over answerable questions. Article level: a passage from a gold article. Passage "
-        "level: a passage from a gold article that contains a gold answer.", "",
-        metric_table(runs, RETRIEVAL_COLUMNS), "",
-        "![hit@k](plots/hit_at_k.png)", "",
-        "## Answers, citations and refusals", "",
-        metric_table(runs, ANSWER_COLUMNS), "",
-        "## Latency", "",
-        metric_table(runs, ("latency_p50_ms", "latency_p95_ms")), "",
-        "![latency](plots/latency.png)", "",
-        "## Per question type", "",
+        "level: a passage from a gold article that contains a gold answer.",
+        "",
+        metric_table(runs, RETRIEVAL_COLUMNS),
+        "",
+        "![hit@k](plots/hit_at_k.png)",
+        "",
+        "## Answers, citations and refusals",
+        "",
+        metric_table(runs, ANSWER_COLUMNS),
+        "",
+        "## Latency",
+        "",
+        metric_table(runs, ("latency_p50_ms", "latency_p95_ms")),
+        "",
+        "![latency](plots/latency.png)",
+        "",
+        "## Per question type",
+        "",
         "Share correct: an answerable question answered with a gold alias, an unanswerable "
-        "one refused.", "",
+        "one refused.",
+        "",
     ]
     kinds_all = sorted({k for t in types_by_config.values() for k in t})
-    lines += [md_table(
-        ["type", "n", *types_by_config],
-        [[k, types_by_config[first].get(k, {}).get("questions", 0),
-          *(fmt("x", types_by_config[n].get(k, {}).get("correct")) for n in types_by_config)]
-         for k in kinds_all],
-    ), "", "![per type](plots/per_type.png)", ""]
+    lines += [
+        md_table(
+            ["type", "n", *types_by_config],
+            [
+                [
+                    k,
+                    types_by_config[first].get(k, {}).get("questions", 0),
+                    *(
+                        fmt("x", types_by_config[n].get(k, {}).get("correct"))
+                        for n in types_by_config
+                    ),
+                ]
+                for k in kinds_all
+            ],
+        ),
+        "",
+        "![per type](plots/per_type.png)",
+        "",
+    ]
     if calibration is not None:
         lines += [
-            "## Refusal threshold calibration", "",
+            "## Refusal threshold calibration",
+            "",
             f"Best threshold {calibration['best']} (accuracy "
             f"{calibration['accuracy_at_best']:.3f}); the current "
             f"{calibration['current']} gives {calibration['accuracy_at_current']:.3f}; "
             f"chosen on one half and scored on the other: "
-            f"{calibration['two_fold_accuracy']:.3f}.", "",
-            md_table(["threshold", "accuracy", "refusal accuracy", "false refusals",
-                      "answer match"],
-                     [[r["threshold"], fmt("x", r["accuracy"]), fmt("x", r["refusal_accuracy"]),
-                       fmt("x", r["false_refusal_rate"]), fmt("x", r["answer_match"])]
-                      for r in calibration["sweep"]]), "",
+            f"{calibration['two_fold_accuracy']:.3f}.",
+            "",
+            md_table(
+                ["threshold", "accuracy", "refusal accuracy", "false refusals", "answer match"],
+                [
+                    [
+                        r["threshold"],
+                        fmt("x", r["accuracy"]),
+                        fmt("x", r["refusal_accuracy"]),
+                        fmt("x", r["false_refusal_rate"]),
+                        fmt("x", r["answer_match"]),
+                    ]
+                    for r in calibration["sweep"]
+                ],
+            ),
+            "",
         ]
-    lines += [f"## Worst-answered questions (`{first}`)", "",
-              "Wrong first, then by token F1 and the rank of the first gold passage.", ""]
+    lines += [
+        f"## Worst-answered questions (`{first}`)",
+        "",
+        "Wrong first, then by token F1 and the rank of the first gold passage.",
+        "",
+    ]
     lines += worst_section(sample)
 
     markdown = "\n".join(lines) + "\n"
@@ -285,8 +384,10 @@ def write_report(
     html_path = out_dir / "report.html"
     html_path.write_text(render_html(markdown), encoding="utf-8")
     (out_dir / "metrics.json").write_text(
-        json.dumps({"gold": str(gold_path), "configs": runs, "per_type": types_by_config},
-                   indent=2) + "\n", encoding="utf-8")
+        json.dumps({"gold": str(gold_path), "configs": runs, "per_type": types_by_config}, indent=2)
+        + "\n",
+        encoding="utf-8",
+    )
     for name, rows in rows_by_config.items():
         with (out_dir / f"results-{name}.jsonl").open("w", encoding="utf-8") as out:
             for row in rows:
@@ -300,7 +401,7 @@ def render_html(markdown: str) -> str:
 
     body = MarkdownIt("commonmark", {"html": False}).enable("table").render(markdown)
     return (
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{html.escape('Evaluation report')}</title><style>{CSS}</style></head>"
         f"<body>\n{body}</body></html>\n"
     )

@@ -41,15 +41,32 @@ WORST = 10  # questions shown in the report's debugging section
 
 # The headline metrics, in table order; `lower` ones are better when smaller.
 HEADLINE = (
-    "hit@3", "mrr", "passage_hit@3", "answer_match", "token_f1", "citation_validity",
-    "citation_precision", "citation_recall", "refusal_accuracy", "false_refusal_rate",
-    "latency_p50_ms", "latency_p95_ms",
+    "hit@3",
+    "mrr",
+    "passage_hit@3",
+    "answer_match",
+    "token_f1",
+    "citation_validity",
+    "citation_precision",
+    "citation_recall",
+    "refusal_accuracy",
+    "false_refusal_rate",
+    "latency_p50_ms",
+    "latency_p95_ms",
 )
 LOWER_IS_BETTER = ("false_refusal_rate", "latency_p50_ms", "latency_p95_ms")
 # Floors cover quality only: latency depends on the machine.
 FLOOR_METRICS = (
-    "hit@3", "mrr", "passage_hit@3", "answer_match", "token_f1", "citation_validity",
-    "citation_precision", "citation_recall", "refusal_accuracy", "false_refusal_rate",
+    "hit@3",
+    "mrr",
+    "passage_hit@3",
+    "answer_match",
+    "token_f1",
+    "citation_validity",
+    "citation_precision",
+    "citation_recall",
+    "refusal_accuracy",
+    "false_refusal_rate",
 )
 
 
@@ -125,11 +142,14 @@ def prepare_index(
                 f"the index at {settings.index_dir} is empty and there is no corpus at "
                 f"{corpus}: run `rag ingest PATH` or pass --corpus DIR"
             )
-        print(f"eval: the index at {settings.index_dir} is empty; ingesting {corpus}",
-              file=sys.stderr)
+        print(
+            f"eval: the index at {settings.index_dir} is empty; ingesting {corpus}", file=sys.stderr
+        )
     else:
         if not corpus.exists():
-            raise BadInputError(f"configuration {config.name} needs --corpus DIR ({corpus} is missing)")
+            raise BadInputError(
+                f"configuration {config.name} needs --corpus DIR ({corpus} is missing)"
+            )
         # Variants always live in embedded Chroma folders of their own.
         chosen = replace(
             settings,
@@ -207,9 +227,15 @@ def score_item(
         ],
         "latency_ms": float(answer.timings_ms.get("total", 0.0)),
         "retrieved": [
-            {"rank": p.rank, "chunk_id": p.chunk_id, "article_id": p.article_id,
-             "score": round(p.score, 5), "vector_rank": p.vector_rank,
-             "bm25_rank": p.bm25_rank, "text": p.text}
+            {
+                "rank": p.rank,
+                "chunk_id": p.chunk_id,
+                "article_id": p.article_id,
+                "score": round(p.score, 5),
+                "vector_rank": p.vector_rank,
+                "bm25_rank": p.bm25_rank,
+                "text": p.text,
+            }
             for p in passages
         ],
     }
@@ -218,25 +244,31 @@ def score_item(
     row["citation_valid"] = not problems
     cites = m.citation_scores(body, item.answers, similarity)
     row.update(
-        claims=cites.claims, supported_claims=cites.supported_claims,
-        pairs=cites.pairs, supporting_pairs=cites.supporting_pairs,
+        claims=cites.claims,
+        supported_claims=cites.supported_claims,
+        pairs=cites.pairs,
+        supporting_pairs=cites.supporting_pairs,
     )
     if item.answerable:
         article_flags, passage_flags = m.relevant_flags(passages, item.article_ids, item.answers)
-        row.update({
-            "hit@1": m.hit_at(article_flags, 1),
-            "hit@3": m.hit_at(article_flags, 3),
-            "hit@5": m.hit_at(article_flags, 5),
-            "hit@10": m.hit_at(article_flags, 10),
-            "rr": m.reciprocal_rank(article_flags),
-            "recall@5": m.article_recall_at(passages, item.article_ids, 5),
-            "passage_hit@3": m.hit_at(passage_flags, 3),
-            "passage_rr": m.reciprocal_rank(passage_flags),
-            "passage_recall@5": m.alias_recall_at(passages, item.article_ids, item.answers, 5),
-            "gold_ranks": [i + 1 for i, flag in enumerate(article_flags) if flag],
-            "match": 0.0 if answer.refused else float(m.contains_alias(answer.answer, item.answers)),
-            "f1": 0.0 if answer.refused else m.token_f1(answer.answer, item.answers),
-        })
+        row.update(
+            {
+                "hit@1": m.hit_at(article_flags, 1),
+                "hit@3": m.hit_at(article_flags, 3),
+                "hit@5": m.hit_at(article_flags, 5),
+                "hit@10": m.hit_at(article_flags, 10),
+                "rr": m.reciprocal_rank(article_flags),
+                "recall@5": m.article_recall_at(passages, item.article_ids, 5),
+                "passage_hit@3": m.hit_at(passage_flags, 3),
+                "passage_rr": m.reciprocal_rank(passage_flags),
+                "passage_recall@5": m.alias_recall_at(passages, item.article_ids, item.answers, 5),
+                "gold_ranks": [i + 1 for i, flag in enumerate(article_flags) if flag],
+                "match": 0.0
+                if answer.refused
+                else float(m.contains_alias(answer.answer, item.answers)),
+                "f1": 0.0 if answer.refused else m.token_f1(answer.answer, item.answers),
+            }
+        )
         row["correct"] = row["match"]
     else:
         row["correct"] = 1.0 if answer.refused else 0.0
@@ -276,6 +308,9 @@ def evaluate(
 
     schema = load_schema()
     similarity = m.embedding_similarity(pipeline.embedder)
+    # One throwaway question first: lazy loads (tokenizers, sentence splitter) are not
+    # part of any question's warm time.
+    ask_safely(pipeline, "What happened?", [])
     rows = []
     for item in tqdm(items, desc=label, unit="q", file=sys.stderr, disable=quiet, leave=False):
         answer, passages = run_item(pipeline, item)
@@ -295,8 +330,15 @@ def summarize(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "answerable": len(answerable),
         "unanswerable": len(unanswerable),
     }
-    for key in ("hit@1", "hit@3", "hit@5", "hit@10", "recall@5", "passage_hit@3",
-                "passage_recall@5"):
+    for key in (
+        "hit@1",
+        "hit@3",
+        "hit@5",
+        "hit@10",
+        "recall@5",
+        "passage_hit@3",
+        "passage_recall@5",
+    ):
         out[key] = m.mean(r[key] for r in answerable)
     out["mrr"] = m.mean(r["rr"] for r in answerable)
     out["passage_mrr"] = m.mean(r["passage_rr"] for r in answerable)
@@ -338,8 +380,12 @@ def per_type(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 def badness(row: dict[str, Any]) -> tuple[float, ...]:
     """Sort key, worst first: wrong, then low F1, then gold passages ranked low."""
-    return (row["correct"], row.get("f1") or 0.0, row.get("rr") or 0.0,
-            1.0 if row["citation_valid"] else 0.0)
+    return (
+        row["correct"],
+        row.get("f1") or 0.0,
+        row.get("rr") or 0.0,
+        1.0 if row["citation_valid"] else 0.0,
+    )
 
 
 # -- floors -----------------------------------------------------------------------------------
@@ -362,8 +408,9 @@ def floors_from(metrics: dict[str, Any], margin: float) -> dict[str, dict[str, f
     return {"floors": floors, "ceilings": ceilings}
 
 
-def write_floors(path: Path, gold: Path, config: Config, metrics: dict[str, Any],
-                 margin: float) -> dict[str, Any]:
+def write_floors(
+    path: Path, gold: Path, config: Config, metrics: dict[str, Any], margin: float
+) -> dict[str, Any]:
     try:
         gold_label = gold.resolve().relative_to(ROOT).as_posix()
     except ValueError:
@@ -426,8 +473,9 @@ def calibrate(pipeline: Any, items: Sequence[GoldItem], quiet: bool = False) -> 
     answerer.support = spy
     answerer.refuse_below = float("-inf")
     try:
-        for item in tqdm(items, desc="calibrate", unit="q", file=sys.stderr, disable=quiet,
-                         leave=False):
+        for item in tqdm(
+            items, desc="calibrate", unit="q", file=sys.stderr, disable=quiet, leave=False
+        ):
             history: list[Turn] = []
             for earlier in item.context:
                 previous = ask_safely(pipeline, earlier, history)
@@ -465,13 +513,15 @@ def calibrate(pipeline: Any, items: Sequence[GoldItem], quiet: bool = False) -> 
     for t in [round(0.2 + 0.02 * i, 2) for i in range(31)]:
         answerable = [s for s in samples if s[1]]
         unanswerable = [s for s in samples if not s[1]]
-        rows.append({
-            "threshold": t,
-            "accuracy": accuracy(t, samples),
-            "refusal_accuracy": m.mean(1.0 if s < t else 0.0 for s, _, _ in unanswerable),
-            "false_refusal_rate": m.mean(1.0 if s < t else 0.0 for s, _, _ in answerable),
-            "answer_match": m.mean(1.0 if (s >= t and ok) else 0.0 for s, _, ok in answerable),
-        })
+        rows.append(
+            {
+                "threshold": t,
+                "accuracy": accuracy(t, samples),
+                "refusal_accuracy": m.mean(1.0 if s < t else 0.0 for s, _, _ in unanswerable),
+                "false_refusal_rate": m.mean(1.0 if s < t else 0.0 for s, _, _ in answerable),
+                "answer_match": m.mean(1.0 if (s >= t and ok) else 0.0 for s, _, ok in answerable),
+            }
+        )
     return {
         "current": original_threshold,
         "best": chosen,
@@ -549,8 +599,9 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     floors_body = None
     if getattr(args, "write_floors", False):
         margin = float(getattr(args, "margin", None) or 0.03)
-        floors_body = write_floors(FLOORS_PATH, gold_path, configs[0], runs[configs[0].name],
-                                   margin)
+        floors_body = write_floors(
+            FLOORS_PATH, gold_path, configs[0], runs[configs[0].name], margin
+        )
 
     if getattr(args, "json", False):
         body: dict[str, Any] = {
@@ -566,14 +617,18 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
             body["report"] = report_paths
         print(json.dumps(body, indent=2))
     else:
-        print(f"{len(items)} questions from {gold_path}, {len(configs)} configuration(s), "
-              f"{seconds:.0f} s")
+        print(
+            f"{len(items)} questions from {gold_path}, {len(configs)} configuration(s), "
+            f"{seconds:.0f} s"
+        )
         print(table_text(runs))
         if calibration is not None:
-            print(f"refusal threshold: best {calibration['best']} "
-                  f"(accuracy {calibration['accuracy_at_best']:.3f}; current "
-                  f"{calibration['current']} gives {calibration['accuracy_at_current']:.3f}; "
-                  f"two-fold held-out {calibration['two_fold_accuracy']:.3f})")
+            print(
+                f"refusal threshold: best {calibration['best']} "
+                f"(accuracy {calibration['accuracy_at_best']:.3f}; current "
+                f"{calibration['current']} gives {calibration['accuracy_at_current']:.3f}; "
+                f"two-fold held-out {calibration['two_fold_accuracy']:.3f})"
+            )
         if report_paths:
             print(f"report: {report_paths['markdown']} and {report_paths['html']}")
     if floors_body is not None:

@@ -29,17 +29,39 @@ from tests.conftest import KALLAS, ROOT, make_settings, run_rag
 
 SEED_ID = "us-red-lines-ukraine-2024-11-22"
 TINY_GOLD = [
-    {"id": "t1", "question": KALLAS, "answers": ["would not lead to invocation", "Article 5"],
-     "article_ids": [SEED_ID], "answerable": True, "type": "quote"},
-    {"id": "t2", "question": "How many people were killed in the overnight strikes on Kharkiv?",
-     "answers": ["at least seven", "seven"], "article_ids": [SEED_ID], "answerable": True,
-     "type": "factoid"},
-    {"id": "t3", "question": "What did she threaten to strike if British weapons hit Russia?",
-     "answers": ["British targets"], "article_ids": [SEED_ID], "answerable": True,
-     "type": "follow-up",
-     "context": ["What did Maria Zakharova, the Russian foreign ministry spokeswoman, say?"]},
-    {"id": "t4", "question": "Which football club won the 1987 Scottish Cup final?",
-     "answers": [], "article_ids": [], "answerable": False, "type": "unanswerable"},
+    {
+        "id": "t1",
+        "question": KALLAS,
+        "answers": ["would not lead to invocation", "Article 5"],
+        "article_ids": [SEED_ID],
+        "answerable": True,
+        "type": "quote",
+    },
+    {
+        "id": "t2",
+        "question": "How many people were killed in the overnight strikes on Kharkiv?",
+        "answers": ["at least seven", "seven"],
+        "article_ids": [SEED_ID],
+        "answerable": True,
+        "type": "factoid",
+    },
+    {
+        "id": "t3",
+        "question": "What did she threaten to strike if British weapons hit Russia?",
+        "answers": ["British targets"],
+        "article_ids": [SEED_ID],
+        "answerable": True,
+        "type": "follow-up",
+        "context": ["What did Maria Zakharova, the Russian foreign ministry spokeswoman, say?"],
+    },
+    {
+        "id": "t4",
+        "question": "Which football club won the 1987 Scottish Cup final?",
+        "answers": [],
+        "article_ids": [],
+        "answerable": False,
+        "type": "unanswerable",
+    },
 ]
 
 
@@ -54,8 +76,9 @@ def write_tiny_gold(path: Path, records: list[dict[str, Any]] = TINY_GOLD) -> Pa
 def test_loading_gold_reads_follow_up_context_and_types(tmp_path: Path) -> None:
     items = load_gold(write_tiny_gold(tmp_path / "gold.jsonl"))
     assert [i.id for i in items] == ["t1", "t2", "t3", "t4"]
-    assert items[2].context == ("What did Maria Zakharova, the Russian foreign ministry "
-                                "spokeswoman, say?",)
+    assert items[2].context == (
+        "What did Maria Zakharova, the Russian foreign ministry spokeswoman, say?",
+    )
     assert items[3].answerable is False and items[3].article_ids == ()
 
 
@@ -92,16 +115,39 @@ def test_shipped_gold_sets_load_and_the_starter_set_is_drawn_from_news() -> None
 def test_squad_import_makes_one_article_per_paragraph_and_keeps_impossible_questions(
     tmp_path: Path,
 ) -> None:
-    squad = {"version": "v2.0", "data": [{"title": "Super_Bowl_50", "paragraphs": [{
-        "context": "Super Bowl 50 was played at Levi's Stadium. The Denver Broncos won.",
-        "qas": [
-            {"id": "a1", "question": "Who won Super Bowl 50?", "is_impossible": False,
-             "answers": [{"text": "Denver Broncos", "answer_start": 49},
-                         {"text": "Denver Broncos", "answer_start": 49},
-                         {"text": "The Denver Broncos", "answer_start": 45}]},
-            {"id": "a2", "question": "Who lost Super Bowl 51?", "is_impossible": True,
-             "answers": [], "plausible_answers": [{"text": "Broncos", "answer_start": 56}]},
-        ]}]}]}
+    squad = {
+        "version": "v2.0",
+        "data": [
+            {
+                "title": "Super_Bowl_50",
+                "paragraphs": [
+                    {
+                        "context": "Super Bowl 50 was played at Levi's Stadium. "
+                        "The Denver Broncos won.",
+                        "qas": [
+                            {
+                                "id": "a1",
+                                "question": "Who won Super Bowl 50?",
+                                "is_impossible": False,
+                                "answers": [
+                                    {"text": "Denver Broncos", "answer_start": 49},
+                                    {"text": "Denver Broncos", "answer_start": 49},
+                                    {"text": "The Denver Broncos", "answer_start": 45},
+                                ],
+                            },
+                            {
+                                "id": "a2",
+                                "question": "Who lost Super Bowl 51?",
+                                "is_impossible": True,
+                                "answers": [],
+                                "plausible_answers": [{"text": "Broncos", "answer_start": 56}],
+                            },
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
     source = tmp_path / "squad.json"
     source.write_text(json.dumps(squad))
     items = import_squad(source, tmp_path / "articles")
@@ -118,7 +164,8 @@ def test_csv_import_maps_source_paths_to_article_ids_and_blank_answers_to_unansw
     source = tmp_path / "qa.csv"
     source.write_text(
         "question,answer,source\n"
-        '"Who spoke about Article 5?",Kallas|Kaja Kallas,corpus/us-red-lines-ukraine-2024-11-22.txt\n'
+        '"Who spoke about Article 5?",Kallas|Kaja Kallas,'
+        "corpus/us-red-lines-ukraine-2024-11-22.txt\n"
         "Who won the 1987 Scottish Cup?,,\n"
         "How far did the paddlers go?,400 kilometres,corpus/lee/lee-007.txt;lee/lee-008\n"
     )
@@ -138,14 +185,18 @@ def test_importer_command_writes_gold_that_the_loader_accepts(tmp_path: Path) ->
     out = tmp_path / "gold.jsonl"
     done = subprocess.run(
         [sys.executable, "-m", "evals.importers", "csv", str(source), "--out", str(out)],
-        capture_output=True, text=True, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
     assert done.returncode == 0, done.stderr
     assert "wrote 2 questions (1 factoid, 1 unanswerable)" in done.stdout
     assert [i.article_ids for i in load_gold(out)] == [("x",), ()]
     bad = subprocess.run(
         [sys.executable, "-m", "evals.importers", "squad", str(source), "--out", str(out)],
-        capture_output=True, text=True, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
 
@@ -181,7 +232,8 @@ def test_token_f1_is_squad_f1_against_the_best_alias() -> None:
 
 
 def passage(rank: int, article_id: str, text: str) -> m.RetrievedPassage:
-    return m.RetrievedPassage(rank, f"{article_id}#{rank}", article_id, text, 1.0 / rank, rank, None)
+    chunk_id = f"{article_id}#{rank}"
+    return m.RetrievedPassage(rank, chunk_id, article_id, text, 1.0 / rank, rank, None)
 
 
 def test_retrieval_metrics_rank_articles_and_require_an_alias_at_passage_level() -> None:
@@ -209,12 +261,25 @@ def test_claims_keep_their_markers_and_a_marker_after_a_run_cites_the_run() -> N
 
 def answer_json(text: str, quotes: dict[int, str], refused: bool = False) -> dict[str, Any]:
     return {
-        "question": "q", "answer": text, "refused": refused, "mode": "extractive",
+        "question": "q",
+        "answer": text,
+        "refused": refused,
+        "mode": "extractive",
         "timings_ms": {"total": 1.0},
         "citations": [
-            {"n": n, "chunk_id": f"{SEED_ID}#0", "article_id": SEED_ID, "title": "t",
-             "published": None, "source": "s", "quote": quote, "char_start": 0,
-             "char_end": len(quote), "score": 0.5, "verified": True}
+            {
+                "n": n,
+                "chunk_id": f"{SEED_ID}#0",
+                "article_id": SEED_ID,
+                "title": "t",
+                "published": None,
+                "source": "s",
+                "quote": quote,
+                "char_start": 0,
+                "char_end": len(quote),
+                "score": 0.5,
+                "verified": True,
+            }
             for n, quote in quotes.items()
         ],
     }
@@ -249,8 +314,9 @@ def test_citation_problems_follow_the_contract(answer_schema: dict[str, Any]) ->
     def text_of(article_id: str) -> str | None:
         return article if article_id == SEED_ID else None
 
-    assert m.citation_problems(answer_json(f"{quote} [1]", {1: quote}), text_of,
-                               answer_schema) == []
+    assert (
+        m.citation_problems(answer_json(f"{quote} [1]", {1: quote}), text_of, answer_schema) == []
+    )
     changed = answer_json(f"{quote} [1]", {1: quote.replace("Kaja", "K.")})
     assert "quote differs" in " ".join(m.citation_problems(changed, text_of))
     dangling = answer_json(f"{quote} [1] [2]", {1: quote, 3: quote})
@@ -311,8 +377,7 @@ def test_configurations_parse_into_retrieval_and_chunk_size_variants() -> None:
     settings = make_settings(Path("/nonexistent"))
     assert [c.name for c in parse_configs(None, settings)] == ["hybrid"]
     everything = parse_configs("all", settings)
-    assert [c.name for c in everything] == ["hybrid", "vector", "bm25", "hybrid-96",
-                                            "hybrid-256"]
+    assert [c.name for c in everything] == ["hybrid", "vector", "bm25", "hybrid-96", "hybrid-256"]
     assert {c.chunk_tokens for c in everything} == {96, 160, 256}
     assert parse_configs("bm25-160,vector-96", settings)[1].chunk_tokens == 96
     with pytest.raises(BadInputError, match="unknown configuration 'dense'"):
@@ -320,8 +385,12 @@ def test_configurations_parse_into_retrieval_and_chunk_size_variants() -> None:
 
 
 def test_floors_are_measured_values_less_the_margin_and_failures_name_the_metric() -> None:
-    measured = {"hit@3": 0.9, "answer_match": 0.5, "false_refusal_rate": 0.1,
-                "latency_p50_ms": 300.0}
+    measured = {
+        "hit@3": 0.9,
+        "answer_match": 0.5,
+        "false_refusal_rate": 0.1,
+        "latency_p50_ms": 300.0,
+    }
     floors = floors_from(measured, 0.03)
     assert floors["floors"] == {"hit@3": 0.87, "answer_match": 0.47}
     assert floors["ceilings"] == {"false_refusal_rate": 0.13}
@@ -339,8 +408,7 @@ def test_calibration_sweeps_the_refusal_threshold_and_restores_the_answerer(
     from evals.runner import calibrate
 
     before = seed_pipeline.extractive.refuse_below
-    result = calibrate(seed_pipeline, load_gold(write_tiny_gold(tmp_path / "g.jsonl")),
-                       quiet=True)
+    result = calibrate(seed_pipeline, load_gold(write_tiny_gold(tmp_path / "g.jsonl")), quiet=True)
     assert seed_pipeline.extractive.refuse_below == before
     assert "support" not in vars(seed_pipeline.extractive)
     assert 0.2 <= result["best"] <= 0.8 and result["current"] == before
@@ -370,8 +438,20 @@ def test_rag_eval_compares_configurations_and_writes_the_report_with_plots(
     gold = write_tiny_gold(tmp_path / "gold.jsonl")
     out = tmp_path / "report"
     index = tmp_path / "missing-index"  # built from --corpus on the way
-    done = run_rag("eval", "--gold", str(gold), "--corpus", str(seed_folder), "--out", str(out),
-                   "--configs", "hybrid,bm25,hybrid-96", "--json", "-q", index=index)
+    done = run_rag(
+        "eval",
+        "--gold",
+        str(gold),
+        "--corpus",
+        str(seed_folder),
+        "--out",
+        str(out),
+        "--configs",
+        "hybrid,bm25,hybrid-96",
+        "--json",
+        "-q",
+        index=index,
+    )
     assert done.returncode == 0, done.stderr
     body = json.loads(done.stdout)
     assert list(body["configs"]) == ["hybrid", "bm25", "hybrid-96"]
@@ -384,8 +464,13 @@ def test_rag_eval_compares_configurations_and_writes_the_report_with_plots(
     longest = max(len(p["text"]) for r in rows96 for p in r["retrieved"])
     assert longest < max(len(p["text"]) for r in rows160 for p in r["retrieved"])
     report = (out / "report.md").read_text()
-    for heading in ("## Headline", "## Retrieval", "## Latency", "## Per question type",
-                    "## Worst-answered questions"):
+    for heading in (
+        "## Headline",
+        "## Retrieval",
+        "## Latency",
+        "## Per question type",
+        "## Worst-answered questions",
+    ):
         assert heading in report
     assert "| hybrid-96 |" in report and "chunk (bold: gold article)" in report
     for plot in ("metrics", "hit_at_k", "latency", "per_type"):
@@ -428,9 +513,19 @@ class JudgeHandler(BaseHTTPRequestHandler):
             answer = prompt.split("assistant:")[1].split("Write the one question")[0].strip()
             words = answer.rstrip(".").split()
             content = json.dumps({"question": f"What about {' '.join(words[:8])}?"})
-        reply = {"id": "x", "object": "chat.completion", "created": 0, "model": body["model"],
-                 "choices": [{"index": 0, "finish_reason": "stop",
-                              "message": {"role": "assistant", "content": content}}]}
+        reply = {
+            "id": "x",
+            "object": "chat.completion",
+            "created": 0,
+            "model": body["model"],
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": "stop",
+                    "message": {"role": "assistant", "content": content},
+                }
+            ],
+        }
         data = json.dumps(reply).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -458,13 +553,17 @@ def test_llm_judge_scores_faithfulness_and_relevancy_through_a_local_endpoint(
     from evals.judge import LLMJudge
 
     host, port = judge_server.server_address
-    settings = make_settings(Path("/nonexistent"), llm="openai", llm_model="judge",
-                             openai_base_url=f"http://{host}:{port}/v1", openai_api_key="k")
+    settings = make_settings(
+        Path("/nonexistent"),
+        llm="openai",
+        llm_model="judge",
+        openai_base_url=f"http://{host}:{port}/v1",
+        openai_api_key="k",
+    )
     judge = LLMJudge(settings, real_embedder)
     quote = "Kaja Kallas said sending soldiers would not lead to invocation of Article 5."
     faithful = answer_json(f"{quote} [1]", {1: quote})
-    padded = answer_json(f"{quote} [1] The council approved a stadium on the moon. [1]",
-                         {1: quote})
+    padded = answer_json(f"{quote} [1] The council approved a stadium on the moon. [1]", {1: quote})
     assert judge.faithfulness(faithful) == 1.0
     assert judge.faithfulness(padded) == 0.5
     assert judge.faithfulness(answer_json("No.", {}, refused=True)) is None
@@ -483,8 +582,9 @@ def test_judged_metrics_join_the_run_when_a_judge_is_given(
     from tests.fakes import HashEmbedder
 
     host, port = judge_server.server_address
-    settings = make_settings(tmp_path, llm="openai", llm_model="judge",
-                             openai_base_url=f"http://{host}:{port}/v1")
+    settings = make_settings(
+        tmp_path, llm="openai", llm_model="judge", openai_base_url=f"http://{host}:{port}/v1"
+    )
     items = load_gold(write_tiny_gold(tmp_path / "gold.jsonl"))[:2]
     rows = evaluate(seed_pipeline, items, quiet=True, judge=LLMJudge(settings, HashEmbedder()))
     metrics = summarize(rows)

@@ -1,0 +1,45 @@
+"""The regression floor: the starter gold set must not score below evals/floors.json.
+
+The floors are measured values less a noise margin (`rag eval --gold
+evals/gold/starter.jsonl --write-floors`), so a drop of more than the margin in any
+headline metric fails CI; refresh them deliberately after a change that is meant to move
+the numbers, and say why in the commit.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from evals.gold import load_gold
+from evals.runner import FLOORS_PATH, evaluate, floor_failures, floors_from, summarize
+from tests.conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def floors() -> dict:
+    return json.loads(FLOORS_PATH.read_text(encoding="utf-8"))
+
+
+def test_floors_are_the_measured_values_less_the_recorded_margin(floors: dict) -> None:
+    recomputed = floors_from(floors["measured"], floors["margin"])
+    assert floors["floors"] == recomputed["floors"]
+    assert floors["ceilings"] == recomputed["ceilings"]
+    assert 0 < floors["margin"] <= 0.05
+    assert {
+        "hit@3",
+        "mrr",
+        "answer_match",
+        "citation_precision",
+        "citation_recall",
+        "refusal_accuracy",
+    } <= set(floors["floors"])
+
+
+@pytest.mark.slow
+def test_starter_set_scores_at_or_above_every_floor(corpus_pipeline, floors: dict) -> None:
+    items = load_gold(ROOT / floors["gold"])
+    metrics = summarize(evaluate(corpus_pipeline, items, label="starter", quiet=True))
+    failures = floor_failures(metrics, floors)
+    assert not failures, "eval floor broken:\n" + "\n".join(failures)
