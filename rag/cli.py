@@ -265,6 +265,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--sizes", default="1000,10000,100000", help="synthetic corpus sizes")
     p.add_argument("--corpus", default="corpus", help="the real corpus to measure")
+    p.add_argument("--queries", type=int, default=60, help="timed warm queries per index (60)")
+    p.add_argument("--real-embed-max", type=int, default=1000, dest="real_embed_max",
+                   help="synthetic sizes up to this are embedded by the model, larger get "
+                   "derived vectors (1000)")
+    p.add_argument("--workdir", metavar="DIR", help="keep the bench's indexes in DIR")
     p.set_defaults(run=cmd_bench)
     return parser
 
