@@ -113,7 +113,12 @@ class ChromaStore:
         return int(self.articles.count())
 
     def generation(self) -> str:
-        meta = self.chunks.metadata or {}
+        # A collection object keeps the metadata it was fetched with; ask Chroma again so a
+        # long-lived reader (UI, API) sees the ingests other processes made since.
+        try:
+            meta = self.client.get_collection(CHUNKS, embedding_function=None).metadata or {}
+        except Exception:
+            meta = self.chunks.metadata or {}
         return str(meta.get("generation", ""))
 
     def article_hashes(self, article_ids: Sequence[str]) -> dict[str, str]:

@@ -138,6 +138,14 @@ def test_generation_changes_when_bumped(store: ChromaStore) -> None:
     assert len({first, second, store.generation()}) == 3
 
 
+def test_open_store_sees_the_generation_another_writer_set(store: ChromaStore) -> None:
+    reader = ChromaStore(store.settings)  # e.g. the chat UI, open while `rag ingest` runs
+    before = reader.generation()
+    write(store, make_article())
+    store.bump_generation()
+    assert reader.generation() == store.generation() != before
+
+
 def test_stored_vectors_are_found_by_content_hash(store: ChromaStore) -> None:
     chunks = write(store, make_article())
     found = store.embeddings_by_hash(["world/kallas"])

@@ -1,0 +1,184 @@
+"""rag/retrieve.py: hybrid vector + BM25 retrieval, fused, deduplicated; BM25 persisted."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from rag.config import Settings
+from rag.ingest import ingest
+from rag.pipeline import build_pipeline
+from rag.retrieve import BM25Index, Retriever, near_duplicate
+from rag.store import ChromaStore
+from tests.conftest import KALLAS, SEED
+from tests.fakes import HashEmbedder
+
+STORIES = {
+    "farm.txt": (
+        "Farmers welcome rain",
+        "Heavy rain fell across the wheat belt on Monday. Farmers said the harvest would be saved.",
+    ),
+    "bridge.txt": (
+        "Council approves bridge",
+        "The Springfield council voted to build a new "
+        "bridge over the river. The mayor said it would open next year.",
+    ),
+    "tennis.txt": (
+        "Hopman Cup opens",
+        "Spain beat Argentina in the Hopman Cup in Perth. Sanchez-Vicario won her singles match.",
+    ),
+}
+
+
+@pytest.fixture
+def news(seed_folder: Path) -> Path:
+    for name, (title, body) in STORIES.items():
+        (seed_folder / name).write_text(f"{title}\n\n{body}\n")
+    return seed_folder
+
+
+def fingerprint(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_ino, stat.st_mtime_ns
+
+
+def retriever_for(settings: Settings) -> Retriever:
+    return Retriever(settings, ChromaStore(settings), HashEmbedder())
+
+
+# -- on the real model and the shipped corpus ---------------------------------------------------
+
+
+@pytest.mark.slow
+def test_hybrid_returns_the_seed_article_first_for_the_kallas_question(corpus_pipeline) -> None:
+    hits = corpus_pipeline.retrieve(KALLAS)
+    assert hits[0].chunk.article_id == SEED.stem
+    assert "Article 5" in hits[0].chunk.text
+    assert hits[0].vector_rank is not None and hits[0].bm25_rank is not None
+
+
+@pytest.mark.slow
+def test_retrieval_returns_k_distinct_passages(corpus_pipeline) -> None:
+    hits = corpus_pipeline.retrieve("bushfires in New South Wales", k=7)
+    assert len(hits) == 7
+    assert len({h.chunk.chunk_id for h in hits}) == 7
+    scores = [h.score for h in hits]
+    assert scores == sorted(scores, reverse=True)
+
+
+# -- with the hashing embedder ---------------------------------------------------------------
+
+
+def test_hybrid_finds_the_passage_that_matches_the_words(fake_index, news: Path) -> None:
+    retriever = retriever_for(fake_index(news))
+    hits, vector = retriever.retrieve("Which council voted to build a bridge?", k=3)
+    assert hits[0].chunk.article_id == "bridge"
+    assert vector.shape == (HashEmbedder.dim,)
+
+
+def test_passage_in_both_rankings_is_fused_above_the_others(fake_index, news: Path) -> None:
+    retriever = retriever_for(fake_index(news))
+    hits, _ = retriever.retrieve("Hopman Cup Perth Argentina", k=4)
+    assert hits[0].chunk.article_id == "tennis"
+    assert hits[0].vector_rank == 1 and hits[0].bm25_rank == 1
+    assert hits[0].score == pytest.approx(2 / 61)
+
+
+@pytest.mark.parametrize("mode", ["vector", "bm25"])
+def test_single_mode_uses_only_its_own_ranking(fake_index, news: Path, mode: str) -> None:
+    settings = fake_index(news).with_overrides(retrieval=mode)
+    hits, _ = retriever_for(settings).retrieve("Hopman Cup Perth Argentina", k=3)
+    assert hits and hits[0].chunk.article_id == "tennis"
+    if mode == "vector":
+        assert all(h.bm25_rank is None and h.vector_rank for h in hits)
+    else:
+        assert all(h.vector_rank is None and h.bm25_rank for h in hits)
+
+
+def test_near_duplicate_passages_are_collapsed(fake_index, news: Path) -> None:
+    shutil.copy(news / "tennis.txt", news / "tennis-syndicated.txt")
+    retriever = retriever_for(fake_index(news))
+    hits, _ = retriever.retrieve("Hopman Cup Perth Argentina", k=5)
+    tennis = [h for h in hits if h.chunk.article_id.startswith("tennis")]
+    assert len(tennis) == 1
+
+
+def test_near_duplicate_means_almost_the_same_words() -> None:
+    text = (
+        "Spain beat Argentina in the Hopman Cup in Perth on Monday night, as thousands of fans "
+        "cheered loudly and the players thanked the organisers for a memorable tournament."
+    )
+    assert near_duplicate(text, text.replace("Monday", "Tuesday"))
+    assert not near_duplicate(text, "The council voted to build a new bridge over the river.")
+
+
+def test_bm25_is_persisted_under_the_index(fake_index, news: Path) -> None:
+    settings = fake_index(news)
+    store = ChromaStore(settings)
+    loaded = BM25Index.load(settings.index_dir / "bm25")
+    assert loaded is not None and loaded.generation == store.generation()
+    assert sorted(loaded.chunk_ids) == sorted(c.chunk_id for c in store.iter_chunks())
+    assert loaded.search("Hopman Cup", 1)[0][0].startswith("tennis#")
+
+
+def test_new_pipeline_loads_bm25_without_rebuilding_when_generation_matches(
+    fake_index, news: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = fake_index(news)
+    ids_file = settings.index_dir / "bm25" / "ids.json"
+    before = fingerprint(ids_file)
+    builds: list[int] = []
+    real_build = BM25Index.build.__func__  # type: ignore[attr-defined]
+    monkeypatch.setattr(
+        BM25Index, "build", classmethod(lambda cls, *a: builds.append(1) or real_build(cls, *a))
+    )
+    pipeline = build_pipeline(settings, embedder=HashEmbedder())
+    assert builds == []
+    assert fingerprint(ids_file) == before
+    assert pipeline.retrieve("Hopman Cup Perth")[0].chunk.article_id == "tennis"
+
+
+def test_new_pipeline_rebuilds_bm25_when_generation_differs(fake_index, news: Path) -> None:
+    settings = fake_index(news)
+    ids_file = settings.index_dir / "bm25" / "ids.json"
+    meta = json.loads(ids_file.read_text())
+    ids_file.write_text(json.dumps({**meta, "generation": "stale", "ids": meta["ids"][:1]}))
+    pipeline = build_pipeline(settings, embedder=HashEmbedder())
+    generation = ChromaStore(settings).generation()
+    assert pipeline.retriever.bm25.generation == generation
+    saved = json.loads(ids_file.read_text())
+    assert saved["generation"] == generation and len(saved["ids"]) == len(meta["ids"])
+
+
+def test_missing_bm25_is_rebuilt_from_the_store(fake_index, news: Path) -> None:
+    settings = fake_index(news)
+    shutil.rmtree(settings.index_dir / "bm25")
+    pipeline = build_pipeline(settings, embedder=HashEmbedder())
+    assert pipeline.retrieve("Hopman Cup Perth")[0].chunk.article_id == "tennis"
+    assert (settings.index_dir / "bm25" / "ids.json").exists()
+
+
+def test_refresh_picks_up_articles_ingested_since(
+    fake_index: Callable[..., Settings], news: Path, tmp_path: Path
+) -> None:
+    settings = fake_index(news)
+    retriever = retriever_for(settings)
+    later = tmp_path / "later"
+    later.mkdir()
+    (later / "cyclone.txt").write_text("Cyclone Tracy\n\nA cyclone struck Darwin overnight.\n")
+    ingest([later], settings, HashEmbedder, quiet=True)
+    retriever.refresh()
+    hits, _ = retriever.retrieve("cyclone Darwin", k=2)
+    assert hits[0].chunk.article_id == "cyclone" and hits[0].bm25_rank == 1
+
+
+def test_deleted_chunks_never_come_back_from_a_stale_bm25(fake_index, news: Path) -> None:
+    settings = fake_index(news)
+    retriever = retriever_for(settings)  # holds BM25 built before the deletion
+    ChromaStore(settings).delete_articles(["tennis"])
+    hits, _ = retriever.retrieve("Hopman Cup Perth Argentina", k=5)
+    assert all(h.chunk.article_id != "tennis" for h in hits)
