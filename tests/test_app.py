@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from rag.config import Settings
-from tests.conftest import KALLAS, ROOT
+from tests.conftest import KALLAS, ROOT, make_settings
 from ui import app_support
 
 APP = ROOT / "ui" / "app.py"
@@ -48,12 +48,19 @@ def shown(markdown: str) -> str:
     return plain(re.sub(r"(?<!\\)\*\*", "", _DIRECTIVE.sub(r"\1", markdown)))
 
 
-def start_app(index_dir: Path, monkeypatch: pytest.MonkeyPatch, embedded: bool = False):
+def start_app(
+    index_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    embedded: bool = False,
+    env: dict[str, str] | None = None,
+):
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv("RAG_INDEX_DIR", str(index_dir))
-    for name in ("RAG_LLM", "CHROMA_HOST", "CHROMA_PORT"):
+    for name in ("RAG_LLM", "CHROMA_HOST", "CHROMA_PORT", "OPENAI_BASE_URL", "RAG_LLM_MODEL"):
         monkeypatch.delenv(name, raising=False)
+    for name, value in (env or {}).items():
+        monkeypatch.setenv(name, value)
     app = AppTest.from_file(str(APP), default_timeout=180)
     if embedded:
         app.context = {"is_embedded": True}
@@ -223,6 +230,27 @@ def test_example_question_button_asks_it(corpus_index, monkeypatch):
     assert f"[1] {SEED_TITLE}" in card_titles(app.chat_message[1])
 
 
+def test_answer_mode_switches_between_llm_and_extractive(corpus_index, monkeypatch):
+    fake_llm = pytest.importorskip("tests.fake_llm_server")
+    with fake_llm.FakeLLMServer() as server:
+        llm_env = {"RAG_LLM": "openai", "OPENAI_BASE_URL": server.url,
+                   "OPENAI_API_KEY": "test-key", "RAG_LLM_MODEL": "good"}  # fmt: skip
+        app = start_app(corpus_index.index_dir, monkeypatch, env=llm_env)
+        mode = app.sidebar.radio[0]
+        assert mode.value == "llm" and mode.options == ["LLM (good)", "Extractive (offline)"]
+
+        reply = ask(app, KALLAS)
+        assert reply.caption[-1].value.startswith("llm ·")
+        assert f"[1] {SEED_TITLE}" in card_titles(reply)
+        asked = len(server.requests)
+        assert asked >= 1
+
+        app.sidebar.radio[0].set_value("extractive").run()
+        reply = ask(app, KALLAS)
+        assert reply.caption[-1].value.startswith("extractive ·")
+        assert len(server.requests) == asked  # the model was not called
+
+
 # -- the rendering helpers (no Streamlit run needed) ------------------------------------------
 
 
@@ -257,6 +285,15 @@ def test_answer_markers_become_badges_only_for_real_citations():
     markdown = app_support.answer_markdown('One [1] "two" [2] and [7].', cited=[1, 2])
     assert markdown.count("-badge[") == 2
     assert "\\[7\\]" in markdown and ' "two"' in plain(markdown)
+
+
+def test_sources_link_only_to_web_pages(tmp_path):
+    settings = make_settings(tmp_path / "index")
+    web = app_support.source_markdown("https://news.example/a (b)", settings)
+    assert web == "[news\\.example](https://news.example/a%20%28b%29)"
+    assert "](" not in app_support.source_markdown("javascript:alert(1)", settings)
+    upload = app_support.uploads_dir(settings) / "notes.md"
+    assert plain(app_support.source_markdown(str(upload), settings)) == "uploaded file notes.md"
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import streamlit as st
 
@@ -42,6 +43,7 @@ EXAMPLE_QUESTIONS = (
     "Who is Kaja Kallas?",
     "What pushed the bushfire towards Hill Top?",
 )
+WARM_UP_QUESTION = "What did the minister say about the plan?"
 SEED_ARTICLE_ID = "us-red-lines-ukraine-2024-11-22"
 # One colour per citation number: the [n] badge in the answer and its card share it.
 COLOURS = ("blue", "green", "orange", "violet", "red", "gray")
@@ -106,10 +108,15 @@ def shared_engine(_settings: Settings, key: tuple[str, ...], mode: str) -> Engin
         raise IndexMissingError(f"the index at {settings.index_dir} is empty")
     LOADS["pipeline"] += 1
     pipeline = build_pipeline(settings, embedder=embedder_for(settings))
-    # The first question after start-up would otherwise pay the ONNX warm-up; warming is
-    # an optimisation only, so its failure is not an error.
+    # The first question after start-up would otherwise pay a second of warm-up (ONNX,
+    # the answerer's first run). Warming is an optimisation only, so its failure is not an
+    # error, and it never spends a (possibly paid) LLM call.
     with contextlib.suppress(Exception):
-        pipeline.ask("What did the minister say about the plan?")
+        if pipeline.llm is None:
+            pipeline.ask(WARM_UP_QUESTION)
+        else:
+            hits, query_vector = pipeline.retriever.retrieve(WARM_UP_QUESTION, None)
+            pipeline.extractive.answer(WARM_UP_QUESTION, hits, query_vector, None)
     return Engine(pipeline)
 
 
@@ -347,13 +354,15 @@ def source_markdown(source: str, settings: Settings) -> str:
     """Where a passage comes from: a link for web pages, else the file (uploads by name)."""
     if re.match(r"https?://", source):
         host = re.sub(r"^https?://", "", source).split("/")[0]
-        url = source.replace("(", "%28").replace(")", "%29").replace(" ", "%20")
+        url = quote(source, safe=":/?#[]@!$&'*+,;=%~")  # no (, ), <, > or spaces left
         return f"[{escape_markdown(host)}]({url})"
-    try:
-        name = Path(source).resolve().relative_to(uploads_dir(settings).resolve())
+    path = Path(source)
+    with contextlib.suppress(ValueError, OSError):
+        name = path.resolve().relative_to(uploads_dir(settings).resolve())
         return f"uploaded file {escape_markdown(name.as_posix())}"
-    except (ValueError, OSError):
-        return escape_markdown(source)
+    with contextlib.suppress(ValueError, OSError):  # shorter: relative to where the app runs
+        return escape_markdown(path.relative_to(Path.cwd()).as_posix())
+    return escape_markdown(source)
 
 
 def card_caption(citation: Citation, settings: Settings) -> str:
