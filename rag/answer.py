@@ -19,15 +19,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rag.chunk import split_sentences
-from rag.condense import strip_context
+from rag.condense import NOT_PERSON, strip_context
 from rag.embed import Embedder
-from rag.terms import QUESTION_WORDS, content_stems, entities, stem, words
+from rag.terms import QUESTION_WORDS, STOPWORDS, content_stems, entities, stem, words
 from rag.types import Answer, Citation, Hit
 
 # Calibrated on evals/gold/news.jsonl with `rag eval --calibrate` (see evals/README.md).
-REFUSE_BELOW = 0.42
+REFUSE_BELOW = 0.55
 MAX_SENTENCES = 3
 ADD_SENTENCE_RATIO = 0.8
+FOLLOWING_RATIO = 0.6
+OTHER_ARTICLE_RATIO = 0.9
 SEMANTIC_POOL = 12
 
 _SPEECH = re.compile(
@@ -119,26 +121,33 @@ def analyse_question(question: str) -> QuestionInfo:
         who = re.sub(r"^(the|a|an)\s+", "", who.strip(), flags=re.IGNORECASE)
         speaker = who if who and who.lower() not in _PRONOUNS else None
     asks = None
+    lowered = re.sub(r"^(and|so|but|also|then)\s+", "", lowered)
+    lowered = re.sub(r"^(for|in|by|of|at|on|to|from|until|since)\s+(?=(how|what|which|when)\b)",
+                     "", lowered)
     if re.match(r"^(when|what (year|date|day|month|time))\b", lowered) or re.search(
         r"\b(what|which) (year|date|day|month)\b", lowered
     ):
         asks = "date"
-    elif re.match(r"^(how (many|much|long|far|old|big|large))\b", lowered) or re.search(
-        r"\b(what|which) (number|percentage|proportion|amount|figure|score|total|age)\b", lowered
+    elif re.match(r"^(how (many|much|long|far|old|big|large|tall|high|heavy|fast))\b", lowered) or (
+        re.search(r"\b(what|which) (number|percentage|proportion|amount|figure|score|total|age|"
+                  r"sum|price|cost|fee|fine|margin)\b", lowered)
     ):
         asks = "number"
-    elif re.match(r"^(who|whom|whose)\b", lowered):
+    elif re.match(r"^(who|whom|whose)\b", lowered) or re.match(
+        r"^(what|which) (\w+ ){0,2}(is|was|were|are) the name of the (\w+ ){0,2}?"
+        r"(man|woman|person|boy|girl|gunman|suspect|driver|pilot|victim|player|officer|"
+        r"soldier|leader|spokesman|spokeswoman|minister|judge|coach|skipper|captain|"
+        r"\d+-year-old)\b",
+        lowered,
+    ):
         asks = "person"
     elif re.match(r"^where\b", lowered):
         asks = "place"
-    elif re.match(r"^why\b", lowered):
+    elif re.match(r"^(why|what (caused|started|sparked|triggered|prompted|led to))\b", lowered):
         asks = "reason"
-    elif re.match(r"^(which|what)\s+(\w+\s+){0,2}?(name|called|named)\b", lowered) or re.match(
-        r"^(which|what) (\w+ ){0,1}(team|boat|yacht|country|city|town|company|hotel|hospital|"
-        r"unit|group|event|party|newspaper|tabloid|airline|organisation|organization|club|"
-        r"force|people|person|player|man|woman|state|region|village|ship|movie|film|"
-        r"tournament|court|agency|body|department)\b",
-        lowered,
+    elif re.search(r"\b(name|named|called)\b", lowered) and re.match(r"^(what|which)\b", lowered) or re.match(r"^(which|what) (?!kind|type|sort|species|form|happened|did|does|do|was|were"
+                  r"|is|are|has|have|will|would|can|could)\w+", lowered) and re.match(
+        r"^which\b", lowered
     ):
         asks = "entity"
     return QuestionInfo(question, stems, names, speaker, asks, context_stems)
@@ -163,15 +172,18 @@ def _mentions(text: str, name: str) -> bool:
     return found[0]
 
 
-SLOT_KINDS = frozenset({"date", "number", "person", "place", "entity"})
+SLOT_KINDS = frozenset({"date", "number", "person", "place", "entity", "reason"})
 SLOT_PENALTY = 0.3
 SLOT_POOL = 3
 
 
 _FOCUS = re.compile(
-    r"^(?:how (?:many|much)|what (?:number|amount|percentage|proportion) of)\s+"
-    r"(?:[a-z\-]+\s+){0,2}?(?P<noun>[a-z\-]+)",
+    r"\bhow (?:many|much)\s+(?P<phrase>(?:[a-z\-']+\s+){0,4}?)"
+    r"(?=(?:did|does|do|was|were|is|are|has|have|had|will|would|can|could|should|might|may)\b)",
     re.IGNORECASE,
+)
+_UNIT_STEMS = frozenset(
+    stem(w) for w in ["money", "dollars", "cost", "price", "percent", "hours", "days", "weeks", "months", "years", "metres", "kilometres", "tonnes", "time"]
 )
 _UNIT = re.compile(r"\$|\b(per ?cent|%|dollars?|million|billion|thousand|hundred|tonnes?|"
                    r"kilometres?|km|metres?|hours?|days?|weeks?|months?|years?)\b", re.I)
@@ -179,12 +191,11 @@ _UNIT = re.compile(r"\$|\b(per ?cent|%|dollars?|million|billion|thousand|hundred
 
 def question_focus(question: str) -> str | None:
     """The stem of the noun a "how many/much" question counts ("homes" in "How many homes…")."""
-    match = _FOCUS.match(question.strip())
-    if not match:
+    match = _FOCUS.search(question.strip())
+    if not match or not match.group("phrase").strip():
         return None
-    noun = match.group("noun").lower()
-    if noun in QUESTION_WORDS or noun in {"did", "does", "do", "was", "were", "is", "are", "has",
-                                          "have", "had", "will", "would", "can", "could"}:
+    noun = match.group("phrase").split()[-1].lower()
+    if noun in QUESTION_WORDS or noun in STOPWORDS:
         return None
     return stem(noun)
 
@@ -197,35 +208,50 @@ def _near(tokens: list[str], positions: list[int], target: str, window: int = 5)
     )
 
 
+def _new_names(info: QuestionInfo, sentence: str, people_only: bool) -> list[str]:
+    """Names in the sentence that the question does not already mention."""
+    found = []
+    first_word = sentence.split(maxsplit=1)[0].strip("“\"'‘") if sentence.split() else ""
+    for name in entities(sentence):
+        if name.isdigit() or _mentions(info.text, name):
+            continue
+        parts = name.split()
+        if len(parts) == 1 and parts[0] == first_word:
+            continue  # capitalised only because it starts the sentence
+        if people_only and any(p.lower().strip("'’s") in NOT_PERSON for p in parts):
+            continue
+        found.append(name)
+    return found
+
+
 def slot_filled(info: QuestionInfo, sentence: str, question_lower: str) -> float:
     """1.0 when the sentence holds something new of the kind asked for, 0.0 when it holds
-    nothing of that kind, 0.5 when the question asks for no particular kind.
+    nothing of that kind, 0.5 when unsure or when the question asks for no particular kind.
 
-    For "how many X" the number must stand near X when the sentence mentions X at all:
-    "vacate their homes" beside "hundreds of people" does not count homes.
+    For "how many X" the number must stand near X: "vacate their homes" beside
+    "hundreds of people" does not count homes; a number with no X in sight is unsure.
     """
     if info.asks == "date":
-        found = [m.group() for m in _DATE.finditer(sentence)]
-    elif info.asks == "number":
+        return 1.0 if any(
+            m.group().lower() not in question_lower for m in _DATE.finditer(sentence)
+        ) else 0.0
+    if info.asks == "number":
         tokens = words(sentence)
         numbers = [i for i, t in enumerate(tokens) if _NUMBER.fullmatch(t)]
         numbers = [i for i in numbers if tokens[i].lower() not in question_lower.split()]
         if not numbers:
             return 0.0
         focus = question_focus(info.text)
-        if focus and focus in {stem(t.lower()) for t in tokens}:
-            if not _near(tokens, numbers, focus) and not _UNIT.search(sentence):
-                return 0.0
-        return 1.0
-    elif info.asks in ("person", "place", "entity"):
-        found = [e for e in entities(sentence) if not e.isdigit()]
-        found = [e for e in found if not _mentions(info.text, e)]
-        found += [m.group() for m in _NUMBER.finditer(sentence)] if info.asks == "entity" else []
-    elif info.asks == "reason":
-        return 1.0 if _REASON.search(sentence) else 0.5
-    else:
-        return 0.5
-    return 1.0 if any(f.lower() not in question_lower for f in found) else 0.0
+        if focus is None:
+            return 1.0
+        if focus in {stem(t.lower()) for t in tokens}:
+            return 1.0 if _near(tokens, numbers, focus) or _UNIT.search(sentence) else 0.0
+        return 1.0 if _UNIT.search(sentence) and focus in _UNIT_STEMS else 0.5
+    if info.asks in ("person", "place", "entity"):
+        return 1.0 if _new_names(info, sentence, info.asks == "person") else 0.0
+    if info.asks == "reason":
+        return 1.0 if _REASON.search(sentence) else 0.0
+    return 0.5
 
 
 class ExtractiveAnswerer:
@@ -348,14 +374,34 @@ class ExtractiveAnswerer:
         best = ranked[0]
         if self.support(info, ranked) < self.refuse_below:
             return refusal(question, standalone)
+        return compose(question, self.select(info, ranked), standalone)
+
+    def select(self, info: QuestionInfo, ranked: Sequence[Candidate]) -> list[Candidate]:
+        """The best sentence, the one after it when it carries on (news leads restate the
+        question; the detail or the quote usually follows), and close runners-up."""
+        best = ranked[0]
         chosen = [best]
+        following = next(
+            (
+                c
+                for c in ranked
+                if c.hit.chunk.article_id == best.hit.chunk.article_id
+                and 0 < c.start - best.end <= 3
+            ),
+            None,
+        )
+        if following is not None and following.score >= FOLLOWING_RATIO * best.score:
+            chosen.append(following)
         for c in ranked[1:]:
             if len(chosen) >= MAX_SENTENCES or c.score < ADD_SENTENCE_RATIO * best.score:
                 break
-            if any(_overlaps(c, other) for other in chosen):
+            if c in chosen or any(_overlaps(c, other) for other in chosen):
+                continue
+            same_article = c.hit.chunk.article_id == best.hit.chunk.article_id
+            if not same_article and c.score < OTHER_ARTICLE_RATIO * best.score:
                 continue
             chosen.append(c)
-        return compose(question, chosen, standalone)
+        return chosen
 
 
 def _overlaps(a: Candidate, b: Candidate) -> bool:
