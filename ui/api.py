@@ -55,6 +55,7 @@ MAX_BODY_BYTES = 64 * 1024
 WIDGET_PATH = Path(__file__).resolve().parent / "widget" / "widget.js"
 PROTECTED_PREFIXES = ("/api/", "/v1/")
 REFRESH_EVERY_S = 5.0
+RETRY_EVERY_S = 2.0
 
 # JSON and the widget script need nothing from the page; the Swagger page at /docs loads
 # its own script and styles from jsDelivr and runs one inline bootstrap script.
@@ -211,6 +212,8 @@ class PipelineHolder:
         self._refresh_lock = threading.Lock()
         self._refreshed_at = time.monotonic()
         self.problem: str | None = None
+        self._failure: RagError | None = None
+        self._failed_at = 0.0
 
     def load(self) -> None:
         """Build the pipeline now (start-up); a missing index is remembered, not fatal."""
@@ -224,14 +227,24 @@ class PipelineHolder:
         if self.pipeline is None:
             with self._lock:
                 if self.pipeline is None:
-                    from rag.pipeline import build_pipeline
-
-                    self.pipeline = build_pipeline(self.settings)
-                    self.problem = None
-                    self._refreshed_at = time.monotonic()
+                    self._build()
         if refresh:
             self._maybe_refresh()
         return self.pipeline
+
+    def _build(self) -> None:
+        # A flood of requests against a missing index must not rebuild it on every one.
+        if self._failure is not None and time.monotonic() - self._failed_at < RETRY_EVERY_S:
+            raise type(self._failure)(str(self._failure))
+        from rag.pipeline import build_pipeline
+
+        try:
+            self.pipeline = build_pipeline(self.settings)
+        except RagError as exc:
+            self._failure, self._failed_at = exc, time.monotonic()
+            raise
+        self.problem = self._failure = None
+        self._refreshed_at = time.monotonic()
 
     def _maybe_refresh(self) -> None:
         """Pick up new ingests now and then, without making every request pay for it."""
@@ -609,10 +622,10 @@ def create_app(settings: Settings, pipeline: Any | None = None) -> FastAPI:
 
     @app.get("/healthz", summary="Liveness and readiness")
     def healthz() -> dict[str, Any]:
-        ready = holder.pipeline is not None
-        body: dict[str, Any] = {"status": "ok", "ready": ready}
-        if ready:
-            body["mode"] = holder.pipeline.mode
+        pipeline = holder.pipeline
+        body: dict[str, Any] = {"status": "ok", "ready": pipeline is not None}
+        if pipeline is not None:
+            body["mode"] = pipeline.mode
         elif holder.problem:
             body["problem"] = holder.problem
         return body
