@@ -131,11 +131,12 @@ def plot_metrics(runs: dict[str, dict[str, Any]], path: Path) -> None:
         ax.bar(x + (i - (len(names) - 1) / 2) * width, values, width, label=name)
     labels = [LABELS.get(k, k) + (" ↓" if k in LOWER_IS_BETTER else "") for k in metrics]
     ax.set_xticks(x, labels, rotation=20, ha="right")
-    ax.set_ylim(0, 1.05)
+    ax.set_ylim(0, 1.22)
+    ax.set_yticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
     ax.set_ylabel("score (↓: lower is better)")
     ax.set_title("Metrics per configuration")
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(ncols=min(len(names), 6), fontsize=8, loc="upper right")
+    ax.legend(ncols=min(len(names), 6), fontsize=8, loc="upper center", frameon=False)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
@@ -146,6 +147,7 @@ def plot_hit_at_k(rows_by_config: dict[str, list[dict[str, Any]]], path: Path) -
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
     ks = list(range(1, 11))
+    lowest = 1.0
     for name, rows in rows_by_config.items():
         answerable = [r for r in rows if r["answerable"]]
         if not answerable:
@@ -156,9 +158,10 @@ def plot_hit_at_k(rows_by_config: dict[str, list[dict[str, Any]]], path: Path) -
             for k in ks
         ]
         ax.plot(ks, curve, marker="o", markersize=3, label=name)
+        lowest = min(lowest, curve[0])
     ax.set_xlabel("k (passages retrieved)")
     ax.set_ylabel("hit@k (gold article in top k)")
-    ax.set_ylim(0, 1.02)
+    ax.set_ylim(max(0.0, lowest - 0.05), 1.005)
     ax.set_xticks(ks)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
@@ -203,11 +206,12 @@ def plot_per_type(types_by_config: dict[str, dict[str, dict[str, Any]]], path: P
         ax.bar(x + (i - (len(names) - 1) / 2) * width, values, width, label=name)
     counts = types_by_config[names[0]] if names else {}
     ax.set_xticks(x, [f"{k}\n(n={counts.get(k, {}).get('questions', 0)})" for k in kinds])
-    ax.set_ylim(0, 1.05)
+    ax.set_ylim(0, 1.22)
+    ax.set_yticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
     ax.set_ylabel("share correct")
     ax.set_title("Per question type: answered with a gold alias, or rightly refused")
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(ncols=min(len(names), 6), fontsize=8)
+    ax.legend(ncols=min(len(names), 6), fontsize=8, loc="upper center", frameon=False)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
