@@ -29,6 +29,7 @@ REFUSE_BELOW = 0.55
 MAX_SENTENCES = 3
 ADD_SENTENCE_RATIO = 0.8
 FOLLOWING_RATIO = 0.6
+NEEDED_RATIO = 0.5
 OTHER_ARTICLE_RATIO = 0.9
 SEMANTIC_POOL = 12
 
@@ -82,6 +83,7 @@ class Candidate:
     end: int
     text: str
     context: str  # the sentence before it in the same passage ("" for the first)
+    attribution: str = ""  # the last earlier sentence in the passage that names a speaker
     lexical: float = 0.0
     window: float = 0.0
     entity: float = 1.0
@@ -183,7 +185,9 @@ _FOCUS = re.compile(
     re.IGNORECASE,
 )
 _UNIT_STEMS = frozenset(
-    stem(w) for w in ["money", "dollars", "cost", "price", "percent", "hours", "days", "weeks", "months", "years", "metres", "kilometres", "tonnes", "time"]
+    stem(w)
+    for w in """money dollars cost price percent hours days weeks months years metres kilometres
+    tonnes time""".split()
 )
 _UNIT = re.compile(r"\$|\b(per ?cent|%|dollars?|million|billion|thousand|hundred|tonnes?|"
                    r"kilometres?|km|metres?|hours?|days?|weeks?|months?|years?)\b", re.I)
@@ -275,13 +279,18 @@ class ExtractiveAnswerer:
         for rank, hit in enumerate(hits):
             chunk = hit.chunk
             previous = ""
+            attribution = ""  # the last sentence that named someone speaking
             for span in split_sentences(chunk.text, offset=chunk.char_start):
                 key = (chunk.article_id, span.start)
                 text = chunk.text[span.start - chunk.char_start : span.end - chunk.char_start]
                 if key not in seen:
                     seen.add(key)
-                    out.append(Candidate(hit, rank, span.start, span.end, text, previous))
+                    out.append(
+                        Candidate(hit, rank, span.start, span.end, text, previous, attribution)
+                    )
                 previous = text
+                if _SPEECH.search(text) and not _PRONOUN_SPEAKER.search(text):
+                    attribution = text
         return out
 
     def _coverage(self, question_stems: Sequence[str], text_stems: set[str]) -> float:
@@ -316,7 +325,9 @@ class ExtractiveAnswerer:
             if info.speaker:
                 speaks = bool(_SPEECH.search(c.text)) or c.text.lstrip().startswith(("“", '"'))
                 named_here = _mentions(c.text, info.speaker)
-                named_before = _mentions(c.context, info.speaker) and bool(
+                named_before = (
+                    _mentions(c.context, info.speaker) or _mentions(c.attribution, info.speaker)
+                ) and bool(
                     _PRONOUN_SPEAKER.search(c.text) or c.text.lstrip().startswith(("“", '"'))
                 )
                 c.speech = 1.0 if speaks and (named_here or named_before) else (
@@ -381,6 +392,17 @@ class ExtractiveAnswerer:
         question; the detail or the quote usually follows), and close runners-up."""
         best = ranked[0]
         chosen = [best]
+        same = [c for c in ranked[1:] if c.hit.chunk.article_id == best.hit.chunk.article_id]
+        # What the question asks for must be in the answer when the article has it: the
+        # person's own words for "what did X say", the date/number/name for the others.
+        if info.speaker and best.speech < 1.2:
+            quote = next((c for c in same if c.speech >= 1.2), None)
+            if quote is not None and quote.score >= NEEDED_RATIO * best.score:
+                chosen.append(quote)
+        if info.asks in SLOT_KINDS and best.kind < 1.0:
+            slot = next((c for c in same if c.kind >= 1.0 and c not in chosen), None)
+            if slot is not None and slot.score >= NEEDED_RATIO * best.score:
+                chosen.append(slot)
         following = next(
             (
                 c
@@ -390,7 +412,11 @@ class ExtractiveAnswerer:
             ),
             None,
         )
-        if following is not None and following.score >= FOLLOWING_RATIO * best.score:
+        if (
+            following is not None
+            and following not in chosen
+            and following.score >= FOLLOWING_RATIO * best.score
+        ):
             chosen.append(following)
         for c in ranked[1:]:
             if len(chosen) >= MAX_SENTENCES or c.score < ADD_SENTENCE_RATIO * best.score:
