@@ -225,16 +225,15 @@ def stream_answer(engine: support.Engine, question: str, history: list[Turn], k:
     placeholder = st.empty()
     text = ""
     painted = 0.0
-    with engine.lock:
-        engine.pipeline.refresh()  # picks up ingests by other sessions or the CLI
-        for item in engine.pipeline.stream(question, history, k):
-            if isinstance(item, Answer):
-                placeholder.empty()
-                return item
-            text += item
-            if support.clock() - painted > 0.05:
-                placeholder.markdown(support.escape_markdown(text) + " ▌")
-                painted = support.clock()
+    engine.refresh()  # picks up ingests by other sessions or the CLI
+    for item in engine.pipeline.stream(question, history, k):
+        if isinstance(item, Answer):
+            placeholder.empty()
+            return item
+        text += item
+        if support.clock() - painted > 0.05:
+            placeholder.markdown(support.escape_markdown(text) + " ▌")
+            painted = support.clock()
     raise RuntimeError("the pipeline ended without an answer")
 
 

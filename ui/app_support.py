@@ -54,7 +54,11 @@ LOADS: dict[str, int] = {"embedder": 0, "pipeline": 0}  # how often the caches m
 
 @dataclass
 class Engine:
-    """A pipeline shared by every browser session, with a lock: sessions run in threads."""
+    """A pipeline shared by every browser session (each runs in its own thread).
+
+    Questions run concurrently (retrieval and answering only read); the lock keeps two
+    sessions from rebuilding the keyword index at once after an ingest.
+    """
 
     pipeline: Pipeline
     lock: threading.Lock = field(default_factory=threading.Lock)
