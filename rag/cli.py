@@ -199,6 +199,17 @@ def cmd_ui(args: argparse.Namespace) -> int:
 # -- parser ---------------------------------------------------------------------------------
 
 
+def _positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (else a usage error, exit 2)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rag", description="Question answering over news articles with checked citations."
@@ -214,7 +225,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--prune", action="store_true", help="remove articles whose files are gone")
-    p.add_argument("--max-bytes", type=int, dest="max_bytes", help="largest file read (10 MB)")
+    p.add_argument(
+        "--max-bytes", type=_positive_int, dest="max_bytes", help="largest file read (10 MB)"
+    )
     p.add_argument("--wait", type=float, help="seconds to wait for the write lock (30)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.set_defaults(run=cmd_ingest)
@@ -223,7 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question", nargs="*")
     p.add_argument("--json", action="store_true", help="print one Answer as JSON")
     p.add_argument("--batch", metavar="FILE", help="one question per line (- for stdin); JSON Lines out")
-    p.add_argument("-k", type=int, help="passages to retrieve (5)")
+    p.add_argument("-k", type=_positive_int, help="passages to retrieve (5)")
     p.set_defaults(run=cmd_ask)
 
     p = command("eval", "score the system on a gold Q&A set")

@@ -49,8 +49,8 @@ def test_empty_index_exits_3(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "args",
-    [("frobnicate",), ("ask",), ("ask", "-k", "many", KALLAS)],
-    ids=["unknown-command", "ask-without-question", "bad-k"],
+    [("frobnicate",), ("ask",), ("ask", "-k", "0", KALLAS)],
+    ids=["unknown-command", "ask-without-question", "k-below-1"],
 )
 def test_bad_usage_exits_2_without_traceback(tmp_path: Path, args: tuple[str, ...]) -> None:
     result = run_rag(*args, env={"RAG_INDEX_DIR": str(tmp_path / "index")})
