@@ -32,6 +32,7 @@ FOLLOWING_RATIO = 0.6
 NEEDED_RATIO = 0.5
 OTHER_ARTICLE_RATIO = 0.9
 SEMANTIC_POOL = 12
+SENTENCE_CACHE = 20_000
 
 _SPEECH = re.compile(
     r"\b(said|says|say|told|tells|telling|claimed|claims|added|adds|argued|argues|stated|"
@@ -270,8 +271,21 @@ class ExtractiveAnswerer:
         self.embedder = embedder
         self.idf = idf
         self.refuse_below = refuse_below
+        self._vectors: dict[str, np.ndarray] = {}
 
     # -- scoring -------------------------------------------------------------------------
+
+    def sentence_vectors(self, texts: list[str]) -> np.ndarray:
+        """Embed sentences, remembering recent ones (a conversation revisits its articles)."""
+        known = {t: self._vectors.get(t) for t in texts}
+        missing = [t for t, vector in known.items() if vector is None]
+        if missing:
+            for text, vector in zip(missing, self.embedder.embed(missing), strict=True):
+                known[text] = vector
+                self._vectors[text] = vector
+            while len(self._vectors) > SENTENCE_CACHE:  # oldest first
+                self._vectors.pop(next(iter(self._vectors)), None)
+        return np.stack([known[t] for t in texts])
 
     def candidates(self, hits: Sequence[Hit]) -> list[Candidate]:
         seen: set[tuple[str, int]] = set()
@@ -341,7 +355,7 @@ class ExtractiveAnswerer:
         # Semantic similarity for the most promising few (embedding every sentence is slow).
         pool = sorted(candidates, key=lambda c: -c.score)[:SEMANTIC_POOL]
         if pool:
-            vectors = self.embedder.embed([c.text for c in pool])
+            vectors = self.sentence_vectors([c.text for c in pool])
             for c, similarity in zip(pool, vectors @ query_vector, strict=True):
                 c.semantic = float(similarity)
                 c.score += 0.35 * c.semantic
