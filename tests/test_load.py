@@ -89,6 +89,45 @@ def test_txt_markup_is_kept_as_written(tmp_path: Path) -> None:
     assert "<script>alert(1)</script>" in load_one(path).text
 
 
+@pytest.mark.parametrize(
+    "date_line",
+    [
+        "Friday, November 22, 2024",
+        "22 November 2024",
+        "2024-11-22",
+        "Nov. 22, 2024",
+        "November 22nd, 2024",
+        "Friday 22 November 2024",
+        pytest.param(
+            "Fri, 22 Nov 2024",
+            marks=pytest.mark.xfail(
+                strict=True, reason="rag/load.py _DATE_LINE knows only full weekday names"
+            ),
+        ),
+    ],
+)
+def test_txt_date_line_in_common_formats_gives_published(tmp_path: Path, date_line: str) -> None:
+    path = tmp_path / "d.txt"
+    path.write_text(f"{date_line}\n\nThe title\n\nBody text.\n")
+    article = load_one(path)
+    assert (article.published, article.title, article.text) == (
+        "2024-11-22",
+        "The title",
+        "Body text.",
+    )
+
+
+def test_txt_date_line_after_the_title_gives_published(tmp_path: Path) -> None:
+    path = tmp_path / "d.txt"
+    path.write_text("The title\nFriday, November 22, 2024\n\nBody text.\n")
+    article = load_one(path)
+    assert (article.published, article.title, article.text) == (
+        "2024-11-22",
+        "The title",
+        "Body text.",
+    )
+
+
 def test_txt_without_date_has_no_published_date(tmp_path: Path) -> None:
     path = tmp_path / "u.txt"
     path.write_text("Plain title\n\nBody text.\n")
@@ -301,3 +340,11 @@ def test_same_text_gives_same_content_hash_and_changed_text_a_new_one(tmp_path: 
     assert load_one(path).content_hash == before
     path.write_text("Title\n\nBody two.\n")
     assert load_one(path).content_hash != before
+
+
+def test_utf16_and_crlf_text_is_decoded_to_the_same_article(tmp_path: Path) -> None:
+    plain = tmp_path / "plain.txt"
+    plain.write_text("Title\n\nCafé prices rose.\n", encoding="utf-8")
+    wide = tmp_path / "wide.txt"
+    wide.write_bytes("Title\r\n\r\nCafé prices rose.\r\n".encode("utf-16"))
+    assert load_one(wide).text == load_one(plain).text == "Café prices rose."
