@@ -270,6 +270,11 @@ def test_conversation_survives_a_reload_in_the_same_tab(browser, api, pages) -> 
     page.reload()
     page.locator(".nr-bot .nr-chip").first.wait_for(timeout=10_000)  # re-rendered from storage
     assert page.locator(".nr-user").first.inner_text() == KALLAS
+    background = page.evaluate(
+        "() => getComputedStyle(document.querySelector('[data-newsrag-widget]').shadowRoot"
+        ".querySelector('.nr-panel')).backgroundColor"
+    )
+    assert background == "rgb(22, 25, 29)"  # data-theme="dark"
     context.close()
 
 
