@@ -27,7 +27,7 @@ _CONTEXTUAL = re.compile(
 )
 _POSSESSIVE = {"his", "hers"}
 # Capitalised words that make a phrase an organisation, a place or a title, not a person.
-_NOT_PERSON = frozenset(
+NOT_PERSON = frozenset(
     """club clubs prize party council court government department ministry minister institute
     cup test university bank league association union force forces army navy police street river
     island islands mountains highlands house office airlines airline airways service services
@@ -52,7 +52,7 @@ def person_names(text: str) -> list[str]:
     found = []
     for name in entities(text):
         parts = name.split()
-        if len(parts) < 2 or any(p.lower().strip("'’s") in _NOT_PERSON for p in parts):
+        if len(parts) < 2 or any(p.lower().strip("'’s") in NOT_PERSON for p in parts):
             continue
         if name.endswith(("'s", "’s")):
             continue
