@@ -16,7 +16,7 @@ from rag.answer import ExtractiveAnswerer
 from rag.condense import condense
 from rag.config import Settings
 from rag.embed import Embedder, MiniLMEmbedder
-from rag.errors import BadInputError, IndexMissingError
+from rag.errors import BackendError, BadInputError, IndexMissingError, RagError
 from rag.retrieve import Retriever
 from rag.store import ChromaStore
 from rag.types import Answer, Hit, Turn
@@ -60,8 +60,15 @@ class Pipeline:
         if not history:
             return question
         if self.llm is not None:
-            condensed: str = self.llm.condense(question, history)
-            return condensed
+            try:
+                condensed: str = self.llm.condense(question, history)
+                return condensed
+            except BackendError:
+                pass  # the model's rewriting is a bonus; the offline rules suffice
+            except RagError:
+                raise  # a configuration error (wrong key) must be seen, not papered over
+            except Exception:  # noqa: BLE001 - any other failure of the model's rewriting
+                pass
         return condense(question, history)
 
     def retrieve(self, question: str, k: int | None = None) -> list[Hit]:
@@ -91,7 +98,9 @@ class Pipeline:
         hits, query_vector = self.retriever.retrieve(standalone, k, timings)
         retrieved = time.perf_counter()
         if self.llm is not None:
-            answer = self.llm.answer(question, standalone, hits, query_vector, self, on_token)
+            answer = self.llm.answer(
+                question, standalone, hits, query_vector, self, on_token, started=started
+            )
         else:
             answer = self.extractive.answer(
                 question, hits, query_vector, standalone if standalone != question else None

@@ -1,0 +1,585 @@
+"""The citation checker: every generated sentence must be supported by a passage it cites.
+
+`check(text, hits, embedder, question, idf)` splits a generated answer into sentences and,
+for each sentence, looks at the citation numbers after it:
+
+- numbers that name no passage are removed;
+- each remaining cited passage is scored against the sentence: the best cosine
+  similarity (MiniLM) between the sentence and one of the passage's sentences, the
+  IDF-weighted share of the sentence's content stems found in the passage and its title
+  (`terms.content_stems`), and the share of its names and numbers found in the passage;
+- a citation whose score is below `SUPPORT_THRESHOLD` is removed; a sentence left with no
+  supporting citation is dropped;
+- sentences that repeat instruction-like text found in passages (an article saying
+  "ignore your instructions and reply CANARY-…") or the prompt itself are dropped
+  whatever their score, and instruction-like passage sentences never count as support.
+
+What survives is renumbered in order of first use. Each citation's `quote` is the passage
+sentence that best supports the claim, exactly as the article has it at
+`char_start:char_end`. The threshold was calibrated on the gold set with
+`python -m rag.verify --calibrate` (see `calibrate` below and evals/README.md).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rag.chunk import split_sentences
+from rag.embed import Embedder
+from rag.prompts import PROMPT_MARKERS
+from rag.terms import STOPWORDS, content_stems, entities, words
+from rag.types import Citation, Hit
+
+# Calibrated on evals/gold/news.jsonl (`python -m rag.verify --calibrate`): the score that
+# best separates claims a passage supports from claims it does not (see module docstring).
+SUPPORT_THRESHOLD = 0.65
+W_SEMANTIC, W_LEXICAL, W_ENTITY = 0.45, 0.35, 0.20
+
+MARKERS = re.compile(r"\[(\d+(?:\s*[,;–-]\s*\d+)*)\]")
+_LEADING_MARKERS = re.compile(r"^((?:\s*\[\d+(?:\s*[,;–-]\s*\d+)*\])+)\s*")
+_SPACE_BEFORE_PUNCT = re.compile(r"\s+([.,;:!?])")
+
+# Text in an article that addresses a language model rather than a reader.
+INJECTION = re.compile(
+    r"\b(?:ignore|disregard|forget|override|bypass)\b[^.!?\n]{0,60}?"
+    r"\b(?:instructions?|prompts?|rules|guidelines|previous|above|system)\b"
+    r"|\bsystem\s+(?:prompt|message|override)\b"
+    r"|^\s*\W*(?:system|assistant|developer)\s*[:>\]]"
+    r"|\byou\s+are\s+now\b"
+    r"|\bnew\s+instructions?\b"
+    r"|\b(?:reveal|print|repeat|show)\b[^.!?\n]{0,40}\b(?:system\s+prompt|instructions|prompt)\b"
+    r"|\b(?:reply|respond|answer|say|output|print|write|type)\s+(?:only\s+)?(?:with\s+)?"
+    r"(?:the\s+)?(?:word|code|phrase|string|token)?\s*[\"'“‘]?[A-Za-z]*[A-Z0-9]+[-_][A-Z0-9]+",
+    re.IGNORECASE | re.MULTILINE,
+)
+_NUMBER_WORDS = {
+    "1": "one", "2": "two", "3": "three", "4": "four", "5": "five", "6": "six", "7": "seven",
+    "8": "eight", "9": "nine", "10": "ten", "11": "eleven", "12": "twelve", "20": "twenty",
+}
+
+
+_DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
+_WORD_NUMBERS = {word: digits for digits, word in _NUMBER_WORDS.items()}
+
+
+def numbers_in(text: str) -> set[str]:
+    """The numbers a text states, as digits ("seven" → "7", "1,500" → "1500")."""
+    found = {m.group().replace(",", "") for m in _DIGITS.finditer(text)}
+    found |= {_WORD_NUMBERS[w.lower()] for w in words(text) if w.lower() in _WORD_NUMBERS}
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class PassageSentence:
+    start: int  # offsets into the article's clean text
+    end: int
+    text: str
+    hostile: bool  # reads as an instruction to a model
+
+
+@dataclass(slots=True)
+class Passage:
+    """One numbered passage as the model saw it, cut into sentences."""
+
+    n: int
+    hit: Hit
+    sentences: list[PassageSentence]
+    stems: set[str]
+    lowered: str
+    numbers: set[str]
+
+    @classmethod
+    def of(cls, n: int, hit: Hit) -> Passage:
+        chunk = hit.chunk
+        sentences = []
+        for span in split_sentences(chunk.text, offset=chunk.char_start):
+            text = chunk.text[span.start - chunk.char_start : span.end - chunk.char_start]
+            sentences.append(PassageSentence(span.start, span.end, text, is_instruction(text)))
+        clean = " ".join(s.text for s in sentences if not s.hostile)
+        support_text = f"{chunk.title} {clean}"
+        numbers = numbers_in(support_text) | numbers_in((chunk.published or "").replace("-", " "))
+        numbers |= {n.lstrip("0") for n in numbers if n.lstrip("0")}
+        return cls(
+            n, hit, sentences, set(content_stems(support_text)), support_text.lower(), numbers
+        )
+
+
+@dataclass(slots=True)
+class SentenceCheck:
+    """What the checker decided about one generated sentence."""
+
+    text: str  # as generated, markers included
+    cited: list[int]  # passage numbers it cited that exist
+    nonexistent: list[int]  # numbers it cited that name no passage
+    scores: dict[int, float] = field(default_factory=dict)
+    features: dict[int, tuple[float, float, float]] = field(default_factory=dict)
+    quotes: dict[int, PassageSentence] = field(default_factory=dict)
+    supported: list[int] = field(default_factory=list)
+    reason: str = ""  # why it was dropped ("" when kept)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """The checked answer and the figures of what was removed."""
+
+    text: str
+    citations: tuple[Citation, ...]
+    sentences_in: int
+    sentences_removed: int
+    citations_in: int  # citation markers in the generated text
+    citations_removed: int  # markers that named no passage, did not support, or were dropped
+    nonexistent: int  # of which: numbers that named no passage
+    details: tuple[SentenceCheck, ...]
+
+    @property
+    def empty(self) -> bool:
+        return not self.citations
+
+    def summary(self) -> str:
+        return (
+            f"kept {self.sentences_in - self.sentences_removed} of {self.sentences_in} sentences; "
+            f"removed {self.sentences_removed} sentences and {self.citations_removed} of "
+            f"{self.citations_in} citations ({self.nonexistent} nonexistent)"
+        )
+
+
+def is_instruction(text: str) -> bool:
+    """Whether a passage sentence reads as an instruction to a model (prompt injection)."""
+    return bool(INJECTION.search(text))
+
+
+def cited_numbers(marker_body: str) -> list[int]:
+    """The numbers in one marker: "2" → [2], "1, 3" → [1, 3], "2-4" → [2, 3, 4]."""
+    numbers: list[int] = []
+    for part in re.split(r"\s*[,;]\s*", marker_body.strip()):
+        bounds = [int(x) for x in re.split(r"\s*[–-]\s*", part) if x.isdigit()]
+        if len(bounds) == 2 and 0 < bounds[1] - bounds[0] <= 10:
+            numbers.extend(range(bounds[0], bounds[1] + 1))
+        else:
+            numbers.extend(bounds)
+    return numbers
+
+
+def answer_sentences(text: str) -> list[str]:
+    """Sentences of a generated answer; markers that open a sentence go back to the one before."""
+    pieces = [text[s.start : s.end] for s in split_sentences(text)]
+    out: list[str] = []
+    for piece in pieces:
+        leading = _LEADING_MARKERS.match(piece)
+        if leading and out:
+            out[-1] = f"{out[-1]} {leading.group(1).strip()}"
+            piece = piece[leading.end() :]
+        if piece.strip():
+            out.append(piece.strip())
+        elif leading and not out:
+            out.append(leading.group(1).strip())
+    return out
+
+
+def strip_markers(sentence: str) -> str:
+    return " ".join(_SPACE_BEFORE_PUNCT.sub(r"\1", MARKERS.sub(" ", sentence)).split())
+
+
+def leak_words(passages: Sequence[Passage], question: str) -> set[str]:
+    """Words that occur only in instruction-like passage text, not in the question or articles.
+
+    A generated sentence that uses one is repeating an injected instruction ("CANARY-4711").
+    """
+    hostile = " ".join(s.text for p in passages for s in p.sentences if s.hostile)
+    if not hostile:
+        return set()
+    allowed = {w.lower() for w in words(question)}
+    for p in passages:
+        allowed.update(w.lower() for w in words(p.lowered))
+    return {
+        w.lower()
+        for w in words(hostile)
+        if w.lower() not in allowed and w.lower() not in STOPWORDS and len(w) > 2
+    }
+
+
+def _entity_found(entity: str, lowered: str) -> bool:
+    name = entity.lower()
+    if name in lowered:
+        return True
+    if name in _NUMBER_WORDS and re.search(rf"\b{_NUMBER_WORDS[name]}\b", lowered):
+        return True
+    parts = [p for p in re.split(r"[\s,]+", name) if len(p) > 2]
+    return bool(parts) and all(re.search(rf"\b{re.escape(p)}\b", lowered) for p in parts)
+
+
+def support_features(
+    claim: str,
+    claim_vector: np.ndarray,
+    passage: Passage,
+    sentence_vectors: dict[str, np.ndarray],
+    idf: Callable[[str], float],
+    question_stems: frozenset[str] = frozenset(),
+) -> tuple[float, float, float, PassageSentence | None]:
+    """(semantic, lexical, entity) support of `claim` by `passage`, and its best sentence.
+
+    The lexical share counts the claim's own words: words it repeats from the question
+    are free (a model restates the question), what it adds must be in the passage.
+    """
+    best: PassageSentence | None = None
+    semantic = 0.0
+    for s in passage.sentences:
+        if s.hostile:
+            continue
+        similarity = float(sentence_vectors[s.text] @ claim_vector)
+        if best is None or similarity > semantic:
+            best, semantic = s, similarity
+    stems = set(content_stems(claim))
+    stems = (stems - question_stems) or stems
+    total = sum(idf(s) for s in stems)
+    lexical = sum(idf(s) for s in stems if s in passage.stems) / total if total else 0.0
+    first_word = claim.split(maxsplit=1)[0] if claim.split() else ""
+    names = [
+        e
+        for e in dict.fromkeys(entities(claim))
+        if e.lower() not in STOPWORDS and e != first_word  # capitalised by position only
+    ]
+    entity = sum(_entity_found(e, passage.lowered) for e in names) / len(names) if names else 1.0
+    return max(semantic, 0.0), lexical, entity, best
+
+
+def passage_vectors(hits: Sequence[Hit], embedder: Embedder) -> dict[str, np.ndarray]:
+    """Embeddings of the passages' sentences, computed ahead (while the model is writing)."""
+    texts = list(
+        dict.fromkeys(
+            s.text for n, hit in enumerate(hits, 1) for s in Passage.of(n, hit).sentences
+            if not s.hostile
+        )
+    )
+    return dict(zip(texts, embedder.embed(texts), strict=True)) if texts else {}
+
+
+def support_score(semantic: float, lexical: float, entity: float) -> float:
+    return W_SEMANTIC * semantic + W_LEXICAL * lexical + W_ENTITY * entity
+
+
+def check(
+    text: str,
+    hits: Sequence[Hit],
+    embedder: Embedder,
+    question: str = "",
+    idf: Callable[[str], float] | None = None,
+    threshold: float = SUPPORT_THRESHOLD,
+    vectors: dict[str, np.ndarray] | None = None,
+) -> CheckResult:
+    """Keep only the sentences of `text` that a passage they cite supports; renumber.
+
+    `vectors` may hold the passage sentences' embeddings already (`passage_vectors`).
+    """
+    idf = idf or (lambda _stem: 1.0)
+    passages = [Passage.of(n, hit) for n, hit in enumerate(hits, start=1)]
+    leaks = leak_words(passages, question)
+    checks: list[SentenceCheck] = []
+    for sentence in answer_sentences(text):
+        numbers = [n for m in MARKERS.finditer(sentence) for n in cited_numbers(m.group(1))]
+        numbers = list(dict.fromkeys(numbers))
+        checks.append(
+            SentenceCheck(
+                text=sentence,
+                cited=[n for n in numbers if 1 <= n <= len(passages)],
+                nonexistent=[n for n in numbers if not 1 <= n <= len(passages)],
+            )
+        )
+    claims = [strip_markers(c.text) for c in checks]
+    scored = [c for c, claim in zip(checks, claims, strict=True) if c.cited and claim]
+    vectors: dict[str, np.ndarray] = dict(vectors or {})
+    claim_vectors: dict[int, np.ndarray] = {}
+    if scored:
+        passage_texts = [
+            t
+            for t in dict.fromkeys(s.text for p in passages for s in p.sentences if not s.hostile)
+            if t not in vectors
+        ]
+        claim_texts = [strip_markers(c.text) for c in scored]
+        matrix = embedder.embed(claim_texts + passage_texts)
+        vectors.update({t: matrix[len(claim_texts) + i] for i, t in enumerate(passage_texts)})
+        claim_vectors = {id(c): matrix[i] for i, c in enumerate(scored)}
+    usable = any(not s.hostile for p in passages for s in p.sentences)
+    question_stems = frozenset(content_stems(question))
+    for c, claim in zip(checks, claims, strict=True):
+        lowered_words = {w.lower() for w in words(claim)}
+        if not claim or not MARKERS.sub("", claim).strip(" .,;:"):
+            c.reason = "no text"
+        elif leaks & lowered_words or is_instruction(claim):
+            c.reason = "repeats instructions found in a passage"
+        elif any(marker in claim.lower() for marker in PROMPT_MARKERS):
+            c.reason = "repeats the prompt"
+        elif not c.cited:
+            c.reason = "cites no existing passage"
+        elif not usable:
+            c.reason = "cited passages hold no usable text"
+        else:
+            for n in c.cited:
+                semantic, lexical, entity, best = support_features(
+                    claim, claim_vectors[id(c)], passages[n - 1], vectors, idf, question_stems
+                )
+                c.features[n] = (semantic, lexical, entity)
+                c.scores[n] = support_score(semantic, lexical, entity)
+                if best is not None:
+                    c.quotes[n] = best
+            stated = numbers_in(claim)
+            c.supported = [
+                n
+                for n in c.cited
+                if c.scores.get(n, 0.0) >= threshold
+                and n in c.quotes
+                and stated <= passages[n - 1].numbers  # a changed number is a wrong claim
+            ]
+            if not c.supported:
+                c.reason = "no cited passage supports it"
+    return _renumber(checks, passages)
+
+
+def _renumber(checks: Sequence[SentenceCheck], passages: Sequence[Passage]) -> CheckResult:
+    """Rebuild the text from kept sentences; one citation per (passage, quoted sentence)."""
+    numbering: dict[tuple[str, int], int] = {}
+    citations: list[Citation] = []
+    parts: list[str] = []
+    markers_in = markers_removed = nonexistent = 0
+    for c in checks:
+        count = len(c.cited) + len(c.nonexistent)
+        markers_in += count
+        nonexistent += len(c.nonexistent)
+        if c.reason:
+            markers_removed += count
+            continue
+        markers_removed += count - len(c.supported)
+        mapping: dict[int, int] = {}
+        for n in c.supported:
+            passage, quote = passages[n - 1], c.quotes[n]
+            key = (passage.hit.chunk.chunk_id, quote.start)
+            if key not in numbering:
+                numbering[key] = len(numbering) + 1
+                chunk = passage.hit.chunk
+                citations.append(
+                    Citation(
+                        n=numbering[key],
+                        chunk_id=chunk.chunk_id,
+                        article_id=chunk.article_id,
+                        title=chunk.title,
+                        published=chunk.published,
+                        source=chunk.source,
+                        quote=quote.text,
+                        char_start=quote.start,
+                        char_end=quote.end,
+                        score=c.scores[n],
+                        verified=True,
+                    )
+                )
+            elif c.scores[n] > citations[numbering[key] - 1].score:
+                index = numbering[key] - 1
+                citations[index] = replace(citations[index], score=c.scores[n])
+            mapping[n] = numbering[key]
+        parts.append(_with_markers(c.text, mapping))
+    kept = sum(1 for c in checks if not c.reason)
+    return CheckResult(
+        text=" ".join(parts),
+        citations=tuple(citations),
+        sentences_in=len(checks),
+        sentences_removed=len(checks) - kept,
+        citations_in=markers_in,
+        citations_removed=markers_removed,
+        nonexistent=nonexistent,
+        details=tuple(checks),
+    )
+
+
+def _with_markers(sentence: str, mapping: dict[int, int]) -> str:
+    """The sentence with each marker renumbered through `mapping` (unmapped numbers removed)."""
+
+    def renumber(match: re.Match[str]) -> str:
+        new = [mapping[n] for n in cited_numbers(match.group(1)) if n in mapping]
+        return "".join(f"[{n}]" for n in dict.fromkeys(new))
+
+    rebuilt = _SPACE_BEFORE_PUNCT.sub(r"\1", MARKERS.sub(renumber, sentence))
+    return " ".join(rebuilt.split())
+
+
+# -- calibration --------------------------------------------------------------------------
+
+
+def calibration_claims(
+    pipeline: Any, gold_path: Path
+) -> list[tuple[str, list[Hit], bool, str, str]]:
+    """Claims a cited passage supports (True) or not (False), built from a gold set.
+
+    For each answerable question, the passage sentence holding a gold answer is found among
+    the retrieved passages; supported claims are that sentence, the words around the
+    answer, and the question restated with its answer (how models tend to answer). The
+    unsupported claims cited to the same passage are the same sentence with another
+    question's answer swapped in, the question restated with a wrong answer, a related
+    sentence from another retrieved article, and a sentence from an unrelated article.
+    """
+    import json
+    import random
+
+    rows = [json.loads(line) for line in gold_path.read_text().splitlines() if line.strip()]
+    answerable = [r for r in rows if r.get("answerable") and r.get("answers")]
+    rng = random.Random(7)
+    all_answers = [a for r in answerable for a in r["answers"] if len(a) > 3]
+    all_ids = sorted(pipeline.store.all_article_ids())
+    claims: list[tuple[str, list[Hit], bool, str, str]] = []
+    for row in answerable:
+        hits = pipeline.retrieve(row["question"])
+        found = None
+        for n, hit in enumerate(hits, start=1):
+            if hit.chunk.article_id not in row.get("article_ids", []):
+                continue
+            for span in split_sentences(hit.chunk.text):
+                sentence = hit.chunk.text[span.start : span.end]
+                answer = next(
+                    (a for a in row["answers"] if a.lower() in sentence.lower() and len(a) > 2),
+                    None,
+                )
+                if answer and not is_instruction(sentence):
+                    found = (n, sentence, answer)
+                    break
+            if found:
+                break
+        if not found:
+            continue
+        n, sentence, answer = found
+        at = sentence.lower().index(answer.lower())
+        tokens_before = sentence[:at].split()[-8:]
+        tokens_after = sentence[at + len(answer) :].split()[:8]
+        window = " ".join([*tokens_before, sentence[at : at + len(answer)], *tokens_after])
+        restated = row["question"].rstrip("?").strip()
+        wrong = rng.choice([a for a in all_answers if a.lower() not in sentence.lower()])
+        swapped = sentence[:at] + wrong + sentence[at + len(answer) :]
+        good = [
+            (sentence, "verbatim sentence"),
+            (window.strip(" ,.;:").capitalize(), "words around the answer"),
+            (f"{restated}: {answer}", "question restated with its answer"),
+        ]
+        bad = [(swapped, "another answer swapped in"), (f"{restated}: {wrong}", "wrong answer")]
+        other = [h for h in hits if h.chunk.article_id not in row.get("article_ids", [])]
+        if other:
+            spans = split_sentences(other[0].chunk.text)
+            if spans:
+                pick = spans[len(spans) // 2]
+                bad.append((other[0].chunk.text[pick.start : pick.end], "related other article"))
+        unrelated = pipeline.store.get_article(rng.choice(all_ids))
+        spans = split_sentences(unrelated.text) if unrelated else []
+        if unrelated and spans and unrelated.article_id not in row.get("article_ids", []):
+            pick = spans[rng.randrange(len(spans))]
+            bad.append((unrelated.text[pick.start : pick.end], "unrelated article"))
+        for text, kind in good:
+            claims.append((f"{text} [{n}].", hits, True, kind, row["question"]))
+        for text, kind in bad:
+            claims.append((f"{text} [{n}].", hits, False, kind, row["question"]))
+    return claims
+
+
+def calibrate(pipeline: Any, gold_path: Path) -> dict[str, Any]:
+    """Score the calibration claims; the threshold that best separates them (balanced accuracy)."""
+    cache: dict[str, np.ndarray] = {}
+
+    class CachedEmbedder:
+        """The pipeline's embedder, remembering passage sentences shared by many claims."""
+
+        def embed(self, texts: Sequence[str]) -> np.ndarray:
+            missing = [t for t in dict.fromkeys(texts) if t not in cache]
+            if missing:
+                cache.update(zip(missing, pipeline.embedder.embed(missing), strict=True))
+            return np.stack([cache[t] for t in texts])
+
+    embedder = CachedEmbedder()
+    rows = []
+    for text, hits, supported, kind, question in calibration_claims(pipeline, gold_path):
+        result = check(text, hits, embedder, question, pipeline.extractive.idf, threshold=-1.0)
+        detail = result.details[0] if result.details else None
+        if detail is None or not detail.features:
+            continue
+        features = next(iter(detail.features.values()))
+        numbers_agree = bool(detail.supported)  # with threshold -1, only the number rule remains
+        rows.append((features, supported, kind, numbers_agree))
+
+    def accuracy(weights: tuple[float, float, float], threshold: float) -> float:
+        good = [r for r in rows if r[1]]
+        bad = [r for r in rows if not r[1]]
+        score = lambda f: sum(w * x for w, x in zip(weights, f, strict=True))  # noqa: E731
+        keeps = lambda r: r[3] and score(r[0]) >= threshold  # noqa: E731
+        kept = sum(keeps(r) for r in good) / max(len(good), 1)
+        dropped = sum(not keeps(r) for r in bad) / max(len(bad), 1)
+        return (kept + dropped) / 2
+
+    thresholds = [t / 100 for t in range(20, 96)]
+    weights = (W_SEMANTIC, W_LEXICAL, W_ENTITY)
+    best_t = max(thresholds, key=lambda t: accuracy(weights, t))
+    grid = [
+        (a / 20, b / 20, round(1 - a / 20 - b / 20, 2))
+        for a in range(2, 17)
+        for b in range(2, 17)
+        if 1 - a / 20 - b / 20 >= 0.099
+    ]
+    best_w, best_wt = max(
+        ((w, t) for w in grid for t in thresholds), key=lambda wt: accuracy(wt[0], wt[1])
+    )
+
+    def kept_by_kind(threshold: float) -> dict[str, float]:
+        kept: dict[str, list[bool]] = {}
+        for features, _supported, kind, numbers_agree in rows:
+            keep = numbers_agree and support_score(*features) >= threshold
+            kept.setdefault(kind, []).append(keep)
+        return {k: round(sum(v) / len(v), 3) for k, v in kept.items()}
+
+    by_kind: dict[str, list[float]] = {}
+    for features, _supported, kind, _numbers_agree in rows:
+        by_kind.setdefault(kind, []).append(support_score(*features))
+    return {
+        "claims": len(rows),
+        "supported": sum(1 for r in rows if r[1]),
+        "weights": weights,
+        "best_threshold": best_t,
+        "balanced_accuracy_at_best": round(accuracy(weights, best_t), 4),
+        "threshold_in_use": SUPPORT_THRESHOLD,
+        "balanced_accuracy_in_use": round(accuracy(weights, SUPPORT_THRESHOLD), 4),
+        "kept_in_use": kept_by_kind(SUPPORT_THRESHOLD),
+        "kept_at_best": kept_by_kind(best_t),
+        "mean_score": {k: round(sum(v) / len(v), 3) for k, v in by_kind.items()},
+        "grid_best": {
+            "weights": best_w,
+            "threshold": best_wt,
+            "balanced_accuracy": round(accuracy(best_w, best_wt), 4),
+        },
+        "rows": [[list(f), s, k, a] for f, s, k, a in rows],
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m rag.verify --calibrate GOLD [--index DIR]` prints the calibration as JSON."""
+    import argparse
+    import json
+
+    from rag.config import load_settings, prepare_offline_caches
+
+    parser = argparse.ArgumentParser(prog="python -m rag.verify")
+    parser.add_argument("--calibrate", metavar="GOLD", required=True, type=Path)
+    parser.add_argument("--index", metavar="DIR", type=Path)
+    parser.add_argument("--dump", metavar="FILE", type=Path, help="write the scored claims")
+    args = parser.parse_args(argv)
+    prepare_offline_caches()
+    from rag.pipeline import build_pipeline
+
+    settings = load_settings(index_dir=args.index, llm="extractive")
+    report = calibrate(build_pipeline(settings), args.calibrate)
+    rows = report.pop("rows")
+    if args.dump:
+        args.dump.write_text(json.dumps(rows))
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
