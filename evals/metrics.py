@@ -211,9 +211,19 @@ def embedding_similarity(embedder: Any) -> Similarity:
 def supports(
     quote: str, claim: str, aliases: Sequence[str] = (), similarity: Similarity | None = None
 ) -> bool:
+    """Whether `quote` supports `claim`: verbatim, or lexically and semantically.
+
+    Similarity is taken against the quote's closest sentence as well as the whole quote,
+    so one short claim is not diluted by a long passage around it.
+    """
+    if normalize(claim) and f" {normalize(claim)} " in f" {normalize(quote)} ":
+        return True
     if not lexical_support(quote, claim, aliases):
         return False
-    return similarity is None or similarity(quote, claim) >= SUPPORT_SIMILARITY
+    if similarity is None:
+        return True
+    parts = [quote, *(s for s in _SENTENCE_BREAK.split(quote) if s.strip() and s != quote)]
+    return max(similarity(part, claim) for part in parts) >= SUPPORT_SIMILARITY
 
 
 @dataclass(frozen=True, slots=True)

@@ -236,7 +236,15 @@ def worst_section(rows: Sequence[dict[str, Any]], count: int = WORST) -> list[st
             f"- gold answers: {cell(gold)}; articles: {cell(', '.join(row['article_ids']) or '–')}"
         )
         lines.append(f"- answer: {cell(row['answer'])}")
-        scores = [f"correct {fmt('x', row['correct'])}"]
+        if row["correct"]:
+            verdict_line = "right"
+        elif not row["answerable"]:
+            verdict_line = "wrong: should have refused"
+        elif row["refused"]:
+            verdict_line = "wrong: refused an answerable question"
+        else:
+            verdict_line = "wrong: no gold answer in the text"
+        scores = [verdict_line]
         if row["answerable"]:
             ranks = row.get("gold_ranks") or []
             scores += [

@@ -415,14 +415,15 @@ def write_floors(
         gold_label = gold.resolve().relative_to(ROOT).as_posix()
     except ValueError:
         gold_label = str(gold)
+    measured = {k: round(metrics[k], 4) for k in FLOOR_METRICS if metrics.get(k) is not None}
     body = {
         "gold": gold_label,
         "config": config.name,
         "margin": margin,
         "measured_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%MZ"),
         "how": f"rag eval --gold {gold_label} --write-floors (after `rag ingest corpus/`)",
-        "measured": {k: round(metrics[k], 4) for k in FLOOR_METRICS if metrics.get(k) is not None},
-        **floors_from(metrics, margin),
+        "measured": measured,
+        **floors_from(measured, margin),
     }
     path.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
     return body
