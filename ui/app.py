@@ -266,7 +266,7 @@ def render_welcome(engine: support.Engine, embedded: bool) -> None:
     if not embedded:
         st.title("Ask the news")
     st.markdown(
-        f"Ask a question about the {store.count_articles():,} articles in the index. "
+        f"Ask a question about the {plural(store.count_articles(), 'article')} in the index. "
         "Every claim in an answer carries a numbered citation; the card below the answer "
         "shows the quoted words in their passage, and the whole article."
     )
@@ -285,7 +285,7 @@ def render_empty_index(settings: Settings, embedded: bool) -> None:
     corpus = support.SHIPPED_CORPUS
     if corpus.is_dir():
         files, _, _ = discover([corpus])
-        count = f"{len(files)} article{'s' if len(files) != 1 else ''}"
+        count = plural(len(files), "article")
         st.markdown(
             f"Load the {count} that ship with newsrag to try it out"
             + ("." if embedded else ", or add your own with **Add articles** in the sidebar.")
@@ -301,13 +301,15 @@ def render_empty_index(settings: Settings, embedded: bool) -> None:
     render_ingest_note()
 
 
+def plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 # -- the page ---------------------------------------------------------------------------------
 
 
 def main() -> None:
-    # No Deploy button or developer menu for readers; never a traceback on the page.
-    st.set_option("client.toolbarMode", "minimal")
-    st.set_option("client.showErrorDetails", "none")
+    # Toolbar, error details, upload size and theme: ui/.streamlit/config.toml.
     embedded = bool(st.context.is_embedded)
     st.set_page_config(
         page_title="newsrag · ask the news",
