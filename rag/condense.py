@@ -60,6 +60,18 @@ def person_names(text: str) -> list[str]:
     return found
 
 
+_SAID = re.compile(
+    r"\b(?:did|does|has|had|is|was)\s+(?P<who>[A-Z][\w'’\-]+(?:\s+[A-Z][\w'’\-]+)*)\s+"
+    r"(?:say|said|tell|told|claim|think|argue|warn|describe|mean|announce|suggest)\b"
+)
+
+
+def _speaker(question: str) -> list[str]:
+    """The named speaker of a "What did X say…" question, even a single surname."""
+    match = _SAID.search(question)
+    return [match.group("who")] if match else []
+
+
 def strip_context(question: str) -> tuple[str, str]:
     """Split a condensed question into the question and its appended context."""
     match = _CONTEXT_SUFFIX.search(question)
@@ -75,8 +87,12 @@ def condense(question: str, history: Sequence[Turn]) -> str:
     if not previous:
         return question
     previous, _ = strip_context(previous)
-    asks_for_person = bool(re.match(r"^\s*(who|whom|whose|which)\b", previous, re.IGNORECASE))
-    people = person_names(previous)
+    # "Who beat Gutnick?" asks for someone not yet named: "he" next is probably the answer.
+    # "Who is Kaja Kallas?" names its subject: "she" next is Kallas.
+    asks_for_person = bool(
+        re.match(r"^\s*(who|whom|whose|which)\b", previous, re.IGNORECASE)
+    ) and not re.match(r"^\s*(?i:who)\s+(?i:is|was|are|were)\s+[A-Z]", previous)
+    people = person_names(previous) or _speaker(previous)
     if people and not asks_for_person and _PERSONAL.search(question):
         person = people[0]  # the subject of the previous question
 
