@@ -14,7 +14,6 @@ gone). The two metrics we need are short, so they follow ragas's definitions her
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -64,6 +63,7 @@ class LLMJudge:
 
         self.model = settings.llm_model
         self.embedder = embedder
+        self.failures = 0  # judgements lost to a garbled reply or a failing endpoint
         self.client = OpenAI(
             base_url=settings.openai_base_url,
             api_key=settings.openai_api_key or "not-needed",
@@ -119,12 +119,16 @@ class LLMJudge:
         return max(float(np.dot(vectors[0], vectors[1])), 0.0)
 
     def judge(self, question: str, answer: Mapping[str, Any]) -> dict[str, float | None]:
-        """Both metrics; a reply the judge garbles counts as unknown, not as zero."""
+        """Both metrics; a garbled reply or a failed call counts as unknown, not as zero."""
         scores: dict[str, float | None] = {"faithfulness": None, "answer_relevancy": None}
-        with contextlib.suppress(ValueError):
+        try:
             scores["faithfulness"] = self.faithfulness(answer)
-        with contextlib.suppress(ValueError):
+        except (ValueError, BackendError):
+            self.failures += 1
+        try:
             scores["answer_relevancy"] = self.answer_relevancy(question, answer)
+        except (ValueError, BackendError):
+            self.failures += 1
         return scores
 
 

@@ -586,6 +586,12 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
 
                 judge = LLMJudge(chosen, embedder)
             rows = evaluate(pipeline, items, label=config.name, quiet=quiet, judge=judge)
+            if judge is not None and judge.failures:
+                print(
+                    f"eval: {judge.failures} model judgements failed or were unreadable "
+                    f"({config.name}); they are left out of faithfulness/answer relevancy",
+                    file=sys.stderr,
+                )
             rows_by_config[config.name] = rows
             runs[config.name] = summarize(rows)
             if getattr(args, "calibrate", False) and calibration is None:

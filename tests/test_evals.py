@@ -501,6 +501,11 @@ class JudgeHandler(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         prompt = body["messages"][-1]["content"]
         self.server.prompts.append(prompt)  # type: ignore[attr-defined]
+        if body["model"] == "broken":
+            self.send_response(500)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if "Claims:" in prompt:
             passages = prompt.split("Passages:")[1].split("Claims:")[0].lower()
             claims = re.findall(r"^\d+\. (.*)$", prompt.split("Claims:")[1], re.M)
@@ -590,3 +595,24 @@ def test_judged_metrics_join_the_run_when_a_judge_is_given(
     metrics = summarize(rows)
     assert metrics["faithfulness"] == 1.0  # extractive answers quote their passages
     assert metrics["answer_relevancy"] is not None and metrics["answer_relevancy"] > 0
+
+
+def test_a_failing_judge_endpoint_leaves_judged_metrics_unknown_instead_of_stopping(
+    judge_server: Any,
+) -> None:
+    from evals.judge import LLMJudge
+    from tests.fakes import HashEmbedder
+
+    host, port = judge_server.server_address
+    settings = make_settings(
+        Path("/nonexistent"),
+        llm="openai",
+        llm_model="broken",
+        llm_retries=0,
+        openai_base_url=f"http://{host}:{port}/v1",
+    )
+    judge = LLMJudge(settings, HashEmbedder())
+    quote = "Kaja Kallas said this would not lead to invocation of Article 5."
+    scores = judge.judge(KALLAS, answer_json(f"{quote} [1]", {1: quote}))
+    assert scores == {"faithfulness": None, "answer_relevancy": None}
+    assert judge.failures == 2
