@@ -284,6 +284,8 @@ def load_schema() -> dict[str, Any] | None:
         import jsonschema  # noqa: F401
     except ImportError:
         return None
+    if not SCHEMA_PATH.exists():
+        return None
     schema: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     return schema
 
