@@ -215,6 +215,21 @@ def test_errors_are_one_short_line_in_the_chat(corpus_index, monkeypatch):
     assert f"[1] {SEED_TITLE}" in card_titles(ask(app, KALLAS))
 
 
+def test_passages_slider_sets_how_many_passages_the_answer_draws_on(corpus_index, monkeypatch):
+    app = start_app(corpus_index.index_dir, monkeypatch)
+
+    def passages_cited() -> int:
+        answer = app.session_state["messages"][-1]["reply"].answer
+        return len({c.chunk_id for c in answer.citations})
+
+    app.sidebar.slider[0].set_value(1).run()
+    assert ask(app, "What did the police say?").caption[-1].value.endswith("1 passage searched")
+    assert passages_cited() == 1
+    app.sidebar.slider[0].set_value(20).run()
+    ask(app, "What did the police say?")
+    assert passages_cited() >= 2
+
+
 def test_clear_chat_empties_the_conversation(corpus_index, monkeypatch):
     app = start_app(corpus_index.index_dir, monkeypatch)
     ask(app, KALLAS)

@@ -384,7 +384,7 @@ def answer_caption(answer: Answer, k: int) -> str:
     parts = [answer.mode]
     if total is not None:
         parts.append(f"{total / 1000:.2f} s" if total >= 1000 else f"{total:.0f} ms")
-    parts.append(f"{k} passages searched")
+    parts.append(f"{k} passage{'' if k == 1 else 's'} searched")
     return " · ".join(parts)
 
 
