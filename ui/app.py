@@ -246,6 +246,7 @@ def answer_question(question: str, engine: support.Engine, settings: Settings) -
     k = int(st.session_state.k)
     with st.chat_message("assistant", avatar=":material/newspaper:"):
         started = support.clock()
+        message: dict[str, Any]
         try:
             with st.spinner("Searching the articles…"):
                 answer = stream_answer(engine, question, history, k)
