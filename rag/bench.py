@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -82,10 +83,8 @@ def dir_bytes(path: Path) -> int:
     total = 0
     for root, _, files in os.walk(path):
         for name in files:
-            try:
+            with suppress(OSError):
                 total += (Path(root) / name).stat().st_size
-            except OSError:
-                pass
     return total
 
 
@@ -153,7 +152,9 @@ def machine() -> dict[str, Any]:
 def _child_env() -> dict[str, str]:
     """The environment for `rag` subprocesses: this checkout importable, embedded store."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env["PYTHONPATH"] = str(ROOT) + (
+        os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else ""
+    )
     env["CHROMA_HOST"] = ""  # the bench measures the embedded store in its own folder
     return env
 
@@ -250,7 +251,9 @@ def bench_corpus(
     pipeline = build_pipeline(local, embedder=embedder)
     latency = query_latency(pipeline, questions, queries)
     log("start-up of a fresh `rag ask` …")
-    wall, ask_rss, ask_out, code = run_timed(_rag("ask", "--json", questions[0], "--index", str(index)))
+    wall, ask_rss, ask_out, code = run_timed(
+        _rag("ask", "--json", questions[0], "--index", str(index))
+    )
     try:
         first = json.loads(ask_out)
         load_ms = first["timings_ms"].get("load")
@@ -275,7 +278,10 @@ def bench_corpus(
         },
         "reingest_seconds": round(again.seconds, 2),
         "reingest_embedded": again.embedded,
-        "reingest_cli": {"seconds_reported": cli_seconds, "process_wall_seconds": round(cli_wall, 2)},
+        "reingest_cli": {
+            "seconds_reported": cli_seconds,
+            "process_wall_seconds": round(cli_wall, 2),
+        },
         "query_ms": latency,
         "peak_rss_mb": peak_rss_mb(),
         "index_mb": round(dir_bytes(index) / 2**20, 2),
@@ -363,8 +369,9 @@ def generate(
             else None
         )
 
-        def vary(text: str, pattern: re.Pattern[str] | None = pattern,
-                 mapping: dict[str, str] = mapping) -> str:
+        def vary(
+            text: str, pattern: re.Pattern[str] | None = pattern, mapping: dict[str, str] = mapping
+        ) -> str:
             if pattern is not None:
                 text = pattern.sub(lambda m: mapping[m.group()], text)
             return swap_numbers(text)
@@ -387,18 +394,35 @@ def generate(
             pieces.append(vary(" ".join(sentences)))
             weights.append((j, donor, kept / max(len(sentences), 1)))
         text = "\n\n".join(pieces)
-        article = Article(article_id, title, text, published, f"synthetic:{base_id}",
-                          "synthetic", content_hash(title, text))
+        article = Article(
+            article_id,
+            title,
+            text,
+            published,
+            f"synthetic:{base_id}",
+            "synthetic",
+            content_hash(title, text),
+        )
         article_chunks = []
         offset = 0
         for n, piece in enumerate(pieces):
             article_chunks.append(
-                Chunk(f"{article_id}#{n}", article_id, n, piece, offset, offset + len(piece),
-                      title, published, article.source, content_hash(piece))
+                Chunk(
+                    f"{article_id}#{n}",
+                    article_id,
+                    n,
+                    piece,
+                    offset,
+                    offset + len(piece),
+                    title,
+                    published,
+                    article.source,
+                    content_hash(piece),
+                )
             )
             offset += len(piece) + 2
-        for j, donor, kept in weights:
-            rows.append(kept * vectors[j] + (1 - kept) * vectors[donor])
+        for j, donor, share in weights:
+            rows.append(share * vectors[j] + (1.0 - share) * vectors[donor])
         items.append((article, article_chunks))
         count += len(article_chunks)
         number += 1
@@ -485,8 +509,14 @@ def bench_synthetic(
     size: int, work: Path, questions: list[str], queries: int, real_max: int, log: Log
 ) -> dict[str, Any]:
     index = work / f"synthetic-{size}"
-    spec = {"work": str(work), "index": str(index), "size": size, "questions": questions,
-            "queries": queries, "real_vectors": size <= real_max}
+    spec = {
+        "work": str(work),
+        "index": str(index),
+        "size": size,
+        "questions": questions,
+        "queries": queries,
+        "real_vectors": size <= real_max,
+    }
     log(f"building a synthetic index of {size} passages …")
     build = _worker("build", spec)
     log(f"querying it ({queries} warm queries) …")
@@ -516,9 +546,18 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
         ratio = corpus["ingest"]["throughput_ratio_to_bare"]
         check("ingest throughput / bare model", ratio, ">= 0.9", ratio is not None and ratio >= 0.9)
         over = corpus["ingest"]["time_over_bare"]
-        check("ingest time / bare model time", over, "<= 1.5 (aim 1.1)", over is not None and over <= 1.5)
-        check("re-ingest unchanged corpus (s)", corpus["reingest_seconds"], "< 2",
-              corpus["reingest_seconds"] < 2)
+        check(
+            "ingest time / bare model time",
+            over,
+            "<= 1.5 (aim 1.1)",
+            over is not None and over <= 1.5,
+        )
+        check(
+            "re-ingest unchanged corpus (s)",
+            corpus["reingest_seconds"],
+            "< 2",
+            corpus["reingest_seconds"] < 2,
+        )
     for row in report.get("synthetic", []):
         limit = 50 if row["passages"] <= 10_000 else 150
         p50 = row["query_ms"]["total"]["p50"]
@@ -540,13 +579,15 @@ def render(report: dict[str, Any]) -> str:
     lines = [
         f"Machine: {m['cpus']} cores ({m['cpu_model']}), {m['memory_gb']} GB RAM, no GPU; "
         f"Python {m['python']}, onnxruntime {m['onnxruntime']}, chromadb {m['chromadb']}; "
-        f"load average {m['load_average_at_start']} at start, {m.get('load_average_at_end')} at end.",
+        f"load average {m['load_average_at_start']} at start, "
+        f"{m.get('load_average_at_end')} at end.",
         "",
     ]
     c = report.get("corpus")
     if c:
         lines += [
-            f"Shipped corpus: {c['articles']} articles, {c['passages']} passages, {c['tokens']} tokens",
+            f"Shipped corpus: {c['articles']} articles, {c['passages']} passages, "
+            f"{c['tokens']} tokens",
             "",
             "| figure | value |",
             "|---|---|",
@@ -577,15 +618,17 @@ def render(report: dict[str, Any]) -> str:
             lines.append(
                 f"| {r['passages']} | {r['vectors']} | {r['build_seconds']} "
                 f"({r['write_chroma_seconds']} / {r['bm25_seconds']}) | {_ms(r, 'retrieve')} | "
-                f"{_ms(r, 'answer')} | {_ms(r, 'total')} | {r['serve_peak_rss_mb']} | {r['index_mb']} |"
+                f"{_ms(r, 'answer')} | {_ms(r, 'total')} | {r['serve_peak_rss_mb']} | "
+                f"{r['index_mb']} |"
             )
         lines.append("")
     checks = report.get("targets", [])
     if checks:
         lines += ["| target | value | goal | met |", "|---|---|---|---|"]
         for t in checks:
-            lines.append(f"| {t['figure']} | {t['value']} | {t['target']} | "
-                         f"{'yes' if t['met'] else 'no'} |")
+            lines.append(
+                f"| {t['figure']} | {t['value']} | {t['target']} | {'yes' if t['met'] else 'no'} |"
+            )
         lines.append("")
     lines += [f"- {note}" for note in report.get("notes", [])]
     return "\n".join(lines)
@@ -599,7 +642,9 @@ def parse_sizes(raw: str | None) -> list[int]:
         try:
             value = int(part.lower().replace("k", "000"))
         except ValueError:
-            raise BadInputError(f"--sizes takes passage counts such as 1000,10000; got {part!r}") from None
+            raise BadInputError(
+                f"--sizes takes passage counts such as 1000,10000; got {part!r}"
+            ) from None
         if value <= 0:
             raise BadInputError(f"--sizes must be positive, got {value}")
         sizes.append(value)
@@ -612,8 +657,8 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     if not corpus.exists():
         raise BadInputError(f"no corpus at {corpus}")
     queries = int(getattr(args, "queries", None) or 60)
-    real_max = int(getattr(args, "real_embed_max", None) if getattr(args, "real_embed_max", None)
-                   is not None else 1000)
+    real_max_arg = getattr(args, "real_embed_max", None)
+    real_max = 1000 if real_max_arg is None else int(real_max_arg)
     keep = getattr(args, "workdir", None)
     work = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="rag-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -635,14 +680,17 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
         + f", {queries} timed after 3 warm-up questions.",
     ]
     if settings.chroma_host:
-        notes.append("CHROMA_HOST is set, but the bench measures the embedded store in a "
-                     "temporary folder.")
+        notes.append(
+            "CHROMA_HOST is set, but the bench measures the embedded store in a temporary folder."
+        )
     try:
         figures, material = bench_corpus(corpus, settings, work, questions, queries, log)
         report["corpus"] = figures
-        notes.append("Ingest and bare-model times are both measured warm (model loaded, "
-                     "sentence splitter ready); 'bare model' embeds exactly the passages "
-                     "ingest embedded, sorted and batched as the embedder does.")
+        notes.append(
+            "Ingest and bare-model times are both measured warm (model loaded, "
+            "sentence splitter ready); 'bare model' embeds exactly the passages "
+            "ingest embedded, sorted and batched as the embedder does."
+        )
         if sizes:
             save_material(material, work)
             report["synthetic"] = [

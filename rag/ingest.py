@@ -19,6 +19,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -34,7 +35,7 @@ from rag.store import ChromaStore
 from rag.types import Article, Chunk, IngestReport
 
 ProgressFactory = Callable[[int, str], "Progress"]
-_BATCH_CHUNKS = 1024  # chunks embedded and written per batch
+_BATCH_CHUNKS = 256  # chunks per batch: one is written while the next is embedded
 _JSONL_SOURCE = re.compile(r"\.jsonl:\d+$", re.IGNORECASE)
 INCOMPLETE = "ingest.incomplete"  # present while an ingest writes; left behind by a crash
 # Where RAG_TEST_HOOK can kill or pause an ingest, in the order they are passed.
@@ -162,7 +163,8 @@ def ingest(
     with write_lock(settings.index_dir, settings.lock_wait):
         test_hook(settings, "locked")
         store = ChromaStore(settings, create=True)
-        known = store.article_hashes([a.article_id for a in articles])
+        records = store.article_records([a.article_id for a in articles])
+        known = {aid: str(meta.get("hash", "")) for aid, meta in records.items()}
         changed = [a for a in articles if known.get(a.article_id) != a.content_hash]
         skipped = len(articles) - len(changed)
         prune_ids = _prune_candidates(store, paths, files, articles, failed) if prune else []
@@ -177,24 +179,46 @@ def ingest(
             store.articles = _HookBefore(store.articles, "upsert", settings, "chunks")
 
         embedded = 0
-        chunked = [(a, chunk_article(a, settings.chunk_tokens, settings.chunk_overlap_sentences))
-                   for a in articles]
-        total_chunks = sum(len(cs) for _, cs in chunked)
-        todo = [(a, cs) for a, cs in chunked if known.get(a.article_id) != a.content_hash]
+        # Speed: only changed articles are chunked (unchanged ones count the chunks their
+        # record stores), while the model loads in a second thread; each batch's write
+        # to Chroma runs in a writer thread while the next batch is embedded.
+        stored_counts = {
+            a.article_id: records[a.article_id].get("chunks")
+            for a in articles
+            if a.article_id in records and known.get(a.article_id) == a.content_hash
+        }
+        to_chunk = [a for a in articles if not isinstance(stored_counts.get(a.article_id), int)]
+        changed_ids = {a.article_id for a in changed}
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rag-ingest") as worker:
+            loading = worker.submit(embedder_factory) if changed else None
+            chunked = [
+                (a, chunk_article(a, settings.chunk_tokens, settings.chunk_overlap_sentences))
+                for a in to_chunk
+            ]
+            embedder = loading.result() if loading is not None else None
+        total_chunks = sum(len(cs) for _, cs in chunked) + sum(
+            n for n in stored_counts.values() if isinstance(n, int)
+        )
+        todo = [(a, cs) for a, cs in chunked if a.article_id in changed_ids]
         progress = Progress(sum(len(cs) for _, cs in todo), "embedding", quiet)
         batch: list[tuple[Article, list[Chunk]]] = []
         done = 0
+        writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rag-write")
+        writing: Future[None] | None = None
 
         def flush() -> None:
-            nonlocal embedded, done
+            nonlocal embedded, done, writing
             if not batch:
                 return
             reusable = store.embeddings_by_hash(
                 [a.article_id for a, _ in batch if a.article_id in known]
             )
+            assert embedder is not None  # loaded whenever an article changed
             vectors, fresh = _embed_batch(embedder, batch, reusable)
+            if writing is not None:
+                writing.result()  # batches are written in order; errors surface here
             test_hook(settings, "embedded")
-            store.write_many(batch, vectors)
+            writing = writer.submit(store.write_many, list(batch), vectors)
             embedded += fresh
             count = sum(len(cs) for _, cs in batch)
             done += count
@@ -203,15 +227,19 @@ def ingest(
                 on_progress(done, progress.bar.total or 0)
             batch.clear()
 
-        embedder = embedder_factory() if todo else None
-        pending = 0
-        for article, chunks in todo:
-            batch.append((article, chunks))
-            pending += len(chunks)
-            if pending >= _BATCH_CHUNKS:
-                flush()
-                pending = 0
-        flush()
+        try:
+            pending = 0
+            for article, chunks in todo:
+                batch.append((article, chunks))
+                pending += len(chunks)
+                if pending >= _BATCH_CHUNKS:
+                    flush()
+                    pending = 0
+            flush()
+            if writing is not None:
+                writing.result()
+        finally:
+            writer.shutdown(wait=True)
         progress.close()
         test_hook(settings, "written")
 

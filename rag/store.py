@@ -122,11 +122,17 @@ class ChromaStore:
         return str(meta.get("generation", ""))
 
     def article_hashes(self, article_ids: Sequence[str]) -> dict[str, str]:
-        found: dict[str, str] = {}
+        records = self.article_records(article_ids)
+        return {aid: str(meta.get("hash", "")) for aid, meta in records.items()}
+
+    def article_records(self, article_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Stored metadata of these articles (hash, chunk count, title…), by id."""
+        found: dict[str, dict[str, Any]] = {}
         for begin in range(0, len(article_ids), _PAGE):
-            page = self.articles.get(ids=list(article_ids[begin : begin + _PAGE]), include=["metadatas"])
+            part = list(article_ids[begin : begin + _PAGE])
+            page = self.articles.get(ids=part, include=["metadatas"])
             for article_id, meta in zip(page["ids"], page["metadatas"] or [], strict=False):
-                found[article_id] = str((meta or {}).get("hash", ""))
+                found[article_id] = dict(meta or {})
         return found
 
     def article_ids_for_root(self, root: str) -> list[str]:
