@@ -314,3 +314,23 @@ def mean(values: Iterable[float | None]) -> float | None:
 
 def percentile(values: Sequence[float], q: float) -> float | None:
     return float(np.percentile(values, q)) if values else None
+
+
+def paired_bootstrap(
+    baseline: Sequence[float], other: Sequence[float], resamples: int = 2000, seed: int = 7
+) -> tuple[float, float, float]:
+    """Mean of `other - baseline` over the same questions, with a 95 % bootstrap interval.
+
+    Resampling questions (not configurations) keeps each pair together, so the interval
+    says whether a difference between two configurations is more than which questions
+    happened to be in the gold set.
+    """
+    a, b = np.asarray(baseline, dtype=float), np.asarray(other, dtype=float)
+    if a.shape != b.shape or a.size == 0:
+        raise ValueError("paired_bootstrap needs two equally long, non-empty samples")
+    differences = b - a
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, differences.size, size=(resamples, differences.size))
+    means = differences[picks].mean(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return float(differences.mean()), float(low), float(high)

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from evals.runner import HEADLINE, LOWER_IS_BETTER, WORST, badness, fmt, per_type
+from evals.runner import HEADLINE, LOWER_IS_BETTER, WORST, badness, compare, fmt, per_type
 
 LABELS = {
     "hit@3": "hit@3",
@@ -220,6 +220,36 @@ def plot_per_type(types_by_config: dict[str, dict[str, dict[str, Any]]], path: P
 # -- the report -------------------------------------------------------------------------------
 
 
+def comparison_section(rows_by_config: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """Paired differences against the first configuration, with bootstrap intervals."""
+    compared = compare(rows_by_config)
+    if not compared:
+        return []
+    first = next(iter(rows_by_config))
+    metrics = ["hit@3", "mrr", "answer_match", "accuracy"]
+    rows = []
+    for name, by_metric in compared.items():
+        row: list[Any] = [name]
+        for metric in metrics:
+            d = by_metric.get(metric)
+            row.append(
+                "–"
+                if d is None
+                else f"{d['delta']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}] ({d['changed']} q)"
+            )
+        rows.append(row)
+    return [
+        f"### Compared with `{first}`",
+        "",
+        f"Mean difference from `{first}` over the same questions, with a 95 % paired bootstrap "
+        "interval and the number of questions whose score differs. An interval that "
+        "contains 0 means the gold set cannot tell the two apart.",
+        "",
+        md_table(["config", *(LABELS.get(k, k) for k in metrics)], rows),
+        "",
+    ]
+
+
 def worst_section(rows: Sequence[dict[str, Any]], count: int = WORST) -> list[str]:
     """The worst-answered questions with their answer and the top passages retrieved."""
     lines: list[str] = []
@@ -312,6 +342,7 @@ def write_report(
         "",
         "![metrics per configuration](plots/metrics.png)",
         "",
+        *comparison_section(rows_by_config),
         "## Retrieval",
         "",
         "Over answerable questions. Article level: a passage from a gold article. Passage "

@@ -380,6 +380,35 @@ def per_type(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     }
 
 
+COMPARED = (("hit@3", "hit@3"), ("mrr", "rr"), ("answer_match", "match"), ("accuracy", "correct"))
+
+
+def compare(
+    rows_by_config: dict[str, list[dict[str, Any]]],
+) -> dict[str, dict[str, dict[str, float]]]:
+    """Each configuration against the first: paired differences with 95 % intervals."""
+    names = list(rows_by_config)
+    if len(names) < 2:
+        return {}
+    baseline = {r["id"]: r for r in rows_by_config[names[0]]}
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for name in names[1:]:
+        pairs = [(baseline[r["id"]], r) for r in rows_by_config[name] if r["id"] in baseline]
+        out[name] = {}
+        for metric, key in COMPARED:
+            both = [(a[key], b[key]) for a, b in pairs if a.get(key) is not None]
+            if not both or _missing_in_other(pairs, key):
+                continue
+            delta, low, high = m.paired_bootstrap([a for a, _ in both], [b for _, b in both])
+            changed = sum(1 for a, b in both if a != b)
+            out[name][metric] = {"delta": delta, "low": low, "high": high, "changed": changed}
+    return out
+
+
+def _missing_in_other(pairs: Sequence[tuple[dict[str, Any], dict[str, Any]]], key: str) -> bool:
+    return any(a.get(key) is not None and b.get(key) is None for a, b in pairs)
+
+
 def badness(row: dict[str, Any]) -> tuple[float, ...]:
     """Sort key, worst first: wrong, then low F1, then gold passages ranked low."""
     return (
@@ -619,6 +648,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
             "seconds": round(seconds, 1),
             "configs": runs,
             "per_type": {name: per_type(rows) for name, rows in rows_by_config.items()},
+            "compared_with_first": compare(rows_by_config),
         }
         if calibration is not None:
             body["calibration"] = calibration

@@ -250,6 +250,30 @@ def test_retrieval_metrics_rank_articles_and_require_an_alias_at_passage_level()
     assert m.alias_recall_at(ranked, ["gold"], ["at least seven", "Kharkiv", "Kyiv"], 2) == 1 / 3
 
 
+def test_paired_bootstrap_interval_excludes_zero_only_for_a_real_difference() -> None:
+    baseline = [1.0, 0.0] * 50
+    delta, low, high = m.paired_bootstrap(baseline, [1.0] * 100)
+    assert delta == 0.5 and 0.35 < low <= 0.5 <= high < 0.65
+    one_flip = baseline[:]
+    one_flip[1] = 1.0
+    delta, low, high = m.paired_bootstrap(baseline, one_flip)
+    assert delta == 0.01 and low == 0.0  # one question better: not distinguishable
+
+
+def test_compare_pairs_questions_by_id_against_the_first_configuration() -> None:
+    from evals.runner import compare
+
+    def row(qid: str, correct: float) -> dict[str, Any]:
+        return {"id": qid, "hit@3": correct, "rr": correct, "match": correct, "correct": correct}
+
+    rows = {
+        "hybrid": [row("a", 1.0), row("b", 0.0), row("c", 1.0)],
+        "bm25": [row("c", 1.0), row("b", 1.0), row("a", 1.0)],  # other order, b now right
+    }
+    result = compare(rows)["bm25"]["answer_match"]
+    assert result["changed"] == 1 and result["delta"] == pytest.approx(1 / 3)
+
+
 def test_claims_keep_their_markers_and_a_marker_after_a_run_cites_the_run() -> None:
     claims = m.split_claims(
         "Kallas spoke on Tuesday. Troops would train Ukrainians. [1] Zakharova warned "
