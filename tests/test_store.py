@@ -166,3 +166,16 @@ def test_list_articles_gives_metadata_and_chunk_counts(store: ChromaStore) -> No
     assert row["article_id"] == "world/kallas"
     assert row["title"] == "Kallas on troops" and row["published"] == "2024-11-22"
     assert row["chunks"] == 2
+
+
+@pytest.mark.slow
+def test_shipped_seed_article_is_stored_with_its_clean_text(corpus_index) -> None:
+    from rag.load import load_file
+    from tests.conftest import SEED
+
+    stored = ChromaStore(corpus_index).get_article(SEED.stem)
+    assert stored is not None
+    loaded = load_file(SEED, SEED.stem, str(SEED.parent), 10**7).articles[0]
+    assert stored.text == loaded.text
+    assert "Must read" not in stored.text and "Latest article" not in stored.text
+    assert (stored.title, stored.published) == (loaded.title, "2024-11-22")
