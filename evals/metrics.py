@@ -334,3 +334,20 @@ def paired_bootstrap(
     means = differences[picks].mean(axis=1)
     low, high = np.percentile(means, [2.5, 97.5])
     return float(differences.mean()), float(low), float(high)
+
+
+def question_overlap(question: str, article_texts: Sequence[str]) -> float | None:
+    """Share of the question's content words (question words aside) found in its articles.
+
+    A gold-set diagnostic: questions that reuse their article's words are easy for BM25
+    and flatter every system; real users paraphrase more.
+    """
+    from rag.terms import QUESTION_WORDS
+
+    asked = set(content_stems(question, extra_stop=QUESTION_WORDS))
+    if not asked or not article_texts:
+        return None
+    present: set[str] = set()
+    for text in article_texts:
+        present |= set(content_stems(text))
+    return len(asked & present) / len(asked)

@@ -15,7 +15,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from evals.runner import HEADLINE, LOWER_IS_BETTER, WORST, badness, compare, fmt, per_type
+from evals.runner import (
+    HEADLINE,
+    LOWER_IS_BETTER,
+    WORST,
+    badness,
+    by_overlap,
+    compare,
+    fmt,
+    per_type,
+)
 
 LABELS = {
     "hit@3": "hit@3",
@@ -39,6 +48,7 @@ LABELS = {
     "passage_mrr": "passage MRR",
     "passage_recall@5": "passage recall@5",
     "accuracy": "accuracy",
+    "question_overlap": "question/article word overlap",
 }
 RETRIEVAL_COLUMNS = (
     "hit@1",
@@ -388,6 +398,36 @@ def write_report(
         "![per type](plots/per_type.png)",
         "",
     ]
+    overlap = runs[first].get("question_overlap")
+    if overlap is not None:
+        bands = {name: by_overlap(rows) for name, rows in rows_by_config.items()}
+        lines += [
+            "## How much the questions reuse their articles' words",
+            "",
+            f"On average {overlap:.0%} of an answerable question's content words occur in "
+            "its gold article. Questions worded like their article are easy for BM25 and for "
+            "an extractive answerer; the bands below show how the scores hold up as questions "
+            "paraphrase more, which is the better guide to questions real users ask.",
+            "",
+            md_table(
+                [
+                    "words shared",
+                    "n",
+                    *(f"{n} hit@1" for n in bands),
+                    *(f"{n} answer match" for n in bands),
+                ],
+                [
+                    [
+                        band["band"],
+                        band["questions"],
+                        *(fmt("x", bands[n][i]["hit@1"]) for n in bands),
+                        *(fmt("x", bands[n][i]["answer_match"]) for n in bands),
+                    ]
+                    for i, band in enumerate(bands[first])
+                ],
+            ),
+            "",
+        ]
     if calibration is not None:
         lines += [
             "## Refusal threshold calibration",

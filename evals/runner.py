@@ -239,6 +239,9 @@ def score_item(
             for p in passages
         ],
     }
+    if item.answerable:
+        texts = [t for t in (article_text(a) for a in item.article_ids) if t is not None]
+        row["question_overlap"] = m.question_overlap(item.question, texts)
     problems = m.citation_problems(body, article_text, schema)
     row["citation_problems"] = problems
     row["citation_valid"] = not problems
@@ -354,6 +357,7 @@ def summarize(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     out["refusal_accuracy"] = m.mean(1.0 if r["refused"] else 0.0 for r in unanswerable)
     out["false_refusal_rate"] = m.mean(1.0 if r["refused"] else 0.0 for r in answerable)
     out["accuracy"] = m.mean(r["correct"] for r in rows)
+    out["question_overlap"] = m.mean(r.get("question_overlap") for r in answerable)
     latencies = [r["latency_ms"] for r in rows]
     out["latency_p50_ms"] = m.percentile(latencies, 50)
     out["latency_p95_ms"] = m.percentile(latencies, 95)
@@ -407,6 +411,31 @@ def compare(
 
 def _missing_in_other(pairs: Sequence[tuple[dict[str, Any], dict[str, Any]]], key: str) -> bool:
     return any(a.get(key) is not None and b.get(key) is None for a, b in pairs)
+
+
+OVERLAP_BANDS = ((0.0, 0.6, "< 60 %"), (0.6, 1.0, "60–99 %"), (1.0, 1.01, "100 %"))
+
+
+def by_overlap(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Answerable questions banded by how many of their words their article uses."""
+    bands = []
+    for low, high, label in OVERLAP_BANDS:
+        group = [
+            r
+            for r in rows
+            if r["answerable"]
+            and r.get("question_overlap") is not None
+            and low <= r["question_overlap"] < high
+        ]
+        bands.append(
+            {
+                "band": label,
+                "questions": len(group),
+                "hit@1": m.mean(r["hit@1"] for r in group),
+                "answer_match": m.mean(r["match"] for r in group),
+            }
+        )
+    return bands
 
 
 def badness(row: dict[str, Any]) -> tuple[float, ...]:

@@ -274,6 +274,13 @@ def test_compare_pairs_questions_by_id_against_the_first_configuration() -> None
     assert result["changed"] == 1 and result["delta"] == pytest.approx(1 / 3)
 
 
+def test_question_overlap_is_the_share_of_question_words_its_article_uses() -> None:
+    article = "Kaja Kallas said training troops would not trigger Article 5."
+    assert m.question_overlap("What did Kallas say about Article 5?", [article]) == 1.0
+    assert m.question_overlap("What did Kallas say about conscription?", [article]) == 0.5
+    assert m.question_overlap("What did Kallas say?", []) is None
+
+
 def test_claims_keep_their_markers_and_a_marker_after_a_run_cites_the_run() -> None:
     claims = m.split_claims(
         "Kallas spoke on Tuesday. Troops would train Ukrainians. [1] Zakharova warned "
@@ -494,6 +501,8 @@ def test_rag_eval_compares_configurations_and_writes_the_report_with_plots(
         "## Latency",
         "## Per question type",
         "## Worst-answered questions",
+        "### Compared with `hybrid`",
+        "## How much the questions reuse their articles' words",
     ):
         assert heading in report
     assert "| hybrid-96 |" in report and "chunk (bold: gold article)" in report
