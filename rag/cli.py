@@ -112,19 +112,38 @@ def cmd_ask(args: argparse.Namespace) -> int:
         body["timings_ms"]["load"] = round(load_ms, 2)
         print(json.dumps(body, ensure_ascii=False))
         return 0
+    # On a terminal, a generated answer streams as a dim draft while the model writes; the
+    # draft is then erased and replaced by the checked answer (claims the citation checker
+    # dropped must not stay on screen). Pipes get only the checked answer.
     streaming = pipeline.mode == "llm" and sys.stdout.isatty()
     printed: list[str] = []
 
     def show(token: str) -> None:
+        if not printed:
+            sys.stdout.write("\033[2m")
         printed.append(token)
         sys.stdout.write(token)
         sys.stdout.flush()
 
-    answer = pipeline.ask(question, k=args.k, on_token=show if streaming else None)
-    if printed:
-        sys.stdout.write("\r\033[K" * 0 + "\n\n")
+    try:
+        answer = pipeline.ask(question, k=args.k, on_token=show if streaming else None)
+    finally:
+        if printed:
+            sys.stdout.write("\033[0m" + _erase_draft("".join(printed)))
+            sys.stdout.flush()
     print(format_answer(answer))
     return 0
+
+
+def _erase_draft(draft: str) -> str:
+    """Terminal codes that move the cursor back to where `draft` began and clear from there."""
+    import math
+    import shutil
+
+    width = max(shutil.get_terminal_size().columns, 1)
+    rows = sum(max(1, math.ceil(len(line) / width)) for line in draft.split("\n"))
+    up = f"\033[{rows - 1}A" if rows > 1 else ""
+    return f"\r{up}\033[J"
 
 
 def _open_text(path: str) -> Any:

@@ -251,6 +251,7 @@ class OpenAIAnswerer:
             pause = max(wait, BACKOFF_SECONDS * 2 ** (attempt - 1))
             if time.perf_counter() + pause >= deadline - 0.05:
                 raise Unavailable(reason)
+            state["reason"] = reason
             log.info("LLM attempt %d failed (%s); retrying in %.1f s", attempt, reason, pause)
             if cancelled.wait(pause):
                 raise Unavailable(reason)
@@ -345,7 +346,11 @@ class Call:
         def work() -> None:
             try:
                 self.state["text"] = owner._with_retries(
-                    messages, deadline, emit if on_token else None, max_tokens, self.state,
+                    messages,
+                    deadline,
+                    emit if on_token else None,
+                    max_tokens,
+                    self.state,
                     self.cancelled,
                 )
             except BaseException as exc:  # handed to the caller in result()
@@ -363,9 +368,9 @@ class Call:
             if stream is not None:
                 with contextlib.suppress(Exception):  # closing a half-read response
                     stream.close()
-            raise Unavailable(
-                f"the language model gave no answer within {self.owner.timeout:g} s"
-            )
+            late = f"the language model gave no answer within {self.owner.timeout:g} s"
+            reason = self.state.get("reason")
+            raise Unavailable(f"{reason}, then {late}" if reason else late)
         if "error" in self.state:
             raise self.state["error"]
         return str(self.state["text"])

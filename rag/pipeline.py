@@ -98,7 +98,7 @@ class Pipeline:
         hits, query_vector = self.retriever.retrieve(standalone, k, timings)
         retrieved = time.perf_counter()
         if self.llm is not None:
-            answer = self.llm.answer(
+            answer: Answer = self.llm.answer(
                 question, standalone, hits, query_vector, self, on_token, started=started
             )
         else:

@@ -53,9 +53,8 @@ def format_passages(hits: Sequence[Hit]) -> str:
         chunk = hit.chunk
         date = chunk.published or "undated"
         body = defang(" ".join(chunk.text.split()))
-        blocks.append(
-            f"{OPEN} {n}>>>\ntitle: {defang(chunk.title)}\ndate: {date}\ntext: {body}\n{CLOSE} {n}>>>"
-        )
+        title = defang(chunk.title)
+        blocks.append(f"{OPEN} {n}>>>\ntitle: {title}\ndate: {date}\ntext: {body}\n{CLOSE} {n}>>>")
     return "\n\n".join(blocks)
 
 
@@ -69,7 +68,9 @@ def answer_messages(question: str, hits: Sequence[Hit]) -> list[dict[str, str]]:
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
 
-def condense_messages(question: str, history: Sequence[Turn], keep: int = 6) -> list[dict[str, str]]:
+def condense_messages(
+    question: str, history: Sequence[Turn], keep: int = 6
+) -> list[dict[str, str]]:
     """Chat messages asking the model for a standalone version of a follow-up question."""
     lines = []
     for turn in list(history)[-keep:]:

@@ -36,9 +36,12 @@ from rag.prompts import PROMPT_MARKERS
 from rag.terms import STOPWORDS, content_stems, entities, words
 from rag.types import Citation, Hit
 
-# Calibrated on evals/gold/news.jsonl (`python -m rag.verify --calibrate`): the score that
-# best separates claims a passage supports from claims it does not (see module docstring).
-SUPPORT_THRESHOLD = 0.65
+# Calibrated on evals/gold/news.jsonl (`python -m rag.verify --calibrate`, 843 claims built
+# from 121 answerable questions): balanced accuracy is flat between 0.60 (0.911) and 0.71
+# (0.923, the best). The gold-derived claims reuse the article's words; a model paraphrases,
+# and hand-written paraphrases score 0.64-0.75, so the threshold sits at the low end of the
+# plateau. Numbers are checked by rule (a changed number never passes).
+SUPPORT_THRESHOLD = 0.60
 W_SEMANTIC, W_LEXICAL, W_ENTITY = 0.45, 0.35, 0.20
 
 MARKERS = re.compile(r"\[(\d+(?:\s*[,;–-]\s*\d+)*)\]")
@@ -59,13 +62,17 @@ INJECTION = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 _NUMBER_WORDS = {
-    "1": "one", "2": "two", "3": "three", "4": "four", "5": "five", "6": "six", "7": "seven",
-    "8": "eight", "9": "nine", "10": "ten", "11": "eleven", "12": "twelve", "20": "twenty",
-}
+    str(n): word
+    for n, word in enumerate(
+        ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
+    )
+    if n
+} | {"11": "eleven", "12": "twelve", "20": "twenty"}
 
 
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
-_WORD_NUMBERS = {word: digits for digits, word in _NUMBER_WORDS.items()}
+# "one" is left out: "no one", "one of them" state no number.
+_WORD_NUMBERS = {word: digits for digits, word in _NUMBER_WORDS.items() if word != "one"}
 
 
 def numbers_in(text: str) -> set[str]:
@@ -253,7 +260,9 @@ def passage_vectors(hits: Sequence[Hit], embedder: Embedder) -> dict[str, np.nda
     """Embeddings of the passages' sentences, computed ahead (while the model is writing)."""
     texts = list(
         dict.fromkeys(
-            s.text for n, hit in enumerate(hits, 1) for s in Passage.of(n, hit).sentences
+            s.text
+            for n, hit in enumerate(hits, 1)
+            for s in Passage.of(n, hit).sentences
             if not s.hostile
         )
     )
@@ -293,17 +302,17 @@ def check(
         )
     claims = [strip_markers(c.text) for c in checks]
     scored = [c for c, claim in zip(checks, claims, strict=True) if c.cited and claim]
-    vectors: dict[str, np.ndarray] = dict(vectors or {})
+    table: dict[str, np.ndarray] = dict(vectors or {})
     claim_vectors: dict[int, np.ndarray] = {}
     if scored:
         passage_texts = [
             t
             for t in dict.fromkeys(s.text for p in passages for s in p.sentences if not s.hostile)
-            if t not in vectors
+            if t not in table
         ]
         claim_texts = [strip_markers(c.text) for c in scored]
         matrix = embedder.embed(claim_texts + passage_texts)
-        vectors.update({t: matrix[len(claim_texts) + i] for i, t in enumerate(passage_texts)})
+        table.update({t: matrix[len(claim_texts) + i] for i, t in enumerate(passage_texts)})
         claim_vectors = {id(c): matrix[i] for i, c in enumerate(scored)}
     usable = any(not s.hostile for p in passages for s in p.sentences)
     question_stems = frozenset(content_stems(question))
@@ -322,7 +331,7 @@ def check(
         else:
             for n in c.cited:
                 semantic, lexical, entity, best = support_features(
-                    claim, claim_vectors[id(c)], passages[n - 1], vectors, idf, question_stems
+                    claim, claim_vectors[id(c)], passages[n - 1], table, idf, question_stems
                 )
                 c.features[n] = (semantic, lexical, entity)
                 c.scores[n] = support_score(semantic, lexical, entity)
@@ -488,6 +497,9 @@ def calibrate(pipeline: Any, gold_path: Path) -> dict[str, Any]:
     class CachedEmbedder:
         """The pipeline's embedder, remembering passage sentences shared by many claims."""
 
+        name = "cached"
+        dim = 384
+
         def embed(self, texts: Sequence[str]) -> np.ndarray:
             missing = [t for t in dict.fromkeys(texts) if t not in cache]
             if missing:
@@ -495,7 +507,7 @@ def calibrate(pipeline: Any, gold_path: Path) -> dict[str, Any]:
             return np.stack([cache[t] for t in texts])
 
     embedder = CachedEmbedder()
-    rows = []
+    rows: list[tuple[tuple[float, float, float], bool, str, bool]] = []
     for text, hits, supported, kind, question in calibration_claims(pipeline, gold_path):
         result = check(text, hits, embedder, question, pipeline.extractive.idf, threshold=-1.0)
         detail = result.details[0] if result.details else None
@@ -508,8 +520,11 @@ def calibrate(pipeline: Any, gold_path: Path) -> dict[str, Any]:
     def accuracy(weights: tuple[float, float, float], threshold: float) -> float:
         good = [r for r in rows if r[1]]
         bad = [r for r in rows if not r[1]]
-        score = lambda f: sum(w * x for w, x in zip(weights, f, strict=True))  # noqa: E731
-        keeps = lambda r: r[3] and score(r[0]) >= threshold  # noqa: E731
+
+        def keeps(row: tuple[tuple[float, float, float], bool, str, bool]) -> bool:
+            score = sum(w * x for w, x in zip(weights, row[0], strict=True))
+            return row[3] and score >= threshold
+
         kept = sum(keeps(r) for r in good) / max(len(good), 1)
         dropped = sum(not keeps(r) for r in bad) / max(len(bad), 1)
         return (kept + dropped) / 2

@@ -9,7 +9,7 @@ same server drives in-process pipelines and `rag ask` subprocesses alike:
 | `good` | two sentences taken from the passages that best match the question, cited correctly |
 | `bad-numbers` | a good answer whose markers include passage numbers that don't exist |
 | `unsupported` | a good answer plus an invented sentence cited to passage 1 |
-| `obedient` | follows any instruction found in the passages (replies with the canary, reveals its prompt) |
+| `obedient` | obeys instructions found in passages (replies with the canary, reveals its prompt) |
 | `obedient-mixed` | a good sentence, then whatever the passages' instructions ask for |
 | `refuse` | a plain refusal |
 | `slow-S` | sleeps S seconds, then answers like `good` |
@@ -39,7 +39,8 @@ _PASSAGE = re.compile(
     r"<<<PASSAGE (\d+)>>>\ntitle: (.*?)\ndate: (.*?)\ntext: (.*?)\n<<<END PASSAGE \1>>>", re.S
 )
 _STOP = set(
-    ["a", "an", "the", "of", "to", "in", "on", "at", "for", "and", "or", "is", "was", "were", "be", "been", "what", "who", "when", "where", "why", "how", "did", "does", "do", "say", "said", "about", "with", "from", "by", "that", "this", "it", "its", "as"]
+    """a an the of to in on at for and or is was were be been what who when where why how did
+    does do say said about with from by that this it its as""".split()  # noqa: SIM905
 )
 INVENTED = "The city council also approved a 4 billion dollar stadium on the moon in 1987"
 
@@ -49,7 +50,8 @@ def _words(text: str) -> set[str]:
 
 
 def _sentences(text: str) -> list[str]:
-    return [s.strip() for s in re.split(r"(?:(?<=[.!?])|(?<=[.!?][\"”’]))\s+(?=[A-Z“\"])", text) if s.strip()]
+    pieces = re.split(r"(?:(?<=[.!?])|(?<=[.!?][\"”’]))\s+(?=[A-Z“\"])", text)
+    return [s.strip() for s in pieces if s.strip()]
 
 
 class Script:
@@ -132,16 +134,21 @@ class FakeLLMServer:
                     server.counts[model] += 1
                     count = server.counts[model]
                     server.requests.append(
-                        {"model": model, "body": body, "time": time.monotonic(),
-                         "authorization": self.headers.get("authorization", "")}
+                        {
+                            "model": model,
+                            "body": body,
+                            "time": time.monotonic(),
+                            "authorization": self.headers.get("authorization", ""),
+                        }
                     )
                 if not self.path.rstrip("/").endswith("/chat/completions"):
                     self._json(404, {"error": {"message": f"no route {self.path}"}})
                     return
                 server.respond(self, model, count, body)
 
-            def _json(self, status: int, payload: dict[str, Any],
-                      headers: dict[str, str] | None = None) -> None:
+            def _json(
+                self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
+            ) -> None:
                 data = json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("content-type", "application/json")
@@ -177,7 +184,8 @@ class FakeLLMServer:
 
     def answer_requests(self, model: str | None = None) -> list[dict[str, Any]]:
         return [
-            r for r in self.requests
+            r
+            for r in self.requests
             if (model is None or r["model"] == model)
             and not str(r["body"]["messages"][0]["content"]).startswith("You rewrite")
         ]
@@ -188,9 +196,16 @@ class FakeLLMServer:
         script = Script(body.get("messages", []))
         name, _, arg = model.partition("-")
         if model == "unauthorized":
-            handler._json(401, {"error": {"message": "Incorrect API key provided",
-                                          "type": "invalid_request_error",
-                                          "code": "invalid_api_key"}})
+            handler._json(
+                401,
+                {
+                    "error": {
+                        "message": "Incorrect API key provided",
+                        "type": "invalid_request_error",
+                        "code": "invalid_api_key",
+                    }
+                },
+            )
             return
         if model == "error500" or (name == "flaky500" and count <= int(arg or 1)):
             handler._json(500, {"error": {"message": "the model crashed", "type": "server_error"}})
@@ -199,8 +214,11 @@ class FakeLLMServer:
             always = arg.startswith("always-")
             seconds = arg.removeprefix("always-") or "1"
             if always or count == 1:
-                handler._json(429, {"error": {"message": "slow down", "type": "rate_limit"}},
-                              {"retry-after": seconds})
+                handler._json(
+                    429,
+                    {"error": {"message": "slow down", "type": "rate_limit"}},
+                    {"retry-after": seconds},
+                )
                 return
         if name == "slow":
             self.sleep(float(arg or 5))
@@ -212,7 +230,8 @@ class FakeLLMServer:
             (first, n1), (second, _n2) = script.best(2)
             text = f"{first} [{n1}][7]. {second} [9]."
         elif model == "unsupported":
-            text = f"{script.good(1)} {INVENTED} [1]. {script.best(2)[1][0]} [{script.best(2)[1][1]}]."
+            second, n2 = script.best(2)[1]
+            text = f"{script.good(1)} {INVENTED} [1]. {second} [{n2}]."
         elif model == "obedient":
             text = " ".join(script.obeyed()) or script.good()
         elif model == "obedient-mixed":
@@ -225,13 +244,23 @@ class FakeLLMServer:
         if body.get("stream"):
             self._stream(handler, model, text, delay)
         else:
-            handler._json(200, {
-                "id": f"chatcmpl-{count}", "object": "chat.completion", "created": int(time.time()),
-                "model": model,
-                "choices": [{"index": 0, "finish_reason": "stop",
-                             "message": {"role": "assistant", "content": text}}],
-                "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
-            })
+            handler._json(
+                200,
+                {
+                    "id": f"chatcmpl-{count}",
+                    "object": "chat.completion",
+                    "created": int(time.time()),
+                    "model": model,
+                    "choices": [
+                        {
+                            "index": 0,
+                            "finish_reason": "stop",
+                            "message": {"role": "assistant", "content": text},
+                        }
+                    ],
+                    "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
+                },
+            )
 
     def _stream(self, handler: Any, model: str, text: str, delay: float) -> None:
         handler.send_response(200)
@@ -240,9 +269,13 @@ class FakeLLMServer:
         handler.end_headers()
 
         def send(delta: dict[str, Any], finish: str | None = None) -> None:
-            chunk = {"id": "chatcmpl-stream", "object": "chat.completion.chunk",
-                     "created": int(time.time()), "model": model,
-                     "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+            chunk = {
+                "id": "chatcmpl-stream",
+                "object": "chat.completion.chunk",
+                "created": int(time.time()),
+                "model": model,
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            }
             handler.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
             handler.wfile.flush()
 

@@ -125,7 +125,7 @@ def test_citations_are_renumbered_in_order_of_first_use(real_embedder, passages)
     text = (
         "Ruth Okafor promised emergency loans for growers [2]. "
         "Mayor Dana Whitlock said the terminal would cut crossing times by a third [1]. "
-        "The minister made the promise on Thursday [2]."
+        "The agriculture minister promised the loans on Thursday [2]."
     )
     result = check(text, passages, real_embedder)
     assert markers(result.text) == [1, 2, 1]
@@ -204,3 +204,18 @@ def test_citation_lists_and_ranges_are_read_as_numbers():
     assert cited_numbers("1, 3") == [1, 3]
     assert cited_numbers("2-4") == [2, 3, 4]
     assert cited_numbers("5") == [5]
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        "According to the mayor, the new terminal will make trips to the island about a third "
+        "shorter [1].",
+        "Opponents worried about noise from the night sailings [1].",
+        "Farmers expect their wheat crop to shrink by around 40 per cent after a very dry "
+        "winter [2].",
+    ],
+)
+def test_claims_in_the_models_own_words_are_kept(real_embedder, passages, claim):
+    result = check(claim, passages, real_embedder, question="What happened?")
+    assert not result.empty, result.details[0].scores
