@@ -320,3 +320,13 @@ def test_rag_ask_on_a_terminal_streams_a_draft_then_shows_only_the_checked_answe
     assert erase, "the draft was not erased"
     assert "moon" in draft  # streamed as the model wrote it
     assert "moon" not in final and "Sources:" in final and "[1]" in final
+
+
+def test_follow_up_with_a_hung_server_still_answers_within_timeout_plus_one_second(pipeline):
+    history = [Turn("user", "Who is Kaja Kallas?")]
+    started = time.perf_counter()
+    answer = ask(
+        pipeline, "slow-8", "What did she say about Article 5?", history=history, timeout=TIMEOUT
+    )
+    assert time.perf_counter() - started < TIMEOUT + SLACK
+    assert answer.mode == "degraded" and "Kallas" in (answer.condensed_question or "")
