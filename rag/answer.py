@@ -158,18 +158,23 @@ def analyse_question(question: str) -> QuestionInfo:
 
 def _mentions(text: str, name: str) -> bool:
     """Whether `text` mentions `name`, its surname ("Kallas" for "Kaja Kallas"), or, for
-    a hyphenated or multi-word name, most of its parts ("Sydney to Hobart")."""
+    a hyphenated or multi-word name, most of its parts ("Sydney to Hobart").
+
+    A part matches a word of the text exactly, or by stem when that word is capitalised
+    too ("Japanese" for "Japan"), never a common word that shares a stem ("marred", "Mars").
+    """
     lowered = re.sub(r"[-‐–]", " ", text.lower())
     name = re.sub(r"[-‐–]", " ", name.lower().strip())
     if not name:
         return False
-    if name in lowered:
+    if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", lowered):
         return True
     parts = [p for p in name.split() if len(p) > 2 or p.isdigit()]
     if not parts:
         return False
-    present = set(content_stems(lowered))
-    found = [stem(p) in present for p in parts]
+    exact = {w.lower().removesuffix("'s").removesuffix("’s") for w in words(text)}
+    capitalised = {stem(w) for w in words(text) if w[:1].isupper()}
+    found = [p in exact or stem(p) in capitalised for p in parts]
     if len(parts) >= 2:
         return found[-1] or sum(found) * 2 >= len(parts) + 1
     return found[0]

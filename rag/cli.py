@@ -211,7 +211,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
         env["RAG_INDEX_DIR"] = str(args.index)
     command = [sys.executable, "-m", "streamlit", "run", str(app),
                "--server.port", str(args.port), "--server.address", args.host,
-               "--browser.gatherUsageStats", "false"]
+               "--browser.gatherUsageStats", "false", "--server.headless", "true"]
     return subprocess.call(command, env=env)
 
 
