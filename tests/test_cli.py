@@ -155,3 +155,9 @@ def test_delete_removes_an_article_by_id(fake_index, seed_folder: Path) -> None:
     result = run_rag("delete", "extra", index=settings.index_dir)
     assert result.returncode == 0, result.stderr
     assert ChromaStore(settings).all_article_ids() == [SEED.stem]
+
+
+def test_overlong_question_exits_2_with_one_line(corpus_index) -> None:
+    result = run_rag("ask", "why " * 600, index=corpus_index.index_dir)
+    assert result.returncode == 2
+    assert "limit" in one_clean_line(result.stderr)
