@@ -67,6 +67,7 @@ _NUMBER = re.compile(
     r"twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)\b",
     re.IGNORECASE,
 )
+_BRACKETED_NUMBER = re.compile(r"\[(\d+)\]")
 _REASON = re.compile(
     r"\b(because|after|due to|so that|since|as a result|reason|in order to|following|"
     r"caused|blamed|led to)\b",
@@ -487,6 +488,9 @@ def compose(question: str, chosen: Sequence[Candidate], standalone: str | None) 
         chunk = first.hit.chunk
         quote = chunk.text[first.start - chunk.char_start : last.end - chunk.char_start]
         text = " ".join(" ".join(c.text.split()) for c in group)
+        # A bracketed number in the article ("4 billion [3]") would read as a citation
+        # marker; in the answer text it becomes "(3)". The quote stays verbatim.
+        text = _BRACKETED_NUMBER.sub(r"(\1)", text)
         parts.append(f"{text} [{n}]")
         citations.append(
             Citation(

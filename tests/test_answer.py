@@ -178,11 +178,6 @@ def test_answer_cites_passages_from_several_articles_with_distinct_numbers() -> 
         assert source.text[c.char_start : c.char_end] == c.quote
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug in rag/answer.py compose(): a literal [n] in the article text is copied into "
-    "the answer as an uncited marker (reported, not fixed: answer.py is being tuned)",
-)
 def test_bracketed_number_in_the_article_does_not_become_an_uncited_marker() -> None:
     text = "The minister said the budget surplus was 4 billion dollars [3], a record.\n\nRain fell."
     article = story(text, "economy/budget")

@@ -98,12 +98,7 @@ def test_txt_markup_is_kept_as_written(tmp_path: Path) -> None:
         "Nov. 22, 2024",
         "November 22nd, 2024",
         "Friday 22 November 2024",
-        pytest.param(
-            "Fri, 22 Nov 2024",
-            marks=pytest.mark.xfail(
-                strict=True, reason="rag/load.py _DATE_LINE knows only full weekday names"
-            ),
-        ),
+        "Fri, 22 Nov 2024",
     ],
 )
 def test_txt_date_line_in_common_formats_gives_published(tmp_path: Path, date_line: str) -> None:
