@@ -25,7 +25,7 @@ CANARIES = (
 )
 GOOD = {
     "good-article", "latin1-cafe", "utf16-bom", "utf16le-nobom", "nul-bytes",
-    "invisible-chars", "page", "wire-001", "wire-003", "long-line",
+    "invisible-chars", "page", "wire-001", "wire-003", "long-line", "long-word",
 }
 EXPECTED_FAILURES = {
     "empty.txt": "empty",
@@ -85,6 +85,9 @@ def bad_run(tmp_path_factory: pytest.TempPathFactory, real_embedder: Any) -> dic
         handle.write(b"Huge file\n\n")
         handle.truncate(30_000_000)  # sparse: 30 MB on the size check, little on disk
     (docs / "long-line.txt").write_text("A very long line\n\n" + SENTENCE * 150, encoding="utf-8")
+    # One 20,000-character "word": no space or sentence end to cut at.
+    (docs / "long-word.txt").write_text("A very long word\n\n" + "abcdefghij" * 2000,
+                                        encoding="utf-8")
 
     result = run_rag("ingest", str(docs), "--json", "--quiet", index=index)
     return {"index": index, "docs": docs, "result": result,
@@ -179,6 +182,9 @@ def test_a_very_long_line_is_split_into_chunks_of_bounded_size(bad_run: dict[str
     assert max(len(doc) for doc in page["documents"]) < 2000
     article = store.get_article("long-line")
     assert article is not None and article.text == (SENTENCE * 150).strip()
+    word = store.chunks.get(where={"article_id": "long-word"}, include=["documents"])
+    assert len(word["ids"]) > 10
+    assert max(len(doc) for doc in word["documents"]) < 2000
 
 
 @pytest.mark.slow
