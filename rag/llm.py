@@ -33,9 +33,17 @@ from rag.condense import condense as condense_offline
 from rag.config import Settings
 from rag.errors import ConfigError
 from rag.prompts import REFUSAL_PREFIX, answer_messages, condense_messages
-from rag.terms import words
+from rag.terms import entities, words
 from rag.types import Answer, Hit, Turn
-from rag.verify import MARKERS, Passage, check, is_instruction, leak_words, passage_vectors
+from rag.verify import (
+    MARKERS,
+    Passage,
+    check,
+    entity_found,
+    is_instruction,
+    leak_words,
+    passage_vectors,
+)
 
 log = logging.getLogger("rag.llm")
 
@@ -143,6 +151,11 @@ class OpenAIAnswerer:
                 notice="the generated answer had no sentence its citations support; "
                 "showing the extractive answer instead",
             )
+        if fallback.refused and not names_what_was_asked(standalone, result.citations, hits):
+            # Supported claims, but about something else: the extractive answerer (calibrated
+            # to refuse) found no answer, and no cited passage names what the question names.
+            log.info("generated answer is off the question's topic; refusing")
+            return replace(refusal(question, condensed), mode="llm", timings_ms=timings)
         return Answer(
             question=question,
             answer=result.text,
@@ -374,6 +387,21 @@ class Call:
         if "error" in self.state:
             raise self.state["error"]
         return str(self.state["text"])
+
+
+def names_what_was_asked(question: str, citations: Sequence[Any], hits: Sequence[Hit]) -> bool:
+    """Whether the cited passages name at least one of the names/numbers the question names.
+
+    True when the question names nothing (there is nothing to compare).
+    """
+    names = [e for e in dict.fromkeys(entities(question)) if len(e) > 1]
+    if not names:
+        return True
+    cited = {c.chunk_id for c in citations}
+    text = " ".join(
+        f"{h.chunk.title} {h.chunk.text}" for h in hits if h.chunk.chunk_id in cited
+    ).lower()
+    return any(entity_found(name, text) for name in names)
 
 
 def _is_refusal(text: str) -> bool:

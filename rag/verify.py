@@ -211,7 +211,8 @@ def leak_words(passages: Sequence[Passage], question: str) -> set[str]:
     }
 
 
-def _entity_found(entity: str, lowered: str) -> bool:
+def entity_found(entity: str, lowered: str) -> bool:
+    """Whether a name or number occurs in lower-cased text (all its longer words, at least)."""
     name = entity.lower()
     if name in lowered:
         return True
@@ -252,7 +253,7 @@ def support_features(
         for e in dict.fromkeys(entities(claim))
         if e.lower() not in STOPWORDS and e != first_word  # capitalised by position only
     ]
-    entity = sum(_entity_found(e, passage.lowered) for e in names) / len(names) if names else 1.0
+    entity = sum(entity_found(e, passage.lowered) for e in names) / len(names) if names else 1.0
     return max(semantic, 0.0), lexical, entity, best
 
 

@@ -330,3 +330,10 @@ def test_follow_up_with_a_hung_server_still_answers_within_timeout_plus_one_seco
     )
     assert time.perf_counter() - started < TIMEOUT + SLACK
     assert answer.mode == "degraded" and "Kallas" in (answer.condensed_question or "")
+
+
+def test_supported_claims_about_something_else_are_a_refusal(pipeline):
+    # the `good` script always answers with the passage sentences nearest the question's
+    # words; for a question the corpus cannot answer those are true but beside the point
+    answer = ask(pipeline, "good", "What is the population of Reykjavik?")
+    assert answer.refused and answer.citations == () and answer.mode == "llm"
