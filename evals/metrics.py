@@ -216,6 +216,8 @@ def supports(
     Similarity is taken against the quote's closest sentence as well as the whole quote,
     so one short claim is not diluted by a long passage around it.
     """
+    # "[3]" inside an article is text, not a marker (answers show it as "(3)").
+    quote = quote.replace("[", "(").replace("]", ")")
     if normalize(claim) and f" {normalize(claim)} " in f" {normalize(quote)} ":
         return True
     if not lexical_support(quote, claim, aliases):

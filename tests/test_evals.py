@@ -331,6 +331,12 @@ def test_citation_precision_and_recall_fall_for_a_claim_its_quote_does_not_suppo
     assert m.citation_scores(answer_json("I can't say.", {}, refused=True)).recall is None
 
 
+def test_a_claim_quoting_its_passage_verbatim_is_supported_even_with_bracketed_numbers() -> None:
+    quote = "The stadium will cost 4 billion [3]. Work starts in May."
+    claim = "The stadium will cost 4 billion (3)."
+    assert m.supports(quote, claim, similarity=lambda a, b: 0.0)
+
+
 def test_citation_support_also_needs_embedding_similarity() -> None:
     quote = "Kaja Kallas said this would not lead to invocation of Article 5."
     claim = "Kallas said invocation of Article 5 would not follow."
