@@ -133,7 +133,7 @@ def as_llama_embedding(embedder: Embedder) -> Any:
     from llama_index.core.base.embeddings.base import BaseEmbedding
     from pydantic import PrivateAttr
 
-    class _LlamaEmbedding(BaseEmbedding):  # type: ignore[misc]
+    class _LlamaEmbedding(BaseEmbedding):
         _inner: Any = PrivateAttr()
 
         def __init__(self, inner: Embedder) -> None:

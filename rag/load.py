@@ -94,9 +94,10 @@ def parse_date(value: Any) -> str | None:
     from dateutil import parser as dateparser
 
     try:
-        return dateparser.parse(text, fuzzy=False).date().isoformat()
+        parsed: datetime = dateparser.parse(text, fuzzy=False)
     except (ValueError, OverflowError):
         return None
+    return parsed.date().isoformat()
 
 
 def content_hash(*parts: str) -> str:
@@ -209,12 +210,14 @@ def safe_url(value: Any) -> str | None:
 def _markdown_parser() -> Any:
     from markdown_it import MarkdownIt
 
-    parser = MarkdownIt("commonmark")
-    # Parse every link, whatever its scheme: markdown-it leaves links it does not trust
-    # (javascript:, vbscript:, data:) as literal "[text](javascript:…)" text, which a
-    # renderer further on could turn back into a link. Parsed, their targets are dropped.
-    parser.validateLink = lambda url: True
-    return parser
+    class _EveryLinkMarkdownIt(MarkdownIt):
+        # Parse every link, whatever its scheme: markdown-it leaves links it does not trust
+        # (javascript:, vbscript:, data:) as literal "[text](javascript:…)" text, which a
+        # renderer further on could turn back into a link. Parsed, their targets are dropped.
+        def validateLink(self, url: str) -> bool:
+            return True
+
+    return _EveryLinkMarkdownIt("commonmark")
 
 
 def _inline_text(children: list[Any]) -> str:
@@ -364,8 +367,14 @@ def load_jsonl(path: Path, root: str, max_bytes: int) -> LoadResult:
         where = f"{path}:{number}"
         try:
             record = json.loads(line)
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             failed.append((where, f"not valid JSON ({exc.msg})"))
+            continue
+        except ValueError:  # e.g. an integer longer than Python converts (4300 digits)
+            failed.append((where, "not valid JSON (a number too long to read)"))
+            continue
+        except RecursionError:
+            failed.append((where, "not valid JSON (nested too deeply)"))
             continue
         if not isinstance(record, dict):
             failed.append((where, "a record must be a JSON object"))

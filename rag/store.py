@@ -66,9 +66,10 @@ class ChromaStore:
     def __init__(self, settings: Settings, create: bool = False) -> None:
         prepare_offline_caches()
         import chromadb
+        from chromadb.config import Settings as ChromaSettings
 
         self.settings = settings
-        chroma_settings = chromadb.Settings(anonymized_telemetry=False, allow_reset=False)
+        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
         try:
             if settings.chroma_host:
                 self.client: Any = chromadb.HttpClient(

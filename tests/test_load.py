@@ -296,6 +296,23 @@ def test_jsonl_bad_line_fails_as_file_colon_line_and_the_rest_is_kept(tmp_path: 
     assert all(reason for _, reason in result.failed)
 
 
+def test_jsonl_line_json_cannot_read_fails_alone_and_ingest_goes_on(tmp_path: Path) -> None:
+    # A 5000-digit number raises a plain ValueError, deep nesting a RecursionError: neither
+    # is a JSONDecodeError, and neither may stop the file's other records loading.
+    path = write_jsonl(
+        tmp_path / "feed.jsonl",
+        [
+            '{"id": "huge", "text": "Big.", "n": ' + "1" * 5000 + "}",
+            "[" * 100_000,
+            json.dumps({"id": "ok", "text": "Fine."}),
+        ],
+    )
+    result = load_file(path, "feed", str(tmp_path), MAX)
+    assert [a.article_id for a in result.articles] == ["ok"]
+    assert [where for where, _ in result.failed] == [f"{path}:1", f"{path}:2"]
+    assert all(reason.startswith("not valid JSON") for _, reason in result.failed)
+
+
 # -- discovery and article ids ----------------------------------------------------------------
 
 
