@@ -209,9 +209,21 @@ def cmd_ui(args: argparse.Namespace) -> int:
     env = dict(os.environ)
     if args.index:
         env["RAG_INDEX_DIR"] = str(args.index)
-    command = [sys.executable, "-m", "streamlit", "run", str(app),
-               "--server.port", str(args.port), "--server.address", args.host,
-               "--browser.gatherUsageStats", "false", "--server.headless", "true"]
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app),
+        "--server.port",
+        str(args.port),
+        "--server.address",
+        args.host,
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.headless",
+        "true",
+    ]
     return subprocess.call(command, env=env)
 
 
@@ -237,7 +249,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
-        p.add_argument("--index", metavar="DIR", help="index folder (default $RAG_INDEX_DIR or ./.rag)")
+        p.add_argument(
+            "--index", metavar="DIR", help="index folder (default $RAG_INDEX_DIR or ./.rag)"
+        )
         return p
 
     p = command("ingest", "load files/folders, chunk, embed and store them")
@@ -254,7 +268,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("ask", "answer a question with numbered citations")
     p.add_argument("question", nargs="*")
     p.add_argument("--json", action="store_true", help="print one Answer as JSON")
-    p.add_argument("--batch", metavar="FILE", help="one question per line (- for stdin); JSON Lines out")
+    p.add_argument(
+        "--batch", metavar="FILE", help="one question per line (- for stdin); JSON Lines out"
+    )
     p.add_argument("-k", type=_positive_int, help="passages to retrieve (5)")
     p.set_defaults(run=cmd_ask)
 
@@ -265,12 +281,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--configs", help="comma-separated configurations to compare")
     p.add_argument("--limit", type=int, help="only the first N questions")
     p.add_argument("--corpus", metavar="DIR", help="corpus to index for configuration variants")
-    p.add_argument("--write-floors", action="store_true", dest="write_floors",
-                   help="record this run's metrics less --margin as evals/floors.json")
+    p.add_argument(
+        "--write-floors",
+        action="store_true",
+        dest="write_floors",
+        help="record this run's metrics less --margin as evals/floors.json",
+    )
     p.add_argument("--margin", type=float, help="noise margin for --write-floors (0.03)")
     p.add_argument("--calibrate", action="store_true", help="sweep the refusal threshold")
-    p.add_argument("--no-judge", action="store_true", dest="no_judge",
-                   help="skip model-judged metrics even when RAG_LLM=openai")
+    p.add_argument(
+        "--no-judge",
+        action="store_true",
+        dest="no_judge",
+        help="skip model-judged metrics even when RAG_LLM=openai",
+    )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.set_defaults(run=cmd_eval)
 
@@ -298,9 +322,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sizes", default="1000,10000,100000", help="synthetic corpus sizes")
     p.add_argument("--corpus", default="corpus", help="the real corpus to measure")
     p.add_argument("--queries", type=int, default=60, help="timed warm queries per index (60)")
-    p.add_argument("--real-embed-max", type=int, default=1000, dest="real_embed_max",
-                   help="synthetic sizes up to this are embedded by the model, larger get "
-                   "derived vectors (1000)")
+    p.add_argument(
+        "--real-embed-max",
+        type=int,
+        default=1000,
+        dest="real_embed_max",
+        help="synthetic sizes up to this are embedded by the model, larger get "
+        "derived vectors (1000)",
+    )
     p.add_argument("--workdir", metavar="DIR", help="keep the bench's indexes in DIR")
     p.set_defaults(run=cmd_bench)
     return parser

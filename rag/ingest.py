@@ -39,9 +39,7 @@ _BATCH_CHUNKS = 256  # chunks per batch: one is written while the next is embedd
 _JSONL_SOURCE = re.compile(r"\.jsonl:\d+$", re.IGNORECASE)
 INCOMPLETE = "ingest.incomplete"  # present while an ingest writes; left behind by a crash
 # Where RAG_TEST_HOOK can kill or pause an ingest, in the order they are passed.
-HOOK_POINTS = (
-    "locked", "generation", "embedded", "chunks", "written", "pruned", "final", "bm25"
-)
+HOOK_POINTS = ("locked", "generation", "embedded", "chunks", "written", "pruned", "final", "bm25")
 
 
 def test_hook(settings: Settings, point: str) -> None:
@@ -153,8 +151,11 @@ def ingest(
         for article in result.articles:
             if article.article_id in seen_ids:
                 failed.append(
-                    (article.source, f"duplicate article id {article.article_id!r} "
-                     f"(also in {seen_ids[article.article_id]})")
+                    (
+                        article.source,
+                        f"duplicate article id {article.article_id!r} "
+                        f"(also in {seen_ids[article.article_id]})",
+                    )
                 )
                 continue
             seen_ids[article.article_id] = article.source
@@ -292,8 +293,9 @@ def _prune_candidates(
     """
     present = {a.article_id for a in articles}
     present |= {f.article_id for f in files}
-    failed_paths = {path.rsplit(":", 1)[0] if path.endswith(tuple("0123456789")) else path
-                    for path, _ in failed}
+    failed_paths = {
+        path.rsplit(":", 1)[0] if path.endswith(tuple("0123456789")) else path for path, _ in failed
+    }
     candidates: list[str] = []
     for given in paths:
         if not given.is_dir():
@@ -301,7 +303,8 @@ def _prune_candidates(
         root = str(given.resolve())
         jsonl_failed = any(
             str(f.path) in failed_paths and f.path.suffix.lower() == ".jsonl"
-            for f in files if f.root == root
+            for f in files
+            if f.root == root
         )
         for article_id in store.article_ids_for_root(root):
             if article_id in present:

@@ -50,12 +50,22 @@ _DATE_LINE = re.compile(
     re.IGNORECASE,
 )
 # "[text](target)" and "![alt](src)", one level of nested brackets and parentheses.
-_MD_LINK = re.compile(
-    r"!?\[((?:[^\[\]]|\[[^\[\]]*\])*)\]\((?:[^()\n]|\([^()\n]*\))*\)"
-)
+_MD_LINK = re.compile(r"!?\[((?:[^\[\]]|\[[^\[\]]*\])*)\]\((?:[^()\n]|\([^()\n]*\))*\)")
 _SAFE_URL = re.compile(r"^https?://[^/\s]", re.IGNORECASE)
 _BLOCK_TAGS = (
-    "p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "td", "th", "pre", "div"
+    "p",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "li",
+    "blockquote",
+    "td",
+    "th",
+    "pre",
+    "div",
 )
 
 

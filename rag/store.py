@@ -93,9 +93,7 @@ class ChromaStore:
             self.chunks = self.client.get_or_create_collection(
                 CHUNKS, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
             )
-            self.articles = self.client.get_or_create_collection(
-                ARTICLES, embedding_function=None
-            )
+            self.articles = self.client.get_or_create_collection(ARTICLES, embedding_function=None)
         else:
             try:
                 self.chunks = self.client.get_collection(CHUNKS, embedding_function=None)

@@ -27,15 +27,27 @@ def rag_command() -> list[str]:
     return [sys.executable, "-m", "rag.cli"]
 
 
-def run_rag(*args: str, index: Path | None = None, env: dict[str, str] | None = None,
-            input: str | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def run_rag(
+    *args: str,
+    index: Path | None = None,
+    env: dict[str, str] | None = None,
+    input: str | None = None,
+    timeout: float = 300,
+) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, **(env or {})}
     full_env.setdefault("PYTHONPATH", str(ROOT))
     command = [*rag_command(), *args]
     if index is not None:
         command += ["--index", str(index)]
-    return subprocess.run(command, capture_output=True, text=True, env=full_env, cwd=ROOT,
-                          input=input, timeout=timeout)
+    return subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=ROOT,
+        input=input,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture(scope="session")

@@ -19,13 +19,32 @@ from tests.conftest import SEED, make_settings, run_rag
 
 BADFILES = Path(__file__).resolve().parent / "badfiles"
 CANARIES = (
-    "SCRIPTCANARY", "STYLECANARY", "NAVCANARY", "HIDDENATTRCANARY", "DISPLAYNONECANARY",
-    "ARIAHIDDENCANARY", "VISIBILITYCANARY", "NOSCRIPTCANARY", "TEMPLATECANARY",
-    "COMMENTCANARY", "JSONLDCANARY", "ASIDECANARY", "FOOTERSCRIPTCANARY",
+    "SCRIPTCANARY",
+    "STYLECANARY",
+    "NAVCANARY",
+    "HIDDENATTRCANARY",
+    "DISPLAYNONECANARY",
+    "ARIAHIDDENCANARY",
+    "VISIBILITYCANARY",
+    "NOSCRIPTCANARY",
+    "TEMPLATECANARY",
+    "COMMENTCANARY",
+    "JSONLDCANARY",
+    "ASIDECANARY",
+    "FOOTERSCRIPTCANARY",
 )
 GOOD = {
-    "good-article", "latin1-cafe", "utf16-bom", "utf16le-nobom", "nul-bytes",
-    "invisible-chars", "page", "wire-001", "wire-003", "long-line", "long-word",
+    "good-article",
+    "latin1-cafe",
+    "utf16-bom",
+    "utf16le-nobom",
+    "nul-bytes",
+    "invisible-chars",
+    "page",
+    "wire-001",
+    "wire-003",
+    "long-line",
+    "long-word",
 }
 EXPECTED_FAILURES = {
     "empty.txt": "empty",
@@ -37,8 +56,10 @@ EXPECTED_FAILURES = {
     "wire.jsonl:4": "no 'text'",
     "wire.jsonl:5": "JSON object",
 }
-SENTENCE = ("The harbour authority said the new breakwater would protect the fishing fleet "
-            "from winter storms and cost about twelve million dollars. ")
+SENTENCE = (
+    "The harbour authority said the new breakwater would protect the fishing fleet "
+    "from winter storms and cost about twelve million dollars. "
+)
 
 
 def _store(index: Path) -> Any:
@@ -86,13 +107,18 @@ def bad_run(tmp_path_factory: pytest.TempPathFactory, real_embedder: Any) -> dic
         handle.truncate(30_000_000)  # sparse: 30 MB on the size check, little on disk
     (docs / "long-line.txt").write_text("A very long line\n\n" + SENTENCE * 150, encoding="utf-8")
     # One 20,000-character "word": no space or sentence end to cut at.
-    (docs / "long-word.txt").write_text("A very long word\n\n" + "abcdefghij" * 2000,
-                                        encoding="utf-8")
+    (docs / "long-word.txt").write_text(
+        "A very long word\n\n" + "abcdefghij" * 2000, encoding="utf-8"
+    )
 
     result = run_rag("ingest", str(docs), "--json", "--quiet", index=index)
-    return {"index": index, "docs": docs, "result": result,
-            "report": json.loads(result.stdout) if result.stdout.strip() else None,
-            "seed_before": before}
+    return {
+        "index": index,
+        "docs": docs,
+        "result": result,
+        "report": json.loads(result.stdout) if result.stdout.strip() else None,
+        "seed_before": before,
+    }
 
 
 @pytest.mark.slow
@@ -207,8 +233,7 @@ def test_max_bytes_is_enforced_and_a_folder_of_only_bad_files_exits_2(
     folder.mkdir()
     shutil.copy(BADFILES / "good-article.txt", folder / "fresh.txt")  # 190 bytes
     shutil.copy(BADFILES / "photo.txt", folder / "photo.txt")
-    result = run_rag("ingest", str(folder), "--json", "--quiet", "--max-bytes", "150",
-                     index=index)
+    result = run_rag("ingest", str(folder), "--json", "--quiet", "--max-bytes", "150", index=index)
     assert result.returncode == 2, result.stdout + result.stderr
     _no_traceback(result.stderr)
     report = json.loads(result.stdout)
@@ -273,7 +298,9 @@ def test_prune_keeps_the_article_of_a_file_that_exists_but_cannot_be_read_now(
     _write(a, "beta.txt", "Beta news about the council. " * 5)
     (a / "wire.jsonl").write_text(
         json.dumps({"id": "w1", "text": "Wire story about floods.", "url": "https://x.example/1"})
-        + "\n", encoding="utf-8")
+        + "\n",
+        encoding="utf-8",
+    )
     _ingest([a], index)
     (a / "beta.txt").write_bytes(b"")  # being rewritten, say
     (a / "wire.jsonl").write_text("{broken\n", encoding="utf-8")

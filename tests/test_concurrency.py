@@ -61,9 +61,21 @@ def start_ingest() -> Iterator[Callable[..., subprocess.Popen[str]]]:
     def start(folder: Path, index: Path, hook: str = "", *extra: str) -> subprocess.Popen[str]:
         env = {**os.environ, "PYTHONPATH": str(ROOT), "RAG_TEST_HOOK": hook}
         process = subprocess.Popen(
-            [*rag_command(), "ingest", str(folder), "--json", "--quiet", "--index", str(index),
-             *extra],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT,
+            [
+                *rag_command(),
+                "ingest",
+                str(folder),
+                "--json",
+                "--quiet",
+                "--index",
+                str(index),
+                *extra,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=ROOT,
         )
         started.append(process)
         return process
@@ -149,8 +161,10 @@ def test_readers_keep_answering_while_an_ingest_writes_and_see_it_when_done(
     # Held after bumping the generation and embedding, before writing any chunk.
     writer = start_ingest(bigger, index, "sleep:15@embedded")
     _wait_for(lambda: ChromaStore(settings).generation() != before, "the ingest to start writing")
-    _wait_for(lambda: writer.poll() is None and (index / "ingest.incomplete").exists(),
-              "the ingest marker")
+    _wait_for(
+        lambda: writer.poll() is None and (index / "ingest.incomplete").exists(),
+        "the ingest marker",
+    )
 
     asked = run_rag("ask", KALLAS, "--json", index=index)
     open_pipeline = build_pipeline(settings, embedder=real_embedder)

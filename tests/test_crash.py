@@ -62,16 +62,24 @@ def index_state(index: Path) -> dict[str, Any]:
     store = ChromaStore(make_settings(index))
     chunk_page = store.chunks.get(include=["documents", "metadatas"])
     chunks = {
-        cid: (doc, meta["article_id"], meta["n"], meta["char_start"], meta["char_end"],
-              meta["hash"])
-        for cid, doc, meta in zip(chunk_page["ids"], chunk_page["documents"],
-                                  chunk_page["metadatas"], strict=True)
+        cid: (
+            doc,
+            meta["article_id"],
+            meta["n"],
+            meta["char_start"],
+            meta["char_end"],
+            meta["hash"],
+        )
+        for cid, doc, meta in zip(
+            chunk_page["ids"], chunk_page["documents"], chunk_page["metadatas"], strict=True
+        )
     }
     article_page = store.articles.get(include=["documents", "metadatas"])
     articles = {
         aid: (doc, meta["hash"], meta["chunks"])
-        for aid, doc, meta in zip(article_page["ids"], article_page["documents"],
-                                  article_page["metadatas"], strict=True)
+        for aid, doc, meta in zip(
+            article_page["ids"], article_page["documents"], article_page["metadatas"], strict=True
+        )
     }
     bm25 = json.loads((index / "bm25" / "ids.json").read_text())
     return {
@@ -132,25 +140,37 @@ def _fresh_copy(setup: dict[str, Any], name: str) -> Path:
 def _start_ingest(folder: Path, index: Path, hook: str = "") -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "RAG_TEST_HOOK": hook}
     return subprocess.Popen(
-        [*rag_command(), "ingest", str(folder), "--prune", "--json", "--quiet",
-         "--index", str(index)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT,
+        [
+            *rag_command(),
+            "ingest",
+            str(folder),
+            "--prune",
+            "--json",
+            "--quiet",
+            "--index",
+            str(index),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
     )
 
 
 def _rerun_and_compare(setup: dict[str, Any], index: Path, embedder: Any = None) -> None:
     """Ingest again (`rag ingest`, or the same function in-process with `embedder`)."""
     if embedder is None:
-        again = run_rag("ingest", str(setup["folder"]), "--prune", "--json", "--quiet",
-                        index=index)
+        again = run_rag("ingest", str(setup["folder"]), "--prune", "--json", "--quiet", index=index)
         assert again.returncode == 0, again.stderr
         assert "Traceback" not in again.stderr
         report = json.loads(again.stdout)
     else:
         from rag.ingest import ingest
 
-        report = ingest([setup["folder"]], make_settings(index), lambda: embedder, prune=True,
-                        quiet=True).to_json()
+        report = ingest(
+            [setup["folder"]], make_settings(index), lambda: embedder, prune=True, quiet=True
+        ).to_json()
     assert report["articles"] == 40 and report["failed"] == []
     assert_same_as_clean(index_state(index), setup["clean"])
 

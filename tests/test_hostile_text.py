@@ -64,11 +64,14 @@ def test_markdown_links_keep_their_words_and_lose_every_target(tmp_path: Path) -
     assert article.title == "Harbour dredging approved"
     assert article.source == str(tmp_path / "dredging.md")
     assert article.published == "2024-05-02"
-    for words in ("The port board approved dredging of the inner [harbour] channel on Thursday.",
-                  "Work starts in June and ends in winter.",
-                  "https://port.example/dredging", "a map of the channel",
-                  "Escaped syntax stays words, and data too.",
-                  "A vb link and an inline anchor."):
+    for words in (
+        "The port board approved dredging of the inner [harbour] channel on Thursday.",
+        "Work starts in June and ends in winter.",
+        "https://port.example/dredging",
+        "a map of the channel",
+        "Escaped syntax stays words, and data too.",
+        "A vb link and an inline anchor.",
+    ):
         assert words in article.text, words
     assert "HIDDENMDCANARY" not in article.text
 
@@ -84,16 +87,27 @@ def test_an_ingested_markdown_article_carries_no_link_target_into_the_index(
     store = ChromaStore(fake_index(folder))
     chunks = store.chunks.get(include=["documents", "metadatas"])
     articles = store.articles.get(include=["documents", "metadatas"])
-    everything = json.dumps([chunks["documents"], chunks["metadatas"], articles["documents"],
-                             articles["metadatas"]])
+    everything = json.dumps(
+        [chunks["documents"], chunks["metadatas"], articles["documents"], articles["metadatas"]]
+    )
     assert chunks["ids"] and not UNSAFE.search(everything)
 
 
-@pytest.mark.parametrize("url", [
-    "javascript:alert(1)", " JAVASCRIPT:alert(1)", "data:text/html,<script>x</script>",
-    "vbscript:x", "//evil.example/x", "https://ok.example/a b", 'https://x.example/"onclick=',
-    "file:///etc/passwd", "", None,
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)",
+        " JAVASCRIPT:alert(1)",
+        "data:text/html,<script>x</script>",
+        "vbscript:x",
+        "//evil.example/x",
+        "https://ok.example/a b",
+        'https://x.example/"onclick=',
+        "file:///etc/passwd",
+        "",
+        None,
+    ],
+)
 def test_only_http_urls_become_sources(url: str | None) -> None:
     assert safe_url(url) is None
 
@@ -109,33 +123,47 @@ def test_json_lines_and_html_urls_with_other_schemes_fall_back_to_the_file(tmp_p
     path.write_text(json.dumps(record) + "\n", encoding="utf-8")
     (wire,) = load_file(path, "wire", str(tmp_path), 10_000_000).articles
     assert wire.source == f"{path}:1"
-    page = _load(tmp_path, "og.html", (
-        "<html><head><title>Floods</title><link rel='canonical' href='javascript:alert(1)'>"
-        "<meta property='og:url' content='javascript:alert(2)'></head><body><p>The river "
-        "peaked at nine metres on Sunday, the weather bureau said, and roads were closed."
-        "</p></body></html>"))
+    page = _load(
+        tmp_path,
+        "og.html",
+        (
+            "<html><head><title>Floods</title><link rel='canonical' href='javascript:alert(1)'>"
+            "<meta property='og:url' content='javascript:alert(2)'></head><body><p>The river "
+            "peaked at nine metres on Sunday, the weather bureau said, and roads were closed."
+            "</p></body></html>"
+        ),
+    )
     assert page.source == str(tmp_path / "og.html")
 
 
-@pytest.mark.parametrize("hidden", [
-    "<div style='DISPLAY: NONE'>CANARY</div>",
-    "<div style='color:red;display:none !important'>CANARY</div>",
-    "<div style='visibility: hidden'>CANARY</div>",
-    "<p hidden>CANARY</p>",
-    "<span aria-hidden='TRUE'>CANARY</span>",
-    "<script>document.write('CANARY')</script>",
-    "<noscript>CANARY</noscript>",
-    "<template><p>CANARY</p></template>",
-    "<style>p::after { content: 'CANARY' }</style>",
-    "<nav><a href='/'>CANARY</a></nav>",
-    "<input type='text' value='CANARY'><textarea>CANARY</textarea>",
-    "<svg><text>CANARY</text></svg>",
-])
+@pytest.mark.parametrize(
+    "hidden",
+    [
+        "<div style='DISPLAY: NONE'>CANARY</div>",
+        "<div style='color:red;display:none !important'>CANARY</div>",
+        "<div style='visibility: hidden'>CANARY</div>",
+        "<p hidden>CANARY</p>",
+        "<span aria-hidden='TRUE'>CANARY</span>",
+        "<script>document.write('CANARY')</script>",
+        "<noscript>CANARY</noscript>",
+        "<template><p>CANARY</p></template>",
+        "<style>p::after { content: 'CANARY' }</style>",
+        "<nav><a href='/'>CANARY</a></nav>",
+        "<input type='text' value='CANARY'><textarea>CANARY</textarea>",
+        "<svg><text>CANARY</text></svg>",
+    ],
+)
 def test_hidden_html_never_becomes_article_text(tmp_path: Path, hidden: str) -> None:
-    paragraph = ("<p>The river peaked at nine metres on Sunday, the weather bureau said, and "
-                 "several roads were closed overnight.</p>")
-    for i, html in enumerate([hidden + paragraph,  # as a fragment's first element too
-                              f"<html><body>{paragraph}{hidden}</body></html>"]):
+    paragraph = (
+        "<p>The river peaked at nine metres on Sunday, the weather bureau said, and "
+        "several roads were closed overnight.</p>"
+    )
+    for i, html in enumerate(
+        [
+            hidden + paragraph,  # as a fragment's first element too
+            f"<html><body>{paragraph}{hidden}</body></html>",
+        ]
+    ):
         article = _load(tmp_path, f"page{i}.html", html)
         assert "CANARY" not in article.text + article.title
         assert "The river peaked at nine metres" in article.text
@@ -148,9 +176,11 @@ def test_script_in_a_text_article_is_kept_as_literal_characters_in_store_and_quo
     from rag.store import ChromaStore
     from tests.fakes import HashEmbedder
 
-    body = ("The council website showed <script>alert('xss')</script> in the middle of the "
-            "parking fines notice, the council's web manager said on Monday. "
-            "The <b>bold</b> & <i>italic</i> tags were also shown as text.")
+    body = (
+        "The council website showed <script>alert('xss')</script> in the middle of the "
+        "parking fines notice, the council's web manager said on Monday. "
+        "The <b>bold</b> & <i>italic</i> tags were also shown as text."
+    )
     folder = tmp_path / "docs"
     folder.mkdir()
     (folder / "website.txt").write_text(f"Council website glitch\n\n{body}\n", encoding="utf-8")
@@ -162,8 +192,9 @@ def test_script_in_a_text_article_is_kept_as_literal_characters_in_store_and_quo
     assert "<script>alert('xss')</script>" in chunk.text and "&lt;" not in chunk.text
 
     answer = build_pipeline(settings, embedder=HashEmbedder()).ask(
-        "What did the council website show in the parking fines notice?")
+        "What did the council website show in the parking fines notice?"
+    )
     assert answer.citations, answer
     quote = answer.citations[0].quote
-    assert quote == article.text[answer.citations[0].char_start:answer.citations[0].char_end]
+    assert quote == article.text[answer.citations[0].char_start : answer.citations[0].char_end]
     assert "<script>alert('xss')</script>" in quote

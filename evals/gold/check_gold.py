@@ -16,6 +16,7 @@ Checks
   * starter.jsonl: 36 items, a subset of news.jsonl (identical objects), >= 8 unanswerable/near-miss
 Exits with status 1 if any error is found; prints per-type counts either way.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,7 +37,7 @@ US_ARTICLE = "us-red-lines-ukraine-2024-11-22"
 
 MIN_TOTAL = 130
 MIN_PER_TYPE = {"quote": 20, "follow-up": 12, "date": 8, "multi-sentence": 10}
-MIN_UNANSWERABLE = 25          # unanswerable + near-miss
+MIN_UNANSWERABLE = 25  # unanswerable + near-miss
 MIN_DISTINCT_LEE = 80
 US_RANGE = (4, 6)
 STARTER_SIZE = 36
@@ -68,7 +69,7 @@ def words(text: str) -> list[str]:
 
 
 def ngrams(ws: list[str], n: int) -> set[tuple[str, ...]]:
-    return {tuple(ws[i:i + n]) for i in range(len(ws) - n + 1)}
+    return {tuple(ws[i : i + n]) for i in range(len(ws) - n + 1)}
 
 
 def check_item(d: dict, corpus: Path, cache: dict[str, str | None], errors: list[str]) -> None:
@@ -87,10 +88,16 @@ def check_item(d: dict, corpus: Path, cache: dict[str, str | None], errors: list
         errors.append(f"{qid}: id must be a non-empty string")
     if not isinstance(d["question"], str) or not d["question"].strip():
         errors.append(f"{qid}: question must be a non-empty string")
-    if not (isinstance(d["answers"], list) and all(isinstance(a, str) and a.strip() for a in d["answers"])):
+    if not (
+        isinstance(d["answers"], list)
+        and all(isinstance(a, str) and a.strip() for a in d["answers"])
+    ):
         errors.append(f"{qid}: answers must be a list of non-empty strings")
         return
-    if not (isinstance(d["article_ids"], list) and all(isinstance(a, str) and a for a in d["article_ids"])):
+    if not (
+        isinstance(d["article_ids"], list)
+        and all(isinstance(a, str) and a for a in d["article_ids"])
+    ):
         errors.append(f"{qid}: article_ids must be a list of non-empty strings")
         return
     if not isinstance(d["answerable"], bool):
@@ -102,8 +109,12 @@ def check_item(d: dict, corpus: Path, cache: dict[str, str | None], errors: list
     # context only (and always) for follow-ups
     if t == "follow-up":
         ctx = d.get("context")
-        if not (isinstance(ctx, list) and ctx and all(isinstance(c, str) and c.strip() for c in ctx)):
-            errors.append(f"{qid}: follow-up needs a non-empty list of previous questions in 'context'")
+        if not (
+            isinstance(ctx, list) and ctx and all(isinstance(c, str) and c.strip() for c in ctx)
+        ):
+            errors.append(
+                f"{qid}: follow-up needs a non-empty list of previous questions in 'context'"
+            )
     elif "context" in d:
         errors.append(f"{qid}: 'context' is only allowed for type follow-up")
 
@@ -147,7 +158,9 @@ def check_item(d: dict, corpus: Path, cache: dict[str, str | None], errors: list
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--gold", type=Path, default=HERE / "news.jsonl")
     ap.add_argument("--starter", type=Path, default=HERE / "starter.jsonl")
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
@@ -180,11 +193,22 @@ def main() -> int:
     if n_unans < MIN_UNANSWERABLE:
         errors.append(f"unanswerable+near-miss: {n_unans} (< {MIN_UNANSWERABLE})")
     if types["near-miss"] * 2 < n_unans:
-        errors.append(f"near-miss {types['near-miss']} is less than half of {n_unans} unanswerable items")
-    us_items = [d for d in gold if US_ARTICLE in d.get("article_ids", [])
-                or (d.get("type") in UNANSWERABLE_TYPES and re.search(r"ukrain|russia|kharkiv|kyiv", d.get("question", ""), re.I))]
+        errors.append(
+            f"near-miss {types['near-miss']} is less than half of {n_unans} unanswerable items"
+        )
+    us_items = [
+        d
+        for d in gold
+        if US_ARTICLE in d.get("article_ids", [])
+        or (
+            d.get("type") in UNANSWERABLE_TYPES
+            and re.search(r"ukrain|russia|kharkiv|kyiv", d.get("question", ""), re.I)
+        )
+    ]
     if not US_RANGE[0] <= len(us_items) <= US_RANGE[1]:
-        errors.append(f"{len(us_items)} questions about {US_ARTICLE} (expected {US_RANGE[0]}-{US_RANGE[1]})")
+        errors.append(
+            f"{len(us_items)} questions about {US_ARTICLE} (expected {US_RANGE[0]}-{US_RANGE[1]})"
+        )
     if not any(re.search(r"\bKallas\b.*\bArticle 5\b", d.get("question", "")) for d in gold):
         errors.append("missing the 'What did Kallas say about Article 5?' question")
     lee = {a for d in gold for a in d.get("article_ids", []) if a.startswith("lee/")}
@@ -218,15 +242,19 @@ def main() -> int:
         errors.append(f"starter file not found: {args.starter}")
 
     # ---- report ----
-    print(f"{args.gold.name}: {len(gold)} questions, {len(lee)} distinct lee articles, "
-          f"{len(us_items)} on {US_ARTICLE}")
+    print(
+        f"{args.gold.name}: {len(gold)} questions, {len(lee)} distinct lee articles, "
+        f"{len(us_items)} on {US_ARTICLE}"
+    )
     for t in sorted(TYPES):
         print(f"  {t:15s} {types[t]:4d}")
     print(f"  {'(unanswerable+near-miss)':15s} {n_unans:4d}")
     if starter:
         st = Counter(d.get("type") for d in starter)
-        print(f"{args.starter.name}: {len(starter)} questions: "
-              + ", ".join(f"{t}={st[t]}" for t in sorted(TYPES)))
+        print(
+            f"{args.starter.name}: {len(starter)} questions: "
+            + ", ".join(f"{t}={st[t]}" for t in sorted(TYPES))
+        )
     if errors:
         print(f"\n{len(errors)} error(s):")
         for e in errors:
