@@ -53,7 +53,8 @@ class Pipeline:
 
     def refresh(self) -> None:
         """Pick up articles ingested by another process since this one started."""
-        self.retriever.refresh()
+        self.store.reopen_if_stale()  # the vector index (the retriever shares this store)
+        self.retriever.refresh()  # the BM25 index
         self.extractive.idf = self.retriever.bm25.idf
 
     def standalone(self, question: str, history: Sequence[Turn]) -> str:

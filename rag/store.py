@@ -102,6 +102,40 @@ class ChromaStore:
                 raise IndexMissingError(
                     f"the index at {settings.index_dir} is empty: run `rag ingest PATH` first"
                 ) from None
+        # The generation this store's view of the index was read at (see reopen_if_stale).
+        self.opened_generation = self.generation()
+
+    def reopen_if_stale(self) -> bool:
+        """Re-read an embedded index from disk if another process wrote to it since it opened.
+
+        Embedded Chroma keeps each collection's vector index in memory, in one system it
+        shares between every client of a path in a process, and never re-reads the files
+        another process (`rag ingest`) wrote: a long-running reader (API, Streamlit) would
+        count and fetch the new chunks but its vector search would never return them
+        (chroma-core/chroma#3792). On a new generation this drops that path's cached system,
+        so the next client loads the index afresh, and moves this store onto a new client.
+        Other clients of the old system keep working on it (a question being answered in
+        another thread finishes) and it is freed with the last of them. A server sees every
+        write, so a store on one never reopens. Returns whether it reopened.
+        """
+        if self.settings.chroma_host:
+            return False
+        current = self.generation()
+        if current == self.opened_generation:
+            return False
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        old = self.client
+        identifier = SharedSystemClient._get_identifier_from_settings(old.get_settings())
+        SharedSystemClient._identifier_to_system.pop(identifier, None)
+        reopened = ChromaStore(self.settings)
+        self.client = reopened.client
+        self.chunks, self.articles = reopened.chunks, reopened.articles
+        self.opened_generation = reopened.opened_generation
+        # Only gives up this client's count on the old system: the new client counts on the
+        # same path, so the count stays above zero and the new system is not stopped.
+        old.close()
+        return True
 
     # -- reading -----------------------------------------------------------------------
 
@@ -210,7 +244,11 @@ class ChromaStore:
             (result["distances"] or [[]])[0],
             strict=False,
         ):
-            hits.append((chunk_from_record(chunk_id, doc or "", meta or {}), 1.0 - float(distance)))
+            if not meta or "article_id" not in meta:
+                # Deleted by another process since this store loaded its vector index
+                # (until reopen_if_stale): the id is still in it, its record is gone.
+                continue
+            hits.append((chunk_from_record(chunk_id, doc or "", meta), 1.0 - float(distance)))
         return hits
 
     def embeddings_by_hash(self, article_ids: Iterable[str]) -> dict[str, np.ndarray]:
