@@ -1,8 +1,9 @@
 """The chat window in a real browser: `streamlit run ui/app.py` on 127.0.0.1, headless Chromium.
 
-Asks the Kallas question, waits for the citation card, times it, saves the README
-screenshot (ui/screenshots/chat.png), opens the whole article, then uploads an article
-full of markup through the real file picker and checks it is searchable and shown as text.
+Asks the Kallas question, waits for the citation card, times it, saves a screenshot (in
+the test's tmp_path; with RAG_SCREENSHOTS=1 the README's ui/screenshots/chat.png), opens the
+whole article, then uploads an article full of markup through the real file picker and
+checks it is searchable and shown as text.
 """
 
 from __future__ import annotations
@@ -72,6 +73,26 @@ def save_small_png(png: bytes, path: Path) -> None:
     image.quantize(colors=128, dither=Image.Dither.NONE).save(path, optimize=True)
 
 
+def assert_real_png(path: Path, size: tuple[int, int]) -> None:
+    """A PNG of the whole viewport with more on it than a blank page."""
+    from PIL import Image
+
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", path
+    with Image.open(path) as image:
+        assert image.size == size
+        assert len(image.convert("RGB").getcolors(maxcolors=1 << 16) or []) > 16
+    assert path.stat().st_size > 5_000
+
+
+def screenshot_folder(tmp_path: Path) -> Path:
+    """The test's own folder, or with RAG_SCREENSHOTS=1 the README's ui/screenshots/ (so an
+    ordinary test run leaves the git tree clean)."""
+    if os.environ.get("RAG_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        return SCREENSHOTS
+    return tmp_path
+
+
 @pytest.fixture
 def app_server(corpus_index: Settings, tmp_path: Path):
     """`streamlit run ui/app.py` on a free 127.0.0.1 port, on a private copy of the index."""
@@ -139,8 +160,9 @@ def test_chat_in_a_real_browser_cites_highlights_and_ingests_an_upload(app_serve
 
         page.mouse.move(0, 0)
         page.evaluate("document.activeElement && document.activeElement.blur()")
-        SCREENSHOTS.mkdir(exist_ok=True)
-        save_small_png(page.screenshot(), SCREENSHOTS / "chat.png")
+        shot = screenshot_folder(tmp_path) / "chat.png"
+        save_small_png(page.screenshot(), shot)
+        assert_real_png(shot, (1280, 860))
 
         answer.get_by_text("Read the whole article").click()
         article = answer.get_by_test_id("stExpanderDetails").first

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import os
 import shutil
 import socket
 import threading
@@ -70,15 +71,37 @@ PAGE = """<!doctype html>
 """
 
 
-def save_screenshot(page, name: str) -> Path:
+@pytest.fixture
+def screenshots(tmp_path: Path) -> Path:
+    """Where screenshots go: the test's own folder, or with RAG_SCREENSHOTS=1 the README's
+    ui/screenshots/ (so an ordinary test run leaves the git tree clean)."""
+    if os.environ.get("RAG_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        return SCREENSHOTS
+    return tmp_path
+
+
+def save_screenshot(page, folder: Path, name: str) -> Path:
     """A page screenshot for the README, reduced to a 256-colour PNG to keep it small."""
     from PIL import Image
 
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / name
+    path = folder / name
     page.screenshot(path=str(path))
     Image.open(path).convert("RGB").quantize(colors=256).save(path, optimize=True)
+    assert_real_png(path, page.viewport_size)
     return path
+
+
+def assert_real_png(path: Path, viewport: dict[str, int] | None) -> None:
+    """A PNG of the whole viewport with more on it than a blank page."""
+    from PIL import Image
+
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", path
+    with Image.open(path) as image:
+        if viewport:
+            assert image.size == (viewport["width"], viewport["height"])
+        assert len(image.convert("RGB").getcolors(maxcolors=1 << 16) or []) > 16
+    assert path.stat().st_size > 5_000
 
 
 def free_port() -> int:
@@ -210,7 +233,9 @@ def ask(page, question: str) -> None:
     box.press("Enter")
 
 
-def test_widget_answers_with_a_citation_that_opens_its_quote(browser, api, pages) -> None:
+def test_widget_answers_with_a_citation_that_opens_its_quote(
+    browser, api, pages, screenshots: Path
+) -> None:
     context, page, watch = open_page(browser, write_page(pages["allowed"], api))
     launcher = page.get_by_role("button", name="Open chat: Newsroom assistant")
     launcher.click()
@@ -228,7 +253,7 @@ def test_widget_answers_with_a_citation_that_opens_its_quote(browser, api, pages
     assert card.locator(".nr-date").inner_text() == "2024-11-22"
     assert chip.get_attribute("aria-expanded") == "true"
     card.locator(".nr-meta").scroll_into_view_if_needed()
-    save_screenshot(page, "widget.png")
+    save_screenshot(page, screenshots, "widget.png")
 
     # The page's `button { display: none }` and `* { color }` did not reach inside.
     assert page.locator(".nr-launcher").is_visible()
@@ -313,7 +338,7 @@ def test_page_on_an_origin_without_the_key_gets_no_answer(browser, api, pages) -
     context.close()
 
 
-def test_widget_fills_a_phone_width_screen(browser, api, pages) -> None:
+def test_widget_fills_a_phone_width_screen(browser, api, pages, screenshots: Path) -> None:
     viewport = {"width": 375, "height": 700}
     context, page, _ = open_page(browser, write_page(pages["allowed"], api), viewport)
     page.get_by_role("button", name="Open chat: Newsroom assistant").click()
@@ -321,5 +346,5 @@ def test_widget_fills_a_phone_width_screen(browser, api, pages) -> None:
     page.locator(".nr-bot .nr-chip").first.wait_for(timeout=30_000)
     panel = page.get_by_role("dialog", name="Newsroom assistant").bounding_box()
     assert panel["width"] == viewport["width"] and panel["x"] == 0
-    save_screenshot(page, "widget-phone.png")
+    save_screenshot(page, screenshots, "widget-phone.png")
     context.close()
