@@ -12,7 +12,7 @@ import pytest
 from rag.config import Settings
 from rag.ingest import ingest
 from rag.pipeline import build_pipeline
-from rag.retrieve import BM25Index, Retriever, near_duplicate
+from rag.retrieve import RRF_K, VECTOR_WEIGHT, BM25Index, Retriever, near_duplicate
 from rag.store import ChromaStore
 from tests.conftest import KALLAS, SEED
 from tests.fakes import HashEmbedder
@@ -97,7 +97,7 @@ def test_passage_in_both_rankings_is_fused_above_the_others(fake_index, news: Pa
     hits, _ = retriever.retrieve("Hopman Cup Perth Argentina", k=4)
     assert hits[0].chunk.article_id == "tennis"
     assert hits[0].vector_rank == 1 and hits[0].bm25_rank == 1
-    assert hits[0].score == pytest.approx(2 / 61)
+    assert hits[0].score == pytest.approx((1 + VECTOR_WEIGHT) / (RRF_K + 1))
 
 
 @pytest.mark.parametrize("mode", ["vector", "bm25"])
