@@ -45,14 +45,18 @@ _SPEECH = re.compile(
 _SAY_QUESTION = re.compile(
     r"\b(?:what|how)\b.*?\b(?:did|does|has|do|was|is)\s+(?P<who>.+?)\s+"
     r"(?:say|said|tell|told|claim|think|thinks|argue|warn|believe|describe|explain|announce|"
-    r"predict|mean|feel|suggest|add|comment|state)\b|"
+    r"predict|mean|feel|suggest|add|comment|state|respond|react|reply|assess|view|see|"
+    r"characteri[sz]e|defend|justify|promise|admit|deny|insist|urge|call)\b|"
     r"\baccording to\s+(?P<who2>[^,?]+)|"
     r"\b(?:what\s+(?:was|is|were|are))\s+(?P<who3>.+?)['’]s?\s+"
     r"(?:view|position|stance|opinion|comment|response|reaction|message|warning|argument)",
     re.IGNORECASE,
 )
-_PRONOUN_SPEAKER = re.compile(r"\b(he|she|they|it)\s+(said|says|told|added|claimed|warned)\b|"
-                              r"\b(said|says|added)\s+(he|she)\b", re.IGNORECASE)
+_PRONOUN_SPEAKER = re.compile(
+    r"\b(he|she|they|it)\s+(said|says|told|added|claimed|warned)\b|"
+    r"\b(said|says|added)\s+(he|she)\b",
+    re.IGNORECASE,
+)
 _DATE = re.compile(
     r"\b(\d{4}|\d{1,2}(:\d{2})?\s*(am|pm)|(mon|tues|wednes|thurs|fri|satur|sun)day|"
     r"january|february|march|april|may|june|july|august|september|october|november|december|"
@@ -104,6 +108,8 @@ class QuestionInfo:
     speaker: str | None
     asks: str | None  # "date" | "number" | "person" | "place" | "entity" | "reason" | None
     context_stems: tuple[str, ...] = ()  # from an earlier turn: they steer, weigh less
+    head: str | None = None  # stem of the noun a "which X" question asks for ("hotel")
+    topic: tuple[str, ...] = ()  # stems of Y in "what did X say about Y"
 
 
 _PRONOUNS = frozenset({"he", "she", "they", "it", "him", "her", "them"})
@@ -114,7 +120,8 @@ def analyse_question(question: str) -> QuestionInfo:
     lowered = question.lower().strip()
     stems = tuple(dict.fromkeys(content_stems(question, extra_stop=QUESTION_WORDS)))
     context_stems = tuple(
-        s for s in dict.fromkeys(content_stems(context, extra_stop=QUESTION_WORDS))
+        s
+        for s in dict.fromkeys(content_stems(context, extra_stop=QUESTION_WORDS))
         if s not in stems
     )
     names = tuple(dict.fromkeys(e for e in entities(question) if len(e) > 1 or e.isdigit()))
@@ -124,17 +131,26 @@ def analyse_question(question: str) -> QuestionInfo:
         who = match.group("who") or match.group("who2") or match.group("who3") or ""
         who = re.sub(r"^(the|a|an)\s+", "", who.strip(), flags=re.IGNORECASE)
         speaker = who if who and who.lower() not in _PRONOUNS else None
+    topic: tuple[str, ...] = ()
+    if speaker is not None:
+        speaker_stems = set(content_stems(speaker))
+        topic = tuple(s for s in stems if s not in speaker_stems)
     asks = None
     lowered = re.sub(r"^(and|so|but|also|then)\s+", "", lowered)
-    lowered = re.sub(r"^(for|in|by|of|at|on|to|from|until|since)\s+(?=(how|what|which|when)\b)",
-                     "", lowered)
+    lowered = re.sub(
+        r"^(for|in|by|of|at|on|to|from|until|since)\s+(?=(how|what|which|when)\b)", "", lowered
+    )
     if re.match(r"^(when|what (year|date|day|month|time))\b", lowered) or re.search(
         r"\b(what|which) (year|date|day|month)\b", lowered
     ):
         asks = "date"
     elif re.match(r"^(how (many|much|long|far|old|big|large|tall|high|heavy|fast))\b", lowered) or (
-        re.search(r"\b(what|which) (number|percentage|proportion|amount|figure|score|total|age|"
-                  r"sum|price|cost|fee|fine|margin)\b", lowered)
+        re.search(
+            r"\b(what|which) ((is|was|were|are|will be) the ([a-z]+ )?)?"
+            r"(number|percentage|proportion|amount|figure|score|total|age|sum|price|cost|"
+            r"fee|fine|margin|toll|tally|rate)\b",
+            lowered,
+        )
     ):
         asks = "number"
     elif re.match(r"^(who|whom|whose)\b", lowered) or re.match(
@@ -149,12 +165,77 @@ def analyse_question(question: str) -> QuestionInfo:
         asks = "place"
     elif re.match(r"^(why|what (caused|started|sparked|triggered|prompted|led to))\b", lowered):
         asks = "reason"
-    elif re.search(r"\b(name|named|called)\b", lowered) and re.match(r"^(what|which)\b", lowered) or re.match(r"^(which|what) (?!kind|type|sort|species|form|happened|did|does|do|was|were"
-                  r"|is|are|has|have|will|would|can|could)\w+", lowered) and re.match(
-        r"^which\b", lowered
+    elif (
+        re.search(r"\b(name|named|called)\b", lowered) and re.match(r"^(what|which)\b", lowered)
+    ) or re.match(
+        r"^which (?!kind|type|sort|species|form|happened|did|does|do|was|were|is|are|has|have|"
+        r"will|would|can|could)\w+",
+        lowered,
     ):
         asks = "entity"
-    return QuestionInfo(question, stems, names, speaker, asks, context_stems)
+    head = question_head(lowered) if asks in ("person", "entity", "place") else None
+    return QuestionInfo(question, stems, names, speaker, asks, context_stems, head, topic)
+
+
+_AUX = frozenset(
+    [
+        "is",
+        "was",
+        "were",
+        "are",
+        "be",
+        "been",
+        "did",
+        "does",
+        "do",
+        "has",
+        "have",
+        "had",
+        "will",
+        "would",
+        "can",
+        "could",
+        "should",
+        "might",
+        "may",
+        "who",
+        "whom",
+        "that",
+        "which",
+        "in",
+        "at",
+        "on",
+        "of",
+        "for",
+        "from",
+        "to",
+        "by",
+        "with",
+        "as",
+        "when",
+        "where",
+        "after",
+        "before",
+    ]
+)
+_HEAD = re.compile(
+    r"^(?:which|what)\s+(?:(?:is|was|were|are)\s+the\s+name\s+of\s+(?:the|a|an)\s+)?"
+    r"(?P<phrase>(?:[\w'’\-]+\s+){0,3}?[\w'’\-]+)(?=\s+(?:"
+    + "|".join(sorted(_AUX))
+    + r")\b|\s*[?,]|$)"
+)
+
+
+def question_head(lowered: str) -> str | None:
+    """The stem of the noun that "which X …" or "what is the name of the X …" asks for:
+    "which paris hotel did…" gives "hotel", "what was the name of the gunman…" "gunman"."""
+    match = _HEAD.match(lowered)
+    if not match:
+        return None
+    head = match.group("phrase").split()[-1]
+    if head in STOPWORDS or head in QUESTION_WORDS or head in ("name", "named", "called"):
+        return None
+    return stem(head)
 
 
 def _mentions(text: str, name: str) -> bool:
@@ -193,11 +274,28 @@ _FOCUS = re.compile(
 )
 _UNIT_STEMS = frozenset(
     stem(w)
-    for w in """money dollars cost price percent hours days weeks months years metres kilometres
-    tonnes time""".split()
+    for w in [
+        "money",
+        "dollars",
+        "cost",
+        "price",
+        "percent",
+        "hours",
+        "days",
+        "weeks",
+        "months",
+        "years",
+        "metres",
+        "kilometres",
+        "tonnes",
+        "time",
+    ]
 )
-_UNIT = re.compile(r"\$|\b(per ?cent|%|dollars?|million|billion|thousand|hundred|tonnes?|"
-                   r"kilometres?|km|metres?|hours?|days?|weeks?|months?|years?)\b", re.I)
+_UNIT = re.compile(
+    r"\$|\b(per ?cent|%|dollars?|million|billion|thousand|hundred|tonnes?|"
+    r"kilometres?|km|metres?|hours?|days?|weeks?|months?|years?)\b",
+    re.I,
+)
 
 
 def question_focus(question: str) -> str | None:
@@ -211,6 +309,48 @@ def question_focus(question: str) -> str | None:
     return stem(noun)
 
 
+_MONTHS = frozenset(
+    [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+    ]
+)
+
+
+def _in_date(tokens: list[str], i: int) -> bool:
+    """Whether the number at `i` is part of a date or a year ("January 2", "in 1998"),
+    which does not count anything."""
+    token = tokens[i]
+    if re.fullmatch(r"(1[89]|20)\d\d", token):
+        return True
+    if not token.isdigit():
+        return False
+    neighbours = tokens[max(0, i - 1) : i] + tokens[i + 1 : i + 2]
+    return any(t.lower() in _MONTHS for t in neighbours)
+
+
 def _near(tokens: list[str], positions: list[int], target: str, window: int = 5) -> bool:
     return any(
         stem(tokens[j].lower()) == target
@@ -219,15 +359,28 @@ def _near(tokens: list[str], positions: list[int], target: str, window: int = 5)
     )
 
 
-def _new_names(info: QuestionInfo, sentence: str, people_only: bool) -> list[str]:
-    """Names in the sentence that the question does not already mention."""
+_MID_SENTENCE_CAPITAL = re.compile(r"(?<=[a-z,;] )[A-Z][a-z'’\-]+")
+
+
+def names_in(passage: str) -> frozenset[str]:
+    """Words capitalised in the middle of a sentence of `passage`: names, not words that
+    are capitalised because they start a sentence."""
+    return frozenset(m.group() for m in _MID_SENTENCE_CAPITAL.finditer(passage))
+
+
+def _new_names(
+    info: QuestionInfo, sentence: str, people_only: bool, known: frozenset[str] = frozenset()
+) -> list[str]:
+    """Names in the sentence that the question does not already mention. A lone word
+    that starts the sentence counts only when the passage capitalises it elsewhere
+    too ("Warne was named man of the match" after "Shane Warne took…")."""
     found = []
     first_word = sentence.split(maxsplit=1)[0].strip("“\"'‘") if sentence.split() else ""
     for name in entities(sentence):
         if name.isdigit() or _mentions(info.text, name):
             continue
         parts = name.split()
-        if len(parts) == 1 and parts[0] == first_word:
+        if len(parts) == 1 and parts[0] == first_word and parts[0] not in known:
             continue  # capitalised only because it starts the sentence
         if people_only and any(p.lower().strip("'’s") in NOT_PERSON for p in parts):
             continue
@@ -235,7 +388,9 @@ def _new_names(info: QuestionInfo, sentence: str, people_only: bool) -> list[str
     return found
 
 
-def slot_filled(info: QuestionInfo, sentence: str, question_lower: str) -> float:
+def slot_filled(
+    info: QuestionInfo, sentence: str, question_lower: str, known: frozenset[str] = frozenset()
+) -> float:
     """1.0 when the sentence holds something new of the kind asked for, 0.0 when it holds
     nothing of that kind, 0.5 when unsure or when the question asks for no particular kind.
 
@@ -243,13 +398,19 @@ def slot_filled(info: QuestionInfo, sentence: str, question_lower: str) -> float
     "hundreds of people" does not count homes; a number with no X in sight is unsure.
     """
     if info.asks == "date":
-        return 1.0 if any(
-            m.group().lower() not in question_lower for m in _DATE.finditer(sentence)
-        ) else 0.0
+        return (
+            1.0
+            if any(m.group().lower() not in question_lower for m in _DATE.finditer(sentence))
+            else 0.0
+        )
     if info.asks == "number":
         tokens = words(sentence)
         numbers = [i for i, t in enumerate(tokens) if _NUMBER.fullmatch(t)]
-        numbers = [i for i in numbers if tokens[i].lower() not in question_lower.split()]
+        numbers = [
+            i
+            for i in numbers
+            if tokens[i].lower() not in question_lower.split() and not _in_date(tokens, i)
+        ]
         if not numbers:
             return 0.0
         focus = question_focus(info.text)
@@ -259,7 +420,19 @@ def slot_filled(info: QuestionInfo, sentence: str, question_lower: str) -> float
             return 1.0 if _near(tokens, numbers, focus) or _UNIT.search(sentence) else 0.0
         return 1.0 if _UNIT.search(sentence) and focus in _UNIT_STEMS else 0.5
     if info.asks in ("person", "place", "entity"):
-        return 1.0 if _new_names(info, sentence, info.asks == "person") else 0.0
+        names = _new_names(info, sentence, info.asks == "person", known)
+        if not names:
+            return 0.0
+        if info.head is not None:
+            # A name beside the noun asked for ("the hotel du Palais", "Bumblebee 5's
+            # skipper") is the answer more surely than any other name.
+            tokens = [t.lower() for t in words(sentence)]
+            heads = [i for i, t in enumerate(tokens) if stem(t) == info.head]
+            for name in names:
+                first = name.split()[0].lower()
+                if first in tokens and any(abs(tokens.index(first) - i) <= 3 for i in heads):
+                    return 1.2
+        return 1.0
     if info.asks == "reason":
         return 1.0 if _REASON.search(sentence) else 0.0
     return 0.5
@@ -283,15 +456,14 @@ class ExtractiveAnswerer:
 
     def sentence_vectors(self, texts: list[str]) -> np.ndarray:
         """Embed sentences, remembering recent ones (a conversation revisits its articles)."""
-        known = {t: self._vectors.get(t) for t in texts}
-        missing = [t for t, vector in known.items() if vector is None]
+        missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        fresh: dict[str, np.ndarray] = {}
         if missing:
-            for text, vector in zip(missing, self.embedder.embed(missing), strict=True):
-                known[text] = vector
-                self._vectors[text] = vector
+            fresh = dict(zip(missing, self.embedder.embed(missing), strict=True))
+            self._vectors.update(fresh)
             while len(self._vectors) > SENTENCE_CACHE:  # oldest first
                 self._vectors.pop(next(iter(self._vectors)), None)
-        return np.stack([known[t] for t in texts])
+        return np.stack([fresh[t] if t in fresh else self._vectors[t] for t in texts])
 
     def candidates(self, hits: Sequence[Hit]) -> list[Candidate]:
         seen: set[tuple[str, int]] = set()
@@ -324,10 +496,13 @@ class ExtractiveAnswerer:
         self, info: QuestionInfo, candidates: list[Candidate], query_vector: np.ndarray
     ) -> None:
         question_lower = info.text.lower()
+        known: dict[str, frozenset[str]] = {}
         for c in candidates:
             sentence_stems = set(content_stems(c.text))
-            context_stems = sentence_stems | set(content_stems(c.context)) | set(
-                content_stems(c.hit.chunk.title)
+            context_stems = (
+                sentence_stems
+                | set(content_stems(c.context))
+                | set(content_stems(c.hit.chunk.title))
             )
             c.lexical = self._coverage(info.stems, sentence_stems)
             c.window = self._coverage(info.stems, context_stems)
@@ -341,7 +516,10 @@ class ExtractiveAnswerer:
                 in_window = sum(_mentions(window_text, e) for e in names)
                 in_passage = sum(_mentions(passage_text, e) for e in names)
                 c.entity = (0.6 * in_window + 0.4 * in_passage) / len(names)
-            c.kind = slot_filled(info, c.text, question_lower)
+            chunk = c.hit.chunk
+            if chunk.chunk_id not in known:
+                known[chunk.chunk_id] = names_in(chunk.text)
+            c.kind = slot_filled(info, c.text, question_lower, known[chunk.chunk_id])
             if info.speaker:
                 speaks = bool(_SPEECH.search(c.text)) or c.text.lstrip().startswith(("“", '"'))
                 named_here = _mentions(c.text, info.speaker)
@@ -350,14 +528,19 @@ class ExtractiveAnswerer:
                 ) and bool(
                     _PRONOUN_SPEAKER.search(c.text) or c.text.lstrip().startswith(("“", '"'))
                 )
-                c.speech = 1.0 if speaks and (named_here or named_before) else (
-                    0.4 if named_here or named_before else 0.0
+                c.speech = (
+                    1.0
+                    if speaks and (named_here or named_before)
+                    else (0.4 if named_here or named_before else 0.0)
                 )
                 if c.speech and re.search(r"[“\"]", c.text):
                     c.speech += 0.2  # the person's own words
             rank_prior = 1.0 / (1.0 + c.hit_rank)
             c.score = 0.45 * c.lexical + 0.25 * c.window + 0.15 * c.entity + 0.05 * rank_prior
-            c.score += 0.15 * c.kind + (0.3 * c.speech if info.speaker else 0.0)
+            c.score += 0.15 * c.kind
+            if info.speaker:
+                # what X said *about Y*: of X's sentences, the one on the topic
+                c.score += 0.3 * c.speech + 0.25 * self._coverage(info.topic, sentence_stems)
         # Semantic similarity for the most promising few (embedding every sentence is slow).
         pool = sorted(candidates, key=lambda c: -c.score)[:SEMANTIC_POOL]
         if pool:
@@ -402,7 +585,6 @@ class ExtractiveAnswerer:
             return refusal(question, standalone)
         self.score(info, candidates, query_vector)
         ranked = sorted(candidates, key=lambda c: -c.score)
-        best = ranked[0]
         if self.support(info, ranked) < self.refuse_below:
             return refusal(question, standalone)
         return compose(question, self.select(info, ranked), standalone)
@@ -419,10 +601,16 @@ class ExtractiveAnswerer:
             quote = next((c for c in same if c.speech >= 1.2), None)
             if quote is not None and quote.score >= NEEDED_RATIO * best.score:
                 chosen.append(quote)
-        if info.asks in SLOT_KINDS and best.kind < 1.0:
-            slot = next((c for c in same if c.kind >= 1.0 and c not in chosen), None)
-            if slot is not None and slot.score >= NEEDED_RATIO * best.score:
-                chosen.append(slot)
+        if info.asks in SLOT_KINDS:
+            slots = [
+                c
+                for c in same
+                if c.kind >= max(best.kind, 0.99) + 0.01
+                and c not in chosen
+                and c.score >= NEEDED_RATIO * best.score
+            ]
+            if slots:  # the surest filler of the slot first, then the best scored
+                chosen.append(max(slots, key=lambda c: (c.kind, c.score)))
         following = next(
             (
                 c

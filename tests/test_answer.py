@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from rag.answer import ExtractiveAnswerer, refusal
+from rag.answer import ExtractiveAnswerer, analyse_question, names_in, refusal, slot_filled
 from rag.chunk import chunk_article
 from rag.load import make_article
 from rag.store import ChromaStore
@@ -185,4 +185,72 @@ def test_bracketed_number_in_the_article_does_not_become_an_uncited_marker() -> 
         "What did the minister say about the budget surplus?", hits_for(article)
     )
     assert not answer.refused
+    check_citation_rules(answer)
+
+
+# -- what the question asks for ---------------------------------------------------------------
+
+
+def test_a_date_does_not_count_as_the_number_a_how_many_question_asks_for() -> None:
+    info = analyse_question("How many people turned up for the nude photo shoot at the lake?")
+    assert info.asks == "number"
+    dated = "The resort owner wants to photograph people at the lake on January 2."
+    counted = "About 300 people turned up for the photo shoot at the lake."
+    assert slot_filled(info, dated, info.text.lower()) == 0.0
+    assert slot_filled(info, counted, info.text.lower()) == 1.0
+    assert slot_filled(info, "The shoot was first planned in 1998.", info.text.lower()) == 0.0
+
+
+def test_what_was_the_score_asks_for_a_number() -> None:
+    assert analyse_question("What was the score when Seles beat Razzano?").asks == "number"
+    assert analyse_question("What is the death toll from the fire?").asks == "number"
+
+
+def test_a_surname_starting_a_sentence_is_a_name_when_the_passage_capitalises_it_elsewhere() -> (
+    None
+):
+    info = analyse_question("Who was named man of the match in Adelaide?")
+    sentence = "Warne was named man of the match."
+    passage = "Glenn McGrath and Shane Warne each took three wickets. " + sentence
+    assert slot_filled(info, sentence, info.text.lower()) == 0.0
+    assert slot_filled(info, sentence, info.text.lower(), names_in(passage)) == 1.0
+
+
+def test_which_x_question_prefers_the_name_beside_the_noun_it_asks_for() -> None:
+    text = (
+        "Four people were killed when a fire broke out overnight at a hotel in central Paris. "
+        "The fire began in the elevator shaft, next to the Theatre du Chatelet. "
+        "The fire at the hotel du Palais killed four guests, the Paris fire service said."
+    )
+    question = "At which Paris hotel did a fire kill four people?"
+    info = analyse_question(question)
+    assert info.head == "hotel"
+    beside, elsewhere = text.split(". ")[2], text.split(". ")[1]
+    assert slot_filled(info, beside, question.lower()) > slot_filled(
+        info, elsewhere, question.lower()
+    )
+    answer = answer_with_fakes(question, hits_for(story(text, "world/paris-fire"), max_tokens=120))
+    assert not answer.refused
+    assert "hotel du Palais" in answer.answer
+    check_citation_rules(answer)
+
+
+def test_how_did_x_respond_is_a_question_about_what_x_said() -> None:
+    info = analyse_question("How did John Howard respond to claims of a cover-up?")
+    assert info.speaker == "John Howard"
+    assert "cover-up" in " ".join(info.topic) or "cover" in " ".join(info.topic)
+
+
+def test_what_x_said_about_y_prefers_the_quote_on_y() -> None:
+    text = (
+        "The Queen said 2001 had brought many people trials and disasters. "
+        '"The outrages in the United States brought home the pain of ordinary people," she said. '
+        '"So many of us need our faith more than ever to sustain us," she said. '
+        '"We must value all that is good and honest," she said.'
+    )
+    answer = answer_with_fakes(
+        "What did the Queen say about faith?", hits_for(story(text, "uk/queen"), max_tokens=200)
+    )
+    assert not answer.refused
+    assert "need our faith more than ever" in answer.answer
     check_citation_rules(answer)
