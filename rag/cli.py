@@ -64,8 +64,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(json.dumps(report.to_json(), ensure_ascii=False))
     else:
         print(
-            f"{report.articles} articles read, {report.skipped} unchanged, "
-            f"{report.chunks} chunks ({report.embedded} embedded), {report.removed} removed, "
+            f"{_n(report.articles, 'article')} read, {report.skipped} unchanged, "
+            f"{_n(report.chunks, 'chunk')} ({report.embedded} embedded), {report.removed} removed, "
             f"{len(report.failed)} failed, {report.ignored} ignored in {report.seconds:.1f} s"
         )
     for path, error in report.failed:
@@ -73,6 +73,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if report.failed and report.articles == 0:
         return 2
     return 0
+
+
+def _n(count: int, word: str) -> str:
+    """'1 article', '2 articles'."""
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 def _open_pipeline(settings: Settings) -> Any:
@@ -168,7 +173,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
         print(json.dumps(body))
     else:
         print(
-            f"{body['articles']} articles, {body['chunks']} chunks in {body['index']} "
+            f"{_n(body['articles'], 'article')}, {_n(body['chunks'], 'chunk')} in {body['index']} "
             f"({body['store']})"
         )
     return 0
@@ -178,8 +183,12 @@ def cmd_delete(args: argparse.Namespace) -> int:
     from rag.ingest import delete
 
     removed = delete(args.article_ids, _settings(args))
-    print(f"removed {removed} of {len(args.article_ids)} articles")
-    return 0 if removed else 2
+    if not removed:
+        wanted = ", ".join(args.article_ids)
+        print(f"error: no article with id {wanted} in the index", file=sys.stderr)
+        return 2
+    print(f"removed {removed} of {_n(len(args.article_ids), 'article')}")
+    return 0
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -203,7 +212,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_ui(args: argparse.Namespace) -> int:
     import os
-    import subprocess
 
     app = Path(__file__).resolve().parent.parent / "ui" / "app.py"
     env = dict(os.environ)
@@ -224,7 +232,11 @@ def cmd_ui(args: argparse.Namespace) -> int:
         "--server.headless",
         "true",
     ]
-    return subprocess.call(command, env=env)
+    sys.stdout.flush()
+    # Become Streamlit rather than wait for it, so that a signal to `rag ui` (a process
+    # manager stopping it) reaches the server.
+    os.execve(sys.executable, command, env)
+    return 0  # not reached
 
 
 # -- parser ---------------------------------------------------------------------------------

@@ -46,6 +46,13 @@ class Pipeline:
         self.retriever = Retriever(settings, store, embedder)
         self.extractive = ExtractiveAnswerer(embedder, self.retriever.bm25.idf)
         self.llm = llm
+        self._warm_up()
+
+    def _warm_up(self) -> None:
+        """Load what the first question would otherwise load (the sentence splitter, the
+        stemmer, the model's first run), so that no answer's timings include loading."""
+        hits, vector = self.retriever.retrieve("What happened?", k=1)
+        self.extractive.answer("What happened?", hits, vector)
 
     @property
     def mode(self) -> str:

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
+import socket
+import subprocess
+import time
 from pathlib import Path
 
 import jsonschema
 import pytest
 
 from rag.store import ChromaStore
-from tests.conftest import CORPUS, KALLAS, SEED, run_rag
+from tests.conftest import CORPUS, KALLAS, SEED, rag_command, run_rag
 
 pytestmark = pytest.mark.slow
 
@@ -161,3 +167,59 @@ def test_overlong_question_exits_2_with_one_line(corpus_index) -> None:
     result = run_rag("ask", "why " * 600, index=corpus_index.index_dir)
     assert result.returncode == 2
     assert "limit" in one_clean_line(result.stderr)
+
+
+def test_deleting_an_unknown_id_exits_2_with_one_line_on_stderr(fake_index, seed_folder) -> None:
+    settings = fake_index(seed_folder)
+    result = run_rag("delete", "no-such-article", index=settings.index_dir)
+    assert result.returncode == 2
+    assert "no-such-article" in one_clean_line(result.stderr)
+    assert ChromaStore(settings).all_article_ids() == [SEED.stem]
+
+
+def test_stats_says_one_article_not_one_articles(fake_index, seed_folder) -> None:
+    result = run_rag("stats", index=fake_index(seed_folder).index_dir)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("1 article, ")
+
+
+@pytest.mark.slow
+def test_stopping_rag_ui_stops_the_streamlit_server(fake_index, seed_folder, tmp_path) -> None:
+    """`rag ui` becomes the Streamlit server: a process manager's SIGTERM to it stops it."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    process = subprocess.Popen(
+        [
+            *rag_command(),
+            "ui",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--index",
+            str(fake_index(seed_folder).index_dir),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.3)
+        else:
+            pytest.fail("rag ui did not start listening")
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
+        time.sleep(0.5)
+        with socket.socket() as s:
+            assert s.connect_ex(("127.0.0.1", port)) != 0, "Streamlit outlived rag ui"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
