@@ -163,9 +163,10 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     store = ChromaStore(settings)
+    articles, chunks = store.count_articles(), store.count_chunks()
     body = {
-        "articles": store.count_articles(),
-        "chunks": store.count_chunks(),
+        "articles": articles,
+        "chunks": chunks,
         "index": str(settings.index_dir),
         "store": settings.store_label,
     }
@@ -173,8 +174,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
         print(json.dumps(body))
     else:
         print(
-            f"{_n(body['articles'], 'article')}, {_n(body['chunks'], 'chunk')} in {body['index']} "
-            f"({body['store']})"
+            f"{_n(articles, 'article')}, {_n(chunks, 'chunk')} in {body['index']} ({body['store']})"
         )
     return 0
 
