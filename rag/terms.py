@@ -19,14 +19,14 @@ STOPWORDS = frozenset(
     very was wasn't we we'd we'll we're we've were weren't what what's when when's where where's
     which while who who's whom why why's with won't would wouldn't you you'd you'll you're you've
     your yours yourself yourselves will may might must shall us one ones also just according
-    said say says saying tell told does did mr mrs ms dr""".split()  # noqa: SIM905 (prose reads better)
+    said say says saying tell told does did mr mrs ms dr""".split()
 )
 # Words that only shape a question; they say nothing about its subject.
 QUESTION_WORDS = frozenset(
     """what which who whom whose when where why how many much long far old kind sort type
     happened happen happens did do does tell describe explain give name list mention mentioned
     reported report reportedly according article articles news story stories
-    think view views position opinion stance comment comments""".split()  # noqa: SIM905
+    think view views position opinion stance comment comments""".split()
 )
 
 
