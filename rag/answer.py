@@ -115,10 +115,20 @@ class QuestionInfo:
 _PRONOUNS = frozenset({"he", "she", "they", "it", "him", "her", "them"})
 
 
+# Hedges that say nothing about what is asked ("Roughly how many…", "About when…").
+_HEDGE = re.compile(
+    r"^\s*(?:roughly|approximately|about|around|exactly|precisely|just|so|and|but|also|then)"
+    r"\s+(?=(?:how|what|which|when|who|where|why)\b)",
+    re.IGNORECASE,
+)
+_HEDGE_WORDS = frozenset({"roughly", "approximately", "exactly", "precisely"})
+
+
 def analyse_question(question: str) -> QuestionInfo:
     question, context = strip_context(question)
+    question = _HEDGE.sub("", question)
     lowered = question.lower().strip()
-    stems = tuple(dict.fromkeys(content_stems(question, extra_stop=QUESTION_WORDS)))
+    stems = tuple(dict.fromkeys(content_stems(question, extra_stop=QUESTION_WORDS | _HEDGE_WORDS)))
     context_stems = tuple(
         s
         for s in dict.fromkeys(content_stems(context, extra_stop=QUESTION_WORDS))
@@ -144,7 +154,11 @@ def analyse_question(question: str) -> QuestionInfo:
         r"\b(what|which) (year|date|day|month)\b", lowered
     ):
         asks = "date"
-    elif re.match(r"^(how (many|much|long|far|old|big|large|tall|high|heavy|fast))\b", lowered) or (
+    elif re.match(
+        r"^(how (many|much|long|far|old|big|large|tall|high|heavy|fast|strong|powerful|"
+        r"deep|wide|severe|hot|cold|often))\b",
+        lowered,
+    ) or (
         re.search(
             r"\b(what|which) ((is|was|were|are|will be) the ([a-z]+ )?)?"
             r"(number|percentage|proportion|amount|figure|score|total|age|sum|price|cost|"
@@ -230,9 +244,20 @@ def question_head(lowered: str) -> str | None:
     """The stem of the noun that "which X …" or "what is the name of the X …" asks for:
     "which paris hotel did…" gives "hotel", "what was the name of the gunman…" "gunman"."""
     match = _HEAD.match(lowered)
-    if not match:
-        return None
-    head = match.group("phrase").split()[-1]
+    if match:
+        head = match.group("phrase").split()[-1]
+    else:
+        # "which company runs the plant…": the noun is the word before the verb, the verb
+        # the word before an object's determiner
+        following = re.sub(r"^(which|what)\s+", "", lowered).split()[:5]
+        before_object = [
+            i
+            for i in range(1, len(following) - 1)
+            if following[i + 1] in ("the", "a", "an", "his", "her", "its", "their", "to")
+        ]
+        if not before_object or not lowered.startswith(("which", "what")):
+            return None
+        head = following[before_object[0] - 1]
     if head in STOPWORDS or head in QUESTION_WORDS or head in ("name", "named", "called"):
         return None
     return stem(head)
@@ -245,6 +270,8 @@ def _mentions(text: str, name: str) -> bool:
     A part matches a word of the text exactly, or by stem when that word is capitalised
     too ("Japanese" for "Japan"), never a common word that shares a stem ("marred", "Mars").
     """
+    if re.fullmatch(r"[A-Z]{2,5}", name.strip()) and stem(name.strip().lower()) in _acronyms(text):
+        return True  # "WA" for "Western Australia"
     lowered = re.sub(r"[-‐–]", " ", text.lower())
     name = re.sub(r"[-‐–]", " ", name.lower().strip())
     if not name:
@@ -349,6 +376,21 @@ def _in_date(tokens: list[str], i: int) -> bool:
         return False
     neighbours = tokens[max(0, i - 1) : i] + tokens[i + 1 : i + 2]
     return any(t.lower() in _MONTHS for t in neighbours)
+
+
+_CAPITALISED_RUN = re.compile(r"\b[A-Z][a-z]+(?:\s+(?:of\s+)?[A-Z][a-z]+)+")
+
+
+def _acronyms(text: str) -> set[str]:
+    """Lower-case initials of the text's multi-word names, as stems: "Western Australia"
+    gives "wa", "Australian Workers Union" "awu", "United Nations" "un"."""
+    out = set()
+    for match in _CAPITALISED_RUN.finditer(text):
+        parts = [w for w in match.group().split() if w != "of"]
+        for size in range(2, min(len(parts), 4) + 1):
+            for begin in range(len(parts) - size + 1):
+                out.add(stem("".join(w[0] for w in parts[begin : begin + size]).lower()))
+    return out
 
 
 def _near(tokens: list[str], positions: list[int], target: str, window: int = 5) -> bool:
@@ -486,10 +528,18 @@ class ExtractiveAnswerer:
         return out
 
     def _coverage(self, question_stems: Sequence[str], text_stems: set[str]) -> float:
+        """IDF-weighted share of the question's stems the text has. A stem counts too when
+        it ends a longer word of the text ("quake" in "earthquake"), or when the text spells
+        out an acronym of the question ("WA" for "Western Australia", see `_acronyms`)."""
         if not question_stems:
             return 0.0
         total = sum(self.idf(s) for s in question_stems)
-        found = sum(self.idf(s) for s in question_stems if s in text_stems)
+        found = sum(
+            self.idf(s)
+            for s in question_stems
+            if s in text_stems
+            or (len(s) >= 4 and any(len(t) > len(s) + 2 and t.endswith(s) for t in text_stems))
+        )
         return found / total if total else 0.0
 
     def score(
@@ -498,10 +548,11 @@ class ExtractiveAnswerer:
         question_lower = info.text.lower()
         known: dict[str, frozenset[str]] = {}
         for c in candidates:
-            sentence_stems = set(content_stems(c.text))
+            sentence_stems = set(content_stems(c.text)) | _acronyms(c.text)
             context_stems = (
                 sentence_stems
                 | set(content_stems(c.context))
+                | _acronyms(c.context)
                 | set(content_stems(c.hit.chunk.title))
             )
             c.lexical = self._coverage(info.stems, sentence_stems)

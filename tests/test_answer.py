@@ -254,3 +254,28 @@ def test_what_x_said_about_y_prefers_the_quote_on_y() -> None:
     assert not answer.refused
     assert "need our faith more than ever" in answer.answer
     check_citation_rules(answer)
+
+
+def test_hedged_and_how_strong_questions_ask_for_a_number() -> None:
+    hedged = analyse_question("Roughly how many former staff were paid overnight?")
+    assert hedged.asks == "number" and "roughli" not in hedged.stems
+    assert analyse_question("How strong was the quake that hit the town?").asks == "number"
+
+
+def test_which_x_verb_the_object_finds_the_noun_asked_for() -> None:
+    info = analyse_question("Which company runs the Latrobe Valley plant where workers struck?")
+    assert info.head == "compani"
+
+
+def test_an_acronym_and_a_compound_word_in_the_question_match_the_article() -> None:
+    text = (
+        "An earthquake measuring 4.1 on the Richter scale has shaken parts of Western "
+        "Australia's wheatbelt overnight.\n\nA spokesman said nobody was hurt."
+    )
+    answer = answer_with_fakes(
+        "How strong was the quake that hit the WA wheatbelt overnight?",
+        hits_for(story(text, "wa/quake")),
+    )
+    assert not answer.refused
+    assert "4.1" in answer.answer
+    check_citation_rules(answer)
