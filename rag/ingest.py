@@ -35,7 +35,10 @@ from rag.store import ChromaStore
 from rag.types import Article, Chunk, IngestReport
 
 ProgressFactory = Callable[[int, str], "Progress"]
-_BATCH_CHUNKS = 256  # chunks per batch: one is written while the next is embedded
+# Chunks per batch: one is written while the next is embedded. Large, because the model
+# pads each of its own batches to the longest text, and texts are sorted by length within
+# an ingest batch only: small ingest batches leave more padding (and more Chroma calls).
+_BATCH_CHUNKS = 2048
 _JSONL_SOURCE = re.compile(r"\.jsonl:\d+$", re.IGNORECASE)
 INCOMPLETE = "ingest.incomplete"  # present while an ingest writes; left behind by a crash
 # Where RAG_TEST_HOOK can kill or pause an ingest, in the order they are passed.
@@ -119,16 +122,19 @@ def _embed_batch(
     """Vectors for the chunks of `items`, reusing stored ones with the same content hash."""
     chunks = [c for _, cs in items for c in cs]
     vectors = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
-    todo = []
+    todo: dict[str, list[int]] = {}  # content hash -> rows: identical passages embed once
     for i, chunk in enumerate(chunks):
         cached = reusable.get(chunk.content_hash)
         if cached is not None and cached.shape == (embedder.dim,):
             vectors[i] = cached
         else:
-            todo.append(i)
+            todo.setdefault(chunk.content_hash, []).append(i)
     if todo:
-        vectors[todo] = embedder.embed([passage_for_embedding(chunks[i]) for i in todo])
-    return vectors, len(todo)
+        rows = list(todo.values())
+        fresh = embedder.embed([passage_for_embedding(chunks[r[0]]) for r in rows])
+        for vector, same in zip(fresh, rows, strict=True):
+            vectors[same] = vector
+    return vectors, sum(len(same) for same in todo.values())
 
 
 def ingest(
