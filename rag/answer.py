@@ -289,8 +289,62 @@ def _mentions(text: str, name: str) -> bool:
     return found[0]
 
 
+_INDEFINITE = frozenset({"a", "an", "another", "one", "some"})
+_NAMING = frozenset({"called", "named", "dubbed", "nicknamed", "known"})
+
+
+def _head_mentions(head: str, text: str) -> list[bool]:
+    """For each mention of the head noun in `text`, whether it comes with a name: a
+    capitalised word just after it ("the gunman, Robert Wissman,") or, unless it is
+    indefinite ("a Melbourne team"), just before it ("Mirwais Hospital")."""
+    tokens = words(text)
+    lowered = [t.lower() for t in tokens]
+    found = []
+    for i, token in enumerate(lowered):
+        if stem(token) != head:
+            continue
+
+        def capitalised(j: int) -> bool:
+            return tokens[j][:1].isupper() and stem(lowered[j]) != head
+
+        indefinite = any(t in _INDEFINITE for t in lowered[max(i - 3, 0) : i])
+        following = range(i + 1, min(i + 4, len(tokens)))
+        after = any(capitalised(j) or lowered[j] in _NAMING for j in following)
+        before = any(capitalised(j) for j in range(max(i - 2, 1), i))
+        found.append(after or (before and not indefinite))
+    return found
+
+
+def unnamed(info: QuestionInfo, ranked: Sequence[Candidate]) -> bool:
+    """Whether the best sentence mentions the thing a "which X"/"name of the X" question
+    asks for only indefinitely ("a Melbourne team took out the cup", "a 21-year-old man")
+    and no retrieved sentence of its article names it ("… admitted to Mirwais Hospital",
+    "the gunman, Robert Wissman,")."""
+    best = ranked[0]
+    head = info.head
+    if head is None or info.asks not in ("person", "place", "entity"):
+        return False
+    if not re.search(r"[a-z]{3}", head):
+        return False  # "6" from "the 6,800 kilogram bomb": no noun to look for
+    tokens = [t.lower() for t in words(best.text)]
+    if not any(
+        stem(t) == head and any(w in _INDEFINITE for w in tokens[max(i - 3, 0) : i])
+        for i, t in enumerate(tokens)
+    ):
+        return False
+    article = best.hit.chunk.article_id
+    return not any(
+        named
+        for c in ranked
+        if c.hit.chunk.article_id == article
+        for named in _head_mentions(head, c.text)
+    )
+
+
 SLOT_KINDS = frozenset({"date", "number", "person", "place", "entity", "reason"})
 SLOT_PENALTY = 0.3
+MISSING_PENALTY = 0.45
+UNNAMED_PENALTY = 0.45
 SLOT_POOL = 3
 
 
@@ -323,6 +377,61 @@ _UNIT = re.compile(
     r"kilometres?|km|metres?|hours?|days?|weeks?|months?|years?)\b",
     re.I,
 )
+
+
+_EVENT = re.compile(
+    r"\bhow (?:many|much)\b(?:(?!\band\b|\bhow\b)[^?])*?"
+    r"\b(?:were|was|have been|has been|had been|will be|got)\s+"
+    r"(?P<verb>[a-z]+(?:ed|en)|hurt|lost|shot|hit|built|sold|held|paid|spent|found|left|"
+    r"cut|sent|brought|caught|bought|struck|kept|made|taken)\b",
+    re.IGNORECASE,
+)
+# What news writes for the same event: "killed" is also "dead", "died", "deaths".
+_EVENT_WORDS = [
+    {
+        "killed",
+        "dead",
+        "died",
+        "die",
+        "dies",
+        "death",
+        "deaths",
+        "fatalities",
+        "lives",
+        "bodies",
+        "toll",
+        "perished",
+        "fatal",
+    },
+    {
+        "hurt",
+        "injured",
+        "injuries",
+        "injury",
+        "wounded",
+        "wounds",
+        "hospital",
+        "hospitalised",
+        "casualties",
+    },
+    {"arrested", "arrests", "arrest", "detained", "custody", "charged", "held", "caught"},
+    {"destroyed", "razed", "lost", "burnt", "burned", "gutted", "damaged", "flattened"},
+    {"evacuated", "evacuation", "evacuate", "fled", "vacate", "vacated", "homeless"},
+    {"rescued", "rescue", "saved", "pulled", "winched", "recovered", "found"},
+    {"missing", "unaccounted"},
+]
+
+
+def question_event(question: str) -> frozenset[str] | None:
+    """Stems of what happened to the things a "how many X were killed/arrested…" question
+    counts, with the words news uses for it, or None when it names no such event."""
+    matches = list(_EVENT.finditer(question))
+    if len(matches) != 1 or len(re.findall(r"\bhow (?:many|much)\b", question, re.I)) != 1:
+        return None  # several counts asked: any of them may be the one a sentence holds
+    match = matches[0]
+    verb = match.group("verb").lower()
+    group = next((g for g in _EVENT_WORDS if verb in g), {verb})
+    return frozenset(stem(w) for w in group)
 
 
 def question_focus(question: str) -> str | None:
@@ -455,12 +564,18 @@ def slot_filled(
         ]
         if not numbers:
             return 0.0
+        done_to = question_event(info.text)
+        if done_to is not None and not done_to & {stem(t.lower()) for t in tokens}:
+            cap = 0.5  # "how many were killed": a count of the injured is not the answer
+        else:
+            cap = 1.0
         focus = question_focus(info.text)
         if focus is None:
-            return 1.0
+            return cap
         if focus in {stem(t.lower()) for t in tokens}:
-            return 1.0 if _near(tokens, numbers, focus) or _UNIT.search(sentence) else 0.0
-        return 1.0 if _UNIT.search(sentence) and focus in _UNIT_STEMS else 0.5
+            near = _near(tokens, numbers, focus) or _UNIT.search(sentence)
+            return min(cap, 1.0 if near else 0.0)
+        return min(cap, 1.0 if _UNIT.search(sentence) and focus in _UNIT_STEMS else 0.5)
     if info.asks in ("person", "place", "entity"):
         names = _new_names(info, sentence, info.asks == "person", known)
         if not names:
@@ -616,9 +731,13 @@ class ExtractiveAnswerer:
 
         if info.asks in SLOT_KINDS:
             filled = [of(c) for c in ranked[:SLOT_POOL] if c.kind >= 1.0]
+            if unnamed(info, ranked) and not any(c.kind > 1.0 for c in ranked[:SLOT_POOL]):
+                # The best sentence speaks of "a gunman" and names none: the article
+                # does not know the name, and a name elsewhere is somebody else's.
+                return min([of(ranked[0]), *filled]) - UNNAMED_PENALTY
             if filled:
                 return max(filled)
-            return of(ranked[0]) - SLOT_PENALTY
+            return of(ranked[0]) - (SLOT_PENALTY if info.asks == "reason" else MISSING_PENALTY)
         return of(ranked[0])
 
     # -- composing -----------------------------------------------------------------------

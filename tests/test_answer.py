@@ -279,3 +279,36 @@ def test_an_acronym_and_a_compound_word_in_the_question_match_the_article() -> N
     assert not answer.refused
     assert "4.1" in answer.answer
     check_citation_rules(answer)
+
+
+def test_a_count_of_another_event_does_not_answer_how_many_were_killed() -> None:
+    question = "How many people were killed when the shopping centre roof collapsed?"
+    info = analyse_question(question)
+    injured = "Dozens of people were injured and 50 people were trapped when the roof collapsed."
+    died = "Three people died when the roof of the shopping centre collapsed."
+    assert slot_filled(info, injured, question.lower()) < 1.0
+    assert slot_filled(info, died, question.lower()) == 1.0
+    # several counts asked: the event of one does not rule out a sentence holding the other
+    both = analyse_question("How many crew were aboard, and how many have been rescued?")
+    assert slot_filled(both, "The boat's 15 crew were thrown into the sea.", both.text) == 1.0
+
+    rescue = "A shopping centre roof collapsed in Pretoria on Saturday. " + injured
+    refused = answer_with_fakes(question, hits_for(story(rescue, "world/roof"), max_tokens=120))
+    assert refused.refused
+    told = answer_with_fakes(
+        question, hits_for(story(rescue + " " + died, "world/roof"), max_tokens=120)
+    )
+    assert not told.refused and "Three people died" in told.answer
+
+
+def test_a_question_for_the_name_of_an_unnamed_person_is_refused() -> None:
+    question = "What was the name of the gunman in the Goshen factory shooting?"
+    lead = (
+        "A gunman went on a shooting rampage at a factory in Goshen, Indiana, killing one "
+        "person, officials said. Police Chief Wayne Kusnier said 35 people were wounded."
+    )
+    refused = answer_with_fakes(question, hits_for(story(lead, "world/goshen"), max_tokens=120))
+    assert refused.refused
+    named = lead + " The gunman, Robert Wissman, was a former employee of the Goshen factory."
+    told = answer_with_fakes(question, hits_for(story(named, "world/goshen"), max_tokens=120))
+    assert not told.refused and "Robert Wissman" in told.answer
