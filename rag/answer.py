@@ -71,6 +71,11 @@ _NUMBER = re.compile(
     r"twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)\b",
     re.IGNORECASE,
 )
+_ANAPHOR = re.compile(
+    r"^\W*(?i:he|she|they|it|his|her|their|its|this|these|those|"
+    r"the (?:[\w-]+ ){0,2}(?:man|woman|boy|girl|men|women|boat|yacht|company|group|team|pair|"
+    r"couple|suspect|victim|move|decision|plan|attack|incident))\b(?!,? [A-Z])"
+)
 _BRACKETED_NUMBER = re.compile(r"\[(\d+)\]")
 _REASON = re.compile(
     r"\b(because|after|due to|so that|since|as a result|reason|in order to|following|"
@@ -796,6 +801,20 @@ class ExtractiveAnswerer:
             and following.score >= FOLLOWING_RATIO * best.score
         ):
             chosen.append(following)
+        if _ANAPHOR.match(best.text):
+            # "The Ian Murray-skippered boat appears to have clinched the title": who or
+            # what it is was said in the sentence before.
+            before = next(
+                (
+                    c
+                    for c in ranked
+                    if c.hit.chunk.article_id == best.hit.chunk.article_id
+                    and 0 < best.start - c.end <= 3
+                ),
+                None,
+            )
+            if before is not None and before not in chosen and len(chosen) < MAX_SENTENCES:
+                chosen.insert(1, before)
         for c in ranked[1:]:
             if len(chosen) >= MAX_SENTENCES or c.score < ADD_SENTENCE_RATIO * best.score:
                 break

@@ -312,3 +312,17 @@ def test_a_question_for_the_name_of_an_unnamed_person_is_refused() -> None:
     named = lead + " The gunman, Robert Wissman, was a former employee of the Goshen factory."
     told = answer_with_fakes(question, hits_for(story(named, "world/goshen"), max_tokens=120))
     assert not told.refused and "Robert Wissman" in told.answer
+
+
+def test_an_answer_starting_with_the_boat_or_he_brings_the_sentence_that_names_it() -> None:
+    text = (
+        "Only a protest can now stop Bumblebee 5 from winning the overall honours in the "
+        "Sydney to Hobart race. The Melbourne-skippered boat appears to have clinched the "
+        "handicap title after its nearest rival, Zeus Two, failed to finish this morning. "
+        "Crowds gathered at the docks in Hobart."
+    )
+    question = "Which yacht clinched the handicap title after Zeus Two failed to finish?"
+    answer = answer_with_fakes(question, hits_for(story(text, "sport/hobart"), max_tokens=120))
+    assert not answer.refused
+    assert "Bumblebee 5" in answer.answer and "clinched" in answer.answer
+    check_citation_rules(answer)
