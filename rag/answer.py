@@ -65,6 +65,17 @@ _DATE = re.compile(
     r"christmas|new year|easter|\d{1,2}(st|nd|rd|th))\b",
     re.IGNORECASE,
 )
+# Dates that name a day, not just a year ("October 2", "Tuesday", "last night").
+_MONTH = (
+    r"(?:january|february|march|april|may|june|july|august|september|october|november|december)"
+)
+_DAY = re.compile(
+    rf"\b(?:{_MONTH}\s+\d{{1,2}}\b|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}|"
+    r"(mon|tues|wednes|thurs|fri|satur|sun)day|yesterday|today|tonight|tomorrow|"
+    r"last night|this (morning|afternoon|evening)|\d{1,2}(st|nd|rd|th)|christmas|new year|easter|"
+    r"\d{1,2}(:\d{2})?\s*(am|pm))",
+    re.IGNORECASE,
+)
 _NUMBER = re.compile(
     r"\b(\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
     r"dozen|dozens|hundred|hundreds|thousand|thousands|million|millions|billion|half|"
@@ -156,7 +167,7 @@ def analyse_question(question: str) -> QuestionInfo:
         r"^(for|in|by|of|at|on|to|from|until|since)\s+(?=(how|what|which|when)\b)", "", lowered
     )
     if re.match(r"^(when|what (year|date|day|month|time))\b", lowered) or re.search(
-        r"\b(what|which) (year|date|day|month)\b", lowered
+        r"\b(what|which) (year|date|day|month)\b|\b(since|until|till) when\b", lowered
     ):
         asks = "date"
     elif re.match(
@@ -554,11 +565,18 @@ def slot_filled(
     "hundreds of people" does not count homes; a number with no X in sight is unsure.
     """
     if info.asks == "date":
-        return (
-            1.0
-            if any(m.group().lower() not in question_lower for m in _DATE.finditer(sentence))
-            else 0.0
-        )
+        found = [
+            m.group() for m in _DATE.finditer(sentence) if m.group().lower() not in question_lower
+        ]
+        if not found:
+            return 0.0
+        if re.search(r"\b(year|decade|century)\b", question_lower):
+            return 1.0
+        specific = any(m.group().lower() not in question_lower for m in _DAY.finditer(sentence))
+        if re.search(r"\b(what|which) (date|day)\b", question_lower):
+            return 1.0 if specific else 0.0  # "on what day": 1975 is not a day
+        return 1.2 if specific else 1.0  # "when": a day says more than a year
+
     if info.asks == "number":
         tokens = words(sentence)
         numbers = [i for i, t in enumerate(tokens) if _NUMBER.fullmatch(t)]

@@ -326,3 +326,19 @@ def test_an_answer_starting_with_the_boat_or_he_brings_the_sentence_that_names_i
     assert not answer.refused
     assert "Bumblebee 5" in answer.answer and "clinched" in answer.answer
     check_citation_rules(answer)
+
+
+def test_a_question_for_a_day_wants_a_day_and_a_when_question_prefers_one() -> None:
+    day = analyse_question("On what day did Indonesia invade East Timor?")
+    assert day.asks == "date"
+    year_only = "Indonesia invaded East Timor in 1975."
+    dated = "Indonesia invaded East Timor on December 7."
+    assert slot_filled(day, year_only, day.text.lower()) == 0.0
+    assert slot_filled(day, dated, day.text.lower()) == 1.0
+    when = analyse_question("When did Indonesia invade East Timor?")
+    assert slot_filled(when, dated, when.text.lower()) > slot_filled(
+        when, year_only, when.text.lower()
+    )
+    year = analyse_question("In what year did Indonesia invade East Timor?")
+    assert slot_filled(year, year_only, year.text.lower()) == 1.0
+    assert analyse_question("The rate is at its lowest level since when?").asks == "date"
