@@ -77,7 +77,8 @@ _DAY = re.compile(
     re.IGNORECASE,
 )
 _NUMBER = re.compile(
-    r"\b(\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+    r"\b(\d[\d,.]*(?:-[a-z]+)*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+    r"thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|"
     r"dozen|dozens|hundred|hundreds|thousand|thousands|million|millions|billion|half|"
     r"twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)\b",
     re.IGNORECASE,
@@ -360,6 +361,7 @@ def unnamed(info: QuestionInfo, ranked: Sequence[Candidate]) -> bool:
 SLOT_KINDS = frozenset({"date", "number", "person", "place", "entity", "reason"})
 SLOT_PENALTY = 0.3
 MISSING_PENALTY = 0.45
+DIRECT_BONUS = 0.1
 UNNAMED_PENALTY = 0.45
 SLOT_POOL = 3
 
@@ -518,11 +520,20 @@ def _acronyms(text: str) -> set[str]:
     return out
 
 
-def _near(tokens: list[str], positions: list[int], target: str, window: int = 5) -> bool:
+def _focus_stem(token: str, focus: str) -> str:
+    """The token's stem, or `focus` when the token is a compound ending in it ("headstart"
+    for "start")."""
+    stemmed = stem(token.lower())
+    if len(focus) >= 4 and len(stemmed) > len(focus) + 2 and stemmed.endswith(focus):
+        return focus
+    return stemmed
+
+
+def _near(stems: list[str], positions: list[int], target: str, window: int = 5) -> bool:
     return any(
-        stem(tokens[j].lower()) == target
+        stems[j] == target
         for i in positions
-        for j in range(max(0, i - window), min(len(tokens), i + window + 1))
+        for j in range(max(0, i - window), min(len(stems), i + window + 1))
     )
 
 
@@ -591,12 +602,15 @@ def slot_filled(
         if done_to is not None and not done_to & {stem(t.lower()) for t in tokens}:
             cap = 0.5  # "how many were killed": a count of the injured is not the answer
         else:
-            cap = 1.0
+            cap = 1.2
         focus = question_focus(info.text)
         if focus is None:
-            return cap
-        if focus in {stem(t.lower()) for t in tokens}:
-            near = _near(tokens, numbers, focus) or _UNIT.search(sentence)
+            return min(cap, 1.0)
+        stems = [_focus_stem(t, focus) for t in tokens]
+        if focus in stems:
+            if any(focus in stems[i + 1 : i + 4] for i in numbers):
+                return min(cap, 1.2)  # "69 asylum seekers", "Fourteen homes": a count of them
+            near = _near(stems, numbers, focus) or _UNIT.search(sentence)
             return min(cap, 1.0 if near else 0.0)
         return min(cap, 1.0 if _UNIT.search(sentence) and focus in _UNIT_STEMS else 0.5)
     if info.asks in ("person", "place", "entity"):
@@ -700,7 +714,11 @@ class ExtractiveAnswerer:
                 c.window = (2 * c.window + steer) / 3
             window_text = f"{c.hit.chunk.title} {c.context} {c.text}"
             passage_text = f"{c.hit.chunk.title} {c.hit.chunk.text}"
-            names = [e for e in info.entities if not (info.speaker and e in info.speaker)]
+            names = [
+                e
+                for e in info.entities
+                if not (info.speaker and e in info.speaker) and not e.isdigit()
+            ]
             if names:
                 in_window = sum(_mentions(window_text, e) for e in names)
                 in_passage = sum(_mentions(passage_text, e) for e in names)
@@ -750,6 +768,8 @@ class ExtractiveAnswerer:
             value += 0.3 * max(c.semantic, 0.0)
             if info.speaker:
                 value += 0.1 * (min(c.speech, 1.0) - 0.5)
+            if c.kind > 1.0:
+                value += DIRECT_BONUS  # "69 asylum seekers", "the hotel du Palais"
             return value
 
         if info.asks in SLOT_KINDS:

@@ -6,7 +6,14 @@ import re
 
 import pytest
 
-from rag.answer import ExtractiveAnswerer, analyse_question, names_in, refusal, slot_filled
+from rag.answer import (
+    Candidate,
+    ExtractiveAnswerer,
+    analyse_question,
+    names_in,
+    refusal,
+    slot_filled,
+)
 from rag.chunk import chunk_article
 from rag.load import make_article
 from rag.store import ChromaStore
@@ -287,10 +294,10 @@ def test_a_count_of_another_event_does_not_answer_how_many_were_killed() -> None
     injured = "Dozens of people were injured and 50 people were trapped when the roof collapsed."
     died = "Three people died when the roof of the shopping centre collapsed."
     assert slot_filled(info, injured, question.lower()) < 1.0
-    assert slot_filled(info, died, question.lower()) == 1.0
+    assert slot_filled(info, died, question.lower()) >= 1.0
     # several counts asked: the event of one does not rule out a sentence holding the other
     both = analyse_question("How many crew were aboard, and how many have been rescued?")
-    assert slot_filled(both, "The boat's 15 crew were thrown into the sea.", both.text) == 1.0
+    assert slot_filled(both, "The boat's 15 crew were thrown into the sea.", both.text) >= 1.0
 
     rescue = "A shopping centre roof collapsed in Pretoria on Saturday. " + injured
     refused = answer_with_fakes(question, hits_for(story(rescue, "world/roof"), max_tokens=120))
@@ -342,3 +349,39 @@ def test_a_question_for_a_day_wants_a_day_and_a_when_question_prefers_one() -> N
     year = analyse_question("In what year did Indonesia invade East Timor?")
     assert slot_filled(year, year_only, year.text.lower()) == 1.0
     assert analyse_question("The rate is at its lowest level since when?").asks == "date"
+
+
+def test_counts_in_words_hyphens_and_compounds_fill_a_how_many_question() -> None:
+    homes = analyse_question("How many homes were lost in the Hawkesbury area?")
+    assert slot_filled(homes, "Fourteen homes have been destroyed there.", homes.text) > 0.99
+    start = analyse_question("How much of a head start are the big yachts being given?")
+    sentence = "The big yachts get a 200-metre headstart to keep them out of harm's way."
+    assert slot_filled(start, sentence, start.text.lower()) > 0.99
+
+
+def test_a_number_directly_counting_the_thing_asked_for_is_the_surest_answer() -> None:
+    info = analyse_question("How many asylum seekers were aboard the boat?")
+    direct = "The vessel landed carrying 69 asylum seekers."
+    nearby = "Asylum seekers said the boat left 12 days ago."
+    assert slot_filled(info, direct, info.text.lower()) > slot_filled(
+        info, nearby, info.text.lower()
+    )
+    # and it carries more support than a sentence that only has a number near the noun
+    answerer = ExtractiveAnswerer(HashEmbedder(), lambda stem: 1.0)
+    hit = hits_for(story(direct, "world/boat"))[0]
+    strong = [Candidate(hit, 0, 0, len(direct), direct, "", kind=1.2, window=0.5, lexical=0.5)]
+    plain = [Candidate(hit, 0, 0, len(direct), direct, "", kind=1.0, window=0.5, lexical=0.5)]
+    assert answerer.support(info, strong) > answerer.support(info, plain)
+
+
+def test_a_year_in_the_question_need_not_be_spelled_the_same_in_the_article() -> None:
+    question = "How many bank employees will join the first national bank strike in 30 years?"
+    text = "About 60,000 bank employees will join the first national strike in three decades."
+    hits = hits_for(story(text, "business/strike"))
+    embedder = HashEmbedder()
+    answerer = ExtractiveAnswerer(embedder, lambda stem: 1.0)
+    candidates = answerer.candidates(hits)
+    answerer.score(analyse_question(question), candidates, embedder.embed([question])[0])
+    assert candidates[0].entity == 1.0  # "30" is no name the article must repeat
+    answer = answer_with_fakes(question, hits)
+    assert not answer.refused and "60,000" in answer.answer
