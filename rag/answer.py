@@ -164,6 +164,10 @@ def analyse_question(question: str) -> QuestionInfo:
         topic = tuple(s for s in stems if s not in speaker_stems)
     asks = None
     lowered = re.sub(r"^(and|so|but|also|then)\s+", "", lowered)
+    # "According to the UN report, how many…": the question starts after the source
+    lowered = re.sub(
+        r"^(according to|in|from|under)\s+[^,?]+,\s*(?=(how|what|which|when|who)\b)", "", lowered
+    )
     lowered = re.sub(
         r"^(for|in|by|of|at|on|to|from|until|since)\s+(?=(how|what|which|when)\b)", "", lowered
     )
@@ -197,11 +201,13 @@ def analyse_question(question: str) -> QuestionInfo:
     elif re.match(r"^(why|what (caused|started|sparked|triggered|prompted|led to))\b", lowered):
         asks = "reason"
     elif (
-        re.search(r"\b(name|named|called)\b", lowered) and re.match(r"^(what|which)\b", lowered)
-    ) or re.match(
-        r"^which (?!kind|type|sort|species|form|happened|did|does|do|was|were|is|are|has|have|"
-        r"will|would|can|could)\w+",
-        lowered,
+        (re.search(r"\b(name|named|called)\b", lowered) and re.match(r"^(what|which)\b", lowered))
+        or re.match(r"^what (nationality|country|city|town|state|company|team|party)\b", lowered)
+        or re.match(
+            r"^which (?!kind|type|sort|species|form|happened|did|does|do|was|were|is|are|has|have|"
+            r"will|would|can|could)\w+",
+            lowered,
+        )
     ):
         asks = "entity"
     head = question_head(lowered) if asks in ("person", "entity", "place") else None
@@ -520,6 +526,26 @@ def _acronyms(text: str) -> set[str]:
     return out
 
 
+def _is_amount(sentence: str, tokens: list[str], i: int) -> bool:
+    """Whether number token `i` is money or a share ("$2.5 billion", "80 per cent",
+    "12%"): it counts nothing."""
+    n = sum(1 for t in tokens[:i] if t == tokens[i])  # which occurrence of this token
+    at = -1
+    for _ in range(n + 1):
+        at = sentence.find(tokens[i], at + 1)
+    if at < 0:
+        return False
+    first, last = at, at + len(tokens[i])  # widen to the whole figure ("2.5", "60,000")
+    while first > 0 and (sentence[first - 1].isdigit() or sentence[first - 1] in ".,"):
+        first -= 1
+    while last < len(sentence) and (sentence[last].isdigit() or sentence[last] in ".,"):
+        last += 1
+    after = sentence[last:].lower()
+    return sentence[first - 1 : first] in ("$", "£", "€") or bool(
+        re.match(r"\s?(%|per ?cent)", after)
+    )
+
+
 def _focus_stem(token: str, focus: str) -> str:
     """The token's stem, or `focus` when the token is a compound ending in it ("headstart"
     for "start")."""
@@ -562,8 +588,33 @@ def _new_names(
             continue  # capitalised only because it starts the sentence
         if people_only and any(p.lower().strip("'’s") in NOT_PERSON for p in parts):
             continue
+        if info.speaker is None and _is_source(info, sentence, name):
+            continue
         found.append(name)
     return found
+
+
+_SOURCE_AFTER = re.compile(
+    r"^[\s,]*(?:(?:the\s+)?[A-Z][\w'’.\-]*[\s,]*){0,5}"
+    r"(?:says|said|told|added|claims|claimed|warned|believes|according)\b"
+)
+_SOURCE_BEFORE = re.compile(r"\b(?:says|said|told|according to)\s+(?:the\s+)?$")
+
+
+def _is_source(info: QuestionInfo, sentence: str, name: str) -> bool:
+    """Whether `name` is who the sentence quotes ("Shire president, Ron Grant, says…",
+    "…, said Mr Grant"): the source of a report is seldom the person or thing asked
+    for, unless the sentence gives them the role the question names ("Privacy
+    Commissioner Malcolm Crompton says" for "Who is the Privacy Commissioner?")."""
+    at = sentence.find(name)
+    if at < 0:
+        return False
+    before, after = sentence[:at], sentence[at + len(name) :]
+    if not (_SOURCE_AFTER.match(after) or _SOURCE_BEFORE.search(before)):
+        return False
+    titled = words(name) if info.asks == "person" else []  # "Privacy Commissioner M. Crompton"
+    role = {stem(w.lower()) for w in words(before)[-3:] + titled}
+    return not role & set(info.stems)
 
 
 def slot_filled(
@@ -596,6 +647,11 @@ def slot_filled(
             for i in numbers
             if tokens[i].lower() not in question_lower.split() and not _in_date(tokens, i)
         ]
+        if re.search(r"\bhow many\b", question_lower):
+            # a count: "$2.5 billion" or "1 per cent" counts nothing
+            amounts = {i for i in numbers if _is_amount(sentence, tokens, i)}
+            amounts |= {i for i in numbers if i - 1 in amounts}  # "$2.5 billion"
+            numbers = [i for i in numbers if i not in amounts]
         if not numbers:
             return 0.0
         done_to = question_event(info.text)

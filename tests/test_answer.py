@@ -385,3 +385,22 @@ def test_a_year_in_the_question_need_not_be_spelled_the_same_in_the_article() ->
     assert candidates[0].entity == 1.0  # "30" is no name the article must repeat
     answer = answer_with_fakes(question, hits)
     assert not answer.refused and "60,000" in answer.answer
+
+
+def test_the_person_a_sentence_quotes_is_not_the_name_asked_for_unless_in_that_role() -> None:
+    crew = analyse_question("What nationality was the crew that left the asylum seekers?")
+    assert crew.asks == "entity"
+    quoted = "Shire president, Ron Grant, says the crew left in another boat."
+    assert slot_filled(crew, quoted, crew.text.lower()) == 0.0
+    assert slot_filled(crew, "The crew were Indonesian fishermen.", crew.text.lower()) >= 1.0
+    role = analyse_question("Who is the Privacy Commissioner enforcing the new laws?")
+    sentence = "Privacy Commissioner Malcolm Crompton says the new laws will be enforced."
+    assert slot_filled(role, sentence, role.text.lower()) >= 1.0
+
+
+def test_money_and_shares_count_nothing_for_a_how_many_question() -> None:
+    info = analyse_question("According to the bureau, how many casinos are operating?")
+    assert info.asks == "number"
+    assert slot_filled(info, "Casinos made 80 per cent or $2.5 billion of it.", info.text) == 0.0
+    assert slot_filled(info, "There are 13 casinos operating in Australia.", info.text) >= 1.0
+    assert slot_filled(info, "About 1.2 million people visit the 13 casinos.", info.text) >= 1.0
