@@ -46,7 +46,8 @@ _SAY_QUESTION = re.compile(
     r"\b(?:what|how)\b.*?\b(?:did|does|has|do|was|is)\s+(?P<who>.+?)\s+"
     r"(?:say|said|tell|told|claim|think|thinks|argue|warn|believe|describe|explain|announce|"
     r"predict|mean|feel|suggest|add|comment|state|respond|react|reply|assess|view|see|"
-    r"characteri[sz]e|defend|justify|promise|admit|deny|insist|urge|call)\b|"
+    r"characteri[sz]e|defend|justify|promise|admit|deny|insist|urge|call|capture|sum|"
+    r"summari[sz]e|express|portray|depict|label|dismiss|welcome|rate|answer|address)\b|"
     r"\baccording to\s+(?P<who2>[^,?]+)|"
     r"\b(?:what\s+(?:was|is|were|are))\s+(?P<who3>.+?)['’]s?\s+"
     r"(?:view|position|stance|opinion|comment|response|reaction|message|warning|argument)",
@@ -368,6 +369,7 @@ SLOT_KINDS = frozenset({"date", "number", "person", "place", "entity", "reason"}
 SLOT_PENALTY = 0.3
 MISSING_PENALTY = 0.45
 DIRECT_BONUS = 0.1
+QUOTE_RIDE = 0.95
 UNNAMED_PENALTY = 0.45
 SLOT_POOL = 3
 
@@ -811,6 +813,24 @@ class ExtractiveAnswerer:
             for c, similarity in zip(pool, vectors @ query_vector, strict=True):
                 c.semantic = float(similarity)
                 c.score += 0.35 * c.semantic
+        if info.speaker:
+            # X's own words follow the sentence that introduces them ("Skipper Ingvall says
+            # his start tactics are easy. 'Don't break and don't collide…'"): the quote
+            # is as relevant as its introduction.
+            by_end = {(c.hit.chunk.chunk_id, c.end): c for c in candidates}
+            for c in candidates:
+                if c.speech < 1.2:
+                    continue
+                intro = next(
+                    (
+                        by_end[(c.hit.chunk.chunk_id, end)]
+                        for end in range(c.start - 1, c.start - 4, -1)
+                        if (c.hit.chunk.chunk_id, end) in by_end
+                    ),
+                    None,
+                )
+                if intro is not None and intro.speech >= 0.4:  # it names X
+                    c.score = max(c.score, QUOTE_RIDE * intro.score)
 
     def support(self, info: QuestionInfo, ranked: Sequence[Candidate]) -> float:
         """How well the best sentences answer the question, on a 0–1-ish scale.

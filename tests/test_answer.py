@@ -404,3 +404,24 @@ def test_money_and_shares_count_nothing_for_a_how_many_question() -> None:
     assert slot_filled(info, "Casinos made 80 per cent or $2.5 billion of it.", info.text) == 0.0
     assert slot_filled(info, "There are 13 casinos operating in Australia.", info.text) >= 1.0
     assert slot_filled(info, "About 1.2 million people visit the 13 casinos.", info.text) >= 1.0
+
+
+def test_the_quote_after_the_sentence_introducing_it_comes_with_it() -> None:
+    text = (
+        "Sayed Hamed Gailani, a delegate from the Peshawar group, summed up the mood at the "
+        "signing in Bonn in a single phrase. \u201cYesterday's rain does not have the courage "
+        "to cry, and the sun cannot hide its smile.\u201d The agreement was signed by the four "
+        "delegations. Diplomats said the talks in Bonn had lasted nine days."
+    )
+    question = "How did Sayed Hamed Gailani capture the mood at the signing in Bonn?"
+    assert analyse_question(question).speaker == "Sayed Hamed Gailani"
+    hits = hits_for(story(text, "world/bonn"), max_tokens=120)
+    embedder = HashEmbedder()
+    answerer = ExtractiveAnswerer(embedder, lambda stem: 1.0)
+    candidates = answerer.candidates(hits)
+    answerer.score(analyse_question(question), candidates, embedder.embed([question])[0])
+    intro, quote = candidates[0], candidates[1]
+    assert quote.text.startswith("“") and quote.score >= 0.9 * intro.score
+    answer = answer_with_fakes(question, hits)
+    assert not answer.refused and "sun cannot hide its smile" in answer.answer
+    check_citation_rules(answer)
