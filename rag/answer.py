@@ -182,9 +182,11 @@ def analyse_question(question: str) -> QuestionInfo:
         lowered,
     ) or (
         re.search(
-            r"\b(what|which) ((is|was|were|are|will be) the ([a-z]+ )?)?"
+            r"\b(what|which) ((is|was|were|are|will be) the ([a-z]+ ){0,2})?"
             r"(number|percentage|proportion|amount|figure|score|total|age|sum|price|cost|"
-            r"fee|fine|margin|toll|tally|rate)\b",
+            r"fee|fine|margin|toll|tally|rate|size|term|length|distance|height|weight|speed|"
+            r"temperature|population|salary|increase|rise|loss|profit|debt|value|budget|"
+            r"duration|turnout|attendance|crowd)\b",
             lowered,
         )
     ):

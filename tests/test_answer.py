@@ -211,6 +211,8 @@ def test_a_date_does_not_count_as_the_number_a_how_many_question_asks_for() -> N
 def test_what_was_the_score_asks_for_a_number() -> None:
     assert analyse_question("What was the score when Seles beat Razzano?").asks == "number"
     assert analyse_question("What is the death toll from the fire?").asks == "number"
+    assert analyse_question("What size pay rise do the workers want?").asks == "number"
+    assert analyse_question("What was the longest jail term handed down?").asks == "number"
 
 
 def test_a_surname_starting_a_sentence_is_a_name_when_the_passage_capitalises_it_elsewhere() -> (
