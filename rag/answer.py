@@ -550,11 +550,31 @@ def _is_amount(sentence: str, tokens: list[str], i: int) -> bool:
     )
 
 
+# Nouns news uses for the same things counted ("60,000 bank staff" for "how many employees").
+_COUNTED_ALIKE = [
+    frozenset(stem(w) for w in group.split())
+    for group in [
+        "employees staff workers personnel employee worker",
+        "troops soldiers servicemen personnel forces marines commandos",
+        "homes houses properties dwellings residences",
+        "people persons residents",
+        "children kids youngsters",
+        "police officers policemen",
+        "boats vessels ships",
+        "cars vehicles",
+        "planes aircraft jets",
+        "jobs positions",
+    ]
+]
+
+
 def _focus_stem(token: str, focus: str) -> str:
     """The token's stem, or `focus` when the token is a compound ending in it ("headstart"
-    for "start")."""
+    for "start") or a word news uses for the same things ("staff" for "employees")."""
     stemmed = stem(token.lower())
     if len(focus) >= 4 and len(stemmed) > len(focus) + 2 and stemmed.endswith(focus):
+        return focus
+    if any(stemmed in group and focus in group for group in _COUNTED_ALIKE):
         return focus
     return stemmed
 

@@ -427,3 +427,9 @@ def test_the_quote_after_the_sentence_introducing_it_comes_with_it() -> None:
     answer = answer_with_fakes(question, hits)
     assert not answer.refused and "sun cannot hide its smile" in answer.answer
     check_citation_rules(answer)
+
+
+def test_a_count_of_staff_answers_how_many_employees() -> None:
+    info = analyse_question("How many bank employees will walk off the job?")
+    sentence = "About 60,000 bank staff will walk off the job this week."
+    assert slot_filled(info, sentence, info.text.lower()) > 1.0
