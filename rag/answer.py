@@ -319,25 +319,26 @@ _INDEFINITE = frozenset({"a", "an", "another", "one", "some"})
 _NAMING = frozenset({"called", "named", "dubbed", "nicknamed", "known"})
 
 
-def _head_mentions(head: str, text: str) -> list[bool]:
-    """For each mention of the head noun in `text`, whether it comes with a name: a
-    capitalised word just after it ("the gunman, Robert Wissman,") or, unless it is
-    indefinite ("a Melbourne team"), just before it ("Mirwais Hospital")."""
+def _head_mentions(head: str, text: str) -> list[tuple[bool, bool]]:
+    """For each mention of the head noun in `text`: (indefinite, named). Indefinite when
+    a/an/another comes just before it ("a Melbourne team"); named when a capitalised word
+    stands just after it ("the gunman, Robert Wissman,") or, unless indefinite, just
+    before it ("Mirwais Hospital")."""
     tokens = words(text)
     lowered = [t.lower() for t in tokens]
+
+    def capitalised(j: int) -> bool:
+        return tokens[j][:1].isupper() and stem(lowered[j]) != head
+
     found = []
     for i, token in enumerate(lowered):
         if stem(token) != head:
             continue
-
-        def capitalised(j: int) -> bool:
-            return tokens[j][:1].isupper() and stem(lowered[j]) != head
-
         indefinite = any(t in _INDEFINITE for t in lowered[max(i - 3, 0) : i])
         following = range(i + 1, min(i + 4, len(tokens)))
         after = any(capitalised(j) or lowered[j] in _NAMING for j in following)
         before = any(capitalised(j) for j in range(max(i - 2, 1), i))
-        found.append(after or (before and not indefinite))
+        found.append((indefinite, after or (before and not indefinite)))
     return found
 
 
@@ -352,18 +353,14 @@ def unnamed(info: QuestionInfo, ranked: Sequence[Candidate]) -> bool:
         return False
     if not re.search(r"[a-z]{3}", head):
         return False  # "6" from "the 6,800 kilogram bomb": no noun to look for
-    tokens = [t.lower() for t in words(best.text)]
-    if not any(
-        stem(t) == head and any(w in _INDEFINITE for w in tokens[max(i - 3, 0) : i])
-        for i, t in enumerate(tokens)
-    ):
+    if not any(indefinite for indefinite, _ in _head_mentions(head, best.text)):
         return False
     article = best.hit.chunk.article_id
     return not any(
         named
         for c in ranked
         if c.hit.chunk.article_id == article
-        for named in _head_mentions(head, c.text)
+        for _, named in _head_mentions(head, c.text)
     )
 
 
@@ -922,15 +919,7 @@ class ExtractiveAnswerer:
             ]
             if slots:  # the surest filler of the slot first, then the best scored
                 chosen.append(max(slots, key=lambda c: (c.kind, c.score)))
-        following = next(
-            (
-                c
-                for c in ranked
-                if c.hit.chunk.article_id == best.hit.chunk.article_id
-                and 0 < c.start - best.end <= 3
-            ),
-            None,
-        )
+        following = _adjacent(ranked, best, after=True)
         if (
             following is not None
             and following not in chosen
@@ -940,15 +929,7 @@ class ExtractiveAnswerer:
         if _ANAPHOR.match(best.text):
             # "The Ian Murray-skippered boat appears to have clinched the title": who or
             # what it is was said in the sentence before.
-            before = next(
-                (
-                    c
-                    for c in ranked
-                    if c.hit.chunk.article_id == best.hit.chunk.article_id
-                    and 0 < best.start - c.end <= 3
-                ),
-                None,
-            )
+            before = _adjacent(ranked, best, after=False)
             if before is not None and before not in chosen and len(chosen) < MAX_SENTENCES:
                 chosen.insert(1, before)
         for c in ranked[1:]:
@@ -961,6 +942,17 @@ class ExtractiveAnswerer:
                 continue
             chosen.append(c)
         return chosen
+
+
+def _adjacent(ranked: Sequence[Candidate], c: Candidate, after: bool) -> Candidate | None:
+    """The sentence of the same article just after (or before) `c`, if it was retrieved."""
+    for other in ranked:
+        if other.hit.chunk.article_id != c.hit.chunk.article_id:
+            continue
+        gap = other.start - c.end if after else c.start - other.end
+        if 0 < gap <= 3:
+            return other
+    return None
 
 
 def _overlaps(a: Candidate, b: Candidate) -> bool:

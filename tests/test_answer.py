@@ -134,6 +134,15 @@ def hits_for(*articles: Article, max_tokens: int = 40) -> list[Hit]:
     return [Hit(c, 1.0 / (61 + i)) for i, c in enumerate(chunks)]
 
 
+def scored_with_fakes(question: str, hits: list[Hit]) -> list[Candidate]:
+    """The answerer's candidate sentences for `hits`, scored, in passage order."""
+    embedder = HashEmbedder()
+    answerer = ExtractiveAnswerer(embedder, lambda stem: 1.0)
+    candidates = answerer.candidates(hits)
+    answerer.score(analyse_question(question), candidates, embedder.embed([question])[0])
+    return candidates
+
+
 def answer_with_fakes(question: str, hits: list[Hit]) -> Answer:
     embedder = HashEmbedder()
     answerer = ExtractiveAnswerer(embedder, lambda stem: 1.0)
@@ -380,10 +389,7 @@ def test_a_year_in_the_question_need_not_be_spelled_the_same_in_the_article() ->
     question = "How many bank employees will join the first national bank strike in 30 years?"
     text = "About 60,000 bank employees will join the first national strike in three decades."
     hits = hits_for(story(text, "business/strike"))
-    embedder = HashEmbedder()
-    answerer = ExtractiveAnswerer(embedder, lambda stem: 1.0)
-    candidates = answerer.candidates(hits)
-    answerer.score(analyse_question(question), candidates, embedder.embed([question])[0])
+    candidates = scored_with_fakes(question, hits)
     assert candidates[0].entity == 1.0  # "30" is no name the article must repeat
     answer = answer_with_fakes(question, hits)
     assert not answer.refused and "60,000" in answer.answer
@@ -418,10 +424,7 @@ def test_the_quote_after_the_sentence_introducing_it_comes_with_it() -> None:
     question = "How did Sayed Hamed Gailani capture the mood at the signing in Bonn?"
     assert analyse_question(question).speaker == "Sayed Hamed Gailani"
     hits = hits_for(story(text, "world/bonn"), max_tokens=120)
-    embedder = HashEmbedder()
-    answerer = ExtractiveAnswerer(embedder, lambda stem: 1.0)
-    candidates = answerer.candidates(hits)
-    answerer.score(analyse_question(question), candidates, embedder.embed([question])[0])
+    candidates = scored_with_fakes(question, hits)
     intro, quote = candidates[0], candidates[1]
     assert quote.text.startswith("“") and quote.score >= 0.9 * intro.score
     answer = answer_with_fakes(question, hits)
