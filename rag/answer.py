@@ -21,7 +21,15 @@ import numpy as np
 from rag.chunk import split_sentences
 from rag.condense import NOT_PERSON, strip_context
 from rag.embed import Embedder
-from rag.terms import QUESTION_WORDS, STOPWORDS, content_stems, entities, stem, words
+from rag.terms import (
+    QUESTION_WORDS,
+    STOPWORDS,
+    content_stems,
+    entities,
+    stem,
+    word_spans,
+    words,
+)
 from rag.types import Answer, Citation, Hit
 
 # Calibrated on evals/gold/news.jsonl with `rag eval --calibrate` (see evals/README.md).
@@ -527,16 +535,10 @@ def _acronyms(text: str) -> set[str]:
     return out
 
 
-def _is_amount(sentence: str, tokens: list[str], i: int) -> bool:
-    """Whether number token `i` is money or a share ("$2.5 billion", "80 per cent",
+def _is_amount(sentence: str, span: tuple[int, int]) -> bool:
+    """Whether the number word at `span` is money or a share ("$2.5 billion", "80 per cent",
     "12%"): it counts nothing."""
-    n = sum(1 for t in tokens[:i] if t == tokens[i])  # which occurrence of this token
-    at = -1
-    for _ in range(n + 1):
-        at = sentence.find(tokens[i], at + 1)
-    if at < 0:
-        return False
-    first, last = at, at + len(tokens[i])  # widen to the whole figure ("2.5", "60,000")
+    first, last = span  # widen to the whole figure ("2.5", "60,000")
     while first > 0 and (sentence[first - 1].isdigit() or sentence[first - 1] in ".,"):
         first -= 1
     while last < len(sentence) and (sentence[last].isdigit() or sentence[last] in ".,"):
@@ -670,7 +672,8 @@ def slot_filled(
         ]
         if re.search(r"\bhow many\b", question_lower):
             # a count: "$2.5 billion" or "1 per cent" counts nothing
-            amounts = {i for i in numbers if _is_amount(sentence, tokens, i)}
+            spans = word_spans(sentence)
+            amounts = {i for i in numbers if _is_amount(sentence, spans[i])}
             amounts |= {i for i in numbers if i - 1 in amounts}  # "$2.5 billion"
             numbers = [i for i in numbers if i not in amounts]
         if not numbers:

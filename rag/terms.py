@@ -46,6 +46,11 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
+def word_spans(text: str) -> list[tuple[int, int]]:
+    """Where each of `words(text)` stands in `text`."""
+    return [m.span() for m in _WORD.finditer(text)]
+
+
 def content_stems(text: str, extra_stop: frozenset[str] = frozenset()) -> list[str]:
     """Stems of the words that carry meaning (no stopwords), in order, with repeats."""
     out = []

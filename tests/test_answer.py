@@ -436,3 +436,8 @@ def test_a_count_of_staff_answers_how_many_employees() -> None:
     info = analyse_question("How many bank employees will walk off the job?")
     sentence = "About 60,000 bank staff will walk off the job this week."
     assert slot_filled(info, sentence, info.text.lower()) > 1.0
+
+
+def test_a_count_beside_money_with_the_same_digits_is_still_a_count() -> None:
+    info = analyse_question("How many men were arrested?")
+    assert slot_filled(info, "Police seized $300 and arrested 3 men.", info.text.lower()) >= 1.0
