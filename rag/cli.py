@@ -213,10 +213,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_ui(args: argparse.Namespace) -> int:
     import os
 
+    from rag.config import environment_for_child
+
     app = Path(__file__).resolve().parent.parent / "ui" / "app.py"
-    env = dict(os.environ)
-    if args.index:
-        env["RAG_INDEX_DIR"] = str(args.index)
+    env = environment_for_child({"RAG_INDEX_DIR": str(args.index)} if args.index else None)
     command = [
         sys.executable,
         "-m",
