@@ -12,11 +12,14 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from rag.config import Settings, load_settings, prepare_offline_caches
 from rag.errors import BadInputError, RagError
 from rag.types import Answer
+
+if TYPE_CHECKING:
+    from rag.pipeline import Pipeline
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -80,7 +83,7 @@ def _n(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
-def _open_pipeline(settings: Settings) -> Any:
+def _open_pipeline(settings: Settings) -> Pipeline:
     from rag.pipeline import build_pipeline
 
     return build_pipeline(settings)
@@ -151,7 +154,7 @@ def _erase_draft(draft: str) -> str:
     return f"\r{up}\033[J"
 
 
-def _open_text(path: str) -> Any:
+def _open_text(path: str) -> TextIO:
     try:
         return open(path, encoding="utf-8")  # noqa: SIM115 - read fully by the caller
     except OSError as exc:

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 from urllib.parse import quote
 
 import streamlit as st
@@ -413,6 +413,14 @@ def clock() -> float:
     return time.perf_counter()
 
 
-def uploaded_payloads(files: Iterable[Any]) -> list[tuple[str, bytes]]:
+class Upload(Protocol):
+    """What the chat window reads of an uploaded file (Streamlit's UploadedFile has both)."""
+
+    name: str
+
+    def getvalue(self) -> bytes: ...
+
+
+def uploaded_payloads(files: Iterable[Upload]) -> list[tuple[str, bytes]]:
     """(name, bytes) of Streamlit UploadedFile objects."""
     return [(f.name, f.getvalue()) for f in files]
