@@ -138,3 +138,19 @@ def test_child_environment_defaults_to_this_process(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("RAG_INDEX_DIR", "/from/parent")
     assert environment_for_child()["RAG_INDEX_DIR"] == "/from/parent"
     assert environment_for_child({"RAG_INDEX_DIR": "/x"})["RAG_INDEX_DIR"] == "/x"
+
+
+def test_only_rag_config_reads_the_environment() -> None:
+    import re
+
+    root = Path(__file__).resolve().parent.parent
+    reading = re.compile(r"\bos\.environ\b|\bgetenv\(|\bos\.environb\b")
+    offenders = [
+        f"{path.relative_to(root)}:{n}"
+        for folder in ("rag", "ui", "evals")
+        for path in sorted((root / folder).rglob("*.py"))
+        if path != root / "rag" / "config.py"
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if reading.search(line)
+    ]
+    assert offenders == [], "read the environment through rag.config: " + ", ".join(offenders)
