@@ -516,9 +516,7 @@ def calibrate(pipeline: Pipeline, items: Sequence[GoldItem], quiet: bool = False
     """
     from tqdm import tqdm
 
-    # The answerer's support is observed by replacing its method with a recording one
-    # (the rebuilt answer package returns its support as data instead).
-    answerer: Any = pipeline.extractive
+    answerer = getattr(pipeline, "extractive", None)
     if pipeline.llm is not None or answerer is None or not hasattr(answerer, "support"):
         raise BadInputError("--calibrate tunes the offline extractive answerer (RAG_LLM unset)")
     recorded: list[float] = []

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
 from rag.config import Settings, load_settings
-from rag.embed import Embedder
 from rag.errors import IndexMissingError, RagError
 from rag.load import discover
 from rag.types import Answer, Article, Citation, Turn
@@ -132,8 +130,8 @@ def render_sidebar(settings: Settings, engine: support.Engine | None) -> None:
 def ingest_with_progress(
     settings: Settings,
     engine: support.Engine | None,
-    uploads: Sequence[support.Upload] = (),
-    folder: Path | None = None,
+    uploads: Sequence[Any] = (),
+    folder: Any = None,
 ) -> None:
     """Ingest uploads (or a folder) with a progress bar, keep the report, rerun."""
     bar = st.progress(0.0, text="Reading files…")
@@ -141,7 +139,7 @@ def ingest_with_progress(
     def on_progress(done: int, total: int) -> None:
         bar.progress(min(done / max(total, 1), 1.0), text=f"Embedding passages: {done} of {total}")
 
-    def embedder() -> Embedder:
+    def embedder() -> Any:
         return support.embedder_for(settings)
 
     try:
