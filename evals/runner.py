@@ -22,13 +22,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from evals import metrics as m
 from evals.gold import GoldItem, load_gold
 from rag.config import Settings
 from rag.errors import BadInputError, IndexMissingError, RagError
 from rag.types import Answer, Turn
+
+if TYPE_CHECKING:
+    from evals.judge import LLMJudge
+    from rag.embed import Embedder
+    from rag.pipeline import Pipeline
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -117,7 +122,12 @@ def _index_holds_chunks(settings: Settings) -> bool:
 
 
 def prepare_index(
-    config: Config, settings: Settings, corpus: Path, cache: Path, embedder: Any, quiet: bool
+    config: Config,
+    settings: Settings,
+    corpus: Path,
+    cache: Path,
+    embedder: Embedder,
+    quiet: bool,
 ) -> Settings:
     """Settings whose index holds the corpus chunked as `config` asks (ingesting if needed)."""
     from rag.ingest import ingest
@@ -154,7 +164,7 @@ def prepare_index(
 # -- running one question ---------------------------------------------------------------------
 
 
-def ask_safely(pipeline: Any, question: str, history: Sequence[Turn]) -> Answer:
+def ask_safely(pipeline: Pipeline, question: str, history: Sequence[Turn]) -> Answer:
     """The pipeline's answer; a question it rejects as bad input counts as a refusal."""
     from rag.answer import refusal
 
@@ -165,7 +175,7 @@ def ask_safely(pipeline: Any, question: str, history: Sequence[Turn]) -> Answer:
         return refusal(question)
 
 
-def run_item(pipeline: Any, item: GoldItem) -> tuple[Answer, list[m.RetrievedPassage]]:
+def run_item(pipeline: Pipeline, item: GoldItem) -> tuple[Answer, list[m.RetrievedPassage]]:
     """Ask the item's context questions, then the item; rank passages for its standalone form."""
     history: list[Turn] = []
     for earlier in item.context:
@@ -283,11 +293,11 @@ def load_schema() -> dict[str, Any] | None:
 
 
 def evaluate(
-    pipeline: Any,
+    pipeline: Pipeline,
     items: Sequence[GoldItem],
     label: str = "eval",
     quiet: bool = False,
-    judge: Any | None = None,
+    judge: LLMJudge | None = None,
 ) -> list[dict[str, Any]]:
     """Run every item through `pipeline`; one scored row per item."""
     from tqdm import tqdm
@@ -495,7 +505,7 @@ def floor_failures(metrics: dict[str, Any], floors: dict[str, Any]) -> list[str]
 # -- refusal calibration ----------------------------------------------------------------------
 
 
-def calibrate(pipeline: Any, items: Sequence[GoldItem], quiet: bool = False) -> dict[str, Any]:
+def calibrate(pipeline: Pipeline, items: Sequence[GoldItem], quiet: bool = False) -> dict[str, Any]:
     """Sweep the extractive answerer's refusal threshold over the gold set.
 
     Every question is answered once with refusal switched off while the answerer's own

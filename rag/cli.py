@@ -12,11 +12,14 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from rag.config import Settings, load_settings, prepare_offline_caches
 from rag.errors import BadInputError, RagError
 from rag.render import format_answer
+
+if TYPE_CHECKING:
+    from rag.pipeline import Pipeline
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -65,7 +68,7 @@ def _n(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
-def _open_pipeline(settings: Settings) -> Any:
+def _open_pipeline(settings: Settings) -> Pipeline:
     from rag.pipeline import build_pipeline
 
     return build_pipeline(settings)
@@ -136,7 +139,7 @@ def _erase_draft(draft: str) -> str:
     return f"\r{up}\033[J"
 
 
-def _open_text(path: str) -> Any:
+def _open_text(path: str) -> TextIO:
     try:
         return open(path, encoding="utf-8")  # noqa: SIM115 - read fully by the caller
     except OSError as exc:
@@ -198,10 +201,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_ui(args: argparse.Namespace) -> int:
     import os
 
+    from rag.config import environment_for_child
+
     app = Path(__file__).resolve().parent.parent / "ui" / "app.py"
-    env = dict(os.environ)
-    if args.index:
-        env["RAG_INDEX_DIR"] = str(args.index)
+    env = environment_for_child({"RAG_INDEX_DIR": str(args.index)} if args.index else None)
     command = [
         sys.executable,
         "-m",

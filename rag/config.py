@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -128,6 +128,24 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         test_hook=env.get("RAG_TEST_HOOK") or "",
     )
     return settings.with_overrides(**overrides)
+
+
+def environment_for_child(
+    overrides: Mapping[str, str] | None = None,
+    python_path: Sequence[Path] = (),
+    env: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The environment for a child process we start (`rag ui`'s Streamlit, `rag bench`'s
+    workers): this process's (or `env`), with `overrides` set and the `python_path`
+    folders put before any PYTHONPATH, so the child reads the same configuration."""
+    child = dict(os.environ if env is None else env)
+    child.update(overrides or {})
+    if python_path:
+        folders = [str(folder) for folder in python_path]
+        if child.get("PYTHONPATH"):
+            folders.append(child["PYTHONPATH"])
+        child["PYTHONPATH"] = os.pathsep.join(folders)
+    return child
 
 
 def tiktoken_cache_dir() -> str:

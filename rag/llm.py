@@ -22,9 +22,9 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -34,7 +34,7 @@ from rag.config import Settings
 from rag.errors import ConfigError
 from rag.prompts import REFUSAL_PREFIX, answer_messages, condense_messages
 from rag.terms import entities, words
-from rag.types import Answer, Hit, Turn
+from rag.types import Answer, Citation, Hit, Turn
 from rag.verify import (
     MARKERS,
     Passage,
@@ -44,6 +44,9 @@ from rag.verify import (
     leak_words,
     passage_vectors,
 )
+
+if TYPE_CHECKING:
+    from rag.pipeline import Pipeline
 
 log = logging.getLogger("rag.llm")
 
@@ -107,7 +110,7 @@ class OpenAIAnswerer:
         standalone: str,
         hits: Sequence[Hit],
         query_vector: np.ndarray,
-        pipeline: Any,
+        pipeline: Pipeline,
         on_token: Callable[[str], None] | None = None,
         started: float | None = None,
     ) -> Answer:
@@ -313,7 +316,7 @@ class OpenAIAnswerer:
         standalone: str,
         hits: Sequence[Hit],
         query_vector: np.ndarray,
-        pipeline: Any,
+        pipeline: Pipeline,
         notice: str,
     ) -> Answer:
         extractive: Answer = pipeline.extractive.answer(
@@ -389,7 +392,7 @@ class Call:
         return str(self.state["text"])
 
 
-def names_what_was_asked(question: str, citations: Sequence[Any], hits: Sequence[Hit]) -> bool:
+def names_what_was_asked(question: str, citations: Sequence[Citation], hits: Sequence[Hit]) -> bool:
     """Whether the cited passages name at least one of the names/numbers the question names.
 
     True when the question names nothing (there is nothing to compare).
@@ -409,7 +412,7 @@ def _is_refusal(text: str) -> bool:
     return stripped.startswith(REFUSAL_PREFIX) or bool(_REFUSAL.search(stripped[:300]))
 
 
-def retry_after(headers: Any) -> float | None:
+def retry_after(headers: Mapping[str, str] | None) -> float | None:
     """Seconds to wait from `Retry-After` (seconds or an HTTP date) or `retry-after-ms`."""
     raw_ms = headers.get("retry-after-ms") if headers is not None else None
     if raw_ms:

@@ -125,7 +125,8 @@ def join_paragraphs(lines: list[str]) -> str:
 
 
 def decode_bytes(data: bytes) -> str:
-    """Decode text whatever its encoding (UTF-8, UTF-16 with or without BOM, Latin-1)."""
+    """Decode text whatever its encoding: UTF-8 (with or without BOM), UTF-16 (with or without
+    BOM), else a legacy single-byte code page (`decode_legacy`)."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16", errors="replace")
     if data.startswith(b"\xef\xbb\xbf"):
@@ -140,7 +141,34 @@ def decode_bytes(data: bytes) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+        return decode_legacy(data)
+
+
+def decode_legacy(data: bytes) -> str:
+    """Text in a single-byte legacy encoding: the alphabet from charset-normalizer, the
+    Western spelling from cp1252.
+
+    charset-normalizer tells a Russian cp1251 or KOI8-R file, or a Greek cp1253 one, from
+    Western text reliably, so its guess is taken when it reads as a non-Latin alphabet.
+    Between the Latin code pages (cp1252, cp1250, mac-latin2, ...) it often guesses wrong
+    on a short news item (it read "café" as "cafť"), so Latin-script text keeps cp1252,
+    what browsers assume for unlabelled Western text.
+    """
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is not None:
+        text = str(best)
+        if not _mostly_latin(text):
+            return text
+    return data.decode("cp1252", errors="replace")
+
+
+def _mostly_latin(text: str) -> bool:
+    """Whether most of the text's non-ASCII letters are Latin ones (é, ß, ł), or it has none."""
+    letters = [c for c in text if ord(c) > 127 and c.isalpha()]
+    latin = sum(unicodedata.name(c, "").startswith("LATIN") for c in letters)
+    return latin * 2 >= len(letters)
 
 
 _BINARY_MAGIC = (b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"%PDF", b"PK\x03\x04", b"\x7fELF")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rag.answer import ExtractiveAnswerer
 from rag.condense import condense
@@ -21,38 +21,46 @@ from rag.retrieve import Retriever
 from rag.store import ChromaStore
 from rag.types import Answer, Hit, Turn
 
+if TYPE_CHECKING:
+    from rag.llm import OpenAIAnswerer
+
+# A typical question, so that warming up runs the answerer's usual paths.
+WARM_UP_QUESTION = "What did the minister say about the plan?"
+
 
 def build_embedder(settings: Settings) -> Embedder:
     return MiniLMEmbedder(batch_size=settings.embed_batch, threads=settings.embed_threads)
 
 
 class Pipeline:
-    """Answers questions against one index."""
+    """Answers questions against one index.
+
+    Construction only assembles parts that are already open (it does no I/O);
+    `build_pipeline` opens the index, checks it holds passages and warms the models.
+    """
 
     def __init__(
         self,
         settings: Settings,
         embedder: Embedder,
         store: ChromaStore,
-        llm: Any | None = None,
+        retriever: Retriever,
+        extractive: ExtractiveAnswerer,
+        llm: OpenAIAnswerer | None = None,
     ) -> None:
         self.settings = settings
         self.embedder = embedder
         self.store = store
-        if store.count_chunks() == 0:
-            raise IndexMissingError(
-                f"the index at {settings.index_dir} is empty: run `rag ingest PATH` first"
-            )
-        self.retriever = Retriever(settings, store, embedder)
-        self.extractive = ExtractiveAnswerer(embedder, self.retriever.bm25.idf)
+        self.retriever = retriever
+        self.extractive = extractive
         self.llm = llm
-        self._warm_up()
 
-    def _warm_up(self) -> None:
+    def warm_up(self) -> None:
         """Load what the first question would otherwise load (the sentence splitter, the
-        stemmer, the model's first run), so that no answer's timings include loading."""
-        hits, vector = self.retriever.retrieve("What happened?", k=1)
-        self.extractive.answer("What happened?", hits, vector)
+        stemmer, the model's first run), so that no answer's timings include loading.
+        Never spends a (possibly paid) LLM call: the extractive answerer runs."""
+        hits, vector = self.retriever.retrieve(WARM_UP_QUESTION)
+        self.extractive.answer(WARM_UP_QUESTION, hits, vector)
 
     @property
     def mode(self) -> str:
@@ -162,9 +170,12 @@ def tokens_of(text: str) -> list[str]:
 def build_pipeline(
     settings: Settings,
     embedder: Embedder | None = None,
-    llm: Any | None = None,
+    llm: OpenAIAnswerer | None = None,
 ) -> Pipeline:
-    """Make the embedder, store and answerer from Settings (the one factory)."""
+    """Make the embedder, store and answerer from Settings (the one factory), then warm up.
+
+    Raises IndexMissingError when the index holds no passages yet.
+    """
     store = ChromaStore(settings)
     if store.count_chunks() == 0:
         raise IndexMissingError(
@@ -175,4 +186,8 @@ def build_pipeline(
         from rag.llm import build_llm
 
         llm = build_llm(settings)
-    return Pipeline(settings, embedder, store, llm)
+    retriever = Retriever(settings, store, embedder)
+    extractive = ExtractiveAnswerer(embedder, retriever.bm25.idf)
+    pipeline = Pipeline(settings, embedder, store, retriever, extractive, llm)
+    pipeline.warm_up()
+    return pipeline

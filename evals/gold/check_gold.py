@@ -25,6 +25,7 @@ import re
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_CORPUS = HERE.parent.parent / "corpus"
@@ -46,7 +47,7 @@ MAX_ANSWER_WORDS = 6
 COPY_NGRAM = 8
 
 
-def load_jsonl(path: Path, errors: list[str]) -> list[dict]:
+def load_jsonl(path: Path, errors: list[str]) -> list[dict[str, Any]]:
     items = []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
@@ -72,7 +73,9 @@ def ngrams(ws: list[str], n: int) -> set[tuple[str, ...]]:
     return {tuple(ws[i : i + n]) for i in range(len(ws) - n + 1)}
 
 
-def check_item(d: dict, corpus: Path, cache: dict[str, str | None], errors: list[str]) -> None:
+def check_item(
+    d: dict[str, Any], corpus: Path, cache: dict[str, str | None], errors: list[str]
+) -> None:
     qid = d.get("id", "<no id>")
     keys = set(d)
     missing = FIELDS - keys
@@ -216,7 +219,7 @@ def main() -> int:
         errors.append(f"only {len(lee)} distinct lee articles (< {MIN_DISTINCT_LEE})")
 
     # ---- starter subset ----
-    starter: list[dict] = []
+    starter: list[dict[str, Any]] = []
     if args.starter.exists():
         starter = load_jsonl(args.starter, errors)
         by_id = {d.get("id"): d for d in gold}
