@@ -35,9 +35,12 @@ from rag.terms import STOPWORDS, entities, stem
 __all__ = [
     "Attribution",
     "Clause",
+    "alike",
     "attribute",
     "attributions",
+    "clause_texts",
     "clauses",
+    "name_parts",
     "negated",
     "polarity_conflict",
     "role_conflict",
@@ -215,10 +218,13 @@ def _negation_cues(toks: Sequence[_Tok], skip: frozenset[int] = frozenset()) -> 
                 continue
             found.append((i, i + 1))
     cues = []
+    starts = sorted(start for start, _end in found)
     for start, end in sorted(found):
         scope: list[int] = []
         j = end
-        while j < len(toks) and len(scope) < SCOPE_WORDS:
+        # a cue reaches to the end of its clause, or the next cue ("no X and no Y")
+        stop = next((s for s in starts if s >= end), len(toks))
+        while j < min(len(toks), stop) and len(scope) < SCOPE_WORDS:
             t = toks[j]
             if t.punct or t.lower in _SCOPE_ENDS:
                 break
@@ -289,8 +295,8 @@ def polarity_conflict(claim: str, passage_sentence: str) -> str | None:
         else:
             absorbed_a |= {id(c) for c in a_cues if set(c.scope) & set(in_a)}
             absorbed_b |= {id(c) for c in b_cues if set(c.scope) & set(in_b)}
-    if _one_sided(a, a_cues, absorbed_a, b, b_neg, b_stems) or _one_sided(
-        b, b_cues, absorbed_b, a, a_neg, a_stems
+    if _one_sided(a, a_cues, absorbed_a, a_neg, b, b_neg, b_stems) or _one_sided(
+        b, b_cues, absorbed_b, b_neg, a, a_neg, a_stems
     ):
         return "negation"
     return "antonym" if antonym else None
@@ -300,11 +306,15 @@ def _one_sided(
     toks: Sequence[_Tok],
     cues: Sequence[_Cue],
     absorbed: set[int],
+    negation: dict[int, int],
     other: Sequence[_Tok],
     other_neg: dict[int, int],
     other_stems: set[str],
 ) -> bool:
-    """Whether a cue of `toks` negates words that `other` states un-negated."""
+    """Whether a cue of `toks` gives words a polarity that `other` does not give them.
+
+    The cue's words count when the other text has its first word, or two of them; each
+    must stand in the other text somewhere with the same polarity (negated or not)."""
     for cue in cues:
         if id(cue) in absorbed or not cue.scope:
             continue
@@ -312,10 +322,11 @@ def _one_sided(
         shared = [s for s in scope_stems if s in other_stems]
         if not shared or (scope_stems[0] not in other_stems and len(set(shared)) < 2):
             continue
-        negated_there = any(
-            other_neg.get(j, 0) % 2 for j, t in enumerate(other) if t.stem in set(shared)
+        here = {toks[j].stem: negation.get(j, 0) % 2 for j in cue.scope}
+        agree = any(
+            other_neg.get(j, 0) % 2 == here[t.stem] for j, t in enumerate(other) if t.stem in here
         )
-        if not negated_there:
+        if not agree:
             return True
     return False
 
@@ -323,27 +334,31 @@ def _one_sided(
 # -- entities -------------------------------------------------------------------------------
 
 
-def _name_parts(mention: str) -> list[str]:
+def name_parts(mention: str) -> list[str]:
+    """The words of a name that identify it, lower-cased: no titles, articles or stopwords."""
     parts = []
     for w in re.findall(r"[A-Za-z0-9][A-Za-z0-9'’\-]*", mention):
         lower = _norm(w)
         if lower in _TITLES or lower in _DETERMINERS or lower in STOPWORDS:
             continue
+        if lower in _CLAUSE_BREAKS:
+            continue
         parts.append(lower)
     return parts
 
 
-def _alike(x: str, y: str) -> bool:
-    """One name word for another: equal, or a demonym/possessive of it ("Russia", "Russian")."""
+def alike(x: str, y: str) -> bool:
+    """One name word for another (lower-case): equal, or a form of it ("Russia", "Russian",
+    "Russians"): the longer starts with the shorter (4+ letters) and adds at most 3."""
     if x == y:
         return True
     short, long_ = sorted((x, y), key=len)
-    return len(short) >= 4 and long_.startswith(short) and len(long_) - len(short) <= 2
+    return len(short) >= 4 and long_.startswith(short) and len(long_) - len(short) <= 3
 
 
 def same_entity(a: str, b: str) -> bool:
     """'Kallas' ≈ 'Kaja Kallas' ≈ 'Ms Kallas'; 'Nato' ≈ 'NATO'; 'Article 6' != 'Article 5'."""
-    pa, pb = _name_parts(a), _name_parts(b)
+    pa, pb = name_parts(a), name_parts(b)
     if not pa or not pb:
         return a.strip().lower() == b.strip().lower() and bool(a.strip())
     na = {p for p in pa if p[0].isdigit()}
@@ -351,7 +366,7 @@ def same_entity(a: str, b: str) -> bool:
     if (na or nb) and na != nb:
         return False
     short, long_ = sorted((pa, pb), key=len)
-    return all(any(_alike(x, y) for y in long_) for x in short)
+    return all(any(alike(x, y) for y in long_) for x in short)
 
 
 # -- attribution ----------------------------------------------------------------------------
@@ -382,7 +397,10 @@ def _reports(sentence: str) -> list[_Report]:
     reports: list[_Report] = []
     for i, j in sorted(found):
         verb = " ".join(t.text for t in toks[i:j])
-        speaker, via = _speaker_around(sentence, toks, i, j)
+        # a report inside what another reports ("X says no one has confirmed…") has its
+        # subject after the earlier verb
+        begin = reports[-1].end if reports else 0
+        speaker, via = _speaker_around(sentence, toks, i, j, begin)
         if via == "same":
             previous = reports[-1] if reports else None
             if previous is None:
@@ -392,12 +410,14 @@ def _reports(sentence: str) -> list[_Report]:
     return reports
 
 
-def _speaker_around(sentence: str, toks: Sequence[_Tok], i: int, j: int) -> tuple[str | None, str]:
+def _speaker_around(
+    sentence: str, toks: Sequence[_Tok], i: int, j: int, begin: int = 0
+) -> tuple[str | None, str]:
     """The speaker of the reporting verb toks[i:j]: after it ("…,” said Mr Hess", "according
     to X", "emphasised by X") or before it (the subject: "Kaja Kallas, …, said")."""
     verb_lower = " ".join(t.lower for t in toks[i:j])
     after = sentence[toks[j - 1].end :]
-    before = sentence[: toks[i].start]
+    before = sentence[begin : toks[i].start]
     phrase = _AFTER_SPEAKER_END.split(after, maxsplit=1)[0]
     phrase = re.sub(r"^\s*by\s", " ", phrase).strip()
     first = phrase.split()[0] if phrase.split() else ""
@@ -418,7 +438,17 @@ def _speaker_around(sentence: str, toks: Sequence[_Tok], i: int, j: int) -> tupl
 def _speaker_phrase(phrase: str) -> tuple[str | None, str]:
     """A noun phrase as a speaker: a name, an anaphor ("the analyst") or a description."""
     words_ = phrase.split()
-    while words_ and words_[0].lower() in _DETERMINERS and words_[0].lower() != "the":
+    while (
+        words_
+        and words_[0].lower() != "the"
+        and (
+            words_[0].lower() in _DETERMINERS
+            or words_[0].lower().strip(",") in _CLAUSE_BREAKS
+            or words_[0].lower().strip(",") in _AUX
+        )
+    ):
+        if words_[0].lower() in _PRONOUNS:
+            break
         words_ = words_[1:]
     if not words_:
         return None, "none"
@@ -476,7 +506,7 @@ def _persons(sentence: str) -> list[str]:
     """Names in a sentence that may be what a later "he"/"she" stands for (in order)."""
     names = []
     for e in entities(sentence):
-        parts = _name_parts(e)
+        parts = name_parts(e)
         if parts and not parts[0][0].isdigit():
             names.append(e)
     return names
@@ -556,16 +586,26 @@ def speaker_of_claim(claim: str) -> str | None:
 # -- clauses and roles ----------------------------------------------------------------------
 
 
-def _clause_texts(sentence: str) -> list[str]:
+def clause_texts(sentence: str) -> list[str]:
+    """The sentence cut where a new clause with its own subject may start: "; ", ", while",
+    ", but", ", and", "whereas" … (not inside quotations)."""
     breaks = "|".join(sorted(_CLAUSE_BREAKS))
-    pieces = re.split(rf";\s+|,\s+(?=(?:{breaks})\b)|\s+(?=(?:whereas|while)\s)", sentence)
-    return [p.strip() for p in pieces if p and p.strip()]
+    splitter = re.compile(rf";\s+|,\s+(?=(?:{breaks})\b)|\s+(?=(?:whereas|while)\s)")
+    mask = _quoted_mask(sentence)
+    pieces, start = [], 0
+    for m in splitter.finditer(sentence):
+        if any(mask[m.start() : m.end()]):
+            continue
+        pieces.append(sentence[start : m.start()])
+        start = m.end()
+    pieces.append(sentence[start:])
+    return [p.strip() for p in pieces if p.strip()]
 
 
 def clauses(sentence: str) -> list[Clause]:
     """The sentence's clauses, each with its subject entities, predicate stems and negation."""
     out = []
-    for text in _clause_texts(sentence):
+    for text in clause_texts(sentence):
         toks = _tokens(text)
         k = 0
         while k < len(toks) and (
@@ -579,7 +619,7 @@ def clauses(sentence: str) -> list[Clause]:
         ):
             end += 1
         subject_text = text[toks[k].start : toks[end - 1].end] if end > k else ""
-        subjects = tuple(e for e in entities(subject_text) if _name_parts(e))
+        subjects = tuple(e for e in entities(subject_text) if name_parts(e))
         predicate = tuple(t.stem for t in toks[end:] if t.content and not t.quoted)
         out.append(Clause(text, subjects, predicate, negated(text)))
     return out

@@ -11,7 +11,7 @@ one gold question needed it, and no names from the shipped corpus.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 
@@ -25,13 +25,13 @@ def _lines(name: str) -> list[str]:
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def words(name: str) -> frozenset[str]:
     """The entries of list ``name`` (one word or phrase a line), lower-cased."""
     return frozenset(line.lower() for line in _lines(name))
 
 
-@lru_cache(maxsize=None)
+@cache
 def pairs(name: str) -> tuple[tuple[str, str], ...]:
     """The entries of a pair list ``name`` (``a | b`` a line), lower-cased."""
     found = []
