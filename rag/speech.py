@@ -176,6 +176,7 @@ _NEG_WORDS = lexicon.words("negations")
 _PRONOUNS = lexicon.words("pronouns")
 _TITLES = lexicon.words("titles")
 _CLAUSE_BREAKS = lexicon.words("clause_breaks")
+_NEG_PREFIXES = tuple(sorted(lexicon.words("negative_prefixes"), key=len, reverse=True))
 _GENERIC_SPEAKERS = lexicon.words("generic_speakers")
 
 
@@ -279,6 +280,10 @@ def polarity_conflict(claim: str, passage_sentence: str) -> str | None:
             flips.append((in_a, in_b, len(x), len(y)))
             a_skip |= {i + k for i in in_a for k in range(len(x))}
             b_skip |= {i + k for i in in_b for k in range(len(y))}
+    for i, j in _prefix_flips(a, b, a_stems, b_stems):
+        flips.append(([i], [j], 1, 1))
+        a_skip.add(i)
+        b_skip.add(j)
     a_cues = _negation_cues(a, frozenset(a_skip))
     b_cues = _negation_cues(b, frozenset(b_skip))
     a_neg = _negated_positions(a, a_cues)
@@ -300,6 +305,28 @@ def polarity_conflict(claim: str, passage_sentence: str) -> str | None:
     ):
         return "negation"
     return "antonym" if antonym else None
+
+
+def _prefix_flips(
+    a: Sequence[_Tok], b: Sequence[_Tok], a_stems: set[str], b_stems: set[str]
+) -> list[tuple[int, int]]:
+    """Word pairs that differ by a negative prefix ("inadequate" in one, "adequate" in the
+    other, and neither in both); the shorter word has at least five letters."""
+    out = []
+    b_words = {t.lower: j for j, t in enumerate(b) if t.content}
+    a_words = {t.lower for t in a if t.content}
+    for i, t in enumerate(a):
+        if not t.content:
+            continue
+        for prefix in _NEG_PREFIXES:
+            for x, y in ((t.lower, prefix + t.lower), (t.lower.removeprefix(prefix), t.lower)):
+                if x == y or len(min(x, y, key=len)) < 5:
+                    continue
+                other = y if x == t.lower else x
+                j = b_words.get(other)
+                if j is not None and other not in a_words and t.lower not in b_words:
+                    out.append((i, j))
+    return out
 
 
 def _one_sided(
@@ -602,6 +629,31 @@ def clause_texts(sentence: str) -> list[str]:
     return [p.strip() for p in pieces if p.strip()]
 
 
+_FINITE = frozenset(
+    "has have had is are was were will would could can may might must did does do shall "
+    "should".split()
+)
+
+
+def _verb_at(toks: Sequence[_Tok], k: int) -> int:
+    """Where the clause's verb starts (the subject is toks[k:end]): the first auxiliary,
+    reporting verb or lower-case word in -ed after a name; else the first lower-case
+    content word ("Geoff Huegill won …")."""
+    speech_words = {w for phrase in _speech() for w in phrase}
+    for j in range(k + 1, len(toks)):
+        t = toks[j]
+        if t.quoted:
+            continue
+        if t.lower in _FINITE or t.lower in speech_words or re.fullmatch(r"[a-z]{3,}ed", t.text):
+            return j
+    end = k
+    while end < len(toks) and not (
+        toks[end].content and toks[end].text[:1].islower() and toks[end].lower not in _TITLES
+    ):
+        end += 1
+    return end
+
+
 def clauses(sentence: str) -> list[Clause]:
     """The sentence's clauses, each with its subject entities, predicate stems and negation."""
     out = []
@@ -612,12 +664,7 @@ def clauses(sentence: str) -> list[Clause]:
             toks[k].lower in _CLAUSE_BREAKS or toks[k].lower in STOPWORDS or toks[k].punct
         ):
             k += 1
-        # the subject runs to the first lower-case content word (the verb, roughly)
-        end = k
-        while end < len(toks) and not (
-            toks[end].content and toks[end].text[:1].islower() and toks[end].lower not in _TITLES
-        ):
-            end += 1
+        end = _verb_at(toks, k)
         subject_text = text[toks[k].start : toks[end - 1].end] if end > k else ""
         subjects = tuple(e for e in entities(subject_text) if name_parts(e))
         predicate = tuple(t.stem for t in toks[end:] if t.content and not t.quoted)
@@ -628,21 +675,28 @@ def clauses(sentence: str) -> list[Clause]:
 def role_conflict(claim: str, passage_sentences: Sequence[str]) -> bool:
     """Whether the claim gives an entity a predicate that the passage gives another entity.
 
-    For each clause of the claim with a subject, the passage's clauses whose subject is the
-    same entity ("own") are compared with clauses whose subjects are other entities: the
-    claim's predicate words must match its own clauses at least as well as another's.
+    For each clause of the claim with a subject, the passage's clauses whose subject (or
+    whose sentence's speaker) is the same entity ("own") are compared with clauses of other
+    entities: the claim's predicate words must match its own clauses at least as well as
+    another's. Clauses that report speech ("X said …") are left to the speaker check.
     """
-    passage_clauses = [c for s in passage_sentences for c in clauses(s) if c.subjects]
+    sentences = list(passage_sentences)
+    passage_clauses: list[tuple[tuple[str, ...], set[str]]] = []
+    for i, sentence in enumerate(sentences):
+        speakers = tuple(a.speaker for a in attributions(sentences, i) if a.speaker)
+        for c in clauses(sentence):
+            if c.subjects or speakers:
+                passage_clauses.append((c.subjects + speakers, set(c.predicate)))
     for claimed in clauses(claim):
-        if not claimed.subjects or len(set(claimed.predicate)) < 2:
+        if not claimed.subjects or len(set(claimed.predicate)) < 2 or _reports(claimed.text):
             continue
         wanted = set(claimed.predicate)
         own = 0
         other = 0
         has_own = False
-        for c in passage_clauses:
-            overlap = len(wanted & set(c.predicate))
-            if any(same_entity(x, y) for x in claimed.subjects for y in c.subjects):
+        for subjects, predicate in passage_clauses:
+            overlap = len(wanted & predicate)
+            if any(same_entity(x, y) for x in claimed.subjects for y in subjects):
                 has_own = True
                 own = max(own, overlap)
             elif overlap:

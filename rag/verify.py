@@ -104,6 +104,11 @@ class Passage:
     lowered: str
     numbers: set[str]
 
+    @property
+    def text(self) -> str:
+        """The passage's usable text (instruction-like sentences left out)."""
+        return " ".join(s.text for s in self.sentences if not s.hostile)
+
     @classmethod
     def of(cls, n: int, hit: Hit) -> Passage:
         chunk = hit.chunk
@@ -334,11 +339,29 @@ def fact_reason(claim: str, passage: Passage) -> str | None:
     named = {w.lower() for w in words(claim)[1:] if w[:1].isupper()}  # "May", not "may"
     if any(m in named and m not in passage_words for m in _CALENDAR):
         return "date"
+    passage_names = [speech.name_parts(e) for e in entities(passage.text)]
     for name in _names(claim):
         parts = [p for p in speech.name_parts(name) if len(p) > 2]
-        if parts and not any(_word_in(p, passage_words) for p in parts):
+        found = [p for p in parts if _word_in(p, passage_words)]
+        if parts and not found:
+            return "entity"
+        if len(found) < len(parts) and _other_name(parts, found, passage_names):
             return "entity"
     return None
+
+
+def _other_name(
+    parts: Sequence[str], found: Sequence[str], passage_names: Sequence[Sequence[str]]
+) -> bool:
+    """Whether the passage names, with the words of the claim's name it has, someone else:
+    "Dunmore Rail" where the passage has "Halvorsen Rail", "Jim Smith" for "John Smith"
+    (but "Kaja Kallas" where it has only "Ms Kallas" is the same person)."""
+    for name in passage_names:
+        if any(speech.alike(f, p) for f in found for p in name):
+            extra = [p for p in name if not any(speech.alike(p, q) for q in parts)]
+            if extra and len(name) >= 2:
+                return True
+    return False
 
 
 def meaning_reason(claim: str, passage: Passage, best: PassageSentence) -> str | None:

@@ -158,3 +158,13 @@ def test_swapping_who_did_what_is_a_role_conflict() -> None:
     )
     assert not role_conflict("Norway has backed the fishing quota.", passage)
     assert not role_conflict("Norway backed the fishing quota but Iceland rejected it.", passage)
+
+
+def test_a_negative_prefix_makes_an_antonym_but_a_negated_one_agrees() -> None:
+    sentence = "The inspectors found the safety checks inadequate."
+    assert polarity_conflict("The inspectors found the safety checks adequate.", sentence) == (
+        "antonym"
+    )
+    assert polarity_conflict("The inspectors found the safety checks not adequate.", sentence) is (
+        None
+    )
