@@ -180,6 +180,12 @@ def cmd_delete(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    if getattr(args, "claims", None):  # the citation checker on a claim set (evals/claims.py)
+        from evals.claims import main as claims_main
+
+        return int(claims_main(args, _settings(args)))
+    if not args.gold:
+        raise BadInputError("rag eval needs --gold FILE (a Q&A set) or --claims FILE")
     from evals.runner import main as eval_main
 
     return int(eval_main(args, _settings(args)))
@@ -275,7 +281,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_ask)
 
     p = command("eval", "score the system on a gold Q&A set")
-    p.add_argument("--gold", required=True, metavar="FILE")
+    p.add_argument("--gold", metavar="FILE", help="gold Q&A set (JSON Lines)")
+    p.add_argument(
+        "--claims", metavar="FILE", help="score the citation checker on a claim set instead"
+    )
     p.add_argument("--json", action="store_true")
     p.add_argument("--out", metavar="DIR", help="write a Markdown/HTML report with plots")
     p.add_argument("--configs", help="comma-separated configurations to compare")

@@ -153,6 +153,7 @@ class OpenAIAnswerer:
                 fallback,
                 notice="the generated answer had no sentence its citations support; "
                 "showing the extractive answer instead",
+                dropped=result.dropped,
             )
         if fallback.refused and not names_what_was_asked(standalone, result.citations, hits):
             # Supported claims, but about something else: the extractive answerer (calibrated
@@ -167,6 +168,8 @@ class OpenAIAnswerer:
             mode="llm",
             timings_ms=timings,
             condensed_question=condensed,
+            notice=result.notice(),
+            dropped=result.dropped,
         )
 
     def condense(self, question: str, history: Sequence[Turn]) -> str:

@@ -83,6 +83,22 @@ class Citation:
 
 
 @dataclass(frozen=True, slots=True)
+class Dropped:
+    """What the citation checker removed from a generated answer, and why (`verify.REASONS`)."""
+
+    sentence: str  # the claim without its markers ("" when withheld: instruction-like text)
+    reason: str  # "negation", "antonym", "speaker", "role", "number", "unsupported", ...
+    n: int | None  # the passage number the model cited (as it numbered them), if one
+    what: str  # "sentence" (the sentence was dropped) | "citation" (only this citation)
+
+    def to_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"sentence": self.sentence, "reason": self.reason, "what": self.what}
+        if self.n is not None:
+            body["n"] = self.n
+        return body
+
+
+@dataclass(frozen=True, slots=True)
 class Answer:
     """An answer whose `[n]` markers each have exactly one citation, and vice versa."""
 
@@ -94,6 +110,7 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     notice: str | None = None  # one line for the user, e.g. why an answer is degraded
     condensed_question: str | None = None  # the standalone question a follow-up became
+    dropped: tuple[Dropped, ...] = ()  # what the citation checker removed (LLM answers)
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -108,6 +125,8 @@ class Answer:
             body["notice"] = self.notice
         if self.condensed_question and self.condensed_question != self.question:
             body["condensed_question"] = self.condensed_question
+        if self.dropped:
+            body["dropped"] = [d.to_json() for d in self.dropped]
         return body
 
 

@@ -17,7 +17,8 @@ for each sentence, looks at the citation numbers after it:
 What survives is renumbered in order of first use. Each citation's `quote` is the passage
 sentence that best supports the claim, exactly as the article has it at
 `char_start:char_end`. The threshold was calibrated on the gold set with
-`python -m rag.verify --calibrate` (see `calibrate` below and evals/README.md).
+`python -m evals.verify_calibration GOLD` and is judged on claim sets with
+`rag eval --claims FILE` (see evals/README.md).
 """
 
 from __future__ import annotations
@@ -25,24 +26,25 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from rag import lexicon, speech
 from rag.chunk import split_sentences
 from rag.embed import Embedder
 from rag.prompts import PROMPT_MARKERS
-from rag.terms import STOPWORDS, content_stems, entities, words
-from rag.types import Citation, Hit
+from rag.terms import STOPWORDS, content_stems, entities, stem, words
+from rag.types import Citation, Dropped, Hit
 
-# Calibrated on evals/gold/news.jsonl (`python -m rag.verify --calibrate`, 843 claims built
+# Calibrated on evals/gold/news.jsonl (`python -m evals.verify_calibration`, 843 claims built
 # from 121 answerable questions): balanced accuracy is flat between 0.60 (0.911) and 0.71
 # (0.923, the best). The gold-derived claims reuse the article's words; a model paraphrases,
 # and hand-written paraphrases score 0.64-0.75, so the threshold sits at the low end of the
 # plateau. Numbers are checked by rule (a changed number never passes).
 SUPPORT_THRESHOLD = 0.60
 W_SEMANTIC, W_LEXICAL, W_ENTITY = 0.45, 0.35, 0.20
+CLAUSE_SUPPORT = 0.3  # the least share of a clause's words a passage must hold
+NEAR = 0.75  # below this share of the threshold a passage is "unsupported", whatever else
 
 MARKERS = re.compile(r"\[(\d+(?:\s*[,;–-]\s*\d+)*)\]")
 _LEADING_MARKERS = re.compile(r"^((?:\s*\[\d+(?:\s*[,;–-]\s*\d+)*\])+)\s*")
@@ -101,6 +103,11 @@ class Passage:
     lowered: str
     numbers: set[str]
 
+    @property
+    def text(self) -> str:
+        """The passage's usable text (instruction-like sentences left out)."""
+        return " ".join(s.text for s in self.sentences if not s.hostile)
+
     @classmethod
     def of(cls, n: int, hit: Hit) -> Passage:
         chunk = hit.chunk
@@ -129,6 +136,9 @@ class SentenceCheck:
     quotes: dict[int, PassageSentence] = field(default_factory=dict)
     supported: list[int] = field(default_factory=list)
     reason: str = ""  # why it was dropped ("" when kept)
+    code: str = ""  # the same in one word (REASONS), for the Answer's `dropped` list
+    refused: dict[int, str] = field(default_factory=dict)  # cited passage -> why it does not
+    clause: dict[int, float] = field(default_factory=dict)  # cited passage -> clause_support
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,12 +158,84 @@ class CheckResult:
     def empty(self) -> bool:
         return not self.citations
 
+    @property
+    def dropped(self) -> tuple[Dropped, ...]:
+        """Each dropped sentence and each removed citation of a kept one, with its reason.
+
+        Text the checker dropped as instruction-like or prompt-repeating is withheld."""
+        out: list[Dropped] = []
+        for d in self.details:
+            withheld = d.code in WITHHELD
+            sentence = "" if withheld else strip_markers(d.text)
+            if d.code:
+                out.append(Dropped(sentence, d.code, _blamed(d), "sentence"))
+                continue
+            out.extend(Dropped(sentence, "nonexistent", n, "citation") for n in d.nonexistent)
+            out.extend(
+                Dropped(sentence, d.refused.get(n, "unsupported"), n, "citation")
+                for n in d.cited
+                if n not in d.supported
+            )
+        return tuple(out)
+
+    def notice(self) -> str | None:
+        """One line saying what the checker removed and why, or None when it removed nothing."""
+        dropped = self.dropped
+        if not dropped:
+            return None
+        sentences = [d for d in dropped if d.what == "sentence"]
+        citations = [d for d in dropped if d.what == "citation"]
+        parts = []
+        if sentences:
+            parts.append(f"{_count(len(sentences), 'sentence')} ({_reasons(sentences)})")
+        if citations:
+            parts.append(f"{_count(len(citations), 'citation')} ({_reasons(citations)})")
+        return "the citation checker removed " + " and ".join(parts)
+
     def summary(self) -> str:
         return (
             f"kept {self.sentences_in - self.sentences_removed} of {self.sentences_in} sentences; "
             f"removed {self.sentences_removed} sentences and {self.citations_removed} of "
             f"{self.citations_in} citations ({self.nonexistent} nonexistent)"
         )
+
+
+# Why a sentence or citation was removed, in one word (the Answer's `dropped[].reason`).
+REASONS = (
+    "negation",  # the claim negates what the passage states, or states what it negates
+    "antonym",  # the claim says the opposite word ("unlikely" for "likely")
+    "speaker",  # the claim attributes the passage's words to someone else
+    "role",  # the claim gives one entity what the passage says another did
+    "number",  # a number the passage does not state
+    "date",  # a year, month or weekday the passage does not state
+    "entity",  # a name the passage does not mention
+    "unsupported",  # too little of the claim is in the passage
+    "nonexistent",  # the citation number names no passage
+    "injection",  # repeats instruction-like text found in a passage
+    "prompt",  # repeats the system prompt
+    "empty",  # no text, or cited passages hold no usable text
+)
+WITHHELD = frozenset({"injection", "prompt"})
+_MEANING = ("speaker", "negation", "antonym", "role")  # checked on the aligned sentence
+_CALENDAR = lexicon.words("calendar")
+_MONTHS = (
+    "january february march april may june july august september october november december"
+).split()
+
+
+def _blamed(check: SentenceCheck) -> int | None:
+    """The cited passage whose reason names why a dropped sentence went (the best-scoring)."""
+    if not check.cited:
+        return check.nonexistent[0] if check.nonexistent else None
+    return max(check.cited, key=lambda n: check.scores.get(n, 0.0))
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def _reasons(dropped: Sequence[Dropped]) -> str:
+    return ", ".join(dict.fromkeys(d.reason for d in dropped))
 
 
 def is_instruction(text: str) -> bool:
@@ -222,6 +304,149 @@ def entity_found(entity: str, lowered: str) -> bool:
     return bool(parts) and all(re.search(rf"\b{re.escape(p)}\b", lowered) for p in parts)
 
 
+def _names(claim: str) -> list[str]:
+    """The claim's names: capitalised phrases, less words capitalised only by position."""
+    tokens = claim.split()
+    first = tokens[0] if tokens else ""
+    second = tokens[1] if len(tokens) > 1 else ""
+    found = []
+    for e in dict.fromkeys(entities(claim)):
+        if e.lower() in STOPWORDS or e[:1].isdigit():
+            continue
+        if e == first and not second[:1].isupper():
+            continue  # "Officials said": capitalised because it opens the sentence
+        found.append(e)
+    return found
+
+
+def _word_in(part: str, lowered_words: set[str]) -> bool:
+    """Whether a name word occurs, or a form of it ("Ukrainians", "Ukrainian", "Ukraine's")."""
+    return part in lowered_words or any(speech.alike(part, w) for w in lowered_words)
+
+
+def fact_reason(claim: str, passage: Passage) -> str | None:
+    """'number', 'date' or 'entity' when the claim states one the passage does not."""
+    missing = numbers_in(claim) - passage.numbers
+    if missing:
+        years = {n for n in missing if len(n) == 4 and n[:2] in {"18", "19", "20"}}
+        return "date" if years == missing else "number"
+    passage_words = {w.removesuffix("'s").removesuffix("’s") for w in words(passage.lowered)}
+    passage_words |= {part for w in passage_words if "-" in w for part in w.split("-")}
+    published = passage.hit.chunk.published or ""
+    if published[5:7].isdigit() and 1 <= int(published[5:7]) <= 12:
+        passage_words.add(_MONTHS[int(published[5:7]) - 1])
+    named = {w.lower() for w in words(claim)[1:] if w[:1].isupper()}  # "May", not "may"
+    if any(m in named and m not in passage_words for m in _CALENDAR):
+        return "date"
+    passage_names = [speech.name_parts(e) for e in entities(passage.text)]
+    for name in _names(claim):
+        parts = [p for p in speech.name_parts(name) if len(p) > 2]
+        found = [p for p in parts if _word_in(p, passage_words)]
+        if parts and not found:
+            return "entity"
+        if len(found) < len(parts) and _other_name(parts, found, passage_names):
+            return "entity"
+    return None
+
+
+def _other_name(
+    parts: Sequence[str], found: Sequence[str], passage_names: Sequence[Sequence[str]]
+) -> bool:
+    """Whether the passage names, with the words of the claim's name it has, someone else:
+    "Dunmore Rail" where the passage has "Halvorsen Rail", "Jim Smith" for "John Smith"
+    (but "Kaja Kallas" where it has only "Ms Kallas" is the same person)."""
+    for name in passage_names:
+        if any(speech.alike(f, p) for f in found for p in name):
+            extra = [p for p in name if not any(speech.alike(p, q) for q in parts)]
+            if extra and len(name) >= 2:
+                return True
+    return False
+
+
+def meaning_reason(claim: str, passage: Passage, best: PassageSentence) -> str | None:
+    """Why the claim says something else than its passage, or None.
+
+    Each clause of the claim (`speech.clause_texts`) is aligned with the passage sentence
+    that shares most of its words (its speaker's name left out; ties go to `best`, the
+    sentence most similar in meaning to the whole claim), then: 'speaker' when the clause
+    reports X and that sentence reports someone else ("she said" and quotations resolved
+    within the passage); 'negation' / 'antonym' when the clause flips the sentence's
+    polarity (`speech.polarity_conflict`). Last, 'role' when the claim gives an entity the
+    predicate the passage gives another (`speech.role_conflict`)."""
+    texts = [s.text for s in passage.sentences if not s.hostile]
+    if not texts:
+        return None
+    default = texts.index(best.text) if best.text in texts else 0
+    sentence_stems = [set(content_stems(t)) for t in texts]
+    for part in speech.clause_texts(claim) or [claim]:
+        claimed = speech.speaker_of_claim(part)
+        index = _align(part, claimed, sentence_stems, default)
+        if index is None:
+            continue
+        if claimed and _wrong_speaker(claimed, texts, index):
+            return "speaker"
+        conflict = speech.polarity_conflict(part, texts[index])
+        if conflict:
+            return conflict
+    if speech.role_conflict(claim, texts):
+        return "role"
+    return None
+
+
+def _align(
+    part: str, speaker: str | None, sentence_stems: Sequence[set[str]], default: int
+) -> int | None:
+    """The passage sentence a clause of a claim restates: most shared content stems (its
+    speaker's name aside), `default` among equals; None when it shares fewer than two."""
+    name = {stem(p) for p in speech.name_parts(speaker)} if speaker else set()
+    wanted = set(content_stems(part)) - name
+    if not wanted:
+        return None
+    overlaps = [len(wanted & stems) for stems in sentence_stems]
+    top = max(overlaps)
+    if top < min(2, len(wanted)):
+        return None
+    return default if overlaps[default] == top else overlaps.index(top)
+
+
+def clause_support(
+    claim: str, passage: Passage, idf: Callable[[str], float], question_stems: frozenset[str]
+) -> float:
+    """The least IDF-weighted share of a claim clause's own words found in the passage.
+
+    A model that adds a detail of its own ("…, and the mayor resigned") adds a clause
+    whose words the passage lacks, while the rest of the claim keeps the whole-claim score
+    high. Clauses of fewer than three content words are not judged (1.0)."""
+    shares = [1.0]
+    for part in speech.clause_texts(claim):
+        stems = set(content_stems(part)) - question_stems
+        if len(stems) < 3:
+            continue
+        total = sum(idf(s) for s in stems)
+        if total:
+            shares.append(sum(idf(s) for s in stems if s in passage.stems) / total)
+    return min(shares)
+
+
+def _wrong_speaker(claimed: str, texts: Sequence[str], index: int) -> bool:
+    """Whether sentence `index` reports someone other than `claimed`."""
+    found = speech.attributions(texts, index)
+    if any(a.speaker and speech.same_entity(claimed, a.speaker) for a in found):
+        return False
+    if any(a.speaker for a in found):
+        return True
+    if any(a.via != "none" for a in found):
+        return False  # a pronoun the passage does not resolve: cannot tell
+    # The sentence reports no one: the claim may describe what X did ("X has visited…"),
+    # but not put the article's own words in the mouth of someone named elsewhere.
+    if any(speech.same_entity(claimed, e) for e in entities(texts[index])):
+        return False
+    others = {
+        a.speaker for k in range(len(texts)) for a in speech.attributions(texts, k) if a.speaker
+    }
+    return any(speech.same_entity(claimed, o) for o in others)
+
+
 def support_features(
     claim: str,
     claim_vector: np.ndarray,
@@ -282,10 +507,14 @@ def check(
     idf: Callable[[str], float] | None = None,
     threshold: float = SUPPORT_THRESHOLD,
     vectors: dict[str, np.ndarray] | None = None,
+    meaning: bool = True,
 ) -> CheckResult:
     """Keep only the sentences of `text` that a passage they cite supports; renumber.
 
     `vectors` may hold the passage sentences' embeddings already (`passage_vectors`).
+    A cited passage supports a sentence when its score reaches `threshold`, it states
+    every number, date and name of the sentence (`fact_reason`) and, with `meaning`,
+    its best sentence says the same thing (`meaning_reason`: speaker, polarity, roles).
     """
     idf = idf or (lambda _stem: 1.0)
     passages = [Passage.of(n, hit) for n, hit in enumerate(hits, start=1)]
@@ -320,15 +549,15 @@ def check(
     for c, claim in zip(checks, claims, strict=True):
         lowered_words = {w.lower() for w in words(claim)}
         if not claim or not MARKERS.sub("", claim).strip(" .,;:"):
-            c.reason = "no text"
+            c.reason, c.code = "no text", "empty"
         elif leaks & lowered_words or is_instruction(claim):
-            c.reason = "repeats instructions found in a passage"
+            c.reason, c.code = "repeats instructions found in a passage", "injection"
         elif any(marker in claim.lower() for marker in PROMPT_MARKERS):
-            c.reason = "repeats the prompt"
+            c.reason, c.code = "repeats the prompt", "prompt"
         elif not c.cited:
-            c.reason = "cites no existing passage"
+            c.reason, c.code = "cites no existing passage", "nonexistent"
         elif not usable:
-            c.reason = "cited passages hold no usable text"
+            c.reason, c.code = "cited passages hold no usable text", "empty"
         else:
             for n in c.cited:
                 semantic, lexical, entity, best = support_features(
@@ -338,16 +567,26 @@ def check(
                 c.scores[n] = support_score(semantic, lexical, entity)
                 if best is not None:
                     c.quotes[n] = best
-            stated = numbers_in(claim)
-            c.supported = [
-                n
-                for n in c.cited
-                if c.scores.get(n, 0.0) >= threshold
-                and n in c.quotes
-                and stated <= passages[n - 1].numbers  # a changed number is a wrong claim
-            ]
+            for n in c.cited:
+                passage = passages[n - 1]
+                score = c.scores.get(n, 0.0)
+                why = fact_reason(claim, passage)
+                if n not in c.quotes or (
+                    score < threshold and (why is None or score < NEAR * threshold)
+                ):
+                    why = "unsupported"  # a passage about something else names no reason
+                c.clause[n] = clause_support(claim, passage, idf, question_stems)
+                if why is None and meaning and c.clause[n] < CLAUSE_SUPPORT:
+                    why = "unsupported"  # one clause is the model's own addition
+                if why is None and meaning:
+                    why = meaning_reason(claim, passage, c.quotes[n])
+                if why is None:
+                    c.supported.append(n)
+                else:
+                    c.refused[n] = why
             if not c.supported:
-                c.reason = "no cited passage supports it"
+                c.code = c.refused.get(_blamed(c) or 0, "unsupported")
+                c.reason = f"no cited passage supports it ({c.code})"
     return _renumber(checks, passages)
 
 
@@ -414,188 +653,3 @@ def _with_markers(sentence: str, mapping: dict[int, int]) -> str:
 
     rebuilt = _SPACE_BEFORE_PUNCT.sub(r"\1", MARKERS.sub(renumber, sentence))
     return " ".join(rebuilt.split())
-
-
-# -- calibration --------------------------------------------------------------------------
-
-
-def calibration_claims(
-    pipeline: Any, gold_path: Path
-) -> list[tuple[str, list[Hit], bool, str, str]]:
-    """Claims a cited passage supports (True) or not (False), built from a gold set.
-
-    For each answerable question, the passage sentence holding a gold answer is found among
-    the retrieved passages; supported claims are that sentence, the words around the
-    answer, and the question restated with its answer (how models tend to answer). The
-    unsupported claims cited to the same passage are the same sentence with another
-    question's answer swapped in, the question restated with a wrong answer, a related
-    sentence from another retrieved article, and a sentence from an unrelated article.
-    """
-    import json
-    import random
-
-    rows = [json.loads(line) for line in gold_path.read_text().splitlines() if line.strip()]
-    answerable = [r for r in rows if r.get("answerable") and r.get("answers")]
-    rng = random.Random(7)
-    all_answers = [a for r in answerable for a in r["answers"] if len(a) > 3]
-    all_ids = sorted(pipeline.store.all_article_ids())
-    claims: list[tuple[str, list[Hit], bool, str, str]] = []
-    for row in answerable:
-        hits = pipeline.retrieve(row["question"])
-        found = None
-        for n, hit in enumerate(hits, start=1):
-            if hit.chunk.article_id not in row.get("article_ids", []):
-                continue
-            for span in split_sentences(hit.chunk.text):
-                sentence = hit.chunk.text[span.start : span.end]
-                answer = next(
-                    (a for a in row["answers"] if a.lower() in sentence.lower() and len(a) > 2),
-                    None,
-                )
-                if answer and not is_instruction(sentence):
-                    found = (n, sentence, answer)
-                    break
-            if found:
-                break
-        if not found:
-            continue
-        n, sentence, answer = found
-        at = sentence.lower().index(answer.lower())
-        tokens_before = sentence[:at].split()[-8:]
-        tokens_after = sentence[at + len(answer) :].split()[:8]
-        window = " ".join([*tokens_before, sentence[at : at + len(answer)], *tokens_after])
-        restated = row["question"].rstrip("?").strip()
-        wrong = rng.choice([a for a in all_answers if a.lower() not in sentence.lower()])
-        swapped = sentence[:at] + wrong + sentence[at + len(answer) :]
-        good = [
-            (sentence, "verbatim sentence"),
-            (window.strip(" ,.;:").capitalize(), "words around the answer"),
-            (f"{restated}: {answer}", "question restated with its answer"),
-        ]
-        bad = [(swapped, "another answer swapped in"), (f"{restated}: {wrong}", "wrong answer")]
-        other = [h for h in hits if h.chunk.article_id not in row.get("article_ids", [])]
-        if other:
-            spans = split_sentences(other[0].chunk.text)
-            if spans:
-                pick = spans[len(spans) // 2]
-                bad.append((other[0].chunk.text[pick.start : pick.end], "related other article"))
-        unrelated = pipeline.store.get_article(rng.choice(all_ids))
-        spans = split_sentences(unrelated.text) if unrelated else []
-        if unrelated and spans and unrelated.article_id not in row.get("article_ids", []):
-            pick = spans[rng.randrange(len(spans))]
-            bad.append((unrelated.text[pick.start : pick.end], "unrelated article"))
-        for text, kind in good:
-            claims.append((f"{text} [{n}].", hits, True, kind, row["question"]))
-        for text, kind in bad:
-            claims.append((f"{text} [{n}].", hits, False, kind, row["question"]))
-    return claims
-
-
-def calibrate(pipeline: Any, gold_path: Path) -> dict[str, Any]:
-    """Score the calibration claims; the threshold that best separates them (balanced accuracy)."""
-    cache: dict[str, np.ndarray] = {}
-
-    class CachedEmbedder:
-        """The pipeline's embedder, remembering passage sentences shared by many claims."""
-
-        name = "cached"
-        dim = 384
-
-        def embed(self, texts: Sequence[str]) -> np.ndarray:
-            missing = [t for t in dict.fromkeys(texts) if t not in cache]
-            if missing:
-                cache.update(zip(missing, pipeline.embedder.embed(missing), strict=True))
-            return np.stack([cache[t] for t in texts])
-
-    embedder = CachedEmbedder()
-    rows: list[tuple[tuple[float, float, float], bool, str, bool]] = []
-    for text, hits, supported, kind, question in calibration_claims(pipeline, gold_path):
-        result = check(text, hits, embedder, question, pipeline.extractive.idf, threshold=-1.0)
-        detail = result.details[0] if result.details else None
-        if detail is None or not detail.features:
-            continue
-        features = next(iter(detail.features.values()))
-        numbers_agree = bool(detail.supported)  # with threshold -1, only the number rule remains
-        rows.append((features, supported, kind, numbers_agree))
-
-    def accuracy(weights: tuple[float, float, float], threshold: float) -> float:
-        good = [r for r in rows if r[1]]
-        bad = [r for r in rows if not r[1]]
-
-        def keeps(row: tuple[tuple[float, float, float], bool, str, bool]) -> bool:
-            score = sum(w * x for w, x in zip(weights, row[0], strict=True))
-            return row[3] and score >= threshold
-
-        kept = sum(keeps(r) for r in good) / max(len(good), 1)
-        dropped = sum(not keeps(r) for r in bad) / max(len(bad), 1)
-        return (kept + dropped) / 2
-
-    thresholds = [t / 100 for t in range(20, 96)]
-    weights = (W_SEMANTIC, W_LEXICAL, W_ENTITY)
-    best_t = max(thresholds, key=lambda t: accuracy(weights, t))
-    grid = [
-        (a / 20, b / 20, round(1 - a / 20 - b / 20, 2))
-        for a in range(2, 17)
-        for b in range(2, 17)
-        if 1 - a / 20 - b / 20 >= 0.099
-    ]
-    best_w, best_wt = max(
-        ((w, t) for w in grid for t in thresholds), key=lambda wt: accuracy(wt[0], wt[1])
-    )
-
-    def kept_by_kind(threshold: float) -> dict[str, float]:
-        kept: dict[str, list[bool]] = {}
-        for features, _supported, kind, numbers_agree in rows:
-            keep = numbers_agree and support_score(*features) >= threshold
-            kept.setdefault(kind, []).append(keep)
-        return {k: round(sum(v) / len(v), 3) for k, v in kept.items()}
-
-    by_kind: dict[str, list[float]] = {}
-    for features, _supported, kind, _numbers_agree in rows:
-        by_kind.setdefault(kind, []).append(support_score(*features))
-    return {
-        "claims": len(rows),
-        "supported": sum(1 for r in rows if r[1]),
-        "weights": weights,
-        "best_threshold": best_t,
-        "balanced_accuracy_at_best": round(accuracy(weights, best_t), 4),
-        "threshold_in_use": SUPPORT_THRESHOLD,
-        "balanced_accuracy_in_use": round(accuracy(weights, SUPPORT_THRESHOLD), 4),
-        "kept_in_use": kept_by_kind(SUPPORT_THRESHOLD),
-        "kept_at_best": kept_by_kind(best_t),
-        "mean_score": {k: round(sum(v) / len(v), 3) for k, v in by_kind.items()},
-        "grid_best": {
-            "weights": best_w,
-            "threshold": best_wt,
-            "balanced_accuracy": round(accuracy(best_w, best_wt), 4),
-        },
-        "rows": [[list(f), s, k, a] for f, s, k, a in rows],
-    }
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m rag.verify --calibrate GOLD [--index DIR]` prints the calibration as JSON."""
-    import argparse
-    import json
-
-    from rag.config import load_settings, prepare_offline_caches
-
-    parser = argparse.ArgumentParser(prog="python -m rag.verify")
-    parser.add_argument("--calibrate", metavar="GOLD", required=True, type=Path)
-    parser.add_argument("--index", metavar="DIR", type=Path)
-    parser.add_argument("--dump", metavar="FILE", type=Path, help="write the scored claims")
-    args = parser.parse_args(argv)
-    prepare_offline_caches()
-    from rag.pipeline import build_pipeline
-
-    settings = load_settings(index_dir=args.index, llm="extractive")
-    report = calibrate(build_pipeline(settings), args.calibrate)
-    rows = report.pop("rows")
-    if args.dump:
-        args.dump.write_text(json.dumps(rows))
-    print(json.dumps(report, indent=2))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

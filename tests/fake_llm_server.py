@@ -19,6 +19,7 @@ same server drives in-process pipelines and `rag ask` subprocesses alike:
 | `ratelimit-S` | 429 with `Retry-After: S` on the first request, then `good` |
 | `ratelimit-always-S` | always 429 with `Retry-After: S` |
 | `unauthorized` | 401, as for a wrong API key |
+| `scripted` | `server.scripted[question]`, each `{{word}}` made `[n]` (the passage holding word) |
 
 Condense requests (system prompt asking to rewrite a follow-up) get the follow-up with
 its pronoun replaced by the last name found in the conversation. Every request is
@@ -87,6 +88,16 @@ class Script:
     def good(self, count: int = 2) -> str:
         return " ".join(f"{sentence} [{n}]." for sentence, n in self.best(count))
 
+    def cite(self, text: str) -> str:
+        """`{{word}}` -> `[n]`, n the first passage whose text contains the word."""
+
+        def number(match: re.Match[str]) -> str:
+            word = match.group(1)
+            n = next((n for n, _t, body in self.passages if word in body), 99)
+            return f"[{n}]"
+
+        return re.sub(r"\{\{(.+?)\}\}", number, text)
+
     def obeyed(self) -> list[str]:
         """What a model that obeys instructions inside passages would write."""
         out = []
@@ -111,6 +122,7 @@ class FakeLLMServer:
 
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
+        self.scripted: dict[str, str] = {}  # question -> answer for model `scripted`
         self.counts: Counter[str] = Counter()
         self.stopping = threading.Event()
         self._lock = threading.Lock()
@@ -236,6 +248,8 @@ class FakeLLMServer:
             text = " ".join(script.obeyed()) or script.good()
         elif model == "obedient-mixed":
             text = " ".join([script.good(1), *script.obeyed()])
+        elif model == "scripted":
+            text = script.cite(self.scripted.get(script.question, script.good()))
         elif model == "refuse":
             text = "The indexed articles don't say who won the 1987 moon stadium vote."
         else:

@@ -219,3 +219,116 @@ def test_citation_lists_and_ranges_are_read_as_numbers():
 def test_claims_in_the_models_own_words_are_kept(real_embedder, passages, claim):
     result = check(claim, passages, real_embedder, question="What happened?")
     assert not result.empty, result.details[0].scores
+
+
+# -- meaning: speakers, polarity, roles, and the reasons given --------------------------------
+
+TRAMS = Article(
+    article_id="trams",
+    title="Tram line delayed again",
+    text=(
+        "The city's transport chief, Marta Keller, said on Tuesday that the new tram line "
+        "would not open before 2027. Councillor Dev Anand has backed the extension to the "
+        "airport, while the opposition leader, Ruth Sato, has rejected it. Fares are likely "
+        "to rise next year, Ms Keller said. The contractor, Halvorsen Rail, blamed a shortage "
+        "of steel for the delay."
+    ),
+    published="2025-05-06",
+    source="trams.txt",
+)
+
+
+@pytest.fixture(scope="module")
+def trams() -> list[Hit]:
+    return hits_of(TRAMS)
+
+
+def only_reason(result) -> str:
+    (detail,) = result.details
+    return detail.code
+
+
+def test_a_faithful_paraphrase_of_a_reported_sentence_is_kept(real_embedder, trams):
+    result = check(
+        "Marta Keller said the tram line won't open until 2027 [1].", trams, real_embedder
+    )
+    assert not result.empty and not result.dropped and result.notice() is None
+
+
+def test_a_claim_that_drops_the_passages_negation_is_dropped_for_negation(real_embedder, trams):
+    result = check(
+        "Marta Keller said the new tram line would open before 2027 [1].", trams, real_embedder
+    )
+    assert result.empty and only_reason(result) == "negation"
+
+
+def test_a_claim_that_says_the_opposite_word_is_dropped_for_antonym(real_embedder, trams):
+    result = check("Ms Keller said fares are unlikely to rise next year [1].", trams, real_embedder)
+    assert result.empty and only_reason(result) == "antonym"
+
+
+def test_words_put_in_another_persons_mouth_are_dropped_for_speaker(real_embedder, trams):
+    result = check("Ruth Sato said fares are likely to rise next year [1].", trams, real_embedder)
+    assert result.empty and only_reason(result) == "speaker"
+    kept = check("Keller said fares are likely to rise next year [1].", trams, real_embedder)
+    assert not kept.empty
+
+
+def test_swapping_who_backed_and_who_rejected_is_dropped(real_embedder, trams):
+    swapped = "Ruth Sato has backed the airport extension, while Dev Anand has rejected it [1]."
+    result = check(swapped, trams, real_embedder)
+    assert result.empty and only_reason(result) in {"role", "antonym"}
+    right = "Dev Anand has backed the airport extension, while Ruth Sato has rejected it [1]."
+    assert not check(right, trams, real_embedder).empty
+
+
+def test_a_changed_weekday_or_an_unknown_name_is_dropped_with_its_reason(real_embedder, trams):
+    day = check(
+        "Marta Keller said on Friday the tram line would not open before 2027 [1].",
+        trams,
+        real_embedder,
+    )
+    assert only_reason(day) == "date"
+    name = check(
+        "The contractor, Dunmore Rail, blamed a shortage of steel for the delay [1].",
+        trams,
+        real_embedder,
+    )
+    assert only_reason(name) == "entity"
+
+
+def test_a_clause_the_passage_lacks_is_dropped_as_unsupported(real_embedder, trams):
+    text = (
+        "The contractor blamed a shortage of steel for the delay, and the mayor announced a "
+        "public inquiry into procurement [1]."
+    )
+    result = check(text, trams, real_embedder)
+    assert result.empty and only_reason(result) == "unsupported"
+
+
+def test_each_removed_citation_and_dropped_sentence_is_listed_with_its_reason(real_embedder, trams):
+    text = (
+        "The contractor blamed a shortage of steel for the delay [1][4]. "
+        "Ruth Sato said fares are likely to rise next year [1]."
+    )
+    result = check(text, trams, real_embedder)
+    assert result.text == "The contractor blamed a shortage of steel for the delay [1]."
+    dropped = {(d.what, d.reason, d.n) for d in result.dropped}
+    assert dropped == {("citation", "nonexistent", 4), ("sentence", "speaker", 1)}
+    notice = result.notice() or ""
+    assert "1 sentence (speaker)" in notice and "1 citation (nonexistent)" in notice
+
+
+def test_text_dropped_as_an_injected_instruction_is_withheld_from_the_dropped_list(
+    real_embedder, passages
+):
+    result = check(f"{CANARY} [1].", passages, real_embedder, question="What did the council do?")
+    (dropped,) = result.dropped
+    assert dropped.reason == "injection" and dropped.sentence == ""
+    assert CANARY not in (result.notice() or "")
+
+
+def test_without_meaning_checks_a_flipped_claim_scores_as_supported(real_embedder, trams):
+    # the word-overlap score alone cannot tell a claim from its negation: the rules do
+    flipped = "Marta Keller said the new tram line would open before 2027 [1]."
+    assert not check(flipped, trams, real_embedder, meaning=False).empty
