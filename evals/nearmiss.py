@@ -82,7 +82,19 @@ _NUMBER_WORDS = (
     "two three four five six seven eight nine ten eleven twelve fifteen twenty thirty "
     "forty fifty hundred"
 ).split()
-_PLACE_PREPOSITIONS = {"in", "at", "from", "near", "to", "across", "outside", "around"}
+_PLACE_PREPOSITIONS = {
+    "in",
+    "at",
+    "from",
+    "near",
+    "to",
+    "across",
+    "outside",
+    "around",
+    "through",
+    "into",
+    "towards",
+}
 _TITLE_WORDS = {"the", "a", "an"}
 
 
@@ -149,8 +161,8 @@ def _names(sentence: str) -> list[tuple[str, int]]:
         while parts and parts[-1].lower() in _CONNECTORS:
             parts = parts[:-1]
         parts = [p.removesuffix("'s").removesuffix("’s") for p in parts]
-        if not parts or start == 0:
-            continue
+        if not parts or (start == 0 and len(parts) < 2):
+            continue  # one capitalised word opening a sentence may be any word
         # "Glenn McGrath and Jason Gillespie" is two names
         offset = start
         for piece in re.split(r"\s+and\s+", " ".join(parts)):
@@ -222,7 +234,7 @@ def type_entities(docs: Sequence[Doc]) -> EntityTypes:
         if (
             2 <= len(parts) <= 3
             and all(p.lower() not in lowercase and not p.isupper() for p in parts)
-            and place_uses[name] * 2 <= uses[name]
+            and place_uses[name] == 0
         ):
             types[core] = "person"
             types.setdefault(parts[-1], "surname")
