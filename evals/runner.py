@@ -699,6 +699,10 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     """`rag eval`: score the gold set under each configuration; print, report, floors."""
     from rag.pipeline import build_embedder, build_pipeline
 
+    if getattr(args, "fit", False):
+        return fit_main(args, settings)
+    if not getattr(args, "gold", None):
+        raise BadInputError("rag eval needs --gold FILE (or --fit)")
     gold_path = Path(args.gold)
     items = load_gold(gold_path)
     if getattr(args, "limit", None):
@@ -800,6 +804,34 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
             print(f"report: {report_paths['markdown']} and {report_paths['html']}")
     if floors_body is not None:
         print(f"floors written to {FLOORS_PATH}", file=sys.stderr)
+    return 0
+
+
+def fit_main(args: argparse.Namespace, settings: Settings) -> int:
+    """`rag eval --fit`: cross-validated thresholds, written to rag/weights.json."""
+    from evals import fit
+    from rag.pipeline import build_pipeline
+
+    quiet = bool(getattr(args, "quiet", False))
+    sets = [s for s in (getattr(args, "sets", None) or ",".join(fit.DEFAULT_SETS)).split(",") if s]
+    corpus = Path(getattr(args, "corpus", None) or ROOT / "corpus")
+    config = parse_configs(None, settings)[0]
+    from rag.pipeline import build_embedder
+
+    embedder = build_embedder(settings)
+    with tempfile.TemporaryDirectory(prefix="rag-fit-") as scratch:
+        chosen = prepare_index(config, settings, corpus, Path(scratch), embedder, quiet)
+        pipeline = build_pipeline(chosen, embedder=embedder)
+        result = fit.fit(pipeline, HERE / "gold", sets, int(args.folds), quiet=quiet)
+    if not getattr(args, "no_write", False):
+        fit.write(result["fitted"])
+        result["written"] = True
+    if getattr(args, "json", False):
+        print(json.dumps(result, indent=2))
+    else:
+        print("\n".join(fit.summary_lines(result)))
+        if result.get("written"):
+            print("fitted values written to rag/weights.json")
     return 0
 
 

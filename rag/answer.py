@@ -31,9 +31,10 @@ from rag.terms import (
     words,
 )
 from rag.types import Answer, Citation, Hit
+from rag.weights import section
 
 # Calibrated on evals/gold/news.jsonl with `rag eval --calibrate` (see evals/README.md).
-REFUSE_BELOW = 0.55
+REFUSE_BELOW = float(section("answer").get("refuse_below", 0.55))  # fitted: rag eval --fit
 MAX_SENTENCES = 3
 ADD_SENTENCE_RATIO = 0.8
 FOLLOWING_RATIO = 0.6

@@ -1,0 +1,309 @@
+"""`rag eval --fit`: fit the answerer's refusal threshold(s) by k-fold cross-validation.
+
+    rag eval --fit                                   # news, holdout, nearmiss, paraphrase; 5 folds
+    rag eval --fit --folds 10 --sets news,nearmiss --no-write --json
+
+Every question of the gold sets is answered once with refusal switched off while the
+answerer's own support for it is recorded (with whether the answer holds a gold alias,
+cites a gold article, and how long it is). Those per-question features are cached; a
+parameter choice is then scored by arithmetic alone, so a sweep costs nothing next to
+the one pass of answering.
+
+Fitting: the questions are split into k folds by *group* (a generated near-miss or a
+paraphrase goes with the question it was made from, so no fold is scored on variants of
+questions it was fitted on); for each fold the parameters are chosen on the other k-1
+folds and scored on it. The figures reported are those held-out-fold scores, never the
+training ones. The values written to the weights file are then chosen on all questions.
+
+The objective is balanced: the mean of (answerable questions answered with a gold
+alias) and (unanswerable questions refused), so the 300-odd generated near-misses do not
+outvote the answerable questions.
+
+Parameters fitted: `refuse_below`, the support threshold below which the extractive
+answerer refuses (section `answer` of rag/weights.json). The machinery takes any
+`Param` over the cached features, so the answerer's other thresholds join by adding a
+feature to `Sample` and a `Param` here.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from evals import metrics as m
+from evals.gold import GoldItem, load_gold
+from rag.errors import BadInputError
+from rag.types import Turn
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_SETS = ("news", "holdout", "nearmiss", "paraphrase")
+DEFAULT_FOLDS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """What one question's answer would be at any threshold (refusal off when recorded)."""
+
+    set: str
+    id: str
+    group: str
+    answerable: bool
+    support: float  # -inf: the answerer found nothing to say
+    matched: bool  # the unrefused answer holds a gold alias
+    cited: bool  # ... and cites a gold article
+    words: int
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """A fitted value: its name in the weights file, section, and the grid searched."""
+
+    name: str
+    section: str
+    grid: tuple[float, ...]
+
+
+REFUSE_BELOW = Param("refuse_below", "answer", tuple(round(0.2 + 0.01 * i, 2) for i in range(61)))
+PARAMS = (REFUSE_BELOW,)
+
+
+def refused(sample: Sample, values: dict[str, float]) -> bool:
+    return sample.support < values["refuse_below"]
+
+
+@dataclass
+class Scores:
+    answerable: int = 0
+    unanswerable: int = 0
+    matched: int = 0
+    cited: int = 0
+    false_refusals: int = 0
+    refused: int = 0
+    words: list[int] = field(default_factory=list)
+
+    def add(self, sample: Sample, is_refused: bool) -> None:
+        if sample.answerable:
+            self.answerable += 1
+            if is_refused:
+                self.false_refusals += 1
+            else:
+                self.matched += sample.matched
+                self.cited += sample.cited
+                self.words.append(sample.words)
+        else:
+            self.unanswerable += 1
+            self.refused += is_refused
+
+    def figures(self) -> dict[str, float | int | None]:
+        def share(n: int, d: int) -> float | None:
+            return n / d if d else None
+
+        return {
+            "answerable": self.answerable,
+            "unanswerable": self.unanswerable,
+            "answer_match": share(self.matched, self.answerable),
+            "article_cited": share(self.cited, self.answerable),
+            "false_refusal_rate": share(self.false_refusals, self.answerable),
+            "refusal_accuracy": share(self.refused, self.unanswerable),
+            "median_answer_words": statistics.median(self.words) if self.words else None,
+        }
+
+
+def score(samples: Sequence[Sample], values: dict[str, float]) -> Scores:
+    out = Scores()
+    for s in samples:
+        out.add(s, refused(s, values))
+    return out
+
+
+def objective(samples: Sequence[Sample], values: dict[str, float]) -> float:
+    """Balanced: mean of answerable answered right and unanswerable refused."""
+    figures = score(samples, values).figures()
+    parts = [
+        v for v in (figures["answer_match"], figures["refusal_accuracy"]) if isinstance(v, float)
+    ]
+    return sum(parts) / len(parts) if parts else 0.0
+
+
+def choose(samples: Sequence[Sample], params: Sequence[Param] = PARAMS) -> dict[str, float]:
+    """The grid point with the best objective (coordinate-wise, the middle of a plateau)."""
+    values = {p.name: p.grid[len(p.grid) // 2] for p in params}
+    for _ in range(2):  # coordinate ascent; one pass is exact for a single parameter
+        for p in params:
+            results = [objective(samples, {**values, p.name: g}) for g in p.grid]
+            top = max(results)
+            winners = [g for g, r in zip(p.grid, results, strict=True) if r >= top - 1e-12]
+            values[p.name] = winners[len(winners) // 2]
+    return values
+
+
+def folds_of(samples: Sequence[Sample], k: int, seed: int = 14) -> list[list[Sample]]:
+    """k folds by group, shuffled with a fixed seed, as even as the groups allow."""
+    groups = sorted({s.group for s in samples})
+    random.Random(seed).shuffle(groups)
+    which = {g: i % k for i, g in enumerate(groups)}
+    folds: list[list[Sample]] = [[] for _ in range(k)]
+    for s in samples:
+        folds[which[s.group]].append(s)
+    return [f for f in folds if f]
+
+
+def cross_validate(
+    samples: Sequence[Sample], k: int, params: Sequence[Param] = PARAMS
+) -> dict[str, Any]:
+    """Held-out-fold figures: each fold scored with values chosen on the others."""
+    if k < 2:
+        raise BadInputError("--folds must be at least 2")
+    folds = folds_of(samples, k)
+    held = Scores()
+    by_set: dict[str, Scores] = {}
+    chosen = []
+    for i, fold in enumerate(folds):
+        train = [s for j, f in enumerate(folds) if j != i for s in f]
+        values = choose(train, params)
+        chosen.append(values)
+        for s in fold:
+            r = refused(s, values)
+            held.add(s, r)
+            by_set.setdefault(s.set, Scores()).add(s, r)
+    return {
+        "folds": len(folds),
+        "chosen_per_fold": chosen,
+        "held_out": held.figures(),
+        "held_out_by_set": {name: sc.figures() for name, sc in sorted(by_set.items())},
+    }
+
+
+# -- recording the features -------------------------------------------------------------------
+
+
+def group_of(set_name: str, item: GoldItem) -> str:
+    return item.original or f"{set_name}:{item.id}"
+
+
+def record(pipeline: Any, sets: dict[str, list[GoldItem]], quiet: bool = False) -> list[Sample]:
+    """Answer every question once with refusal off, recording the answerer's support."""
+    from tqdm import tqdm
+
+    from evals.runner import ask_safely, recording_support
+
+    answerer = getattr(pipeline, "extractive", None)
+    if pipeline.llm is not None or answerer is None or not hasattr(answerer, "refuse_below"):
+        raise BadInputError("--fit tunes the offline extractive answerer (RAG_LLM unset)")
+    seen: set[str] = set()
+    work = []
+    for name, items in sets.items():
+        for item in items:
+            key = f"{item.question}\x00{'|'.join(item.context)}"
+            if key in seen:  # the starter set repeats news questions
+                continue
+            seen.add(key)
+            work.append((name, item))
+    samples = []
+    original = answerer.refuse_below
+    answerer.refuse_below = float("-inf")
+    try:
+        with recording_support(pipeline) as supports:
+            for name, item in tqdm(
+                work, desc="fit", unit="q", file=sys.stderr, disable=quiet, leave=False
+            ):
+                history: list[Turn] = []
+                for earlier in item.context:
+                    previous = ask_safely(pipeline, earlier, history)
+                    history += [Turn("user", earlier), Turn("assistant", previous.answer)]
+                supports.clear()
+                answer = ask_safely(pipeline, item.question, history)
+                support = supports[-1] if supports and not answer.refused else float("-inf")
+                matched = not answer.refused and m.contains_alias(answer.answer, item.answers)
+                cited = not answer.refused and any(
+                    c.article_id in item.article_ids for c in answer.citations
+                )
+                samples.append(
+                    Sample(
+                        name,
+                        item.id,
+                        group_of(name, item),
+                        item.answerable,
+                        support,
+                        matched,
+                        cited,
+                        0 if answer.refused else m.answer_words(answer.answer),
+                    )
+                )
+    finally:
+        answerer.refuse_below = original
+    return samples
+
+
+def fit(
+    pipeline: Any,
+    gold_dir: Path,
+    set_names: Sequence[str] = DEFAULT_SETS,
+    k: int = DEFAULT_FOLDS,
+    quiet: bool = False,
+) -> dict[str, Any]:
+    """Record once, cross-validate, and choose the values on all questions."""
+    sets = {}
+    for name in set_names:
+        path = gold_dir / f"{name}.jsonl"
+        if not path.exists():
+            raise BadInputError(f"no gold set {path}")
+        sets[name] = load_gold(path)
+    answerer = pipeline.extractive
+    current = {"refuse_below": float(answerer.refuse_below)}
+    samples = record(pipeline, sets, quiet=quiet)
+    result = cross_validate(samples, k)
+    values = choose(samples)
+    result.update(
+        questions=len(samples),
+        sets=list(set_names),
+        current=current,
+        current_figures=score(samples, current).figures(),
+        fitted=values,
+        fitted_training_figures=score(samples, values).figures(),
+    )
+    return result
+
+
+def write(values: dict[str, float], path: Path | None = None) -> None:
+    from rag.weights import WEIGHTS_PATH, write_section
+
+    target = path or WEIGHTS_PATH
+    by_section: dict[str, dict[str, float]] = {}
+    for p in PARAMS:
+        if p.name in values:
+            by_section.setdefault(p.section, {})[p.name] = values[p.name]
+    for section, fitted in by_section.items():
+        write_section(section, fitted, target)
+
+
+def summary_lines(result: dict[str, Any]) -> list[str]:
+    def fmt(v: Any) -> str:
+        return "–" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v))
+
+    columns = (
+        "answer_match",
+        "article_cited",
+        "false_refusal_rate",
+        "refusal_accuracy",
+        "median_answer_words",
+    )
+    lines = [
+        f"fit: {result['questions']} questions from {', '.join(result['sets'])}, "
+        f"{result['folds']}-fold cross-validation by question group",
+        f"chosen per fold: {', '.join(str(v) for v in result['chosen_per_fold'])}",
+        "held-out-fold figures (each fold scored with values fitted on the others):",
+        "  " + "  ".join(["set".ljust(11), *columns]),
+    ]
+    rows = {**result["held_out_by_set"], "all": result["held_out"]}
+    for name, figures in rows.items():
+        lines.append(
+            "  " + "  ".join([name.ljust(11), *(fmt(figures[c]).ljust(len(c)) for c in columns)])
+        )
+    lines.append(f"fitted on all questions: {result['fitted']} (was {result['current']})")
+    return lines

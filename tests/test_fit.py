@@ -1,0 +1,90 @@
+"""`rag eval --fit`: thresholds chosen on k-1 folds, reported on the held-out one."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from evals.fit import (
+    Sample,
+    choose,
+    cross_validate,
+    folds_of,
+    objective,
+    score,
+    summary_lines,
+    write,
+)
+from rag.errors import BadInputError
+
+
+def sample(i: int, answerable: bool, support: float, group: str | None = None) -> Sample:
+    return Sample("toy", f"q{i}", group or f"g{i}", answerable, support, answerable, answerable, 12)
+
+
+# Answerable questions have support 0.6-0.9, unanswerable 0.3-0.5: a threshold near 0.55
+# separates them; one answerable outlier at 0.4 cannot be saved.
+SAMPLES = [sample(i, True, 0.6 + 0.01 * i) for i in range(30)]
+SAMPLES += [sample(100 + i, False, 0.3 + 0.01 * i) for i in range(20)]
+SAMPLES += [sample(200, True, 0.4)]
+
+
+def test_the_chosen_threshold_separates_answerable_from_unanswerable() -> None:
+    values = choose(SAMPLES)
+    assert 0.5 <= values["refuse_below"] <= 0.6
+    figures = score(SAMPLES, values).figures()
+    assert figures["refusal_accuracy"] == 1.0
+    assert figures["false_refusal_rate"] == pytest.approx(1 / 31)
+    assert objective(SAMPLES, values) > objective(SAMPLES, {"refuse_below": 0.2})
+
+
+def test_folds_keep_a_question_and_its_variants_together() -> None:
+    grouped = [sample(i, i % 3 == 0, 0.5, group=f"g{i // 3}") for i in range(30)]
+    folds = folds_of(grouped, 4)
+    for fold in folds:
+        groups = {s.group for s in fold}
+        assert all(s.group in groups for s in grouped if s.group in groups)
+        assert sum(len(f) for f in folds) == len(grouped)
+    assert {frozenset(s.group for s in f) for f in folds} == {
+        frozenset(s.group for s in f) for f in folds_of(grouped, 4)
+    }
+
+
+def test_cross_validation_reports_each_fold_scored_with_values_fitted_on_the_others() -> None:
+    result = cross_validate(SAMPLES, 5)
+    assert result["folds"] == 5 and len(result["chosen_per_fold"]) == 5
+    held = result["held_out"]
+    assert held["answerable"] == 31 and held["unanswerable"] == 20
+    assert held["refusal_accuracy"] is not None and held["refusal_accuracy"] >= 0.9
+    assert "toy" in result["held_out_by_set"]
+    with pytest.raises(BadInputError):
+        cross_validate(SAMPLES, 1)
+
+
+def test_held_out_figures_are_worse_than_training_ones_when_a_fold_is_unlike_the_rest() -> None:
+    # one group of unanswerable questions with high support: training on it lifts the
+    # threshold; held out, it cannot be fitted to
+    odd = [sample(300 + i, False, 0.85, group="odd") for i in range(10)]
+    data = SAMPLES + odd
+    trained = objective(data, choose(data))
+    result = cross_validate(data, 3)
+    held = result["held_out"]
+    held_objective = (held["answer_match"] + held["refusal_accuracy"]) / 2
+    assert held_objective <= trained
+
+
+def test_fitted_values_are_written_into_their_section_of_the_weights_file(tmp_path: Path) -> None:
+    path = tmp_path / "weights.json"
+    path.write_text(json.dumps({"retrieval": {"article": 0.5}, "answer": {"other": 1}}))
+    write({"refuse_below": 0.61}, path)
+    body = json.loads(path.read_text())
+    assert body == {"answer": {"other": 1, "refuse_below": 0.61}, "retrieval": {"article": 0.5}}
+
+
+def test_the_summary_names_the_held_out_figures() -> None:
+    result = cross_validate(SAMPLES, 3)
+    result.update(questions=len(SAMPLES), sets=["toy"], fitted={"refuse_below": 0.55}, current={})
+    text = "\n".join(summary_lines(result))
+    assert "held-out-fold figures" in text and "toy" in text and "all" in text
