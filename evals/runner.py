@@ -550,6 +550,8 @@ def floors_from(metrics: dict[str, Any], margin: float) -> dict[str, dict[str, f
 def write_floors(
     path: Path, gold: Path, config: Config, metrics: dict[str, Any], margin: float
 ) -> dict[str, Any]:
+    """Record floors for `gold`: the file's main set at the top level (the starter set),
+    any other set (the generated near-miss subset) under `sets`, keeping the rest."""
     try:
         gold_label = gold.resolve().relative_to(ROOT).as_posix()
     except ValueError:
@@ -564,7 +566,17 @@ def write_floors(
         "measured": measured,
         **floors_from(measured, margin),
     }
-    path.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
+    try:
+        existing: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        existing = {}
+    sets = dict(existing.get("sets") or {})
+    if existing and existing.get("gold") != gold_label:
+        sets[gold_label] = body
+        whole = {**existing, "sets": sets}
+    else:
+        whole = {**body, **({"sets": sets} if sets else {})}
+    path.write_text(json.dumps(whole, indent=2) + "\n", encoding="utf-8")
     return body
 
 
