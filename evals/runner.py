@@ -834,13 +834,22 @@ def fit_main(args: argparse.Namespace, settings: Settings) -> int:
     with tempfile.TemporaryDirectory(prefix="rag-fit-") as scratch:
         chosen = prepare_index(config, settings, corpus, Path(scratch), embedder, quiet)
         pipeline = build_pipeline(chosen, embedder=embedder)
-        result = fit.fit(pipeline, HERE / "gold", sets, int(args.folds), quiet=quiet)
+        cap = getattr(args, "max_false_refusals", None)
+        result = fit.fit(
+            pipeline,
+            HERE / "gold",
+            sets,
+            int(args.folds),
+            quiet=quiet,
+            cap=fit.MAX_FALSE_REFUSALS if cap is None else float(cap),
+        )
     if not getattr(args, "no_write", False):
         fit.write(result["fitted"])
         result["written"] = True
     if getattr(args, "json", False):
         print(json.dumps(result, indent=2))
     else:
+        result.pop("samples", None)
         print("\n".join(fit.summary_lines(result)))
         if result.get("written"):
             print("fitted values written to rag/weights.json")

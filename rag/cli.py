@@ -306,6 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--folds", type=int, default=5, help="folds for --fit (5)")
     p.add_argument("--sets", help="gold sets under evals/gold for --fit (news,holdout,...)")
     p.add_argument("--no-write", action="store_true", dest="no_write", help="--fit: report only")
+    p.add_argument("--max-false-refusals", type=float, dest="max_false_refusals", help="(0.08)")
     p.add_argument(
         "--no-judge",
         action="store_true",

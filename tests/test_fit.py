@@ -88,3 +88,15 @@ def test_the_summary_names_the_held_out_figures() -> None:
     result.update(questions=len(SAMPLES), sets=["toy"], fitted={"refuse_below": 0.55}, current={})
     text = "\n".join(summary_lines(result))
     assert "held-out-fold figures" in text and "toy" in text and "all" in text
+
+
+def test_a_cap_on_false_refusals_keeps_the_threshold_below_the_answerable_questions() -> None:
+    # near-misses look like answerable questions (support 0.5-0.7 against 0.6-0.9):
+    # refusing them all would refuse a third of the answerable ones; capped, it does not
+    answerable = [sample(i, True, 0.6 + 0.01 * i) for i in range(30)]
+    lookalikes = [sample(100 + i, False, 0.5 + 0.01 * i) for i in range(20)]
+    data = answerable + lookalikes
+    loose = choose(data, cap=1.0)
+    capped = choose(data, cap=0.05)
+    assert capped["refuse_below"] < loose["refuse_below"]
+    assert score(data, capped).figures()["false_refusal_rate"] <= 0.05
