@@ -346,6 +346,8 @@ def summarize(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     out["refusal_accuracy"] = m.mean(1.0 if r["refused"] else 0.0 for r in unanswerable)
     out["false_refusal_rate"] = m.mean(1.0 if r["refused"] else 0.0 for r in answerable)
     out["accuracy"] = m.mean(r["correct"] for r in rows)
+    given = sorted(len(r["answer"].split()) for r in answerable if not r["refused"])
+    out["answer_words_median"] = m.percentile([float(n) for n in given], 50) if given else None
     out["question_overlap"] = m.mean(r.get("question_overlap") for r in answerable)
     latencies = [r["latency_ms"] for r in rows]
     out["latency_p50_ms"] = m.percentile(latencies, 50)
@@ -504,43 +506,40 @@ def calibrate(pipeline: Any, items: Sequence[GoldItem], quiet: bool = False) -> 
     much that choice overfits, a two-fold estimate (t chosen on one half, scored on the
     other).
     """
+    from dataclasses import replace
+
     from tqdm import tqdm
 
+    from rag.answer import ExtractiveAnswerer
+
     answerer = getattr(pipeline, "extractive", None)
-    if pipeline.llm is not None or answerer is None or not hasattr(answerer, "support"):
+    if pipeline.llm is not None or not isinstance(answerer, ExtractiveAnswerer):
         raise BadInputError("--calibrate tunes the offline extractive answerer (RAG_LLM unset)")
-    recorded: list[float] = []
-    original_support = answerer.support
-    original_threshold = answerer.refuse_below
-
-    def spy(*args: Any, **kwargs: Any) -> float:
-        value = float(original_support(*args, **kwargs))
-        recorded.append(value)
-        return value
-
+    original_threshold = answerer.weights.refuse_below
+    # The same answerer with the support threshold off: every question gets its answer
+    # and its support score, reported as data (`Reply.decision`), so that any threshold
+    # can be tried afterwards. Refusals for ungrounded parts stay.
+    open_answerer = ExtractiveAnswerer(
+        answerer.embedder,
+        answerer.idf,
+        replace(answerer.weights, refuse_below=float("-inf")),
+    )
     samples: list[tuple[float, bool, bool]] = []  # (support, answerable, matched)
-    had_own_support = "support" in vars(answerer)
-    answerer.support = spy
-    answerer.refuse_below = float("-inf")
-    try:
-        for item in tqdm(
-            items, desc="calibrate", unit="q", file=sys.stderr, disable=quiet, leave=False
-        ):
-            history: list[Turn] = []
-            for earlier in item.context:
-                previous = ask_safely(pipeline, earlier, history)
-                history += [Turn("user", earlier), Turn("assistant", previous.answer)]
-            recorded.clear()
-            answer = ask_safely(pipeline, item.question, history)
-            support = recorded[-1] if recorded else float("-inf")
-            matched = not answer.refused and m.contains_alias(answer.answer, item.answers)
-            samples.append((support, item.answerable, matched))
-    finally:
-        if had_own_support:
-            answerer.support = original_support
-        else:
-            del answerer.support
-        answerer.refuse_below = original_threshold
+    for item in tqdm(
+        items, desc="calibrate", unit="q", file=sys.stderr, disable=quiet, leave=False
+    ):
+        history: list[Turn] = []
+        for earlier in item.context:
+            previous = ask_safely(pipeline, earlier, history)
+            history += [Turn("user", earlier), Turn("assistant", previous.answer)]
+        standalone = pipeline.standalone(item.question, history)
+        hits, vector = pipeline.retriever.retrieve(standalone)
+        reply = open_answerer.respond(
+            item.question, hits, vector, standalone if standalone != item.question else None
+        )
+        support = reply.decision.support if not reply.answer.refused else float("-inf")
+        matched = not reply.answer.refused and m.contains_alias(reply.answer.answer, item.answers)
+        samples.append((support, item.answerable, matched))
 
     def accuracy(threshold: float, part: Sequence[tuple[float, bool, bool]]) -> float:
         good = sum(
