@@ -17,11 +17,13 @@ Two checks, both needed:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from rag import lexicon
 from rag.answer import speakers
 from rag.answer.candidates import Candidate, sentence_stems, stem_found
 from rag.answer.mentions import mentions
@@ -30,6 +32,17 @@ from rag.answer.question import ASKED_KINDS, QuestionInfo
 from rag.answer.slots import unnamed
 from rag.answer.weights import Weights
 from rag.terms import QUESTION_WORDS, STOPWORDS, content_stems, stem, words
+
+
+def asked_words(info: QuestionInfo) -> frozenset[str]:
+    """Words that shape the question rather than state what must be found: the noun of
+    "what date" / "which country" / "what proportion" (the answer supplies it), and the
+    verbs and nouns of asking what someone said ("respond", "view", "warning")."""
+    out = set(lexicon.words("question_speech_verbs") | lexicon.words("opinion_nouns"))
+    match = re.search(r"\b(?:what|which|whose|how)\s+([a-z]+)", info.text.lower())
+    if match:
+        out.add(match.group(1))
+    return frozenset(out)
 
 
 def support(info: QuestionInfo, ranked: Sequence[Candidate], w: Weights) -> float:
@@ -94,14 +107,17 @@ class Grounder:
             known = self.articles.get(chunk.article_id, f"{chunk.title}\n")
             if chunk.text not in known:
                 self.articles[chunk.article_id] = f"{known}\n{chunk.text}"
+        self._stem_cache: dict[str, set[str]] = {}
         self.published = {c.article_id: c.hit.chunk.published or "" for c in ranked}
         speaker_stems = set(content_stems(info.speaker or ""))
         name_stems = {stem(p) for e in (*info.entities, *info.labelled) for p in words(e)}
+        shaping = asked_words(info)
         self.words = {  # the question's common words, stem → as written
-            stem(x.lower()): x.lower()
+            stem(x.lower()): x.lower().removesuffix("'s").removesuffix("’s")
             for x in words(info.text)
             if x.lower() not in STOPWORDS
             and x.lower() not in QUESTION_WORDS
+            and x.lower() not in shaping
             and x[:1].islower()
             and not x.isdigit()
             and stem(x.lower()) not in speaker_stems | name_stems
@@ -114,15 +130,18 @@ class Grounder:
         near = f"{c.hit.chunk.title}\n{c.attribution}\n{c.context}\n{c.text}"
         article = self.articles.get(c.article_id, near)
         if info.speaker:
+            # X speaks in the sentence, or the sentence speaks in a passage that names X
             said = speakers.said_by(info.speaker, c.text, c.context, c.attribution)
-            (grounded if said == 1.0 else missing).append(info.speaker)
+            speaks_here = said > 0 or (
+                speakers.reports_speech(c.text) and mentions(c.hit.chunk.text, info.speaker)
+            )
+            (grounded if speaks_here else missing).append(info.speaker)
         for label in info.labelled:
             # What X said about "Article 6" must be in X's words; elsewhere in the article.
             where = near if info.speaker else article
             (grounded if has_labelled(where, label) else missing).append(label)
         for name in info.names:
-            where = near if info.speaker and mentions(info.topic_text, name) else article
-            (grounded if mentions(where, name) else missing).append(name)
+            (grounded if mentions(article, name) else missing).append(name)
         stated = quantities(article)
         for q in info.quantities:
             ok = any(same_quantity(q, s) for s in stated)
@@ -141,32 +160,46 @@ class Grounder:
         return Grounding(tuple(missing), tuple(grounded))
 
     def common_words(self, c: Candidate, topic_only: bool) -> tuple[float, list[str]]:
-        """The IDF-weighted share of the question's common words (of its topic only, for
-        "what did X say about Y") that the sentence and its context ground, and the words
-        it does not."""
+        """The IDF-weighted share of the question's common words that the candidate's
+        surroundings ground, and the words they do not. For "what did X say about Y" only
+        Y's words count, and they must be near X's words (the sentence, the one before it,
+        the one naming X); other questions' words may be anywhere in the article's
+        retrieved passages (an extractive answer quotes one sentence of a story that
+        states the rest around it)."""
         info = self.info
         wanted = {s: x for s, x in self.words.items() if not topic_only or s in info.topic}
         if not wanted:
             return 1.0, []
-        around = sentence_stems(c.text) | sentence_stems(c.context)
-        if not topic_only:
-            around |= set(content_stems(c.hit.chunk.title))
-        unmatched = [s for s in wanted if not stem_found(s, around)]
-        similar = self.similar(unmatched, c) if unmatched else set()
+        if topic_only:
+            text = f"{c.attribution}\n{c.context}\n{c.text}"
+        else:
+            text = self.articles.get(c.article_id, f"{c.hit.chunk.title}\n{c.hit.chunk.text}")
+        around = self._stems(text)
         weight = {s: self.idf(s) * (self.w.relation if s == info.relation else 1.0) for s in wanted}
-        total = sum(weight.values())
+        total = sum(weight.values()) or 1.0
+        threshold = self.w.topic_grounded if topic_only else self.w.ground_share
+        unmatched = [s for s in wanted if not stem_found(s, around)]
+        if 1.0 - sum(weight[s] for s in unmatched) / total >= threshold:
+            return 1.0 - sum(weight[s] for s in unmatched) / total, []
+        similar = self.similar(unmatched, text)
         lost = [s for s in unmatched if s not in similar]
-        share = 1.0 - sum(weight[s] for s in lost) / total if total else 1.0
-        return share, [wanted[s] for s in lost]
+        return 1.0 - sum(weight[s] for s in lost) / total, [wanted[s] for s in lost]
 
-    def similar(self, unmatched: list[str], c: Candidate) -> set[str]:
-        """Question stems that some word of the sentence means nearly the same as."""
-        own = [
-            x.lower()
-            for x in words(f"{c.context} {c.text}")
-            if x.lower() not in STOPWORDS and not x.isdigit() and len(x) > 2
-        ]
-        own = list(dict.fromkeys(own))
+    def _stems(self, text: str) -> set[str]:
+        found = self._stem_cache.get(text)
+        if found is None:
+            found = self._stem_cache[text] = sentence_stems(text)
+        return found
+
+    def similar(self, unmatched: list[str], text: str) -> set[str]:
+        """Question stems that some word of the text means nearly the same as (MiniLM)."""
+        own = list(
+            dict.fromkeys(
+                x.lower()
+                for x in words(text)
+                if x.lower() not in STOPWORDS and not x.isdigit() and len(x) > 2
+            )
+        )
         if not own:
             return set()
         asked = [self.words[s] for s in unmatched]

@@ -3,6 +3,7 @@ names a passage holds."""
 
 from __future__ import annotations
 
+import os
 import re
 
 from rag import lexicon
@@ -22,8 +23,11 @@ def mentions(text: str, name: str) -> bool:
     """
     if re.fullmatch(r"[A-Z]{2,5}", name.strip()) and stem(name.strip().lower()) in acronyms(text):
         return True  # "WA" for "Western Australia"
+    initials = "".join(w[0] for w in name.split() if w[:1].isupper())
+    if len(initials) >= 2 and re.search(rf"\b{initials}\b", text):
+        return True  # "NSW" for "New South Wales"
     lowered = re.sub(r"[-‐–]", " ", text.lower())
-    name = re.sub(r"[-‐–]", " ", name.lower().strip())
+    name = re.sub(r"[-‐–]", " ", name.lower().strip()).removesuffix("'s").removesuffix("’s")
     if not name:
         return False
     if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", lowered):
@@ -32,11 +36,24 @@ def mentions(text: str, name: str) -> bool:
     if not parts:
         return False
     exact = {w.lower().removesuffix("'s").removesuffix("’s") for w in words(text)}
-    capitalised = {stem(w) for w in words(text) if w[:1].isupper()}
-    found = [p in exact or stem(p) in capitalised for p in parts]
+    capitalised = {w.lower() for w in words(text) if w[:1].isupper()}
+    stems = {stem(w) for w in capitalised}
+    found = [p in exact or stem(p) in stems or _same_root(p, capitalised) for p in parts]
     if len(parts) >= 2:
         return found[-1] or sum(found) * 2 >= len(parts) + 1
     return found[0]
+
+
+def _same_root(part: str, capitalised: set[str]) -> bool:
+    """Whether a capitalised word of the text shares the part's root: a country and its
+    people ("Russia", "Russian"; "Argentina", "Argentine"; "Afghanistan", "Afghan")."""
+    if len(part) < 5:
+        return False
+    for word in capitalised:
+        shared = len(os.path.commonprefix([part, word]))
+        if shared >= max(5, min(len(part), len(word)) - 2):
+            return True
+    return False
 
 
 def acronyms(text: str) -> set[str]:

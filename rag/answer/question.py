@@ -105,7 +105,14 @@ def analyse_question(question: str) -> QuestionInfo:
         for s in dict.fromkeys(content_stems(context, extra_stop=QUESTION_WORDS))
         if s not in stems
     )
-    names = tuple(dict.fromkeys(e for e in entities(question) if len(e) > 1 or e.isdigit()))
+    names = tuple(
+        dict.fromkeys(
+            e.strip("-‐–")
+            for e in entities(question)
+            if (len(re.sub(r"[^A-Za-z]", "", e)) > 1 or e.isdigit())
+            and not _capitalised_by_position(e, question)
+        )
+    )
     speaker = _speaker(question)
     topic: tuple[str, ...] = ()
     topic_text = ""
@@ -129,14 +136,20 @@ def analyse_question(question: str) -> QuestionInfo:
         topic=topic,
         topic_text=topic_text,
         labelled=labelled,
-        quantities=tuple(
-            q
-            for q in quantities(question)
-            if not q.is_date and not any(q.text.split()[0] in name for name in (*labelled, *names))
-        ),
+        quantities=tuple(q for q in quantities(question) if _required(q, question, names, labelled)),
         dates=tuple(dates_in(question)),
         relation=relation_verb(question, speaker),
     )
+
+
+def _required(q: Quantity, question: str, names: tuple[str, ...], labels: tuple[str, ...]) -> bool:
+    """Whether a figure of the question must be found in the article: not a year (dates
+    are compared as spans), not part of a name ("Zeus Two", "Article 6"), and not the
+    count of the thing asked for ("Which two yachts…")."""
+    first = q.text.split()[0]
+    if q.is_date or any(first in name for name in (*labels, *names)):
+        return False
+    return not re.search(rf"\b(?:which|what)\s+{re.escape(first)}\b", question, re.IGNORECASE)
 
 
 def _speaker(question: str) -> str | None:
@@ -146,6 +159,12 @@ def _speaker(question: str) -> str | None:
     who = match.group("who") or match.group("who2") or match.group("who3") or ""
     who = re.sub(r"^(the|a|an)\s+", "", who.strip(), flags=re.IGNORECASE)
     return who if who and who.lower() not in _PRONOUNS else None
+
+
+def _capitalised_by_position(name: str, question: str) -> bool:
+    """A single word that starts the question ("Near which island…", "Roughly…") is
+    capitalised because it comes first, not because it is a name."""
+    return " " not in name and question.lstrip(" \"'“‘(").startswith(name + " ")
 
 
 def _bare(lowered: str) -> str:
