@@ -350,3 +350,8 @@ def question_overlap(question: str, article_texts: Sequence[str]) -> float | Non
     for text in article_texts:
         present |= set(content_stems(text))
     return len(asked & present) / len(asked)
+
+
+def answer_words(answer: str) -> int:
+    """Words in an answer, citation markers ("[1]") aside."""
+    return len(re.findall(r"[\w'’-]+", re.sub(r"\[\d+\]", " ", answer)))

@@ -14,11 +14,12 @@ under `OUT/indexes/` (kept for the next run) or a temporary folder.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -205,6 +206,8 @@ def score_item(
         "question": item.question,
         "context": list(item.context),
         "answerable": item.answerable,
+        "original": item.original,
+        "variant": item.variant,
         "answers": list(item.answers),
         "article_ids": list(item.article_ids),
         "standalone": answer.condensed_question,
@@ -215,6 +218,7 @@ def score_item(
             {"n": c.n, "chunk_id": c.chunk_id, "quote": c.quote} for c in answer.citations
         ],
         "latency_ms": float(answer.timings_ms.get("total", 0.0)),
+        "answer_words": None if answer.refused else m.answer_words(answer.answer),
         "retrieved": [
             {
                 "rank": p.rank,
@@ -255,6 +259,10 @@ def score_item(
                 "passage_rr": m.reciprocal_rank(passage_flags),
                 "passage_recall@5": m.alias_recall_at(passages, item.article_ids, item.answers, 5),
                 "gold_ranks": [i + 1 for i, flag in enumerate(article_flags) if flag],
+                "article_cited": float(
+                    not answer.refused
+                    and any(c.article_id in item.article_ids for c in answer.citations)
+                ),
                 "match": 0.0
                 if answer.refused
                 else float(m.contains_alias(answer.answer, item.answers)),
@@ -306,13 +314,45 @@ def evaluate(
     # part of any question's warm time.
     ask_safely(pipeline, "What happened?", [])
     rows = []
-    for item in tqdm(items, desc=label, unit="q", file=sys.stderr, disable=quiet, leave=False):
-        answer, passages = run_item(pipeline, item)
-        row = score_item(item, answer, passages, article_text, schema, similarity)
-        if judge is not None:
-            row.update(judge.judge(item.question, answer.to_json()))
-        rows.append(row)
+    with recording_support(pipeline) as supports:
+        for item in tqdm(items, desc=label, unit="q", file=sys.stderr, disable=quiet, leave=False):
+            supports.clear()
+            answer, passages = run_item(pipeline, item)
+            row = score_item(item, answer, passages, article_text, schema, similarity)
+            # the answerer's own support for the question (None: it never got that far)
+            row["support"] = supports[-1] if supports else None
+            rows.append(row)
+            if judge is not None:
+                row.update(judge.judge(item.question, answer.to_json()))
     return rows
+
+
+@contextlib.contextmanager
+def recording_support(pipeline: Any) -> Iterator[list[float]]:
+    """Record every value the extractive answerer's `support()` returns while in the block
+    (nothing is recorded for an answerer without one): the refusal/false-refusal trade-off
+    across thresholds is then a sweep over these, with no second run."""
+    answerer = getattr(pipeline, "extractive", None)
+    recorded: list[float] = []
+    if answerer is None or not hasattr(answerer, "support"):
+        yield recorded
+        return
+    original = answerer.support
+    had_own = "support" in vars(answerer)
+
+    def spy(*args: Any, **kwargs: Any) -> float:
+        value = float(original(*args, **kwargs))
+        recorded.append(value)
+        return value
+
+    answerer.support = spy
+    try:
+        yield recorded
+    finally:
+        if had_own:
+            answerer.support = original
+        else:
+            del answerer.support
 
 
 def summarize(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -337,6 +377,9 @@ def summarize(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     out["mrr"] = m.mean(r["rr"] for r in answerable)
     out["passage_mrr"] = m.mean(r["passage_rr"] for r in answerable)
     out["answer_match"] = m.mean(r["match"] for r in answerable)
+    out["article_cited"] = m.mean(r.get("article_cited") for r in answerable)
+    words = [r["answer_words"] for r in rows if r.get("answer_words") is not None]
+    out["median_answer_words"] = m.percentile(words, 50)
     out["token_f1"] = m.mean(r["f1"] for r in answerable)
     out["citation_validity"] = m.mean(1.0 if r["citation_valid"] else 0.0 for r in rows)
     pairs = sum(r["pairs"] for r in rows)
@@ -373,6 +416,53 @@ def per_type(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         }
         for kind, group in sorted(kinds.items())
     }
+
+
+def per_variant(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """For a generated near-miss set: per kind of change, how many variants were refused,
+    and how many of the originals they were made from were (wrongly) refused."""
+    originals = {r["original"]: r for r in rows if r.get("variant") == "original"}
+    kinds: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        if r.get("variant") not in (None, "original"):
+            kinds.setdefault(r["variant"], []).append(r)
+    out: dict[str, dict[str, Any]] = {}
+    for kind, group in sorted(kinds.items()):
+        sources = {r["original"] for r in group} & set(originals)
+        out[kind] = {
+            "variants": len(group),
+            "refused": m.mean(1.0 if r["refused"] else 0.0 for r in group),
+            "originals": len(sources),
+            "originals_refused": m.mean(
+                1.0 if originals[o]["refused"] else 0.0 for o in sorted(sources)
+            ),
+        }
+    return out
+
+
+THRESHOLDS = tuple(round(0.2 + 0.02 * i, 2) for i in range(31))
+
+
+def tradeoff(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Refusal of unanswerable questions against false refusal of answerable ones, had the
+    answerer refused below each threshold t (a question with no recorded support was
+    refused whatever t is)."""
+
+    def refused(r: dict[str, Any], t: float) -> bool:
+        return r.get("support") is None or r["support"] < t
+
+    answerable = [r for r in rows if r["answerable"]]
+    unanswerable = [r for r in rows if not r["answerable"]]
+    if not any(r.get("support") is not None for r in rows):
+        return []
+    return [
+        {
+            "threshold": t,
+            "refusal_accuracy": m.mean(1.0 if refused(r, t) else 0.0 for r in unanswerable),
+            "false_refusal_rate": m.mean(1.0 if refused(r, t) else 0.0 for r in answerable),
+        }
+        for t in THRESHOLDS
+    ]
 
 
 COMPARED = (("hit@3", "hit@3"), ("mrr", "rr"), ("answer_match", "match"), ("accuracy", "correct"))
@@ -667,6 +757,10 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
             "per_type": {name: per_type(rows) for name, rows in rows_by_config.items()},
             "compared_with_first": compare(rows_by_config),
         }
+        variants = {name: per_variant(rows) for name, rows in rows_by_config.items()}
+        if any(variants.values()):
+            body["per_variant"] = variants
+            body["tradeoff"] = {name: tradeoff(rows) for name, rows in rows_by_config.items()}
         if calibration is not None:
             body["calibration"] = calibration
         if report_paths:
@@ -678,6 +772,22 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
             f"{seconds:.0f} s"
         )
         print(table_text(runs))
+        print(
+            table_text(
+                {
+                    name: {k: r.get(k) for k in ("article_cited", "median_answer_words")}
+                    for name, r in runs.items()
+                },
+                ("article_cited", "median_answer_words"),
+            )
+        )
+        for name, rows in rows_by_config.items():
+            for kind, v in per_variant(rows).items():
+                print(
+                    f"{name} near-miss {kind}: {v['variants']} variants, refused "
+                    f"{fmt('x', v['refused'])}; their {v['originals']} originals refused "
+                    f"{fmt('x', v['originals_refused'])}"
+                )
         if calibration is not None:
             print(
                 f"refusal threshold: best {calibration['best']} "
