@@ -23,14 +23,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag import lexicon
+from rag import lexicon, speech
 from rag.answer import speakers
 from rag.answer.candidates import Candidate, sentence_stems, stem_found
 from rag.answer.mentions import mentions
 from rag.answer.normal import date_spans, has_labelled, quantities, same_quantity, spans_agree
-from rag.answer.question import ASKED_KINDS, QuestionInfo
+from rag.answer.question import ASKED_KINDS, QuestionInfo, speaker_name
 from rag.answer.slots import unnamed
 from rag.answer.weights import Weights
+from rag.chunk import split_sentences
 from rag.terms import QUESTION_WORDS, STOPWORDS, content_stems, stem, words
 
 
@@ -129,16 +130,13 @@ class Grounder:
         grounded: list[str] = []
         near = f"{c.hit.chunk.title}\n{c.attribution}\n{c.context}\n{c.text}"
         article = self.articles.get(c.article_id, near)
-        if info.speaker:
-            # X speaks in the sentence, or the sentence speaks in a passage that names X
-            said = speakers.said_by(info.speaker, c.text, c.context, c.attribution)
-            speaks_here = said > 0 or (
-                speakers.reports_speech(c.text) and mentions(c.hit.chunk.text, info.speaker)
-            )
-            (grounded if speaks_here else missing).append(info.speaker)
+        if info.speaker and info.speaker_required:
+            (grounded if self.speaks(c) else missing).append(info.speaker)
+        if info.negated and info.asks != "reason" and not (speech.negated(c.text) or speech.negated(c.context)):
+            missing.append("not")  # "who did not win": the sentence says who won
         for label in info.labelled:
             # What X said about "Article 6" must be in X's words; elsewhere in the article.
-            where = near if info.speaker else article
+            where = near if info.speaker_required else article
             (grounded if has_labelled(where, label) else missing).append(label)
         for name in info.names:
             (grounded if mentions(article, name) else missing).append(name)
@@ -154,26 +152,39 @@ class Grounder:
             for asked, key in zip(date_spans(info.text), info.dates, strict=False):
                 ok = any(spans_agree(asked, s) for s in spans)
                 (grounded if ok else missing).append(key)
-        share, unmatched = self.common_words(c, info.speaker is not None)
-        if share < (self.w.topic_grounded if info.speaker else self.w.ground_share):
+        share, unmatched = self.common_words(c, info.speaker_required)
+        if share < (self.w.topic_grounded if info.speaker_required else self.w.ground_share):
             missing.extend(unmatched)
         return Grounding(tuple(missing), tuple(grounded))
 
+    def speaks(self, c: Candidate) -> bool:
+        """Whether the sentence reports the question's speaker: by `rag.speech` when it
+        names who speaks (directly, "she said", or a quote after the introduction); when
+        it names nobody, a sentence that names the speaker or reports speech in a passage
+        that does."""
+        speaker = speaker_name(self.info.speaker or "")
+        chunk = c.hit.chunk
+        sentences = [
+            chunk.text[span.start - chunk.char_start : span.end - chunk.char_start]
+            for span in split_sentences(chunk.text, offset=chunk.char_start)
+        ]
+        index = next((i for i, text in enumerate(sentences) if text == c.text), None)
+        verdict = None if index is None else speakers.speaks_for(speaker, sentences, index)
+        if verdict is not None and (verdict or not mentions(c.text, speaker)):
+            return verdict
+        said = speakers.said_by(speaker, c.text, c.context, c.attribution)
+        return said > 0 or (speakers.reports_speech(c.text) and mentions(chunk.text, speaker))
+
     def common_words(self, c: Candidate, topic_only: bool) -> tuple[float, list[str]]:
         """The IDF-weighted share of the question's common words that the candidate's
-        surroundings ground, and the words they do not. For "what did X say about Y" only
-        Y's words count, and they must be near X's words (the sentence, the one before it,
-        the one naming X); other questions' words may be anywhere in the article's
-        retrieved passages (an extractive answer quotes one sentence of a story that
-        states the rest around it)."""
+        article grounds, and the words it does not. For "what did X say about Y" only Y's
+        words count. The words may be anywhere in the article's retrieved passages: an
+        extractive answer quotes one sentence of a story that states the rest around it."""
         info = self.info
         wanted = {s: x for s, x in self.words.items() if not topic_only or s in info.topic}
         if not wanted:
             return 1.0, []
-        if topic_only:
-            text = f"{c.attribution}\n{c.context}\n{c.text}"
-        else:
-            text = self.articles.get(c.article_id, f"{c.hit.chunk.title}\n{c.hit.chunk.text}")
+        text = self.articles.get(c.article_id, f"{c.hit.chunk.title}\n{c.hit.chunk.text}")
         around = self._stems(text)
         weight = {s: self.idf(s) * (self.w.relation if s == info.relation else 1.0) for s in wanted}
         total = sum(weight.values()) or 1.0

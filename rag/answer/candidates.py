@@ -18,7 +18,7 @@ import numpy as np
 
 from rag.answer import speakers
 from rag.answer.mentions import acronyms, mentions, names_in
-from rag.answer.question import QuestionInfo
+from rag.answer.question import QuestionInfo, speaker_name
 from rag.answer.slots import slot_filled
 from rag.answer.weights import Weights
 from rag.chunk import split_sentences
@@ -108,6 +108,7 @@ def score_candidates(
     question_lower = info.text.lower()
     known: dict[str, frozenset[str]] = {}
     names = info.names
+    speaker = speaker_name(info.speaker) if info.speaker else ""
     for c in candidates:
         own = sentence_stems(c.text)
         around = own | sentence_stems(c.context) | set(content_stems(c.hit.chunk.title))
@@ -129,7 +130,7 @@ def score_candidates(
             known[chunk.chunk_id] = names_in(chunk.text)
         c.kind = slot_filled(info, c.text, question_lower, known[chunk.chunk_id])
         if info.speaker:
-            said = speakers.said_by(info.speaker, c.text, c.context, c.attribution)
+            said = speakers.said_by(speaker, c.text, c.context, c.attribution)
             c.speech = w.speech_named if said == 1.0 else (w.speech_mention if said else 0.0)
             if c.speech and speakers.quotes(c.text):
                 c.speech += w.speech_quote  # the person's own words

@@ -57,6 +57,14 @@ def select(info: QuestionInfo, ranked: Sequence[Candidate], w: Weights) -> list[
         fillers = [c for c in worthy if c.kind >= max(best.kind, 0.99) + 0.01 and c not in chosen]
         if fillers:  # the surest filler of the slot first, then the best scored
             chosen.append(max(fillers, key=lambda c: (c.kind, c.score)))
+    following = adjacent(ranked, best, after=True)
+    if (
+        following is not None
+        and following not in chosen
+        and following.score >= w.following_ratio * best.score
+    ):
+        # News leads restate the question; the detail or the quote usually follows.
+        chosen.append(following)
     if leans_back(best.text):
         before = adjacent(ranked, best, after=False)
         if before is not None and before not in chosen:

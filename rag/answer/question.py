@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from rag import lexicon
+from rag import lexicon, speech
 from rag.answer.normal import Quantity, dates_in, labelled_numbers, quantities
 from rag.condense import strip_context
 from rag.terms import QUESTION_WORDS, STOPWORDS, content_stems, entities, stem, words
@@ -81,6 +81,8 @@ class QuestionInfo:
     quantities: tuple[Quantity, ...] = ()  # numbers with their units, normalised
     dates: tuple[str, ...] = ()  # years, decades and centuries, normalised ("0900s")
     relation: str | None = None  # stem of the verb that relates the parts ("won")
+    speaker_required: bool = False  # "what did X say" (True), "according to X" (False)
+    negated: bool = False  # "Who did not win…": an affirmative sentence does not answer it
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -113,7 +115,7 @@ def analyse_question(question: str) -> QuestionInfo:
             and not _capitalised_by_position(e, question)
         )
     )
-    speaker = _speaker(question)
+    speaker, speaker_required = _speaker(question)
     topic: tuple[str, ...] = ()
     topic_text = ""
     if speaker is not None:
@@ -139,6 +141,8 @@ def analyse_question(question: str) -> QuestionInfo:
         quantities=tuple(q for q in quantities(question) if _required(q, question, names, labelled)),
         dates=tuple(dates_in(question)),
         relation=relation_verb(question, speaker),
+        speaker_required=speaker_required,
+        negated=speech.negated(question),
     )
 
 
@@ -152,13 +156,31 @@ def _required(q: Quantity, question: str, names: tuple[str, ...], labels: tuple[
     return not re.search(rf"\b(?:which|what)\s+{re.escape(first)}\b", question, re.IGNORECASE)
 
 
-def _speaker(question: str) -> str | None:
+def _speaker(question: str) -> tuple[str | None, bool]:
+    """X of "what did X say…" (the speaker must be grounded), or of "according to X"
+    (only the source of the figure asked: it steers, it is not required)."""
     match = _patterns()["say"].search(question)
     if not match:
-        return None
+        return None, False
     who = match.group("who") or match.group("who2") or match.group("who3") or ""
     who = re.sub(r"^(the|a|an)\s+", "", who.strip(), flags=re.IGNORECASE)
-    return who if who and who.lower() not in _PRONOUNS else None
+    who = re.sub(r"['’]s$", "", who)
+    if not who or who.lower() in _PRONOUNS:
+        return None, False
+    return who, match.group("who2") is None
+
+
+def speaker_name(speaker: str) -> str:
+    """The name in a speaker described with a role: "former UN weapons inspector Richard
+    Butler" → "Richard Butler"; the whole description when it ends in no name."""
+    run = re.search(r"(?:[A-Z][\w'’.\-]*\s+)*[A-Z][\w'’.\-]*$", speaker)
+    if run is None:
+        return speaker
+    name = run.group().strip()
+    words_ = name.split()
+    while len(words_) > 1 and words_[0].lower() in lexicon.words("not_person"):
+        words_ = words_[1:]
+    return " ".join(words_)
 
 
 def _capitalised_by_position(name: str, question: str) -> bool:

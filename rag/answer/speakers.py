@@ -1,14 +1,18 @@
 """Who a sentence reports: the answerer's view of `rag.speech`, the shared analysis of
 speakers (used by the citation checker too).
 
-Until `rag.speech` lands this module keeps the answerer's former patterns; it is the one
-place that changes when it does.
+Scoring every candidate sentence needs a cheap test, so `said_by` is a quick pattern
+check used only to rank; the decision whether a sentence really reports the question's
+speaker (`speaks_for`) is `rag.speech.attributions`, run on the few sentences the
+answerability stage looks at.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
+from rag import speech
 from rag.answer.mentions import mentions
 
 _SPEECH = re.compile(
@@ -58,6 +62,10 @@ def said_by(speaker: str, sentence: str, before: str, attribution: str) -> float
     return 0.5 if named_here or named_before else 0.0
 
 
-def same_entity(a: str, b: str) -> bool:
-    """Whether two names name the same one ("Kallas" and "Kaja Kallas"; "Nato", "NATO")."""
-    return mentions(a, b) or mentions(b, a)
+def speaks_for(speaker: str, sentences: Sequence[str], i: int) -> bool | None:
+    """Whether sentence i of a passage reports `speaker` (True), reports somebody else
+    by name (False), or reports no named speaker (None), by `rag.speech`."""
+    named = [a.speaker for a in speech.attributions(sentences, i) if a.speaker]
+    if not named:
+        return None
+    return any(speech.same_entity(speaker, other) or mentions(other, speaker) for other in named)

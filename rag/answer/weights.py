@@ -62,7 +62,9 @@ class Weights:
     ground_pool: int = 3  # the best sentences tried, in score order, for a grounded one
 
     # -- composition (compose.py) ---------------------------------------------------------
-    max_sentences: int = 2  # sentences in an answer, at most
+    max_sentences: int = 3  # sentences in an answer, at most
+    following_ratio: float = 0.6  # the sentence after the best one (a lead's detail)
+    # must score this share of it
     needed_ratio: float = 0.5  # a sentence that adds a missing part must score this share
     # of the best one's score
 
