@@ -61,9 +61,12 @@ def select(info: QuestionInfo, ranked: Sequence[Candidate], w: Weights) -> list[
     if (
         following is not None
         and following not in chosen
+        and (info.asks is None or best.kind < 1.0 or (best.kind < 1.1 and following.kind >= 1.0))
         and following.score >= w.following_ratio * best.score
     ):
-        # News leads restate the question; the detail or the quote usually follows.
+        # News leads restate the question; the detail or the quote usually follows: taken
+        # when nothing particular is asked, or the best sentence lacks it or holds it only
+        # loosely (a name, not the name beside the noun asked for) and this one has it.
         chosen.append(following)
     if leans_back(best.text):
         before = adjacent(ranked, best, after=False)
