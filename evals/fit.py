@@ -34,7 +34,7 @@ import random
 import statistics
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +58,8 @@ class Sample:
     id: str
     group: str
     answerable: bool
-    support: float  # -inf: the answerer found nothing to say
+    support: float
+    blocked: bool  # refused whatever the threshold: an ungrounded part, no passages
     matched: bool  # the unrefused answer holds a gold alias
     cited: bool  # ... and cites a gold article
     words: int
@@ -78,7 +79,7 @@ PARAMS = (REFUSE_BELOW,)
 
 
 def refused(sample: Sample, values: dict[str, float]) -> bool:
-    return sample.support < values["refuse_below"]
+    return sample.blocked or sample.support < values["refuse_below"]
 
 
 @dataclass
@@ -210,22 +211,22 @@ def record(pipeline: Any, sets: dict[str, list[GoldItem]], quiet: bool = False) 
     from evals.runner import ask_safely, recording_support
 
     answerer = getattr(pipeline, "extractive", None)
-    if pipeline.llm is not None or answerer is None or not hasattr(answerer, "refuse_below"):
+    if pipeline.llm is not None or answerer is None or not hasattr(answerer, "weights"):
         raise BadInputError("--fit tunes the offline extractive answerer (RAG_LLM unset)")
     seen: set[str] = set()
     work = []
     for name, items in sets.items():
         for item in items:
             key = f"{item.question}\x00{'|'.join(item.context)}"
-            if key in seen:  # the starter set repeats news questions
+            if key in seen:  # the starter and near-miss sets repeat news questions
                 continue
             seen.add(key)
             work.append((name, item))
     samples = []
-    original = answerer.refuse_below
-    answerer.refuse_below = float("-inf")
+    original = answerer.weights
+    answerer.weights = replace(original, refuse_below=float("-inf"))
     try:
-        with recording_support(pipeline) as supports:
+        with recording_support(pipeline) as decisions:
             for name, item in tqdm(
                 work, desc="fit", unit="q", file=sys.stderr, disable=quiet, leave=False
             ):
@@ -233,9 +234,10 @@ def record(pipeline: Any, sets: dict[str, list[GoldItem]], quiet: bool = False) 
                 for earlier in item.context:
                     previous = ask_safely(pipeline, earlier, history)
                     history += [Turn("user", earlier), Turn("assistant", previous.answer)]
-                supports.clear()
+                decisions.clear()
                 answer = ask_safely(pipeline, item.question, history)
-                support = supports[-1] if supports and not answer.refused else float("-inf")
+                support, blocked = decisions[-1] if decisions else (float("-inf"), True)
+                blocked = blocked or answer.refused
                 matched = not answer.refused and m.contains_alias(answer.answer, item.answers)
                 cited = not answer.refused and any(
                     c.article_id in item.article_ids for c in answer.citations
@@ -247,13 +249,14 @@ def record(pipeline: Any, sets: dict[str, list[GoldItem]], quiet: bool = False) 
                         group_of(name, item),
                         item.answerable,
                         support,
+                        blocked,
                         matched,
                         cited,
                         0 if answer.refused else m.answer_words(answer.answer),
                     )
                 )
     finally:
-        answerer.refuse_below = original
+        answerer.weights = original
     return samples
 
 
@@ -273,7 +276,7 @@ def fit(
             raise BadInputError(f"no gold set {path}")
         sets[name] = load_gold(path)
     answerer = pipeline.extractive
-    current = {"refuse_below": float(answerer.refuse_below)}
+    current = {"refuse_below": float(answerer.weights.refuse_below)}
     samples = record(pipeline, sets, quiet=quiet)
     result = cross_validate(samples, k, cap=cap)
     values = choose(samples, cap=cap)
@@ -290,16 +293,16 @@ def fit(
     return result
 
 
-def write(values: dict[str, float], path: Path | None = None) -> None:
-    from rag.weights import WEIGHTS_PATH, write_section
+def write(
+    values: dict[str, float], note: dict[str, Any] | None = None, path: Path | None = None
+) -> Path:
+    """Write fitted values into the answerer's weights file (rag/answer/weights.json),
+    keeping every other value and section in it."""
+    from rag.answer.weights import FITTED, Weights
 
-    target = path or WEIGHTS_PATH
-    by_section: dict[str, dict[str, float]] = {}
-    for p in PARAMS:
-        if p.name in values:
-            by_section.setdefault(p.section, {})[p.name] = values[p.name]
-    for section, fitted in by_section.items():
-        write_section(section, fitted, target)
+    target = path or FITTED
+    fitted = Weights.load(target).updated(values)
+    return fitted.save(target, note=note)
 
 
 def summary_lines(result: dict[str, Any]) -> list[str]:

@@ -319,8 +319,10 @@ def evaluate(
             supports.clear()
             answer, passages = run_item(pipeline, item)
             row = score_item(item, answer, passages, article_text, schema, similarity)
-            # the answerer's own support for the question (None: it never got that far)
-            row["support"] = supports[-1] if supports else None
+            # the answerer's own support for the question, and whether it refused for
+            # another reason (an ungrounded part); None: it never got that far
+            row["support"] = supports[-1][0] if supports else None
+            row["blocked"] = supports[-1][1] if supports else True
             rows.append(row)
             if judge is not None:
                 row.update(judge.judge(item.question, answer.to_json()))
@@ -328,31 +330,36 @@ def evaluate(
 
 
 @contextlib.contextmanager
-def recording_support(pipeline: Any) -> Iterator[list[float]]:
-    """Record every value the extractive answerer's `support()` returns while in the block
-    (nothing is recorded for an answerer without one): the refusal/false-refusal trade-off
-    across thresholds is then a sweep over these, with no second run."""
+def recording_support(pipeline: Any) -> Iterator[list[tuple[float, bool]]]:
+    """Record the decision behind every extractive answer given in the block, as
+    (support, refused for a reason other than support: an ungrounded part, no passages).
+    The refusal/false-refusal trade-off across support thresholds is then a sweep over
+    these, with no second run. Nothing is recorded for an answerer without `respond`."""
     answerer = getattr(pipeline, "extractive", None)
-    recorded: list[float] = []
-    if answerer is None or not hasattr(answerer, "support"):
+    recorded: list[tuple[float, bool]] = []
+    if answerer is None or not hasattr(answerer, "respond"):
         yield recorded
         return
-    original = answerer.support
-    had_own = "support" in vars(answerer)
+    original = answerer.respond
+    had_own = "respond" in vars(answerer)
 
-    def spy(*args: Any, **kwargs: Any) -> float:
-        value = float(original(*args, **kwargs))
-        recorded.append(value)
-        return value
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        reply = original(*args, **kwargs)
+        decision = reply.decision
+        blocked = decision.refused and any(
+            not reason.startswith("support") for reason in decision.reasons
+        )
+        recorded.append((float(decision.support), bool(blocked)))
+        return reply
 
-    answerer.support = spy
+    answerer.respond = spy
     try:
         yield recorded
     finally:
         if had_own:
-            answerer.support = original
+            answerer.respond = original
         else:
-            del answerer.support
+            del answerer.respond
 
 
 def summarize(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -443,11 +450,11 @@ THRESHOLDS = tuple(round(0.2 + 0.02 * i, 2) for i in range(31))
 
 def tradeoff(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Refusal of unanswerable questions against false refusal of answerable ones, had the
-    answerer refused below each threshold t (a question with no recorded support was
-    refused whatever t is)."""
+    answerer refused below each support threshold t (a question refused for another
+    reason, or with no recorded support, is refused whatever t is)."""
 
     def refused(r: dict[str, Any], t: float) -> bool:
-        return r.get("support") is None or r["support"] < t
+        return r.get("support") is None or bool(r.get("blocked")) or r["support"] < t
 
     answerable = [r for r in rows if r["answerable"]]
     unanswerable = [r for r in rows if not r["answerable"]]
@@ -606,43 +613,40 @@ def calibrate(pipeline: Any, items: Sequence[GoldItem], quiet: bool = False) -> 
     much that choice overfits, a two-fold estimate (t chosen on one half, scored on the
     other).
     """
+    from dataclasses import replace
+
     from tqdm import tqdm
 
+    from rag.answer import ExtractiveAnswerer
+
     answerer = getattr(pipeline, "extractive", None)
-    if pipeline.llm is not None or answerer is None or not hasattr(answerer, "support"):
+    if pipeline.llm is not None or not isinstance(answerer, ExtractiveAnswerer):
         raise BadInputError("--calibrate tunes the offline extractive answerer (RAG_LLM unset)")
-    recorded: list[float] = []
-    original_support = answerer.support
-    original_threshold = answerer.refuse_below
-
-    def spy(*args: Any, **kwargs: Any) -> float:
-        value = float(original_support(*args, **kwargs))
-        recorded.append(value)
-        return value
-
+    original_threshold = answerer.weights.refuse_below
+    # The same answerer with the support threshold off: every question gets its answer
+    # and its support score, reported as data (`Reply.decision`), so that any threshold
+    # can be tried afterwards. Refusals for ungrounded parts stay.
+    open_answerer = ExtractiveAnswerer(
+        answerer.embedder,
+        answerer.idf,
+        replace(answerer.weights, refuse_below=float("-inf")),
+    )
     samples: list[tuple[float, bool, bool]] = []  # (support, answerable, matched)
-    had_own_support = "support" in vars(answerer)
-    answerer.support = spy
-    answerer.refuse_below = float("-inf")
-    try:
-        for item in tqdm(
-            items, desc="calibrate", unit="q", file=sys.stderr, disable=quiet, leave=False
-        ):
-            history: list[Turn] = []
-            for earlier in item.context:
-                previous = ask_safely(pipeline, earlier, history)
-                history += [Turn("user", earlier), Turn("assistant", previous.answer)]
-            recorded.clear()
-            answer = ask_safely(pipeline, item.question, history)
-            support = recorded[-1] if recorded else float("-inf")
-            matched = not answer.refused and m.contains_alias(answer.answer, item.answers)
-            samples.append((support, item.answerable, matched))
-    finally:
-        if had_own_support:
-            answerer.support = original_support
-        else:
-            del answerer.support
-        answerer.refuse_below = original_threshold
+    for item in tqdm(
+        items, desc="calibrate", unit="q", file=sys.stderr, disable=quiet, leave=False
+    ):
+        history: list[Turn] = []
+        for earlier in item.context:
+            previous = ask_safely(pipeline, earlier, history)
+            history += [Turn("user", earlier), Turn("assistant", previous.answer)]
+        standalone = pipeline.standalone(item.question, history)
+        hits, vector = pipeline.retriever.retrieve(standalone)
+        reply = open_answerer.respond(
+            item.question, hits, vector, standalone if standalone != item.question else None
+        )
+        support = reply.decision.support if not reply.answer.refused else float("-inf")
+        matched = not reply.answer.refused and m.contains_alias(reply.answer.answer, item.answers)
+        samples.append((support, item.answerable, matched))
 
     def accuracy(threshold: float, part: Sequence[tuple[float, bool, bool]]) -> float:
         good = sum(
@@ -820,7 +824,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def fit_main(args: argparse.Namespace, settings: Settings) -> int:
-    """`rag eval --fit`: cross-validated thresholds, written to rag/weights.json."""
+    """`rag eval --fit`: cross-validated thresholds, written to rag/answer/weights.json."""
     from evals import fit
     from rag.pipeline import build_pipeline
 
@@ -844,15 +848,21 @@ def fit_main(args: argparse.Namespace, settings: Settings) -> int:
             cap=fit.MAX_FALSE_REFUSALS if cap is None else float(cap),
         )
     if not getattr(args, "no_write", False):
-        fit.write(result["fitted"])
-        result["written"] = True
+        note = {
+            "by": "rag eval --fit",
+            "sets": result["sets"],
+            "folds": result["folds"],
+            "max_false_refusals": result["max_false_refusals"],
+            "held_out": result["held_out"],
+        }
+        result["written"] = str(fit.write(result["fitted"], note))
     if getattr(args, "json", False):
         print(json.dumps(result, indent=2))
     else:
         result.pop("samples", None)
         print("\n".join(fit.summary_lines(result)))
         if result.get("written"):
-            print("fitted values written to rag/weights.json")
+            print(f"fitted values written to {result['written']}")
     return 0
 
 

@@ -1,10 +1,11 @@
-"""The one weights file: every fitted weight and threshold, by the part that uses it.
+"""Retrieval's weights, read from the one weights file.
 
-`rag/weights.json` holds a section per component (`retrieval`, `answer`), each a flat
-object of named numbers. Code reads its section here instead of keeping literals, and
-`rag eval --fit` (evals/fit.py) writes the values it fits back into the same file, so a
-refit is one command and one reviewed diff. A value missing from the file keeps the
-default written beside its field.
+`rag/answer/weights.json` is the one file of fitted weights: `weights` holds the
+answerer's (`rag.answer.weights.Weights`), `retrieval` the retriever's (here). Code reads
+its section instead of keeping literals, and `rag eval --fit` (evals/fit.py) writes the
+values it fits back into the same file, keeping the other sections, so a refit is one
+command and one reviewed diff. A value missing from the file keeps the default written
+beside its field.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-WEIGHTS_PATH = Path(__file__).resolve().parent / "weights.json"
+WEIGHTS_PATH = Path(__file__).resolve().parent / "answer" / "weights.json"
 
 
 def read_file(path: Path = WEIGHTS_PATH) -> dict[str, dict[str, Any]]:

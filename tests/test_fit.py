@@ -20,8 +20,12 @@ from evals.fit import (
 from rag.errors import BadInputError
 
 
-def sample(i: int, answerable: bool, support: float, group: str | None = None) -> Sample:
-    return Sample("toy", f"q{i}", group or f"g{i}", answerable, support, answerable, answerable, 12)
+def sample(
+    i: int, answerable: bool, support: float, group: str | None = None, blocked: bool = False
+) -> Sample:
+    return Sample(
+        "toy", f"q{i}", group or f"g{i}", answerable, support, blocked, answerable, answerable, 12
+    )
 
 
 # Answerable questions have support 0.6-0.9, unanswerable 0.3-0.5: a threshold near 0.55
@@ -75,12 +79,19 @@ def test_held_out_figures_are_worse_than_training_ones_when_a_fold_is_unlike_the
     assert held_objective <= trained
 
 
-def test_fitted_values_are_written_into_their_section_of_the_weights_file(tmp_path: Path) -> None:
+def test_fitted_values_are_written_into_the_answerer_weights_keeping_other_sections(
+    tmp_path: Path,
+) -> None:
+    from rag.answer.weights import Weights
+
     path = tmp_path / "weights.json"
-    path.write_text(json.dumps({"retrieval": {"article": 0.5}, "answer": {"other": 1}}))
-    write({"refuse_below": 0.61}, path)
+    path.write_text(json.dumps({"retrieval": {"article": 0.5}, "weights": {"slot_pool": 4}}))
+    write({"refuse_below": 0.61}, {"folds": 5}, path)
     body = json.loads(path.read_text())
-    assert body == {"answer": {"other": 1, "refuse_below": 0.61}, "retrieval": {"article": 0.5}}
+    assert body["retrieval"] == {"article": 0.5}
+    assert body["fitted"] == {"folds": 5}
+    loaded = Weights.load(path)
+    assert loaded.refuse_below == 0.61 and loaded.slot_pool == 4
 
 
 def test_the_summary_names_the_held_out_figures() -> None:
@@ -100,3 +111,9 @@ def test_a_cap_on_false_refusals_keeps_the_threshold_below_the_answerable_questi
     capped = choose(data, cap=0.05)
     assert capped["refuse_below"] < loose["refuse_below"]
     assert score(data, capped).figures()["false_refusal_rate"] <= 0.05
+
+
+def test_a_question_refused_for_an_ungrounded_part_is_refused_at_every_threshold() -> None:
+    blocked = [sample(400 + i, False, 0.9, blocked=True) for i in range(5)]
+    figures = score(blocked, {"refuse_below": 0.2}).figures()
+    assert figures["refusal_accuracy"] == 1.0

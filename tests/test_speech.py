@@ -1,0 +1,160 @@
+"""Speakers, negation/polarity and roles (rag/speech.py), on text written for these tests."""
+
+from __future__ import annotations
+
+from rag.speech import (
+    Attribution,
+    attribute,
+    attributions,
+    clauses,
+    negated,
+    polarity_conflict,
+    role_conflict,
+    same_entity,
+    speaker_of_claim,
+)
+
+MARKET = [
+    "The harbour authority's chair, Odile Brenner, said on Monday that the new quay would not "
+    "open before spring, claiming that the dredging contract had failed to meet its deadline.",
+    "Some shipping lines have already moved their sailings to the northern port, she said.",
+    "“We cannot ask captains to wait another season,” said Mr Tavish Orme, who runs the pilots' "
+    "union.",
+    "“The channel is silting faster than anyone expected.”",
+    "Lena Vasquez, an economist at the Coastal Trade Institute, believes the delay will cost "
+    "the town jobs.",
+    "The council has been slow to act, the economist said – but she suggested a rescue fund "
+    "could help.",
+    "Freight volumes fell by a fifth last year, according to port figures.",
+    "The mayor has backed the rescue fund, while the treasurer has rejected it.",
+]
+
+
+def test_a_sentence_naming_its_speaker_is_attributed_directly() -> None:
+    assert attribute(MARKET, 0) == Attribution("Odile Brenner", "direct", "said")
+
+
+def test_a_participle_report_keeps_the_subject_of_the_report_before_it() -> None:
+    speakers = [a.speaker for a in attributions(MARKET, 0)]
+    assert speakers == ["Odile Brenner", "Odile Brenner"]
+
+
+def test_she_said_resolves_to_the_speaker_of_the_sentence_before() -> None:
+    assert attribute(MARKET, 1) == Attribution("Odile Brenner", "pronoun", "said")
+
+
+def test_a_name_after_the_verb_that_closes_a_quote_is_the_speaker() -> None:
+    assert attribute(MARKET, 2).speaker == "Mr Tavish Orme"
+    assert attribute(MARKET, 2).via == "direct"
+
+
+def test_a_quotation_after_an_introduced_speaker_is_attributed_by_context() -> None:
+    assert attribute(MARKET, 3) == Attribution("Mr Tavish Orme", "context", "said")
+
+
+def test_an_apposition_after_the_name_does_not_replace_the_name() -> None:
+    assert attribute(MARKET, 4).speaker == "Lena Vasquez"
+
+
+def test_a_definite_description_stands_for_the_earlier_speaker() -> None:
+    found = attributions(MARKET, 5)
+    assert [a.speaker for a in found] == ["Lena Vasquez", "Lena Vasquez"]
+    assert {a.via for a in found} == {"pronoun"}
+
+
+def test_according_to_names_a_source() -> None:
+    assert attribute(MARKET, 6) == Attribution("port figures", "direct", "according to")
+
+
+def test_a_sentence_reporting_no_one_has_no_speaker() -> None:
+    assert attribute(MARKET, 7) == Attribution(None, "none", None)
+
+
+def test_reporting_verbs_inside_a_quotation_name_no_speaker() -> None:
+    quoted = ["“Everyone said the bridge was safe,” the engineer wrote."]
+    assert attribute(quoted, 0).verb == "wrote"
+
+
+def test_a_claim_speaker_is_a_name_not_a_pronoun_or_common_noun() -> None:
+    assert speaker_of_claim("Odile Brenner warned that the quay would be late.") == "Odile Brenner"
+    assert speaker_of_claim("According to Lena Vasquez, jobs will go.") == "Lena Vasquez"
+    assert speaker_of_claim("She said the quay would be late.") is None
+    assert speaker_of_claim("Officials said the quay would be late.") is None
+
+
+def test_same_entity_matches_surnames_titles_and_case_but_not_other_numbers() -> None:
+    assert same_entity("Brenner", "Odile Brenner")
+    assert same_entity("Ms Brenner", "The harbour authority's chair, Odile Brenner")
+    assert same_entity("Unicef", "UNICEF")
+    assert same_entity("Kenya", "Kenyan")
+    assert not same_entity("Clause 7", "Clause 8")
+    assert not same_entity("Odile Brenner", "Lena Vasquez")
+
+
+def test_negated_sees_words_contractions_and_negating_verbs() -> None:
+    assert negated("the quay would not open before spring")
+    assert negated("the contractor won't finish")
+    assert negated("the minister ruled out a rescue")
+    assert negated("the firm failed to pay its staff")
+    assert not negated("the quay will open in spring")
+    assert not negated("the plan is not without merit")  # two cues cancel
+
+
+def test_a_claim_that_drops_the_sentences_negation_conflicts() -> None:
+    sentence = MARKET[0]
+    assert polarity_conflict("Brenner said the new quay would open before spring.", sentence) == (
+        "negation"
+    )
+    assert polarity_conflict(
+        "Brenner said the new quay would not open until spring.", sentence
+    ) is (None)
+
+
+def test_a_claim_that_adds_a_negation_conflicts() -> None:
+    sentence = "The regulator approved the merger of the two dairies on Friday."
+    claim = "The regulator did not approve the merger of the two dairies."
+    assert polarity_conflict(claim, sentence) == "negation"
+
+
+def test_a_negation_elsewhere_in_the_sentence_does_not_count_against_the_claim() -> None:
+    claim = "Brenner said the dredging contract had missed its deadline."
+    assert polarity_conflict("Brenner spoke on Monday about the dredging contract.", MARKET[0]) is (
+        None
+    )
+    assert polarity_conflict(claim, MARKET[0]) is None
+
+
+def test_an_antonym_flip_conflicts_but_a_negated_antonym_agrees() -> None:
+    sentence = "Analysts think a settlement before the summer is likely."
+    assert polarity_conflict(
+        "Analysts think a settlement before summer is unlikely.", sentence
+    ) == ("antonym")
+    assert polarity_conflict(
+        "Analysts think a settlement before summer is not unlikely.", sentence
+    ) is (None)
+    falling = "Freight volumes fell by a fifth last year."
+    assert polarity_conflict("Freight volumes rose by a fifth last year.", falling) == "antonym"
+    assert polarity_conflict("Freight volumes did not rise last year.", falling) is None
+
+
+def test_openness_against_ruling_out_is_an_antonym() -> None:
+    sentence = "The union has signalled openness to a shorter working week."
+    assert polarity_conflict("The union has ruled out a shorter working week.", sentence) == (
+        "antonym"
+    )
+
+
+def test_clauses_split_at_while_and_pair_subjects_with_predicates() -> None:
+    parts = clauses(MARKET[7])
+    assert [p.subjects for p in parts] == [("mayor",), ("treasurer",)] or len(parts) == 2
+    assert "back" in parts[0].predicate and "reject" in parts[1].predicate
+    assert not parts[0].negated
+
+
+def test_swapping_who_did_what_is_a_role_conflict() -> None:
+    passage = ["Norway has backed the fishing quota, while Iceland has rejected it."]
+    assert role_conflict(
+        "Iceland has backed the fishing quota, while Norway has rejected it.", passage
+    )
+    assert not role_conflict("Norway has backed the fishing quota.", passage)
+    assert not role_conflict("Norway backed the fishing quota but Iceland rejected it.", passage)
