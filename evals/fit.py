@@ -3,11 +3,14 @@
     rag eval --fit                                   # news, holdout, nearmiss, paraphrase; 5 folds
     rag eval --fit --folds 10 --sets news,nearmiss --no-write --json
 
-Every question of the gold sets is answered once with refusal switched off while the
-answerer's own support for it is recorded (with whether the answer holds a gold alias,
-cites a gold article, and how long it is). Those per-question features are cached; a
-parameter choice is then scored by arithmetic alone, so a sweep costs nothing next to
-the one pass of answering.
+Every question of the gold sets is retrieved once (its passages and vector cached).
+The answerer then answers the cached passages once per point of a small grid over its
+grounding weights (`ground_share`, `ground_similarity`: no retrieval, sentence vectors
+cached across points), with the support threshold off, recording per question its
+support, whether it refused anyway (an ungrounded part), whether the answer holds a gold
+alias, cites a gold article, and how long it is. The support threshold is then swept by
+arithmetic over those records, so the whole fit costs one retrieval pass and a few
+answering passes.
 
 Fitting: the questions are split into k folds by *group* (a generated near-miss or a
 paraphrase goes with the question it was made from, so no fold is scored on variants of
@@ -22,10 +25,10 @@ outvote the answerable questions, under a cap on false refusals (`--max-false-re
 false refusal above the cap costs ten points of objective, so when no value meets the cap
 the least-bad one wins.
 
-Parameters fitted: `refuse_below`, the support threshold below which the extractive
-answerer refuses (section `answer` of rag/weights.json). The machinery takes any
-`Param` over the cached features, so the answerer's other thresholds join by adding a
-feature to `Sample` and a `Param` here.
+Parameters fitted (rag/answer/weights.json, `weights`): `refuse_below` (swept over
+the records) and `ground_share`, `ground_similarity` (one answering pass per grid point).
+Another weight of `rag.answer.weights.Weights` joins by adding a `Param` to `REANSWERED`
+(costs a pass per value) or, when it acts on recorded features only, to `SWEPT`.
 """
 
 from __future__ import annotations
@@ -74,8 +77,13 @@ class Param:
     grid: tuple[float, ...]
 
 
-REFUSE_BELOW = Param("refuse_below", "answer", tuple(round(0.2 + 0.01 * i, 2) for i in range(61)))
-PARAMS = (REFUSE_BELOW,)
+REFUSE_BELOW = Param("refuse_below", "weights", tuple(round(0.2 + 0.01 * i, 2) for i in range(61)))
+PARAMS = (REFUSE_BELOW,)  # swept over recorded support
+SWEPT = PARAMS
+REANSWERED = (
+    Param("ground_share", "weights", (0.5, 0.6, 0.7)),
+    Param("ground_similarity", "weights", (0.55, 0.62, 0.7)),
+)
 
 
 def refused(sample: Sample, values: dict[str, float]) -> bool:
@@ -204,15 +212,25 @@ def group_of(set_name: str, item: GoldItem) -> str:
     return item.original or f"{set_name}:{item.id}"
 
 
-def record(pipeline: Any, sets: dict[str, list[GoldItem]], quiet: bool = False) -> list[Sample]:
-    """Answer every question once with refusal off, recording the answerer's support."""
+@dataclass(frozen=True, slots=True)
+class Retrieved:
+    """One question's retrieval, done once for every answering pass."""
+
+    set: str
+    item: GoldItem
+    hits: tuple[Any, ...]
+    vector: Any
+    standalone: str | None
+
+
+def retrieve_all(
+    pipeline: Any, sets: dict[str, list[GoldItem]], quiet: bool = False
+) -> list[Retrieved]:
+    """Every distinct question's passages and vector (follow-ups after their context)."""
     from tqdm import tqdm
 
-    from evals.runner import ask_safely, recording_support
+    from evals.runner import ask_safely
 
-    answerer = getattr(pipeline, "extractive", None)
-    if pipeline.llm is not None or answerer is None or not hasattr(answerer, "weights"):
-        raise BadInputError("--fit tunes the offline extractive answerer (RAG_LLM unset)")
     seen: set[str] = set()
     work = []
     for name, items in sets.items():
@@ -222,42 +240,109 @@ def record(pipeline: Any, sets: dict[str, list[GoldItem]], quiet: bool = False) 
                 continue
             seen.add(key)
             work.append((name, item))
+    out = []
+    for name, item in tqdm(work, desc="retrieve", unit="q", file=sys.stderr, disable=quiet):
+        history: list[Turn] = []
+        for earlier in item.context:
+            previous = ask_safely(pipeline, earlier, history)
+            history += [Turn("user", earlier), Turn("assistant", previous.answer)]
+        standalone = pipeline.standalone(item.question, history)
+        hits, vector = pipeline.retriever.retrieve(standalone)
+        out.append(
+            Retrieved(
+                name, item, tuple(hits), vector, standalone if standalone != item.question else None
+            )
+        )
+    return out
+
+
+def answer_all(answerer: Any, retrieved: Sequence[Retrieved], weights: Any) -> list[Sample]:
+    """Answer every cached question with `weights` (support threshold off), recording what
+    any threshold would make of it."""
+    answerer.weights = replace(weights, refuse_below=float("-inf"))
     samples = []
-    original = answerer.weights
-    answerer.weights = replace(original, refuse_below=float("-inf"))
-    try:
-        with recording_support(pipeline) as decisions:
-            for name, item in tqdm(
-                work, desc="fit", unit="q", file=sys.stderr, disable=quiet, leave=False
-            ):
-                history: list[Turn] = []
-                for earlier in item.context:
-                    previous = ask_safely(pipeline, earlier, history)
-                    history += [Turn("user", earlier), Turn("assistant", previous.answer)]
-                decisions.clear()
-                answer = ask_safely(pipeline, item.question, history)
-                support, blocked = decisions[-1] if decisions else (float("-inf"), True)
-                blocked = blocked or answer.refused
-                matched = not answer.refused and m.contains_alias(answer.answer, item.answers)
-                cited = not answer.refused and any(
-                    c.article_id in item.article_ids for c in answer.citations
-                )
-                samples.append(
-                    Sample(
-                        name,
-                        item.id,
-                        group_of(name, item),
-                        item.answerable,
-                        support,
-                        blocked,
-                        matched,
-                        cited,
-                        0 if answer.refused else m.answer_words(answer.answer),
-                    )
-                )
-    finally:
-        answerer.weights = original
+    for r in retrieved:
+        item = r.item
+        reply = answerer.respond(item.question, list(r.hits), r.vector, r.standalone)
+        answer, decision = reply.answer, reply.decision
+        matched = not answer.refused and m.contains_alias(answer.answer, item.answers)
+        cited = not answer.refused and any(
+            c.article_id in item.article_ids for c in answer.citations
+        )
+        samples.append(
+            Sample(
+                r.set,
+                item.id,
+                group_of(r.set, item),
+                item.answerable,
+                float(decision.support),
+                bool(answer.refused),  # with the threshold off, only an ungrounded part
+                matched,
+                cited,
+                0 if answer.refused else m.answer_words(answer.answer),
+            )
+        )
     return samples
+
+
+Point = tuple[float, ...]
+
+
+def grid_points(params: Sequence[Param] = REANSWERED) -> list[Point]:
+    points: list[Point] = [()]
+    for p in params:
+        points = [(*point, g) for point in points for g in p.grid]
+    return points
+
+
+def choose_point(
+    runs: dict[Point, list[Sample]],
+    keep: Sequence[int] | None = None,
+    cap: float = MAX_FALSE_REFUSALS,
+) -> tuple[Point, dict[str, float], float]:
+    """The grid point and threshold with the best objective on the samples at `keep`."""
+    best: tuple[Point, dict[str, float], float] | None = None
+    for point, samples in runs.items():
+        part = samples if keep is None else [samples[i] for i in keep]
+        values = choose(part, cap=cap)
+        value = objective(part, values, cap)
+        if best is None or value > best[2] + 1e-12:
+            best = (point, values, value)
+    assert best is not None
+    return best
+
+
+def cross_validate_points(
+    runs: dict[Point, list[Sample]], k: int, cap: float = MAX_FALSE_REFUSALS
+) -> dict[str, Any]:
+    """Held-out-fold figures when the grid point and threshold are both chosen on the
+    other folds."""
+    if k < 2:
+        raise BadInputError("--folds must be at least 2")
+    first = next(iter(runs.values()))
+    index = {id(s): i for i, s in enumerate(first)}
+    folds = [[index[id(s)] for s in fold] for fold in folds_of(first, k)]
+    held = Scores()
+    by_set: dict[str, Scores] = {}
+    chosen = []
+    for i, fold in enumerate(folds):
+        train = [j for f, other in enumerate(folds) if f != i for j in other]
+        point, values, _ = choose_point(runs, train, cap)
+        chosen.append({**dict(zip(REANSWERED_NAMES, point, strict=True)), **values})
+        for j in fold:
+            sample = runs[point][j]
+            r = refused(sample, values)
+            held.add(sample, r)
+            by_set.setdefault(sample.set, Scores()).add(sample, r)
+    return {
+        "folds": len(folds),
+        "chosen_per_fold": chosen,
+        "held_out": held.figures(),
+        "held_out_by_set": {name: sc.figures() for name, sc in sorted(by_set.items())},
+    }
+
+
+REANSWERED_NAMES = tuple(p.name for p in REANSWERED)
 
 
 def fit(
@@ -268,27 +353,47 @@ def fit(
     quiet: bool = False,
     cap: float = MAX_FALSE_REFUSALS,
 ) -> dict[str, Any]:
-    """Record once, cross-validate, and choose the values on all questions."""
+    """Retrieve once, answer once per grid point, cross-validate, choose on everything."""
     sets = {}
     for name in set_names:
         path = gold_dir / f"{name}.jsonl"
         if not path.exists():
             raise BadInputError(f"no gold set {path}")
         sets[name] = load_gold(path)
-    answerer = pipeline.extractive
-    current = {"refuse_below": float(answerer.weights.refuse_below)}
-    samples = record(pipeline, sets, quiet=quiet)
-    result = cross_validate(samples, k, cap=cap)
-    values = choose(samples, cap=cap)
+    answerer = getattr(pipeline, "extractive", None)
+    if pipeline.llm is not None or answerer is None or not hasattr(answerer, "respond"):
+        raise BadInputError("--fit tunes the offline extractive answerer (RAG_LLM unset)")
+    original = answerer.weights
+    current = {
+        **{name: float(getattr(original, name)) for name in REANSWERED_NAMES},
+        "refuse_below": float(original.refuse_below),
+    }
+    retrieved = retrieve_all(pipeline, sets, quiet=quiet)
+    runs: dict[Point, list[Sample]] = {}
+    try:
+        for point in grid_points():
+            if not quiet:
+                shown = dict(zip(REANSWERED_NAMES, point, strict=True))
+                print(f"fit: answering at {shown}", file=sys.stderr)
+            weights = original.updated(dict(zip(REANSWERED_NAMES, point, strict=True)))
+            runs[point] = answer_all(answerer, retrieved, weights)
+        current_point = tuple(current[name] for name in REANSWERED_NAMES)
+        if current_point not in runs:
+            runs[current_point] = answer_all(answerer, retrieved, original)
+    finally:
+        answerer.weights = original
+    result = cross_validate_points(runs, k, cap)
+    point, values, _ = choose_point(runs, None, cap)
+    fitted = {**dict(zip(REANSWERED_NAMES, point, strict=True)), **values}
     result.update(
-        max_false_refusals=cap,
-        samples=[asdict(s) for s in samples],
-        questions=len(samples),
+        questions=len(retrieved),
         sets=list(set_names),
+        max_false_refusals=cap,
         current=current,
-        current_figures=score(samples, current).figures(),
-        fitted=values,
-        fitted_training_figures=score(samples, values).figures(),
+        current_figures=score(runs[current_point], current).figures(),
+        fitted=fitted,
+        fitted_training_figures=score(runs[point], values).figures(),
+        samples=[asdict(s) for s in runs[point]],
     )
     return result
 
