@@ -41,6 +41,10 @@ class GoldItem:
     answerable: bool
     type: str
     context: tuple[str, ...] = field(default_factory=tuple)
+    # Generated sets (evals/nearmiss.py): the question a variant was made from (`SET:ID`)
+    # and how it was changed (`entity`, `number`…; `original` for the question itself).
+    original: str | None = None
+    variant: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -53,6 +57,10 @@ class GoldItem:
         }
         if self.context:
             body["context"] = list(self.context)
+        if self.original is not None:
+            body["original"] = self.original
+        if self.variant is not None:
+            body["variant"] = self.variant
         return body
 
 
@@ -109,6 +117,8 @@ def item_from_record(record: dict[str, Any]) -> GoldItem:
         answerable=record["answerable"],
         type=record["type"],
         context=tuple(record.get("context") or ()),
+        original=record.get("original") if isinstance(record.get("original"), str) else None,
+        variant=record.get("variant") if isinstance(record.get("variant"), str) else None,
     )
 
 

@@ -15,8 +15,8 @@ Definitions (evals/README.md explains them with examples):
   quote supports the claim. "Supports" is an offline proxy: an alias in both, or most of
   the claim's key terms in the quote, *and* embedding similarity above a threshold.
 - citation validity, the contract's rules: schema-valid JSON, every [n] has a citation
-  and every citation is used, `quote == article.text[char_start:char_end]`, a refusal
-  has no citations.
+  and every citation is used, `quote == article.text[char_start:char_end]`; a refusal
+  that cites what the articles do say keeps the same rules (a plain one has no citations).
 """
 
 from __future__ import annotations
@@ -283,10 +283,7 @@ def citation_problems(
         if errors:
             return problems
     citations = answer.get("citations", [])
-    if answer.get("refused"):
-        if citations:
-            problems.append("a refusal carries citations")
-        return problems
+    # A refusal may say, cited, what the articles do say (DESIGN.md): same rules.
     used = {int(n) for n in MARKER.findall(answer.get("answer", ""))}
     numbers = [c["n"] for c in citations]
     if len(numbers) != len(set(numbers)):
@@ -353,3 +350,8 @@ def question_overlap(question: str, article_texts: Sequence[str]) -> float | Non
     for text in article_texts:
         present |= set(content_stems(text))
     return len(asked & present) / len(asked)
+
+
+def answer_words(answer: str) -> int:
+    """Words in an answer, citation markers ("[1]") aside."""
+    return len(re.findall(r"[\w'’-]+", re.sub(r"\[\d+\]", " ", answer)))

@@ -63,6 +63,8 @@ RETRIEVAL_COLUMNS = (
 )
 ANSWER_COLUMNS = (
     "answer_match",
+    "article_cited",
+    "median_answer_words",
     "token_f1",
     "citation_validity",
     "citation_precision",
@@ -225,6 +227,84 @@ def plot_per_type(types_by_config: dict[str, dict[str, dict[str, Any]]], path: P
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+def plot_tradeoff(curves: dict[str, list[dict[str, Any]]], path: Path) -> None:
+    """Refusal of unanswerable questions against false refusal of answerable ones, one
+    point per refusal threshold."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5.5, 4.5), dpi=100)
+    for name, curve in curves.items():
+        xs = [p["false_refusal_rate"] or 0.0 for p in curve]
+        ys = [p["refusal_accuracy"] or 0.0 for p in curve]
+        ax.plot(xs, ys, marker=".", label=name)
+        for p in curve[::5]:
+            ax.annotate(
+                f"{p['threshold']:.2f}",
+                (p["false_refusal_rate"] or 0.0, p["refusal_accuracy"] or 0.0),
+                fontsize=7,
+            )
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("false refusal (answerable questions refused)")
+    ax.set_ylabel("refusal (unanswerable questions refused)")
+    ax.set_title("Refusal against false refusal across thresholds")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def near_miss_section(rows_by_config: dict[str, list[dict[str, Any]]], plots: Path) -> list[str]:
+    """Per kind of generated near-miss: variants refused, their originals refused; and the
+    refusal/false-refusal trade-off across thresholds."""
+    from evals.runner import per_variant, tradeoff
+
+    lines: list[str] = []
+    variants = {name: per_variant(rows) for name, rows in rows_by_config.items()}
+    first = next(iter(rows_by_config))
+    if variants[first]:
+        lines += [
+            "## Near-miss variants by kind",
+            "",
+            "Each variant is an answerable question changed so that no article answers it "
+            "(`evals/nearmiss.py`); refused is the share of variants refused (higher is "
+            "better), originals refused the share of the questions they came from that were "
+            "refused (lower is better).",
+            "",
+            md_table(
+                ["config", "kind", "variants", "refused", "originals", "originals refused"],
+                [
+                    [
+                        name,
+                        kind,
+                        v["variants"],
+                        fmt("x", v["refused"]),
+                        v["originals"],
+                        fmt("x", v["originals_refused"]),
+                    ]
+                    for name, kinds in variants.items()
+                    for kind, v in kinds.items()
+                ],
+            ),
+            "",
+        ]
+    curves = {name: tradeoff(rows) for name, rows in rows_by_config.items()}
+    curves = {name: c for name, c in curves.items() if c}
+    if curves:
+        plot_tradeoff(curves, plots / "tradeoff.png")
+        lines += [
+            "## Refusal against false refusal",
+            "",
+            "Had the answerer refused below each threshold of its support score (labels on "
+            "the curve), this share of unanswerable questions would be refused and this "
+            "share of answerable ones wrongly refused.",
+            "",
+            "![refusal against false refusal](plots/tradeoff.png)",
+            "",
+        ]
+    return lines
 
 
 # -- the report -------------------------------------------------------------------------------
@@ -428,6 +508,7 @@ def write_report(
             ),
             "",
         ]
+    lines += near_miss_section(rows_by_config, plots)
     if calibration is not None:
         lines += [
             "## Refusal threshold calibration",

@@ -14,11 +14,12 @@ under `OUT/indexes/` (kept for the next run) or a temporary folder.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -215,6 +216,8 @@ def score_item(
         "question": item.question,
         "context": list(item.context),
         "answerable": item.answerable,
+        "original": item.original,
+        "variant": item.variant,
         "answers": list(item.answers),
         "article_ids": list(item.article_ids),
         "standalone": answer.condensed_question,
@@ -225,6 +228,7 @@ def score_item(
             {"n": c.n, "chunk_id": c.chunk_id, "quote": c.quote} for c in answer.citations
         ],
         "latency_ms": float(answer.timings_ms.get("total", 0.0)),
+        "answer_words": None if answer.refused else m.answer_words(answer.answer),
         "retrieved": [
             {
                 "rank": p.rank,
@@ -265,6 +269,10 @@ def score_item(
                 "passage_rr": m.reciprocal_rank(passage_flags),
                 "passage_recall@5": m.alias_recall_at(passages, item.article_ids, item.answers, 5),
                 "gold_ranks": [i + 1 for i, flag in enumerate(article_flags) if flag],
+                "article_cited": float(
+                    not answer.refused
+                    and any(c.article_id in item.article_ids for c in answer.citations)
+                ),
                 "match": 0.0
                 if answer.refused
                 else float(m.contains_alias(answer.answer, item.answers)),
@@ -316,13 +324,52 @@ def evaluate(
     # part of any question's warm time.
     ask_safely(pipeline, "What happened?", [])
     rows = []
-    for item in tqdm(items, desc=label, unit="q", file=sys.stderr, disable=quiet, leave=False):
-        answer, passages = run_item(pipeline, item)
-        row = score_item(item, answer, passages, article_text, schema, similarity)
-        if judge is not None:
-            row.update(judge.judge(item.question, answer.to_json()))
-        rows.append(row)
+    with recording_support(pipeline) as supports:
+        for item in tqdm(items, desc=label, unit="q", file=sys.stderr, disable=quiet, leave=False):
+            supports.clear()
+            answer, passages = run_item(pipeline, item)
+            row = score_item(item, answer, passages, article_text, schema, similarity)
+            # the answerer's own support for the question, and whether it refused for
+            # another reason (an ungrounded part); None: it never got that far
+            row["support"] = supports[-1][0] if supports else None
+            row["blocked"] = supports[-1][1] if supports else True
+            rows.append(row)
+            if judge is not None:
+                row.update(judge.judge(item.question, answer.to_json()))
     return rows
+
+
+@contextlib.contextmanager
+def recording_support(pipeline: Any) -> Iterator[list[tuple[float, bool]]]:
+    """Record the decision behind every extractive answer given in the block, as
+    (support, refused for a reason other than support: an ungrounded part, no passages).
+    The refusal/false-refusal trade-off across support thresholds is then a sweep over
+    these, with no second run. Nothing is recorded for an answerer without `respond`."""
+    answerer = getattr(pipeline, "extractive", None)
+    recorded: list[tuple[float, bool]] = []
+    if answerer is None or not hasattr(answerer, "respond"):
+        yield recorded
+        return
+    original = answerer.respond
+    had_own = "respond" in vars(answerer)
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        reply = original(*args, **kwargs)
+        decision = reply.decision
+        blocked = decision.refused and any(
+            not reason.startswith("support") for reason in decision.reasons
+        )
+        recorded.append((float(decision.support), bool(blocked)))
+        return reply
+
+    answerer.respond = spy
+    try:
+        yield recorded
+    finally:
+        if had_own:
+            answerer.respond = original
+        else:
+            del answerer.respond
 
 
 def summarize(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -347,6 +394,9 @@ def summarize(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     out["mrr"] = m.mean(r["rr"] for r in answerable)
     out["passage_mrr"] = m.mean(r["passage_rr"] for r in answerable)
     out["answer_match"] = m.mean(r["match"] for r in answerable)
+    out["article_cited"] = m.mean(r.get("article_cited") for r in answerable)
+    words = [r["answer_words"] for r in rows if r.get("answer_words") is not None]
+    out["median_answer_words"] = m.percentile(words, 50)
     out["token_f1"] = m.mean(r["f1"] for r in answerable)
     out["citation_validity"] = m.mean(1.0 if r["citation_valid"] else 0.0 for r in rows)
     pairs = sum(r["pairs"] for r in rows)
@@ -381,6 +431,53 @@ def per_type(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         }
         for kind, group in sorted(kinds.items())
     }
+
+
+def per_variant(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """For a generated near-miss set: per kind of change, how many variants were refused,
+    and how many of the originals they were made from were (wrongly) refused."""
+    originals = {r["original"]: r for r in rows if r.get("variant") == "original"}
+    kinds: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        if r.get("variant") not in (None, "original"):
+            kinds.setdefault(r["variant"], []).append(r)
+    out: dict[str, dict[str, Any]] = {}
+    for kind, group in sorted(kinds.items()):
+        sources = {r["original"] for r in group} & set(originals)
+        out[kind] = {
+            "variants": len(group),
+            "refused": m.mean(1.0 if r["refused"] else 0.0 for r in group),
+            "originals": len(sources),
+            "originals_refused": m.mean(
+                1.0 if originals[o]["refused"] else 0.0 for o in sorted(sources)
+            ),
+        }
+    return out
+
+
+THRESHOLDS = tuple(round(0.2 + 0.02 * i, 2) for i in range(31))
+
+
+def tradeoff(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Refusal of unanswerable questions against false refusal of answerable ones, had the
+    answerer refused below each support threshold t (a question refused for another
+    reason, or with no recorded support, is refused whatever t is)."""
+
+    def refused(r: dict[str, Any], t: float) -> bool:
+        return r.get("support") is None or bool(r.get("blocked")) or r["support"] < t
+
+    answerable = [r for r in rows if r["answerable"]]
+    unanswerable = [r for r in rows if not r["answerable"]]
+    if not any(r.get("support") is not None for r in rows):
+        return []
+    return [
+        {
+            "threshold": t,
+            "refusal_accuracy": m.mean(1.0 if refused(r, t) else 0.0 for r in unanswerable),
+            "false_refusal_rate": m.mean(1.0 if refused(r, t) else 0.0 for r in answerable),
+        }
+        for t in THRESHOLDS
+    ]
 
 
 COMPARED = (("hit@3", "hit@3"), ("mrr", "rr"), ("answer_match", "match"), ("accuracy", "correct"))
@@ -470,6 +567,8 @@ def floors_from(metrics: dict[str, Any], margin: float) -> dict[str, dict[str, f
 def write_floors(
     path: Path, gold: Path, config: Config, metrics: dict[str, Any], margin: float
 ) -> dict[str, Any]:
+    """Record floors for `gold`: the file's main set at the top level (the starter set),
+    any other set (the generated near-miss subset) under `sets`, keeping the rest."""
     try:
         gold_label = gold.resolve().relative_to(ROOT).as_posix()
     except ValueError:
@@ -484,7 +583,17 @@ def write_floors(
         "measured": measured,
         **floors_from(measured, margin),
     }
-    path.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
+    try:
+        existing: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        existing = {}
+    sets = dict(existing.get("sets") or {})
+    if existing and existing.get("gold") != gold_label:
+        sets[gold_label] = body
+        whole = {**existing, "sets": sets}
+    else:
+        whole = {**body, **({"sets": sets} if sets else {})}
+    path.write_text(json.dumps(whole, indent=2) + "\n", encoding="utf-8")
     return body
 
 
@@ -514,43 +623,40 @@ def calibrate(pipeline: Pipeline, items: Sequence[GoldItem], quiet: bool = False
     much that choice overfits, a two-fold estimate (t chosen on one half, scored on the
     other).
     """
+    from dataclasses import replace
+
     from tqdm import tqdm
 
+    from rag.answer import ExtractiveAnswerer
+
     answerer = getattr(pipeline, "extractive", None)
-    if pipeline.llm is not None or answerer is None or not hasattr(answerer, "support"):
+    if pipeline.llm is not None or not isinstance(answerer, ExtractiveAnswerer):
         raise BadInputError("--calibrate tunes the offline extractive answerer (RAG_LLM unset)")
-    recorded: list[float] = []
-    original_support = answerer.support
-    original_threshold = answerer.refuse_below
-
-    def spy(*args: Any, **kwargs: Any) -> float:
-        value = float(original_support(*args, **kwargs))
-        recorded.append(value)
-        return value
-
+    original_threshold = answerer.weights.refuse_below
+    # The same answerer with the support threshold off: every question gets its answer
+    # and its support score, reported as data (`Reply.decision`), so that any threshold
+    # can be tried afterwards. Refusals for ungrounded parts stay.
+    open_answerer = ExtractiveAnswerer(
+        answerer.embedder,
+        answerer.idf,
+        replace(answerer.weights, refuse_below=float("-inf")),
+    )
     samples: list[tuple[float, bool, bool]] = []  # (support, answerable, matched)
-    had_own_support = "support" in vars(answerer)
-    answerer.support = spy
-    answerer.refuse_below = float("-inf")
-    try:
-        for item in tqdm(
-            items, desc="calibrate", unit="q", file=sys.stderr, disable=quiet, leave=False
-        ):
-            history: list[Turn] = []
-            for earlier in item.context:
-                previous = ask_safely(pipeline, earlier, history)
-                history += [Turn("user", earlier), Turn("assistant", previous.answer)]
-            recorded.clear()
-            answer = ask_safely(pipeline, item.question, history)
-            support = recorded[-1] if recorded else float("-inf")
-            matched = not answer.refused and m.contains_alias(answer.answer, item.answers)
-            samples.append((support, item.answerable, matched))
-    finally:
-        if had_own_support:
-            answerer.support = original_support
-        else:
-            del answerer.support
-        answerer.refuse_below = original_threshold
+    for item in tqdm(
+        items, desc="calibrate", unit="q", file=sys.stderr, disable=quiet, leave=False
+    ):
+        history: list[Turn] = []
+        for earlier in item.context:
+            previous = ask_safely(pipeline, earlier, history)
+            history += [Turn("user", earlier), Turn("assistant", previous.answer)]
+        standalone = pipeline.standalone(item.question, history)
+        hits, vector = pipeline.retriever.retrieve(standalone)
+        reply = open_answerer.respond(
+            item.question, hits, vector, standalone if standalone != item.question else None
+        )
+        support = reply.decision.support if not reply.answer.refused else float("-inf")
+        matched = not reply.answer.refused and m.contains_alias(reply.answer.answer, item.answers)
+        samples.append((support, item.answerable, matched))
 
     def accuracy(threshold: float, part: Sequence[tuple[float, bool, bool]]) -> float:
         good = sum(
@@ -619,6 +725,10 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     """`rag eval`: score the gold set under each configuration; print, report, floors."""
     from rag.pipeline import build_embedder, build_pipeline
 
+    if getattr(args, "fit", False):
+        return fit_main(args, settings)
+    if not getattr(args, "gold", None):
+        raise BadInputError("rag eval needs --gold FILE (or --fit)")
     gold_path = Path(args.gold)
     items = load_gold(gold_path)
     if getattr(args, "limit", None):
@@ -678,6 +788,10 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
             "per_type": {name: per_type(rows) for name, rows in rows_by_config.items()},
             "compared_with_first": compare(rows_by_config),
         }
+        variants = {name: per_variant(rows) for name, rows in rows_by_config.items()}
+        if any(variants.values()):
+            body["per_variant"] = variants
+            body["tradeoff"] = {name: tradeoff(rows) for name, rows in rows_by_config.items()}
         if calibration is not None:
             body["calibration"] = calibration
         if report_paths:
@@ -689,6 +803,22 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
             f"{seconds:.0f} s"
         )
         print(table_text(runs))
+        print(
+            table_text(
+                {
+                    name: {k: r.get(k) for k in ("article_cited", "median_answer_words")}
+                    for name, r in runs.items()
+                },
+                ("article_cited", "median_answer_words"),
+            )
+        )
+        for name, rows in rows_by_config.items():
+            for kind, v in per_variant(rows).items():
+                print(
+                    f"{name} near-miss {kind}: {v['variants']} variants, refused "
+                    f"{fmt('x', v['refused'])}; their {v['originals']} originals refused "
+                    f"{fmt('x', v['originals_refused'])}"
+                )
         if calibration is not None:
             print(
                 f"refusal threshold: best {calibration['best']} "
@@ -700,6 +830,49 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
             print(f"report: {report_paths['markdown']} and {report_paths['html']}")
     if floors_body is not None:
         print(f"floors written to {FLOORS_PATH}", file=sys.stderr)
+    return 0
+
+
+def fit_main(args: argparse.Namespace, settings: Settings) -> int:
+    """`rag eval --fit`: cross-validated thresholds, written to rag/answer/weights.json."""
+    from evals import fit
+    from rag.pipeline import build_pipeline
+
+    quiet = bool(getattr(args, "quiet", False))
+    sets = [s for s in (getattr(args, "sets", None) or ",".join(fit.DEFAULT_SETS)).split(",") if s]
+    corpus = Path(getattr(args, "corpus", None) or ROOT / "corpus")
+    config = parse_configs(None, settings)[0]
+    from rag.pipeline import build_embedder
+
+    embedder = build_embedder(settings)
+    with tempfile.TemporaryDirectory(prefix="rag-fit-") as scratch:
+        chosen = prepare_index(config, settings, corpus, Path(scratch), embedder, quiet)
+        pipeline = build_pipeline(chosen, embedder=embedder)
+        cap = getattr(args, "max_false_refusals", None)
+        result = fit.fit(
+            pipeline,
+            HERE / "gold",
+            sets,
+            int(args.folds),
+            quiet=quiet,
+            cap=fit.MAX_FALSE_REFUSALS if cap is None else float(cap),
+        )
+    if not getattr(args, "no_write", False):
+        note = {
+            "by": "rag eval --fit",
+            "sets": result["sets"],
+            "folds": result["folds"],
+            "max_false_refusals": result["max_false_refusals"],
+            "held_out": result["held_out"],
+        }
+        result["written"] = str(fit.write(result["fitted"], note))
+    if getattr(args, "json", False):
+        print(json.dumps(result, indent=2))
+    else:
+        result.pop("samples", None)
+        print("\n".join(fit.summary_lines(result)))
+        if result.get("written"):
+            print(f"fitted values written to {result['written']}")
     return 0
 
 

@@ -184,8 +184,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         from evals.claims import main as claims_main
 
         return int(claims_main(args, _settings(args)))
-    if not args.gold:
-        raise BadInputError("rag eval needs --gold FILE (a Q&A set) or --claims FILE")
+    if not args.gold and not getattr(args, "fit", False):
+        raise BadInputError("rag eval needs --gold FILE (a Q&A set), --claims FILE or --fit")
     from evals.runner import main as eval_main
 
     return int(eval_main(args, _settings(args)))
@@ -281,7 +281,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_ask)
 
     p = command("eval", "score the system on a gold Q&A set")
-    p.add_argument("--gold", metavar="FILE", help="gold Q&A set (JSON Lines)")
+    p.add_argument(
+        "--gold", metavar="FILE", help="gold Q&A set, JSON Lines (required unless --fit/--claims)"
+    )
     p.add_argument(
         "--claims", metavar="FILE", help="score the citation checker on a claim set instead"
     )
@@ -298,6 +300,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--margin", type=float, help="noise margin for --write-floors (0.03)")
     p.add_argument("--calibrate", action="store_true", help="sweep the refusal threshold")
+    # --fit: evals/fit.py (k-fold cross-validated weights and thresholds)
+    p.add_argument("--fit", action="store_true", help="fit thresholds by k-fold CV; write them")
+    p.add_argument("--folds", type=int, default=5, help="folds for --fit (5)")
+    p.add_argument("--sets", help="gold sets under evals/gold for --fit (news,holdout,...)")
+    p.add_argument("--no-write", action="store_true", dest="no_write", help="--fit: report only")
+    p.add_argument("--max-false-refusals", type=float, dest="max_false_refusals", help="(0.08)")
     p.add_argument(
         "--no-judge",
         action="store_true",

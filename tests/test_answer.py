@@ -9,11 +9,14 @@ import pytest
 from rag.answer import (
     Candidate,
     ExtractiveAnswerer,
+    Weights,
     analyse_question,
     names_in,
     refusal,
     slot_filled,
 )
+from rag.answer.answerable import support
+from rag.answer.candidates import candidates_of, score_candidates
 from rag.chunk import chunk_article
 from rag.load import make_article
 from rag.store import ChromaStore
@@ -137,9 +140,10 @@ def hits_for(*articles: Article, max_tokens: int = 40) -> list[Hit]:
 def scored_with_fakes(question: str, hits: list[Hit]) -> list[Candidate]:
     """The answerer's candidate sentences for `hits`, scored, in passage order."""
     embedder = HashEmbedder()
-    answerer = ExtractiveAnswerer(embedder, lambda stem: 1.0)
-    candidates = answerer.candidates(hits)
-    answerer.score(analyse_question(question), candidates, embedder.embed([question])[0])
+    candidates = candidates_of(hits)
+    info = analyse_question(question)
+    vector = embedder.embed([question])[0]
+    score_candidates(info, candidates, vector, lambda stem: 1.0, embedder.embed, Weights())
     return candidates
 
 
@@ -378,11 +382,10 @@ def test_a_number_directly_counting_the_thing_asked_for_is_the_surest_answer() -
         info, nearby, info.text.lower()
     )
     # and it carries more support than a sentence that only has a number near the noun
-    answerer = ExtractiveAnswerer(HashEmbedder(), lambda stem: 1.0)
     hit = hits_for(story(direct, "world/boat"))[0]
     strong = [Candidate(hit, 0, 0, len(direct), direct, "", kind=1.2, window=0.5, lexical=0.5)]
     plain = [Candidate(hit, 0, 0, len(direct), direct, "", kind=1.0, window=0.5, lexical=0.5)]
-    assert answerer.support(info, strong) > answerer.support(info, plain)
+    assert support(info, strong, Weights()) > support(info, plain, Weights())
 
 
 def test_a_year_in_the_question_need_not_be_spelled_the_same_in_the_article() -> None:
@@ -430,12 +433,6 @@ def test_the_quote_after_the_sentence_introducing_it_comes_with_it() -> None:
     answer = answer_with_fakes(question, hits)
     assert not answer.refused and "sun cannot hide its smile" in answer.answer
     check_citation_rules(answer)
-
-
-def test_a_count_of_staff_answers_how_many_employees() -> None:
-    info = analyse_question("How many bank employees will walk off the job?")
-    sentence = "About 60,000 bank staff will walk off the job this week."
-    assert slot_filled(info, sentence, info.text.lower()) > 1.0
 
 
 def test_a_count_beside_money_with_the_same_digits_is_still_a_count() -> None:

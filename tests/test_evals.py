@@ -359,8 +359,11 @@ def test_citation_problems_follow_the_contract(answer_schema: dict[str, Any]) ->
     dangling = answer_json(f"{quote} [1] [2]", {1: quote, 3: quote})
     problems = m.citation_problems(dangling, text_of)
     assert "[2] has no citation" in problems and "citation 3 is not used in the answer" in problems
-    refusal = answer_json("The articles don't say.", {1: quote}, refused=True)
-    assert m.citation_problems(refusal, text_of) == ["a refusal carries citations"]
+    # a refusal may cite what the articles do say, under the same rules
+    unused = answer_json("The articles don't say.", {1: quote}, refused=True)
+    assert m.citation_problems(unused, text_of) == ["citation 1 is not used in the answer"]
+    explained = answer_json(f"The articles don't say. They say: {quote} [1]", {1: quote}, True)
+    assert m.citation_problems(explained, text_of) == []
     unschematic = answer_json(f"{quote} [1]", {1: quote})
     del unschematic["timings_ms"]
     assert m.citation_problems(unschematic, text_of, answer_schema)[0].startswith("schema:")

@@ -50,3 +50,9 @@ def available() -> list[str]:
         for p in resources.files(__name__).iterdir()
         if p.name.endswith(".txt")
     )
+
+
+@lru_cache(maxsize=64)
+def groups(name: str) -> tuple[frozenset[str], ...]:
+    """The entries of a group list ``name`` (words of one group on a line), lower-cased."""
+    return tuple(frozenset(line.lower().split()) for line in _lines(name))

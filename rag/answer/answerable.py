@@ -1,0 +1,223 @@
+"""Answerability: may the chosen sentence be given as the answer?
+
+Two checks, both needed:
+
+- **support**: a score of how well the best sentences answer the question (coverage,
+  names, similarity, and whether one holds the kind of thing asked for), compared with
+  `Weights.refuse_below`;
+- **grounding**: every required part of the question is found in the chosen sentence or
+  its attribution context (the sentence before it, the sentence that names the speaker,
+  the title; for names, numbers and dates also the article's other retrieved passages):
+  the speaker of "what did X say", labelled names with their number ("Article 6" is not
+  "Article 5"), other names ("Nato" is "NATO"), numbers ("three decades" is "30 years"),
+  dates ("the 10th century" is "the 900s"), the topic Y of "what did X say about Y" and
+  the question's common words (by stem, compound, or MiniLM similarity of the words above
+  `Weights.ground_similarity`). A part that is missing means a refusal.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag import lexicon, speech
+from rag.answer import speakers
+from rag.answer.candidates import Candidate, sentence_stems, stem_found
+from rag.answer.mentions import mentions
+from rag.answer.normal import date_spans, has_labelled, quantities, same_quantity, spans_agree
+from rag.answer.question import ASKED_KINDS, QuestionInfo, speaker_name
+from rag.answer.slots import unnamed
+from rag.answer.weights import Weights
+from rag.chunk import split_sentences
+from rag.terms import QUESTION_WORDS, STOPWORDS, content_stems, stem, words
+
+
+def asked_words(info: QuestionInfo) -> frozenset[str]:
+    """Words that shape the question rather than state what must be found: the noun of
+    "what date" / "which country" / "what proportion" (the answer supplies it), and the
+    verbs and nouns of asking what someone said ("respond", "view", "warning")."""
+    out = set(lexicon.words("question_speech_verbs") | lexicon.words("opinion_nouns"))
+    match = re.search(r"\b(?:what|which|whose|how)\s+([a-z]+)", info.text.lower())
+    if match:
+        out.add(match.group(1))
+    return frozenset(out)
+
+
+def support(info: QuestionInfo, ranked: Sequence[Candidate], w: Weights) -> float:
+    """How well the best sentences answer the question, on a 0–1-ish scale.
+
+    When the question asks for a kind of thing (a date, a number, a name), only a
+    sentence that holds one can carry full support; the best of the top few does.
+    """
+
+    def of(c: Candidate) -> float:
+        value = w.support_window * c.window + w.support_lexical * c.lexical
+        value += w.support_entity * c.entity + w.support_semantic * max(c.semantic, 0.0)
+        if info.speaker:
+            value += w.support_speech * (min(c.speech, 1.0) - 0.5)
+        if c.kind > 1.0:
+            value += w.direct_bonus  # "69 asylum seekers", "the hotel du Palais"
+        return value
+
+    if info.asks in ASKED_KINDS:
+        filled = [of(c) for c in ranked[: w.slot_pool] if c.kind >= 1.0]
+        if unnamed(info, ranked) and not any(c.kind > 1.0 for c in ranked[: w.slot_pool]):
+            # The best sentence speaks of "a gunman" and names none: the article does
+            # not know the name, and a name elsewhere is somebody else's.
+            return min([of(ranked[0]), *filled]) - w.unnamed_penalty
+        if filled:
+            return max(filled)
+        return of(ranked[0]) - (w.slot_penalty if info.asks == "reason" else w.missing_penalty)
+    return of(ranked[0])
+
+
+@dataclass(frozen=True, slots=True)
+class Grounding:
+    """Which parts of the question a candidate grounds."""
+
+    missing: tuple[str, ...]
+    grounded: tuple[str, ...]
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+
+class Grounder:
+    """Grounds a question's parts in candidate sentences. `embed` gives MiniLM vectors
+    of words (cached by the answerer), for common words no stem matches."""
+
+    def __init__(
+        self,
+        info: QuestionInfo,
+        ranked: Sequence[Candidate],
+        idf: Callable[[str], float],
+        embed: Callable[[list[str]], np.ndarray],
+        w: Weights,
+    ) -> None:
+        self.info = info
+        self.idf = idf
+        self.embed = embed
+        self.w = w
+        self.articles: dict[str, str] = {}
+        for c in ranked:
+            chunk = c.hit.chunk
+            known = self.articles.get(chunk.article_id, f"{chunk.title}\n")
+            if chunk.text not in known:
+                self.articles[chunk.article_id] = f"{known}\n{chunk.text}"
+        self._stem_cache: dict[str, set[str]] = {}
+        self.published = {c.article_id: c.hit.chunk.published or "" for c in ranked}
+        speaker_stems = set(content_stems(info.speaker or ""))
+        name_stems = {stem(p) for e in (*info.entities, *info.labelled) for p in words(e)}
+        shaping = asked_words(info)
+        self.words = {  # the question's common words, stem → as written
+            stem(x.lower()): x.lower().removesuffix("'s").removesuffix("’s")
+            for x in words(info.text)
+            if x.lower() not in STOPWORDS
+            and x.lower() not in QUESTION_WORDS
+            and x.lower() not in shaping
+            and x[:1].islower()
+            and not x.isdigit()
+            and stem(x.lower()) not in speaker_stems | name_stems
+        }
+
+    def ground(self, c: Candidate) -> Grounding:
+        info = self.info
+        missing: list[str] = []
+        grounded: list[str] = []
+        near = f"{c.hit.chunk.title}\n{c.attribution}\n{c.context}\n{c.text}"
+        article = self.articles.get(c.article_id, near)
+        if info.speaker and info.speaker_required:
+            (grounded if self.speaks(c) else missing).append(info.speaker)
+        if info.negated and info.asks != "reason" and not (speech.negated(c.text) or speech.negated(c.context)):
+            missing.append("not")  # "who did not win": the sentence says who won
+        for label in info.labelled:
+            # What X said about "Article 6" must be in X's words; elsewhere in the article.
+            where = near if info.speaker_required else article
+            (grounded if has_labelled(where, label) else missing).append(label)
+        for name in info.names:
+            (grounded if mentions(article, name) else missing).append(name)
+        stated = quantities(article)
+        for q in info.quantities:
+            ok = any(same_quantity(q, s) for s in stated)
+            (grounded if ok else missing).append(q.text)
+        if info.dates:
+            spans = date_spans(article)
+            year = self.published.get(c.article_id, "")[:4]
+            if year.isdigit():
+                spans.append((int(year), int(year)))
+            for asked, key in zip(date_spans(info.text), info.dates, strict=False):
+                ok = any(spans_agree(asked, s) for s in spans)
+                (grounded if ok else missing).append(key)
+        share, unmatched = self.common_words(c, info.speaker_required)
+        if share < (self.w.topic_grounded if info.speaker_required else self.w.ground_share):
+            missing.extend(unmatched)
+        return Grounding(tuple(missing), tuple(grounded))
+
+    def speaks(self, c: Candidate) -> bool:
+        """Whether the sentence reports the question's speaker: by `rag.speech` when it
+        names who speaks (directly, "she said", or a quote after the introduction); when
+        it names nobody, a sentence that names the speaker or reports speech in a passage
+        that does."""
+        speaker = speaker_name(self.info.speaker or "")
+        chunk = c.hit.chunk
+        sentences = [
+            chunk.text[span.start - chunk.char_start : span.end - chunk.char_start]
+            for span in split_sentences(chunk.text, offset=chunk.char_start)
+        ]
+        index = next((i for i, text in enumerate(sentences) if text == c.text), None)
+        verdict = None if index is None else speakers.speaks_for(speaker, sentences, index)
+        if verdict is not None and (verdict or not mentions(c.text, speaker)):
+            return verdict
+        said = speakers.said_by(speaker, c.text, c.context, c.attribution)
+        return said > 0 or (speakers.reports_speech(c.text) and mentions(chunk.text, speaker))
+
+    def common_words(self, c: Candidate, topic_only: bool) -> tuple[float, list[str]]:
+        """The IDF-weighted share of the question's common words that the candidate's
+        article grounds, and the words it does not. For "what did X say about Y" only Y's
+        words count. The words may be anywhere in the article's retrieved passages: an
+        extractive answer quotes one sentence of a story that states the rest around it."""
+        info = self.info
+        wanted = {s: x for s, x in self.words.items() if not topic_only or s in info.topic}
+        if not wanted:
+            return 1.0, []
+        text = self.articles.get(c.article_id, f"{c.hit.chunk.title}\n{c.hit.chunk.text}")
+        around = self._stems(text)
+        weight = {s: self.idf(s) * (self.w.relation if s == info.relation else 1.0) for s in wanted}
+        total = sum(weight.values()) or 1.0
+        threshold = self.w.topic_grounded if topic_only else self.w.ground_share
+        unmatched = [s for s in wanted if not stem_found(s, around)]
+        if 1.0 - sum(weight[s] for s in unmatched) / total >= threshold:
+            return 1.0 - sum(weight[s] for s in unmatched) / total, []
+        similar = self.similar(unmatched, text)
+        lost = [s for s in unmatched if s not in similar]
+        return 1.0 - sum(weight[s] for s in lost) / total, [wanted[s] for s in lost]
+
+    def _stems(self, text: str) -> set[str]:
+        found = self._stem_cache.get(text)
+        if found is None:
+            found = self._stem_cache[text] = sentence_stems(text)
+        return found
+
+    def similar(self, unmatched: list[str], text: str) -> set[str]:
+        """Question stems that some word of the text means nearly the same as (MiniLM)."""
+        own = list(
+            dict.fromkeys(
+                x.lower()
+                for x in words(text)
+                if x.lower() not in STOPWORDS and not x.isdigit() and len(x) > 2
+            )
+        )
+        if not own:
+            return set()
+        asked = [self.words[s] for s in unmatched]
+        vectors = self.embed(asked + own)
+        sims = vectors[: len(asked)] @ vectors[len(asked) :].T
+        return {
+            s
+            for s, row in zip(unmatched, sims, strict=True)
+            if row.max() >= self.w.ground_similarity
+        }

@@ -1,0 +1,187 @@
+"""Candidate sentences: every sentence of the retrieved passages, scored for how well it
+answers the question.
+
+A sentence's score weighs (see `Weights`): how much of the question's vocabulary
+(IDF-weighted) it and its immediate context cover; whether the question's named entities
+appear near it; semantic similarity to the question (MiniLM, for the best few); whether it
+holds the kind of thing asked for (a date for "when", a number for "how many"); and, for
+"what did X say about Y", whether it reports X speaking — also through "she said" when an
+earlier sentence names X — and covers Y.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.answer import speakers
+from rag.answer.mentions import acronyms, mentions, names_in
+from rag.answer.question import QuestionInfo, speaker_name
+from rag.answer.slots import slot_filled
+from rag.answer.weights import Weights
+from rag.chunk import split_sentences
+from rag.terms import content_stems
+from rag.types import Hit
+
+
+@dataclass(slots=True)
+class Candidate:
+    """A sentence of a retrieved passage and its scores."""
+
+    hit: Hit
+    hit_rank: int
+    start: int  # offsets into the article's clean text
+    end: int
+    text: str
+    context: str  # the sentence before it in the same passage ("" for the first)
+    attribution: str = ""  # the last earlier sentence in the passage that names a speaker
+    lexical: float = 0.0
+    window: float = 0.0
+    entity: float = 1.0
+    semantic: float = 0.0
+    kind: float = 0.0
+    speech: float = 0.0
+    score: float = 0.0
+
+    @property
+    def article_id(self) -> str:
+        return self.hit.chunk.article_id
+
+
+def candidates_of(hits: Sequence[Hit]) -> list[Candidate]:
+    """Every sentence of the passages once, in passage order, with the sentence before it
+    and the last earlier sentence that names someone speaking."""
+    seen: set[tuple[str, int]] = set()
+    out: list[Candidate] = []
+    for rank, hit in enumerate(hits):
+        chunk = hit.chunk
+        previous = ""
+        attribution = ""
+        for span in split_sentences(chunk.text, offset=chunk.char_start):
+            key = (chunk.article_id, span.start)
+            text = chunk.text[span.start - chunk.char_start : span.end - chunk.char_start]
+            if key not in seen:
+                seen.add(key)
+                out.append(Candidate(hit, rank, span.start, span.end, text, previous, attribution))
+            previous = text
+            if speakers.names_speaker(text):
+                attribution = text
+    return out
+
+
+def coverage(
+    idf: Callable[[str], float], question_stems: Sequence[str], text_stems: set[str]
+) -> float:
+    """IDF-weighted share of the question's stems the text has. A stem counts too when
+    it ends a longer word of the text ("quake" in "earthquake"), or when the text spells
+    out an acronym of the question ("WA" for "Western Australia")."""
+    if not question_stems:
+        return 0.0
+    total = sum(idf(s) for s in question_stems)
+    found = sum(idf(s) for s in question_stems if stem_found(s, text_stems))
+    return found / total if total else 0.0
+
+
+def stem_found(s: str, text_stems: set[str]) -> bool:
+    """The stem, or a compound ending in it ("quake" in "earthquake")."""
+    return s in text_stems or (
+        len(s) >= 4 and any(len(t) > len(s) + 2 and t.endswith(s) for t in text_stems)
+    )
+
+
+def sentence_stems(text: str) -> set[str]:
+    return set(content_stems(text)) | acronyms(text)
+
+
+def score_candidates(
+    info: QuestionInfo,
+    candidates: list[Candidate],
+    query_vector: np.ndarray,
+    idf: Callable[[str], float],
+    embed: Callable[[list[str]], np.ndarray],
+    w: Weights,
+) -> None:
+    """Set each candidate's scores; the `w.semantic_pool` best by the other scores are
+    also compared with the question by MiniLM (`embed`)."""
+    question_lower = info.text.lower()
+    known: dict[str, frozenset[str]] = {}
+    names = info.names
+    speaker = speaker_name(info.speaker) if info.speaker else ""
+    for c in candidates:
+        own = sentence_stems(c.text)
+        around = own | sentence_stems(c.context) | set(content_stems(c.hit.chunk.title))
+        c.lexical = coverage(idf, info.stems, own)
+        c.window = coverage(idf, info.stems, around)
+        if info.context_stems:
+            steer = coverage(idf, info.context_stems, around)
+            c.window = (1 - w.context_steer) * c.window + w.context_steer * steer
+        if names:
+            window_text = f"{c.hit.chunk.title} {c.context} {c.text}"
+            passage_text = f"{c.hit.chunk.title} {c.hit.chunk.text}"
+            in_window = sum(mentions(window_text, e) for e in names)
+            in_passage = sum(mentions(passage_text, e) for e in names)
+            c.entity = (w.entity_in_window * in_window + w.entity_in_passage * in_passage) / len(
+                names
+            )
+        chunk = c.hit.chunk
+        if chunk.chunk_id not in known:
+            known[chunk.chunk_id] = names_in(chunk.text)
+        c.kind = slot_filled(info, c.text, question_lower, known[chunk.chunk_id])
+        if info.speaker:
+            said = speakers.said_by(speaker, c.text, c.context, c.attribution)
+            c.speech = w.speech_named if said == 1.0 else (w.speech_mention if said else 0.0)
+            if c.speech and speakers.quotes(c.text):
+                c.speech += w.speech_quote  # the person's own words
+        rank_prior = 1.0 / (1.0 + c.hit_rank)
+        c.score = (
+            w.lexical * c.lexical
+            + w.window * c.window
+            + w.entity * c.entity
+            + w.rank * rank_prior
+            + w.kind * c.kind
+        )
+        if info.speaker:
+            # what X said *about Y*: of X's sentences, the one on the topic
+            c.score += w.speech * c.speech + w.topic * coverage(idf, info.topic, own)
+    pool = sorted(candidates, key=lambda c: -c.score)[: w.semantic_pool]
+    if pool:
+        vectors = embed([c.text for c in pool])
+        for c, similarity in zip(pool, vectors @ query_vector, strict=True):
+            c.semantic = float(similarity)
+            c.score += w.semantic * c.semantic
+    if info.speaker:
+        _quotes_ride_on_their_introduction(candidates, w)
+
+
+def _quotes_ride_on_their_introduction(candidates: list[Candidate], w: Weights) -> None:
+    """X's own words follow the sentence that introduces them ("Skipper Ingvall says his
+    start tactics are easy. 'Don't break and don't collide…'"): the quote is as relevant
+    as its introduction."""
+    full = w.speech_named + w.speech_quote
+    by_end = {(c.hit.chunk.chunk_id, c.end): c for c in candidates}
+    for c in candidates:
+        if c.speech < full - 1e-9:
+            continue
+        intro = next(
+            (
+                by_end[(c.hit.chunk.chunk_id, end)]
+                for end in range(c.start - 1, c.start - 4, -1)
+                if (c.hit.chunk.chunk_id, end) in by_end
+            ),
+            None,
+        )
+        if intro is not None and intro.speech >= w.speech_mention:  # it names X
+            c.score = max(c.score, w.quote_ride * intro.score)
+
+
+def adjacent(ranked: Sequence[Candidate], c: Candidate, after: bool) -> Candidate | None:
+    """The sentence of the same article just after (or before) `c`, if it was retrieved."""
+    for other in ranked:
+        if other.article_id != c.article_id:
+            continue
+        gap = other.start - c.end if after else c.start - other.end
+        if 0 < gap <= 3:
+            return other
+    return None

@@ -1,0 +1,99 @@
+"""Finding a name of the question in a sentence: surnames, acronyms, compounds, and the
+names a passage holds."""
+
+from __future__ import annotations
+
+import os
+import re
+
+from rag import lexicon
+from rag.terms import stem, words
+
+_CAPITALISED_RUN = re.compile(r"\b[A-Z][a-z]+(?:\s+(?:of\s+)?[A-Z][a-z]+)+")
+_MID_SENTENCE_CAPITAL = re.compile(r"(?<=[a-z,;] )[A-Z][a-z'’\-]+")
+
+
+def mentions(text: str, name: str) -> bool:
+    """Whether `text` mentions `name`, its surname ("Kallas" for "Kaja Kallas"), or, for
+    a hyphenated or multi-word name, most of its parts ("Sydney to Hobart"). Case is
+    ignored ("Nato" is "NATO").
+
+    A part matches a word of the text exactly, or by stem when that word is capitalised
+    too ("Japanese" for "Japan"), never a common word that shares a stem ("marred", "Mars").
+    """
+    if re.fullmatch(r"[A-Z]{2,5}", name.strip()) and stem(name.strip().lower()) in acronyms(text):
+        return True  # "WA" for "Western Australia"
+    initials = "".join(w[0] for w in name.split() if w[:1].isupper())
+    if len(initials) >= 2 and re.search(rf"\b{initials}\b", text):
+        return True  # "NSW" for "New South Wales"
+    lowered = re.sub(r"[-‐–]", " ", text.lower())
+    name = re.sub(r"[-‐–]", " ", name.lower().strip()).removesuffix("'s").removesuffix("’s")
+    if not name:
+        return False
+    if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", lowered):
+        return True
+    parts = [p for p in name.split() if len(p) > 2 or p.isdigit()]
+    if not parts:
+        return False
+    exact = {w.lower().removesuffix("'s").removesuffix("’s") for w in words(text)}
+    capitalised = {w.lower() for w in words(text) if w[:1].isupper()}
+    stems = {stem(w) for w in capitalised}
+    found = [p in exact or stem(p) in stems or _same_root(p, capitalised) for p in parts]
+    if len(parts) >= 2:
+        return found[-1] or sum(found) * 2 >= len(parts) + 1
+    return found[0]
+
+
+def _same_root(part: str, capitalised: set[str]) -> bool:
+    """Whether a capitalised word of the text shares the part's root: a country and its
+    people ("Russia", "Russian"; "Argentina", "Argentine"; "Afghanistan", "Afghan")."""
+    if len(part) < 5:
+        return False
+    for word in capitalised:
+        shared = len(os.path.commonprefix([part, word]))
+        if shared >= max(5, min(len(part), len(word)) - 2):
+            return True
+    return False
+
+
+def acronyms(text: str) -> set[str]:
+    """Lower-case initials of the text's multi-word names, as stems: "Western Australia"
+    gives "wa", "Australian Workers Union" "awu", "United Nations" "un"."""
+    out = set()
+    for match in _CAPITALISED_RUN.finditer(text):
+        parts = [w for w in match.group().split() if w != "of"]
+        for size in range(2, min(len(parts), 4) + 1):
+            for begin in range(len(parts) - size + 1):
+                out.add(stem("".join(w[0] for w in parts[begin : begin + size]).lower()))
+    return out
+
+
+def names_in(passage: str) -> frozenset[str]:
+    """Words capitalised in the middle of a sentence of `passage`: names, not words that
+    are capitalised because they start a sentence."""
+    return frozenset(m.group() for m in _MID_SENTENCE_CAPITAL.finditer(passage))
+
+
+def head_mentions(head: str, text: str) -> list[tuple[bool, bool]]:
+    """For each mention of the head noun in `text`: (indefinite, named). Indefinite when
+    a/an/another comes just before it ("a Melbourne team"); named when a capitalised word
+    stands just after it ("the gunman, Robert Wissman,") or, unless indefinite, just
+    before it ("Mirwais Hospital")."""
+    tokens = words(text)
+    lowered = [t.lower() for t in tokens]
+    indefinites = lexicon.words("indefinites")
+    naming = lexicon.words("naming_words")
+
+    def capitalised(j: int) -> bool:
+        return tokens[j][:1].isupper() and stem(lowered[j]) != head
+
+    found = []
+    for i, token in enumerate(lowered):
+        if stem(token) != head:
+            continue
+        indefinite = any(t in indefinites for t in lowered[max(i - 3, 0) : i])
+        following = range(i + 1, min(i + 4, len(tokens)))
+        after = any(capitalised(j) or lowered[j] in naming for j in following)
+        before = any(capitalised(j) for j in range(max(i - 2, 1), i))
+        found.append((indefinite, after or (before and not indefinite)))
+    return found

@@ -1,0 +1,311 @@
+"""Question analysis: what a question asks, split into typed parts.
+
+`analyse_question` reads a question once into a `QuestionInfo`: its content words, its
+named entities, numbers and dates (normalised, see `normal.py`), the speaker of a
+"what did X say about Y" question and its topic Y, the kind of thing asked for (a person,
+a place, a number, a date, a reason, a name), the noun a "which X" question asks for, and
+the relation verb ("won", "founded", "ruled out"). Later stages ground each part in the
+chosen sentence (answerable.py) or refuse.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rag import lexicon, speech
+from rag.answer.normal import Quantity, dates_in, labelled_numbers, quantities
+from rag.condense import strip_context
+from rag.terms import QUESTION_WORDS, STOPWORDS, content_stems, entities, stem, words
+
+ASKED_KINDS = frozenset({"date", "number", "person", "place", "entity", "reason"})
+_PRONOUNS = frozenset({"he", "she", "they", "it", "him", "her", "them"})
+_AUX_WORDS = "did|does|do|was|were|is|are|has|have|had|will|would|can|could|should|might|may"
+
+
+def _alternation(name: str) -> str:
+    return "|".join(sorted((re.escape(w) for w in lexicon.words(name)), key=len, reverse=True))
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> dict[str, re.Pattern[str]]:
+    say = _alternation("question_speech_verbs")
+    opinion = _alternation("opinion_nouns")
+    return {
+        "say": re.compile(
+            rf"\b(?:what|how)\b.*?\b(?:did|does|has|do|was|is)\s+(?P<who>.+?)\s+(?:{say})\b|"
+            r"\baccording to\s+(?P<who2>[^,?]+)|"
+            rf"\b(?:what\s+(?:was|is|were|are))\s+(?P<who3>.+?)['’]s?\s+(?:{opinion})",
+            re.IGNORECASE,
+        ),
+        "hedge": re.compile(
+            rf"^\s*(?:{_alternation('hedges')})\s+(?=(?:how|what|which|when|who|where|why)\b)",
+            re.IGNORECASE,
+        ),
+        "number_noun": re.compile(
+            r"\b(what|which) ((is|was|were|are|will be) the ([a-z]+ ){0,2})?"
+            rf"({_alternation('number_nouns')})\b"
+        ),
+        "person_noun": re.compile(
+            r"^(what|which) (\w+ ){0,2}(is|was|were|are) the name of the (\w+ ){0,2}?"
+            rf"({_alternation('person_nouns')}|\d+-year-old)\b"
+        ),
+        "head": re.compile(
+            r"^(?:which|what)\s+(?:(?:is|was|were|are)\s+the\s+name\s+of\s+(?:the|a|an)\s+)?"
+            r"(?P<phrase>(?:[\w'’\-]+\s+){0,3}?[\w'’\-]+)(?=\s+(?:"
+            + _alternation("question_auxiliaries")
+            + r")\b|\s*[?,]|$)"
+        ),
+        "relation": re.compile(
+            rf"\b(?:{_AUX_WORDS})\s+(?:[\w'’\-]+\s+){{0,4}}?(?P<verb>[a-z]+(?:ed|en))\b|"
+            r"^\s*(?:who|what|which(?:\s+\w+)?)\s+(?P<verb2>[a-z]+)\b",
+        ),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionInfo:
+    """A question read into the parts an answer must ground."""
+
+    text: str  # the question without hedges and appended context
+    stems: tuple[str, ...]  # content-word stems (question words aside)
+    entities: tuple[str, ...]  # capitalised phrases and figures, as written
+    speaker: str | None  # X of "what did X say …"
+    asks: str | None  # one of ASKED_KINDS, or None
+    context_stems: tuple[str, ...] = ()  # from an earlier turn: they steer, weigh less
+    head: str | None = None  # stem of the noun "which X" asks for ("hotel")
+    topic: tuple[str, ...] = ()  # stems of Y in "what did X say about Y"
+    topic_text: str = ""  # Y as written
+    labelled: tuple[str, ...] = ()  # "Article 6", "Flight 370": a name whose number matters
+    quantities: tuple[Quantity, ...] = ()  # numbers with their units, normalised
+    dates: tuple[str, ...] = ()  # years, decades and centuries, normalised ("0900s")
+    relation: str | None = None  # stem of the verb that relates the parts ("won")
+    speaker_required: bool = False  # "what did X say" (True), "according to X" (False)
+    negated: bool = False  # "Who did not win…": an affirmative sentence does not answer it
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Named entities other than the speaker and bare figures."""
+        return tuple(
+            e
+            for e in self.entities
+            if not (self.speaker and e in self.speaker)
+            and not e.isdigit()
+            and not any(e in label for label in self.labelled)
+        )
+
+
+def analyse_question(question: str) -> QuestionInfo:
+    """Read a question into its parts (see the module docstring)."""
+    question, context = strip_context(question)
+    question = _patterns()["hedge"].sub("", question)
+    hedges = lexicon.words("hedges")
+    stems = tuple(dict.fromkeys(content_stems(question, extra_stop=QUESTION_WORDS | hedges)))
+    context_stems = tuple(
+        s
+        for s in dict.fromkeys(content_stems(context, extra_stop=QUESTION_WORDS))
+        if s not in stems
+    )
+    names = tuple(
+        dict.fromkeys(
+            e.strip("-‐–")
+            for e in entities(question)
+            if (len(re.sub(r"[^A-Za-z]", "", e)) > 1 or e.isdigit())
+            and not _capitalised_by_position(e, question)
+        )
+    )
+    speaker, speaker_required = _speaker(question)
+    topic: tuple[str, ...] = ()
+    topic_text = ""
+    if speaker is not None:
+        speaker_stems = set(content_stems(speaker))
+        topic = tuple(s for s in stems if s not in speaker_stems)
+        about = re.search(r"\b(?:about|on|of|regarding|over)\s+(?P<y>[^?]+)", question)
+        topic_text = about.group("y").strip() if about else ""
+    lowered = _bare(question.lower().strip())
+    labelled = tuple(labelled_numbers(question))
+    asks = asked_kind(lowered)
+    head = question_head(lowered) if asks in ("person", "entity", "place") else None
+    return QuestionInfo(
+        text=question,
+        stems=stems,
+        entities=names,
+        speaker=speaker,
+        asks=asks,
+        context_stems=context_stems,
+        head=head,
+        topic=topic,
+        topic_text=topic_text,
+        labelled=labelled,
+        quantities=tuple(q for q in quantities(question) if _required(q, question, names, labelled)),
+        dates=tuple(dates_in(question)),
+        relation=relation_verb(question, speaker),
+        speaker_required=speaker_required,
+        negated=speech.negated(question),
+    )
+
+
+def _required(q: Quantity, question: str, names: tuple[str, ...], labels: tuple[str, ...]) -> bool:
+    """Whether a figure of the question must be found in the article: not a year (dates
+    are compared as spans), not part of a name ("Zeus Two", "Article 6"), and not the
+    count of the thing asked for ("Which two yachts…")."""
+    first = q.text.split()[0]
+    if q.is_date or any(first in name for name in (*labels, *names)):
+        return False
+    return not re.search(rf"\b(?:which|what)\s+{re.escape(first)}\b", question, re.IGNORECASE)
+
+
+def _speaker(question: str) -> tuple[str | None, bool]:
+    """X of "what did X say…" (the speaker must be grounded), or of "according to X"
+    (only the source of the figure asked: it steers, it is not required)."""
+    match = _patterns()["say"].search(question)
+    if not match:
+        return None, False
+    who = match.group("who") or match.group("who2") or match.group("who3") or ""
+    who = re.sub(r"^(the|a|an)\s+", "", who.strip(), flags=re.IGNORECASE)
+    who = re.sub(r"['’]s$", "", who)
+    if not who or who.lower() in _PRONOUNS:
+        return None, False
+    return who, match.group("who2") is None
+
+
+def speaker_name(speaker: str) -> str:
+    """The name in a speaker described with a role: "former UN weapons inspector Richard
+    Butler" → "Richard Butler"; the whole description when it ends in no name."""
+    run = re.search(r"(?:[A-Z][\w'’.\-]*\s+)*[A-Z][\w'’.\-]*$", speaker)
+    if run is None:
+        return speaker
+    name = run.group().strip()
+    words_ = name.split()
+    while len(words_) > 1 and words_[0].lower() in lexicon.words("not_person"):
+        words_ = words_[1:]
+    return " ".join(words_)
+
+
+def _capitalised_by_position(name: str, question: str) -> bool:
+    """A single word that starts the question ("Near which island…", "Roughly…") is
+    capitalised because it comes first, not because it is a name."""
+    return " " not in name and question.lstrip(" \"'“‘(").startswith(name + " ")
+
+
+def _bare(lowered: str) -> str:
+    """The question from its question word on: leading "and", "according to the report,"
+    and a preposition before the question word ("For how long…") dropped."""
+    lowered = re.sub(r"^(and|so|but|also|then)\s+", "", lowered)
+    lowered = re.sub(
+        r"^(according to|in|from|under)\s+[^,?]+,\s*(?=(how|what|which|when|who)\b)", "", lowered
+    )
+    return re.sub(
+        r"^(for|in|by|of|at|on|to|from|until|since)\s+(?=(how|what|which|when)\b)", "", lowered
+    )
+
+
+def asked_kind(lowered: str) -> str | None:
+    """The kind of thing a (lower-cased, bare) question asks for, or None."""
+    patterns = _patterns()
+    if re.match(r"^(when|what (year|date|day|month|time))\b", lowered) or re.search(
+        r"\b(what|which) (year|date|day|month)\b|\b(since|until|till) when\b", lowered
+    ):
+        return "date"
+    if re.match(
+        r"^(how (many|much|long|far|old|big|large|tall|high|heavy|fast|strong|powerful|"
+        r"deep|wide|severe|hot|cold|often))\b",
+        lowered,
+    ) or patterns["number_noun"].search(lowered):
+        return "number"
+    if re.match(r"^(who|whom|whose)\b", lowered) or patterns["person_noun"].match(lowered):
+        return "person"
+    if re.match(r"^where\b", lowered):
+        return "place"
+    if re.match(r"^(why|what (caused|started|sparked|triggered|prompted|led to))\b", lowered):
+        return "reason"
+    if (
+        (re.search(r"\b(name|named|called)\b", lowered) and re.match(r"^(what|which)\b", lowered))
+        or re.match(r"^what (nationality|country|city|town|state|company|team|party)\b", lowered)
+        or re.match(
+            r"^which (?!kind|type|sort|species|form|happened|did|does|do|was|were|is|are|has|have|"
+            r"will|would|can|could)\w+",
+            lowered,
+        )
+    ):
+        return "entity"
+    return None
+
+
+def question_head(lowered: str) -> str | None:
+    """The stem of the noun that "which X …" or "what is the name of the X …" asks for:
+    "which paris hotel did…" gives "hotel", "what was the name of the gunman…" "gunman"."""
+    match = _patterns()["head"].match(lowered)
+    if match:
+        head = match.group("phrase").split()[-1]
+    else:
+        # "which company runs the plant…": the noun is the word before the verb, the verb
+        # the word before an object's determiner
+        following = re.sub(r"^(which|what)\s+", "", lowered).split()[:5]
+        before_object = [
+            i
+            for i in range(1, len(following) - 1)
+            if following[i + 1] in ("the", "a", "an", "his", "her", "its", "their", "to")
+        ]
+        if not before_object or not lowered.startswith(("which", "what")):
+            return None
+        head = following[before_object[0] - 1]
+    if head in STOPWORDS or head in QUESTION_WORDS or head in ("name", "named", "called"):
+        return None
+    return stem(head)
+
+
+def relation_verb(question: str, speaker: str | None) -> str | None:
+    """The stem of the verb that relates the question's parts: "won" in "Who won the
+    race?", "founded" in "When was the company founded?". None for "what did X say"
+    (the relation is speech, checked through the speaker) and when no verb is found."""
+    if speaker is not None:
+        return None
+    match = _patterns()["relation"].search(question.lower())
+    if not match:
+        return None
+    verb = match.group("verb") or match.group("verb2") or ""
+    if verb in STOPWORDS or verb in QUESTION_WORDS or len(verb) < 3:
+        return None
+    return stem(verb)
+
+
+def question_focus(question: str) -> str | None:
+    """The stem of the noun a "how many/much" question counts ("homes" in "How many homes…")."""
+    match = re.search(
+        rf"\bhow (?:many|much)\s+(?P<phrase>(?:[a-z\-']+\s+){{0,4}}?)(?=(?:{_AUX_WORDS})\b)",
+        question.strip(),
+        re.IGNORECASE,
+    )
+    if not match or not match.group("phrase").strip():
+        return None
+    noun = match.group("phrase").split()[-1].lower()
+    if noun in QUESTION_WORDS or noun in STOPWORDS:
+        return None
+    return stem(noun)
+
+
+_EVENT = re.compile(
+    r"\bhow (?:many|much)\b(?:(?!\band\b|\bhow\b)[^?])*?"
+    r"\b(?:were|was|have been|has been|had been|will be|got)\s+"
+    r"(?P<verb>[a-z]+(?:ed|en)|hurt|lost|shot|hit|built|sold|held|paid|spent|found|left|"
+    r"cut|sent|brought|caught|bought|struck|kept|made|taken)\b",
+    re.IGNORECASE,
+)
+
+
+def question_event(question: str) -> frozenset[str] | None:
+    """Stems of what happened to the things a "how many X were killed/arrested…" question
+    counts, with the words news uses for it, or None when it names no such event."""
+    matches = list(_EVENT.finditer(question))
+    if len(matches) != 1 or len(re.findall(r"\bhow (?:many|much)\b", question, re.I)) != 1:
+        return None  # several counts asked: any of them may be the one a sentence holds
+    verb = matches[0].group("verb").lower()
+    group = next((g for g in lexicon.groups("event_groups") if verb in g), frozenset({verb}))
+    return frozenset(stem(w) for w in group)
+
+
+def question_words(question: str) -> list[str]:
+    """The question's words, lower-cased (a helper for the other stages)."""
+    return [w.lower() for w in words(question)]
