@@ -23,7 +23,9 @@ def test_according_to_names_a_source_that_is_not_required() -> None:
 
 
 def test_a_comma_ends_any_speaker_phrase() -> None:
-    info = analyse_question("How big is the repair bill according to the council, and which claim did it reject?")
+    info = analyse_question(
+        "How big is the repair bill according to the council, and which claim did it reject?"
+    )
     assert info.speaker is None or "," not in info.speaker
 
 

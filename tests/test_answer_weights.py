@@ -28,3 +28,12 @@ def test_saved_weights_load_back_the_same(tmp_path) -> None:
     path = weights.save(tmp_path / "weights.json", note={"folds": 5})
     assert Weights.load(path) == weights
     assert Weights.load(tmp_path / "missing.json") == Weights()
+
+
+def test_the_extractive_answerer_implements_the_answerer_protocol() -> None:
+    from rag.answer import Answerer, ExtractiveAnswerer
+    from tests.fakes import HashEmbedder
+
+    answerer = ExtractiveAnswerer(HashEmbedder(), lambda stem: 1.0, Weights())
+    assert isinstance(answerer, Answerer)
+    assert answerer.weights == Weights()

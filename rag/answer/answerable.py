@@ -132,7 +132,11 @@ class Grounder:
         article = self.articles.get(c.article_id, near)
         if info.speaker and info.speaker_required:
             (grounded if self.speaks(c) else missing).append(info.speaker)
-        if info.negated and info.asks != "reason" and not (speech.negated(c.text) or speech.negated(c.context)):
+        if (
+            info.negated
+            and info.asks != "reason"
+            and not (speech.negated(c.text) or speech.negated(c.context))
+        ):
             missing.append("not")  # "who did not win": the sentence says who won
         for label in info.labelled:
             # What X said about "Article 6" must be in X's words; elsewhere in the article.

@@ -138,7 +138,9 @@ def analyse_question(question: str) -> QuestionInfo:
         topic=topic,
         topic_text=topic_text,
         labelled=labelled,
-        quantities=tuple(q for q in quantities(question) if _required(q, question, names, labelled)),
+        quantities=tuple(
+            q for q in quantities(question) if _required(q, question, names, labelled)
+        ),
         dates=tuple(dates_in(question)),
         relation=relation_verb(question, speaker),
         speaker_required=speaker_required,
