@@ -65,6 +65,10 @@ class Weights:
     max_sentences: int = 3  # sentences in an answer, at most
     following_ratio: float = 0.6  # the sentence after the best one (a lead's detail)
     # must score this share of it
+    runner_up_ratio: float = 0.8  # a runner-up that grounds a word the best lacks must
+    # score this share of the best
+    runner_up_lacking: float = 0.5  # … and is looked for only when the best sentence lacks
+    # this share of the question's words
     needed_ratio: float = 0.5  # a sentence that adds a missing part must score this share
     # of the best one's score
 
