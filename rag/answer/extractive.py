@@ -90,7 +90,9 @@ class ExtractiveAnswerer:
         if not decision.refused:
             return Reply(compose(question, select(info, ranked, w), standalone), decision)
         best = ranked[0]
-        if grounding.missing and self._about_subject(info, grounding, best):
+        if grounding.missing and grounding.grounded:
+            # about the question's subject (the speaker is quoted, a name is there) but
+            # not what was asked: say so, then what the articles do say
             answer = explained_refusal(question, info, best, grounding.missing, standalone)
             return Reply(answer, decision)
         return Reply(refusal(question, standalone), decision)
@@ -111,9 +113,3 @@ class ExtractiveAnswerer:
             if grounding.complete:
                 return [c, *(o for o in ranked if o is not c)], grounding
         return ranked, first
-
-    @staticmethod
-    def _about_subject(info: object, grounding: object, best: Candidate) -> bool:
-        """Whether the best sentence is about the question's subject: it grounds the
-        speaker, or a name of the question, while missing what was asked."""
-        return bool(getattr(grounding, "grounded", ()))
