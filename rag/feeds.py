@@ -231,11 +231,9 @@ def canonical_url(declared: str | None, final_url: str) -> str:
     A canonical on another site is ignored: a page must not take over the identity of
     an article somewhere else (and so replace it in the index).
     """
-    candidate = safe_url(declared)
-    if candidate:
-        candidate = urljoin(final_url, candidate)
-        if _site(candidate) == _site(final_url):
-            return normalise_url(candidate)
+    candidate = safe_url(urljoin(final_url, declared.strip())) if declared else None
+    if candidate and _site(candidate) == _site(final_url):
+        return normalise_url(candidate)
     return normalise_url(final_url)
 
 

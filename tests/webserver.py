@@ -6,7 +6,7 @@ response carries an ETag and Last-Modified and honours If-None-Match / If-Modifi
 
 - `/error` answers 500; `/slow` waits `slow_seconds` before answering;
 - `/huge` streams `huge_bytes` of HTML without a Content-Length;
-- `/loop/a` and `/loop/b` redirect to each other;
+- `/loop/a` and `/loop/b` redirect to each other; `/to-file` redirects to a file: URL;
 - `/news/changing.html` serves `news/changing-v{version}.html` (tests bump `version`);
 - everything missing is a 404. `down = True` makes every request fail (connection reset).
 
@@ -103,6 +103,9 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/huge":
             self._stream_huge()
             return
+        if path == "/to-file":
+            self._send(302, b"", "text/html", Location="file:///etc/passwd")
+            return
         if path in ("/loop/a", "/loop/b"):
             target = "/loop/b" if path == "/loop/a" else "/loop/a"
             self._send(302, b"", "text/html", Location=target)
@@ -115,8 +118,9 @@ class Handler(BaseHTTPRequestHandler):
             return
         body = file.read_bytes()
         content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
-        if content_type.startswith("text/") or file.suffix == ".xml":
+        if PLACEHOLDER in body:
             body = body.replace(PLACEHOLDER, site.base.encode())
+        if content_type.startswith("text/") or file.suffix == ".xml":
             content_type = "application/xml" if file.suffix == ".xml" else content_type
             content_type += "; charset=utf-8"
         etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
@@ -146,9 +150,9 @@ class Handler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def running(port: int = 0) -> Iterator[NewsSite]:
-    site = NewsSite(port)
-    thread = threading.Thread(target=site.serve_forever, daemon=True)
+def running(port: int = 0, root: Path = FIXTURES) -> Iterator[NewsSite]:
+    site = NewsSite(port, root.resolve())
+    thread = threading.Thread(target=site.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield site
@@ -160,8 +164,12 @@ def running(port: int = 0) -> Iterator[NewsSite]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--changing-version", type=int, default=1, help="which news/changing-vN.html to serve"
+    )
     args = parser.parse_args()
     site = NewsSite(args.port)
+    site.version = args.changing_version
     print(f"serving {FIXTURES} on {site.base}", flush=True)
     with suppress(KeyboardInterrupt):
         site.serve_forever()
