@@ -247,7 +247,7 @@ class _Collector:
         self,
         fetcher: Fetcher,
         indexed: Callable[[Iterable[str]], set[str]],
-        progress: Callable[[int], Any] | None,
+        progress: Any | None,  # a tqdm bar
     ) -> None:
         self.fetcher = fetcher
         self.result = WebResult()
@@ -274,6 +274,9 @@ class _Collector:
         self._follow(listing, url, listed, depth=0)
 
     def _follow(self, listing: Listing, root: str, listed: set[str], depth: int) -> None:
+        if self.progress is not None and listing.items:
+            self.progress.total = (self.progress.total or 0) + len(listing.items)
+            self.progress.refresh()
         for sitemap in listing.sitemaps:
             if sitemap in self.seen_urls or self.fetcher.stopped:
                 continue
@@ -302,8 +305,8 @@ class _Collector:
             except FetchError as exc:
                 self.result.failed.append((item.url, str(exc)))
             finally:
-                if self.progress:
-                    self.progress(1)
+                if self.progress is not None:
+                    self.progress.update(1)
 
     def _fetch(
         self, url: str, root: str, item: Item | None, depth: int
@@ -387,7 +390,7 @@ def collect(
     from tqdm import tqdm
 
     bar = tqdm(desc="fetching", unit="page", file=sys.stderr, disable=quiet, leave=False)
-    collector = _Collector(fetcher, indexed, bar.update)
+    collector = _Collector(fetcher, indexed, bar)
     try:
         for url in dict.fromkeys(urls):
             if fetcher.stopped:

@@ -228,7 +228,9 @@ class Syncer:
             failed.extend(report.failed)
             stopped = stopped or report.stopped
             if not report.stopped:
-                state.mark(group, now)
+                # A source that could not be read at all is due again next round.
+                unread = {path for path, _ in report.failed}
+                state.mark([s for s in group if s.target not in unread], now)
         return RoundReport(
             number=self.rounds,
             new=totals["new"],
@@ -250,8 +252,20 @@ class Syncer:
                 print(f"failed: {where}: {error}", file=err, flush=True)
             if every is None or self.stop.is_set():
                 return 0
-            if self.stop.wait(max(0.0, every - (time.monotonic() - started))):
+            if _sleep_until(self.stop, started + every):
                 return 0
+
+
+def _sleep_until(stop: threading.Event, deadline: float) -> bool:
+    """Wait until `deadline` (monotonic) or `stop`; True if stopped.
+
+    In short slices: a signal delivered to another thread (the model runtime's, Chroma's)
+    runs its Python handler only when the main thread next wakes up.
+    """
+    while (left := deadline - time.monotonic()) > 0:
+        if stop.wait(min(left, 0.2)):
+            return True
+    return stop.is_set()
 
 
 def stop_on_signals(stop: threading.Event) -> None:

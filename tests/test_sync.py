@@ -237,3 +237,15 @@ def test_rag_sync_with_a_bad_every_is_a_usage_error(tmp_path: Path) -> None:
     result = run_rag("sync", str(sources), "--every", "often", index=tmp_path / "index")
     assert result.returncode == 2
     assert "not a duration" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_source_that_could_not_be_read_is_due_again_next_round(
+    site: NewsSite, settings: Settings
+) -> None:
+    sources = [Source(site.url("/atom.xml"), interval=3600.0)]
+    site.down = True
+    failed = Syncer(sources, settings, HashEmbedder).round()
+    assert [path for path, _ in failed.failed] == [site.url("/atom.xml")]
+    site.down = False
+    again = Syncer(sources, settings, HashEmbedder).round()
+    assert again.sources == 1 and again.new == 2

@@ -40,11 +40,15 @@ class NewsSite(ThreadingHTTPServer):
         self.root = root
         self.version = 1
         self.slow_seconds = 3.0
-        self.huge_bytes = 5_000_000
+        self.huge_bytes = 30_000_000  # over the default 10 MB cap
         self.huge_sent = 0
         self.down = False
+        self.verbose = False  # print each request (when run by hand)
         self.log: list[tuple[str, int, str]] = []  # (path, status, user agent)
         self.lock = threading.Lock()
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # a client that hangs up (a timeout, a size cap) is expected here
 
     @property
     def base(self) -> str:
@@ -72,6 +76,8 @@ class Handler(BaseHTTPRequestHandler):
     def _record(self, status: int) -> None:
         with self.server.lock:
             self.server.log.append((self.path, status, self.headers.get("User-Agent", "")))
+        if self.server.verbose:
+            print(f"{status} {self.path}", flush=True)
 
     def _send(self, status: int, body: bytes, content_type: str, **headers: str) -> None:
         self._record(status)
@@ -140,11 +146,13 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.close_connection = True
         piece = b"<p>" + b"padding words " * 4000 + b"</p>\n"
+        sent = 0
         try:
             self.wfile.write(b"<html><body>")
-            while self.server.huge_sent < self.server.huge_bytes:
+            while sent < self.server.huge_bytes:
                 self.wfile.write(piece)
-                self.server.huge_sent += len(piece)
+                sent += len(piece)
+                self.server.huge_sent = sent  # of the latest request
         except OSError:
             pass  # the client hung up: what a size cap should do
 
@@ -170,6 +178,7 @@ def main() -> None:
     args = parser.parse_args()
     site = NewsSite(args.port)
     site.version = args.changing_version
+    site.verbose = True
     print(f"serving {FIXTURES} on {site.base}", flush=True)
     with suppress(KeyboardInterrupt):
         site.serve_forever()
