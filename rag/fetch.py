@@ -161,7 +161,8 @@ class HostPacer:
 
 
 class Fetcher:
-    """GETs with the rules above. `transport` lets tests swap the network for a fake."""
+    """GETs with the rules above; with `allowed_hosts`, every request and every redirect
+    must stay on those hosts (URLs a chat-window user adds)."""
 
     def __init__(
         self,
@@ -169,7 +170,9 @@ class Fetcher:
         cache: FetchCache | None = None,
         stop: threading.Event | None = None,
         transport: httpx.BaseTransport | None = None,
+        allowed_hosts: tuple[str, ...] | None = None,
     ) -> None:
+        self.allowed_hosts = allowed_hosts  # None: any host (the operator's CLI)
         self.max_bytes = settings.max_bytes
         self.timeout = settings.fetch_timeout
         self.cache = cache if cache is not None else FetchCache(None)
@@ -212,6 +215,9 @@ class Fetcher:
             headers["If-Modified-Since"] = str(cached["last_modified"])
         current = url
         for _ in range(MAX_REDIRECTS + 1):
+            if self.allowed_hosts is not None and not host_allowed(current, self.allowed_hosts):
+                host = urlsplit(current).hostname or current
+                raise FetchError(f"{host} is not a site URLs may be added from (RAG_FETCH_ALLOW)")
             self.pacer.wait(current)
             status, location, page = self._request(url, current, headers)
             if location is None:

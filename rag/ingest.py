@@ -152,19 +152,21 @@ def ingest(
     on_progress: Callable[[int, int], None] | None = None,
     urls: Sequence[str] = (),
     stop: threading.Event | None = None,
+    allowed_hosts: tuple[str, ...] | None = None,
 ) -> IngestReport:
     """Ingest files, folders and URLs into the index; see the contract in DESIGN.md.
 
     URLs (pages, feeds, sitemaps) are fetched before the write lock is taken; `stop`
     (set by SIGTERM in `rag sync`) ends the fetching between articles, and what was
-    fetched by then is still stored.
+    fetched by then is still stored. With `allowed_hosts` (the chat window's "Add a URL",
+    limited by RAG_FETCH_ALLOW) nothing is fetched from any other host, redirects included.
     """
     started = time.perf_counter()
     files, ignored, failed_paths = discover(list(paths))
     failed: list[tuple[str, str]] = list(failed_paths)
     articles: list[Article] = []
     seen_ids: dict[str, str] = {}
-    web, fetcher = _fetch_urls(urls, settings, quiet, stop) if urls else (None, None)
+    web, fetcher = _fetch_urls(urls, settings, quiet, stop, allowed_hosts) if urls else (None, None)
     loaded = [load_file(f.path, f.article_id, f.root, settings.max_bytes) for f in files]
     if web is not None:
         failed.extend(web.failed)
@@ -315,13 +317,18 @@ def ingest(
 
 
 def _fetch_urls(
-    urls: Sequence[str], settings: Settings, quiet: bool, stop: threading.Event | None
+    urls: Sequence[str],
+    settings: Settings,
+    quiet: bool,
+    stop: threading.Event | None,
+    allowed_hosts: tuple[str, ...] | None,
 ) -> tuple[WebResult, Fetcher]:
     """Fetch the URLs given (outside the write lock: fetching takes a while)."""
     from rag.feeds import collect
     from rag.fetch import CACHE_FILE, FetchCache, Fetcher
 
-    fetcher = Fetcher(settings, FetchCache(settings.index_dir / CACHE_FILE), stop=stop)
+    cache = FetchCache(settings.index_dir / CACHE_FILE)
+    fetcher = Fetcher(settings, cache, stop=stop, allowed_hosts=allowed_hosts)
     try:
         return collect(urls, fetcher, lambda ids: _indexed(settings, ids), quiet=quiet), fetcher
     except BaseException:

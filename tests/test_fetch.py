@@ -177,3 +177,19 @@ def test_fetch_settings_come_from_the_environment() -> None:
     defaults = load_settings(env={})
     assert defaults.fetch_rate == 1.0 and defaults.fetch_timeout == 20.0
     assert defaults.fetch_allow == ()
+
+
+def test_a_fetcher_limited_to_allowed_hosts_refuses_others_and_redirects_to_them(
+    site: NewsSite, tmp_path: Path
+) -> None:
+    settings = make_settings(tmp_path / "index", fetch_rate=100.0)
+    with Fetcher(settings, allowed_hosts=("127.0.0.1",)) as fetcher:
+        assert fetcher.get(site.url("/feed.xml")).status == 200
+        with pytest.raises(FetchError, match="RAG_FETCH_ALLOW"):
+            fetcher.get(site.url("/elsewhere"))
+    elsewhere = Fetcher(settings, allowed_hosts=("news.example",))
+    with elsewhere, pytest.raises(FetchError, match="not a site URLs may be added from"):
+        elsewhere.get(site.url("/feed.xml"))
+    assert site.statuses("/feed.xml") == [200]  # nothing was requested from elsewhere
+    with Fetcher(settings) as fetcher:  # the operator's CLI: any host
+        assert fetcher.get(site.url("/elsewhere")).status == 200

@@ -6,7 +6,8 @@ response carries an ETag and Last-Modified and honours If-None-Match / If-Modifi
 
 - `/error` answers 500; `/slow` waits `slow_seconds` before answering;
 - `/huge` streams `huge_bytes` of HTML without a Content-Length;
-- `/loop/a` and `/loop/b` redirect to each other; `/to-file` redirects to a file: URL;
+- `/loop/a` and `/loop/b` redirect to each other; `/to-file` redirects to a file:
+  URL and `/elsewhere` to another host name;
 - `/news/changing.html` serves `news/changing-v{version}.html` (tests bump `version`);
 - everything missing is a 404. `down = True` makes every request fail (connection reset).
 
@@ -108,6 +109,10 @@ class Handler(BaseHTTPRequestHandler):
             return
         if path == "/huge":
             self._stream_huge()
+            return
+        if path == "/elsewhere":  # the same server under another host name
+            port = self.server.server_address[1]
+            self._send(302, b"", "text/html", Location=f"http://localhost:{port}/feed.xml")
             return
         if path == "/to-file":
             self._send(302, b"", "text/html", Location="file:///etc/passwd")
