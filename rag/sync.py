@@ -244,7 +244,7 @@ class Syncer:
 
     def run(self, every: float | None, out: IO[str], err: IO[str]) -> int:
         """One round, or a round every `every` seconds until `stop` is set."""
-        while True:
+        while not self.stop.is_set():
             started = time.monotonic()
             report = self.round()
             print(report.line(), file=out, flush=True)
@@ -254,6 +254,7 @@ class Syncer:
                 return 0
             if _sleep_until(self.stop, started + every):
                 return 0
+        return 0
 
 
 def _sleep_until(stop: threading.Event, deadline: float) -> bool:
