@@ -26,7 +26,13 @@ def _settings(args: argparse.Namespace) -> Settings:
     overrides: dict[str, Any] = {}
     if getattr(args, "index", None):
         overrides["index_dir"] = Path(args.index)
-    for flag, field in (("max_bytes", "max_bytes"), ("wait", "lock_wait"), ("k", "top_k")):
+    for flag, field in (
+        ("max_bytes", "max_bytes"),
+        ("wait", "lock_wait"),
+        ("k", "top_k"),
+        ("fetch_rate", "fetch_rate"),  # rag ingest/sync --rate
+        ("fetch_timeout", "fetch_timeout"),  # rag ingest/sync --timeout
+    ):
         value = getattr(args, flag, None)
         if value is not None:
             overrides[field] = value
@@ -37,16 +43,18 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from rag.fetch import is_url
     from rag.ingest import ingest
     from rag.pipeline import build_embedder
 
     settings = _settings(args)
     report = ingest(
-        [Path(p) for p in args.paths],
+        [Path(p) for p in args.paths if not is_url(p)],
         settings,
         lambda: build_embedder(settings),
         prune=args.prune,
         quiet=args.quiet,
+        urls=[p for p in args.paths if is_url(p)],
     )
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False))
@@ -144,6 +152,16 @@ def _open_text(path: str) -> TextIO:
         return open(path, encoding="utf-8")  # noqa: SIM115 - read fully by the caller
     except OSError as exc:
         raise BadInputError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from rag.pipeline import build_embedder
+    from rag.sync import main as sync_main
+
+    settings = _settings(args)
+    return sync_main(
+        args.sources, settings, lambda: build_embedder(settings), args.every, quiet=args.quiet
+    )
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
@@ -247,6 +265,29 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _positive_float(text: str) -> float:
+    """An argparse type: a number above zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be above zero, got {text}")
+    return value
+
+
+def _fetch_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--rate",
+        type=_positive_float,
+        dest="fetch_rate",
+        help="requests per second to one web host (1)",
+    )
+    p.add_argument(
+        "--timeout", type=_positive_float, dest="fetch_timeout", help="seconds per web request (20)"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rag", description="Question answering over news articles with checked citations."
@@ -260,16 +301,38 @@ def build_parser() -> argparse.ArgumentParser:
         )
         return p
 
-    p = command("ingest", "load files/folders, chunk, embed and store them")
-    p.add_argument("paths", nargs="+", metavar="PATH")
+    p = command("ingest", "load files/folders or article pages, RSS/Atom feeds and sitemaps by URL")
+    p.add_argument("paths", nargs="+", metavar="PATH_OR_URL")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
-    p.add_argument("--prune", action="store_true", help="remove articles whose files are gone")
     p.add_argument(
-        "--max-bytes", type=_positive_int, dest="max_bytes", help="largest file read (10 MB)"
+        "--prune",
+        action="store_true",
+        help="remove articles whose files are gone (or that a feed/sitemap no longer lists)",
+    )
+    p.add_argument(
+        "--max-bytes",
+        type=_positive_int,
+        dest="max_bytes",
+        help="largest file or page (10 MB)",
     )
     p.add_argument("--wait", type=float, help="seconds to wait for the write lock (30)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    _fetch_flags(p)
     p.set_defaults(run=cmd_ingest)
+
+    p = command("sync", "ingest what is new or changed in the sources a TOML/YAML file lists")
+    p.add_argument("sources", metavar="SOURCES", help="TOML or YAML file listing feeds/folders")
+    p.add_argument("--every", metavar="DURATION", help="repeat every 15m, 1h… until stopped")
+    p.add_argument(
+        "--max-bytes",
+        type=_positive_int,
+        dest="max_bytes",
+        help="largest file or page (10 MB)",
+    )
+    p.add_argument("--wait", type=float, help="seconds to wait for the write lock (30)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
+    _fetch_flags(p)
+    p.set_defaults(run=cmd_sync)
 
     p = command("ask", "answer a question with numbered citations")
     p.add_argument("question", nargs="*")

@@ -47,6 +47,12 @@ class Settings:
     max_bytes: int = 10_000_000
     max_question_chars: int = 2000
     lock_wait: float = 30.0
+    # Fetching pages and feeds by URL (rag/fetch.py): requests per second to one host,
+    # seconds per request, and the hosts a chat-window user may add URLs from
+    # (RAG_FETCH_ALLOW; the CLI is the operator's and is not limited).
+    fetch_rate: float = 1.0
+    fetch_timeout: float = 20.0
+    fetch_allow: tuple[str, ...] = ()
     # For tests only (RAG_TEST_HOOK): "kill@POINT" kills the ingest with SIGKILL, and
     # "sleep:SECONDS@POINT" pauses it, at a named point of rag/ingest.py (crash tests).
     test_hook: str = ""
@@ -73,6 +79,11 @@ def _number(env: Mapping[str, str], name: str, default: float) -> float:
     if not math.isfinite(value) or value <= 0:
         raise ConfigError(f"{name} must be a positive number, got {raw!r}")
     return value
+
+
+def parse_hosts(raw: str | None) -> tuple[str, ...]:
+    """RAG_FETCH_ALLOW: host names separated by commas or spaces, lower-cased."""
+    return tuple(h.strip().lower().rstrip(".") for h in (raw or "").replace(",", " ").split())
 
 
 def parse_embed_keys(raw: str | None) -> dict[str, EmbedKey]:
@@ -126,6 +137,9 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         api_key=env.get("RAG_API_KEY") or None,
         embed_keys=parse_embed_keys(env.get("RAG_EMBED_KEYS")),
         test_hook=env.get("RAG_TEST_HOOK") or "",
+        fetch_rate=_number(env, "RAG_FETCH_RATE", 1.0),
+        fetch_timeout=_number(env, "RAG_FETCH_TIMEOUT", 20.0),
+        fetch_allow=parse_hosts(env.get("RAG_FETCH_ALLOW")),
     )
     return settings.with_overrides(**overrides)
 

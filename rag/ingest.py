@@ -17,22 +17,28 @@ import os
 import re
 import signal
 import sys
+import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from rag.chunk import chunk_article
 from rag.config import Settings
 from rag.embed import Embedder
-from rag.errors import LockedError
-from rag.load import SourceFile, discover, load_file
+from rag.errors import LockedError, RagError
+from rag.load import LoadResult, SourceFile, discover, load_file
 from rag.retrieve import BM25Index, passage_for_embedding
 from rag.store import ChromaStore
 from rag.types import Article, Chunk, IngestReport
+
+if TYPE_CHECKING:
+    from rag.feeds import WebResult
+    from rag.fetch import Fetcher
 
 ProgressFactory = Callable[[int, str], "Progress"]
 # Chunks per batch: one is written while the next is embedded. Large, because the model
@@ -144,15 +150,28 @@ def ingest(
     prune: bool = False,
     quiet: bool = False,
     on_progress: Callable[[int, int], None] | None = None,
+    urls: Sequence[str] = (),
+    stop: threading.Event | None = None,
+    allowed_hosts: tuple[str, ...] | None = None,
 ) -> IngestReport:
-    """Ingest files and folders into the index; see the contract in DESIGN.md."""
+    """Ingest files, folders and URLs into the index; see the contract in DESIGN.md.
+
+    URLs (pages, feeds, sitemaps) are fetched before the write lock is taken; `stop`
+    (set by SIGTERM in `rag sync`) ends the fetching between articles, and what was
+    fetched by then is still stored. With `allowed_hosts` (the chat window's "Add a URL",
+    limited by RAG_FETCH_ALLOW) nothing is fetched from any other host, redirects included.
+    """
     started = time.perf_counter()
     files, ignored, failed_paths = discover(list(paths))
     failed: list[tuple[str, str]] = list(failed_paths)
     articles: list[Article] = []
     seen_ids: dict[str, str] = {}
-    for source in files:
-        result = load_file(source.path, source.article_id, source.root, settings.max_bytes)
+    web, fetcher = _fetch_urls(urls, settings, quiet, stop, allowed_hosts) if urls else (None, None)
+    loaded = [load_file(f.path, f.article_id, f.root, settings.max_bytes) for f in files]
+    if web is not None:
+        failed.extend(web.failed)
+        loaded.append(LoadResult(web.articles, []))
+    for result in loaded:
         failed.extend(result.failed)
         for article in result.articles:
             if article.article_id in seen_ids:
@@ -174,7 +193,12 @@ def ingest(
         known = {aid: str(meta.get("hash", "")) for aid, meta in records.items()}
         changed = [a for a in articles if known.get(a.article_id) != a.content_hash]
         skipped = len(articles) - len(changed)
+        # Pages that answered 304: unchanged articles the index already holds.
+        not_modified = store.article_records(web.unchanged) if web is not None else {}
+        skipped += len(not_modified)
         prune_ids = _prune_candidates(store, paths, files, articles, failed) if prune else []
+        if prune and web is not None:
+            prune_ids += _prune_listed(store, web.listed)
         orphans = store.orphan_article_ids()
         marker = settings.index_dir / INCOMPLETE
         wrote = bool(changed or prune_ids or orphans or marker.exists())
@@ -206,6 +230,7 @@ def ingest(
         total_chunks = sum(len(cs) for _, cs in chunked) + sum(
             n for n in stored_counts.values() if isinstance(n, int)
         )
+        total_chunks += sum(int(meta.get("chunks") or 0) for meta in not_modified.values())
         todo = [(a, cs) for a, cs in chunked if a.article_id in changed_ids]
         progress = Progress(sum(len(cs) for _, cs in todo), "embedding", quiet)
         batch: list[tuple[Article, list[Chunk]]] = []
@@ -271,9 +296,13 @@ def ingest(
         test_hook(settings, "bm25")
         if wrote:
             marker.unlink(missing_ok=True)
+        if web is not None and fetcher is not None:
+            web.commit(fetcher)  # validators only once their articles are stored
+            fetcher.close()
 
+    new_ids = {a.article_id for a in changed} - set(known)
     return IngestReport(
-        articles=len(articles),
+        articles=len(articles) + len(not_modified),
         chunks=total_chunks,
         embedded=embedded,
         skipped=skipped,
@@ -281,7 +310,52 @@ def ingest(
         ignored=ignored,
         removed=removed,
         seconds=time.perf_counter() - started,
+        new=len(new_ids),
+        changed=len(changed) - len(new_ids),
+        stopped=bool(web is not None and web.stopped),
     )
+
+
+def _fetch_urls(
+    urls: Sequence[str],
+    settings: Settings,
+    quiet: bool,
+    stop: threading.Event | None,
+    allowed_hosts: tuple[str, ...] | None,
+) -> tuple[WebResult, Fetcher]:
+    """Fetch the URLs given (outside the write lock: fetching takes a while)."""
+    from rag.feeds import collect
+    from rag.fetch import CACHE_FILE, FetchCache, Fetcher
+
+    cache = FetchCache(settings.index_dir / CACHE_FILE)
+    fetcher = Fetcher(settings, cache, stop=stop, allowed_hosts=allowed_hosts)
+    try:
+        return collect(urls, fetcher, lambda ids: _indexed(settings, ids), quiet=quiet), fetcher
+    except BaseException:
+        fetcher.close()
+        raise
+
+
+def _indexed(settings: Settings, article_ids: Iterable[str]) -> set[str]:
+    """Which of these articles the index holds (none when there is no index yet)."""
+    try:
+        store = ChromaStore(settings)
+        return set(store.article_records(sorted(article_ids)))
+    except RagError:
+        return set()
+
+
+def _prune_listed(store: ChromaStore, listed: dict[str, set[str]]) -> list[str]:
+    """Articles earlier ingests of these feeds/sitemaps produced that they no longer list.
+
+    A listing part of which could not be read (a child sitemap failed) prunes nothing.
+    """
+    candidates: list[str] = []
+    for root, present in listed.items():
+        if "*" in present:
+            continue
+        candidates += [aid for aid in store.article_ids_for_root(root) if aid not in present]
+    return candidates
 
 
 def _prune_candidates(

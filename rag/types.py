@@ -150,6 +150,11 @@ class IngestReport:
     ignored: int
     removed: int
     seconds: float
+    # For `rag sync`'s round line (not in the contract's JSON): articles new to the
+    # index, articles whose content changed, and whether a stop request cut it short.
+    new: int = 0
+    changed: int = 0
+    stopped: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {

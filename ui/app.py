@@ -124,7 +124,28 @@ def render_sidebar(settings: Settings, engine: support.Engine | None) -> None:
             width="stretch",
         ):
             ingest_with_progress(settings, engine, uploads=files or [])
+        if settings.fetch_allow:
+            render_add_url(settings, engine)
         render_ingest_note()
+
+
+def render_add_url(settings: Settings, engine: support.Engine | None) -> None:
+    """Add a page, feed or sitemap by URL, from the sites the operator allows only."""
+    from rag.fetch import host_allowed
+
+    sites = ", ".join(settings.fetch_allow)
+    url = st.text_input(
+        "Or a news page, feed or sitemap by URL",
+        placeholder="https://…",
+        key=f"add-url-{st.session_state.upload_round}",
+        help=f"Sites you may add from: {sites}",
+    ).strip()
+    if st.button("Fetch and add", icon=":material/link:", disabled=not url, width="stretch"):
+        if host_allowed(url, settings.fetch_allow):
+            ingest_with_progress(settings, engine, urls=[url])  # reruns the app
+        else:
+            st.session_state.ingest_note = {"error": f"Only URLs on {sites} can be added here."}
+            st.rerun()
 
 
 def ingest_with_progress(
@@ -132,9 +153,10 @@ def ingest_with_progress(
     engine: support.Engine | None,
     uploads: Sequence[Any] = (),
     folder: Any = None,
+    urls: Sequence[str] = (),
 ) -> None:
-    """Ingest uploads (or a folder) with a progress bar, keep the report, rerun."""
-    bar = st.progress(0.0, text="Reading files…")
+    """Ingest uploads (or a folder, or URLs) with a progress bar, keep the report, rerun."""
+    bar = st.progress(0.0, text="Fetching…" if urls else "Reading files…")
 
     def on_progress(done: int, total: int) -> None:
         bar.progress(min(done / max(total, 1), 1.0), text=f"Embedding passages: {done} of {total}")
@@ -145,6 +167,19 @@ def ingest_with_progress(
     try:
         if folder is not None:
             report = support.add_articles([folder], settings, embedder, on_progress)
+        elif urls:
+            from rag.ingest import ingest
+
+            # Every request, redirects and feed items included, stays on the allowed sites.
+            report = ingest(
+                [],
+                settings,
+                embedder,
+                quiet=True,
+                on_progress=on_progress,
+                urls=list(urls),
+                allowed_hosts=settings.fetch_allow,
+            )
         else:
             report = support.add_uploads(
                 support.uploaded_payloads(uploads), settings, embedder, on_progress
