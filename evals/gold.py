@@ -25,7 +25,17 @@ from typing import Any
 
 from rag.errors import BadInputError
 
-TYPES = ("factoid", "quote", "date", "multi-sentence", "follow-up", "unanswerable", "near-miss")
+TYPES = (
+    "factoid",
+    "quote",
+    "date",
+    "multi-sentence",
+    "follow-up",
+    "unanswerable",
+    "near-miss",
+    "recency",  # asks for the newest news ("What is the latest on …?"): the newest article
+    "date-range",  # asked with `since`/`until` bounds: only articles published in range
+)
 UNANSWERABLE_TYPES = ("unanswerable", "near-miss")
 REQUIRED = ("id", "question", "answers", "article_ids", "answerable", "type")
 
@@ -41,6 +51,8 @@ class GoldItem:
     answerable: bool
     type: str
     context: tuple[str, ...] = field(default_factory=tuple)
+    since: str | None = None  # ISO date bounds the question is asked with (date-range)
+    until: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -53,6 +65,9 @@ class GoldItem:
         }
         if self.context:
             body["context"] = list(self.context)
+        for bound in ("since", "until"):
+            if getattr(self, bound):
+                body[bound] = getattr(self, bound)
         return body
 
 
@@ -97,6 +112,14 @@ def validate_record(record: Any) -> list[str]:
             problems.append("a follow-up needs 'context': the earlier questions, asked first")
     elif context is not None:
         problems.append("'context' is only for type follow-up")
+    for bound in ("since", "until"):
+        value = record.get(bound)
+        if value is not None and not (
+            isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)
+        ):
+            problems.append(f"'{bound}' must be a date as YYYY-MM-DD")
+    if kind == "date-range" and not (record.get("since") or record.get("until")):
+        problems.append("a date-range question needs 'since' and/or 'until'")
     return problems
 
 
@@ -109,6 +132,8 @@ def item_from_record(record: dict[str, Any]) -> GoldItem:
         answerable=record["answerable"],
         type=record["type"],
         context=tuple(record.get("context") or ()),
+        since=record.get("since"),
+        until=record.get("until"),
     )
 
 

@@ -90,6 +90,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if args.batch is None and not args.question:
         raise BadInputError('give a question: rag ask "What did Kallas say about Article 5?"')
+    from rag.dates import DateRange
+
+    dates = DateRange.parse(args.since, args.until)  # bad dates: exit 2 before loading
     if args.batch is not None:
         stream = sys.stdin if args.batch == "-" else _open_text(args.batch)
         questions = [line.strip() for line in stream if line.strip()]
@@ -99,7 +102,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.batch is not None:
         for i, question in enumerate(questions):
             try:
-                answer = pipeline.ask(question, k=args.k)
+                answer = pipeline.ask(question, k=args.k, dates=dates)
             except BadInputError as exc:
                 print(f"line {i + 1}: {exc}", file=sys.stderr)
                 from rag.answer import refusal
@@ -112,7 +115,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return 0
     question = " ".join(args.question)
     if args.json:
-        answer = pipeline.ask(question, k=args.k)
+        answer = pipeline.ask(question, k=args.k, dates=dates)
         body = answer.to_json()
         body["timings_ms"]["load"] = round(load_ms, 2)
         print(json.dumps(body, ensure_ascii=False))
@@ -131,7 +134,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         sys.stdout.flush()
 
     try:
-        answer = pipeline.ask(question, k=args.k, on_token=show if streaming else None)
+        answer = pipeline.ask(question, k=args.k, on_token=show if streaming else None, dates=dates)
     finally:
         if printed:
             sys.stdout.write("\033[0m" + _erase_draft("".join(printed)))
@@ -284,6 +287,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--batch", metavar="FILE", help="one question per line (- for stdin); JSON Lines out"
     )
     p.add_argument("-k", type=_positive_int, help="passages to retrieve (5)")
+    p.add_argument("--since", metavar="DATE", help="only articles published on or after DATE")
+    p.add_argument("--until", metavar="DATE", help="only articles published on or before DATE")
     p.set_defaults(run=cmd_ask)
 
     p = command("eval", "score the system on a gold Q&A set")

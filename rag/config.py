@@ -7,6 +7,7 @@ import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,9 @@ class Settings:
     max_bytes: int = 10_000_000
     max_question_chars: int = 2000
     lock_wait: float = 30.0
+    # "Now" for relative dates in questions ("this week", "yesterday"): RAG_NOW (YYYY-MM-DD);
+    # None means the date of the newest article in the index (rag/recency.py).
+    now: date | None = None
     # For tests only (RAG_TEST_HOOK): "kill@POINT" kills the ingest with SIGKILL, and
     # "sleep:SECONDS@POINT" pauses it, at a named point of rag/ingest.py (crash tests).
     test_hook: str = ""
@@ -73,6 +77,16 @@ def _number(env: Mapping[str, str], name: str, default: float) -> float:
     if not math.isfinite(value) or value <= 0:
         raise ConfigError(f"{name} must be a positive number, got {raw!r}")
     return value
+
+
+def _date(env: Mapping[str, str], name: str) -> date | None:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a date as YYYY-MM-DD, got {raw!r}") from None
 
 
 def parse_embed_keys(raw: str | None) -> dict[str, EmbedKey]:
@@ -126,6 +140,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         api_key=env.get("RAG_API_KEY") or None,
         embed_keys=parse_embed_keys(env.get("RAG_EMBED_KEYS")),
         test_hook=env.get("RAG_TEST_HOOK") or "",
+        now=_date(env, "RAG_NOW"),
     )
     return settings.with_overrides(**overrides)
 

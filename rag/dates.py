@@ -131,6 +131,16 @@ class DateRange:
     def until_day(self) -> int | None:
         return day_number(self.until)
 
+    def describe(self) -> str:
+        """'between 2024-11-01 and 2024-11-30', 'since 2024-11-01' or 'until 2024-11-30'."""
+        if self.since and self.until:
+            return f"between {self.since.isoformat()} and {self.until.isoformat()}"
+        if self.since:
+            return f"since {self.since.isoformat()}"
+        if self.until:
+            return f"until {self.until.isoformat()}"
+        return "at any date"
+
     def contains(self, published: str | None) -> bool:
         if not self.bounded:
             return True

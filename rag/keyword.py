@@ -9,7 +9,11 @@ they never block the writer and always see a committed state).
 
 Text is indexed pre-stemmed with `rag.terms.content_stems` (PyStemmer, stopwords
 dropped), the same analysis the answerer and the old BM25 used; the tokenizer keeps
-`'` and `-` inside tokens so a stem such as `o'brien` stays one term.
+`'` and `-` inside tokens so a stem such as `o'brien` stays one term. FTS5 finds the
+passages that share a stem with the question and ranks them with its `bm25()`; the best
+`RESCORE` of them are then scored exactly as before (bm25s's Lucene variant: k1 1.5,
+b 0.75, idf ln(1 + (N - df + 0.5) / (df + 0.5)), which unlike FTS5's never drops a common
+term to zero), so rankings match the old engine's on the gold sets.
 
 Each row also carries the article's `published` day (days since 1970-01-01, NULL when
 undated), so `since`/`until` filter the keyword side exactly as Chroma's `where` filters
@@ -34,14 +38,19 @@ from rag.terms import content_stems
 from rag.types import Chunk
 
 FILENAME = "keyword.sqlite3"
+SCHEMA_VERSION = 2  # PRAGMA user_version; a file with another version is rebuilt
+K1, B = 1.5, 0.75  # bm25s's defaults (Lucene variant), the engine this one replaces
+RESCORE = 200  # FTS5's best passages that are scored exactly
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS passages(
     id INTEGER PRIMARY KEY,
     chunk_id TEXT UNIQUE NOT NULL,
     article_id TEXT NOT NULL,
-    day INTEGER
+    day INTEGER,
+    length INTEGER NOT NULL DEFAULT 1
 );
 CREATE INDEX IF NOT EXISTS passages_article ON passages(article_id);
+CREATE INDEX IF NOT EXISTS passages_day ON passages(day);
 CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5(
     stems, tokenize="unicode61 remove_diacritics 0 tokenchars '-'''"
 );
@@ -75,6 +84,7 @@ class KeywordIndex:
         self._db = self._connect()
         self._df_cache: dict[str, int] = {}
         self._count_cache: int | None = None
+        self._total_length: int | None = None
         self._version: int | None = None
 
     def _connect(self) -> sqlite3.Connection:
@@ -85,6 +95,13 @@ class KeywordIndex:
         if self.path is not None:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
+        version = int(db.execute("PRAGMA user_version").fetchone()[0])
+        if version != SCHEMA_VERSION:
+            # Another layout (or a new file): start empty; the next ingest or reader
+            # finds it not built and fills it from the store.
+            for table in ("passages_fts", "passages", "state"):
+                db.execute(f"DROP TABLE IF EXISTS {table}")
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         db.executescript(_SCHEMA)
         db.execute(
             "CREATE VIRTUAL TABLE IF NOT EXISTS temp.vocab USING fts5vocab(main, passages_fts, row)"
@@ -156,6 +173,7 @@ class KeywordIndex:
             self._version = version
             self._df_cache.clear()
             self._count_cache = None
+            self._total_length = None
 
     def __len__(self) -> int:
         with self._lock:
@@ -170,6 +188,12 @@ class KeywordIndex:
     def chunk_ids(self) -> list[str]:
         with self._lock:
             return [str(r[0]) for r in self._db.execute("SELECT chunk_id FROM passages")]
+
+    def _average_length(self) -> float:
+        if self._total_length is None:
+            row = self._db.execute("SELECT coalesce(sum(length), 0) FROM passages").fetchone()
+            self._total_length = int(row[0])
+        return self._total_length / max(len(self), 1)
 
     def df(self, stem: str) -> int:
         with self._lock:
@@ -191,17 +215,29 @@ class KeywordIndex:
         df = self.df(stem)
         return float(math.log(1.0 + (n - df + 0.5) / (df + 0.5)))
 
+    def newest_day(self) -> int | None:
+        """The publication day of the newest dated passage (days since 1970-01-01)."""
+        with self._lock:
+            row = self._db.execute("SELECT max(day) FROM passages").fetchone()
+        return None if row is None or row[0] is None else int(row[0])
+
     def search(
-        self, query: str, k: int, since: int | None = None, until: int | None = None
+        self,
+        query: str,
+        k: int,
+        since: int | None = None,
+        until: int | None = None,
+        drop: frozenset[str] = frozenset(),
     ) -> list[tuple[str, float]]:
         """The `k` best chunks for the query's stems by BM25 (higher is better), optionally
-        only those published between days `since` and `until` (inclusive; undated excluded)."""
-        stems = content_stems(query)
+        only those published between days `since` and `until` (inclusive; undated excluded);
+        words in `drop` are not searched for."""
+        stems = content_stems(query, extra_stop=drop)
         if not stems or k <= 0:
             return []
-        match = " OR ".join(_phrase(s) for s in stems)
+        match = " OR ".join(_phrase(s) for s in dict.fromkeys(stems))
         sql = (
-            "SELECT p.chunk_id, bm25(passages_fts) AS score FROM passages_fts "
+            "SELECT p.chunk_id, p.length, passages_fts.stems, p.id FROM passages_fts "
             "JOIN passages p ON p.id = passages_fts.rowid WHERE passages_fts MATCH ?"
         )
         args: list[object] = [match]
@@ -211,14 +247,33 @@ class KeywordIndex:
         if until is not None:
             sql += " AND p.day <= ?"
             args.append(until)
-        sql += " ORDER BY score LIMIT ?"
-        args.append(k)
+        sql += " ORDER BY bm25(passages_fts) LIMIT ?"
+        args.append(max(RESCORE, k))
         with self._lock:
             try:
                 rows = self._db.execute(sql, args).fetchall()
             except sqlite3.OperationalError:
                 return []  # a query FTS5 cannot parse finds nothing rather than failing
-        return [(str(chunk_id), -float(score)) for chunk_id, score in rows]
+            if not rows:
+                return []
+            average = self._average_length()
+            idf = {s: self.idf(s) for s in set(stems)}
+        scored: list[tuple[str, float, int]] = []
+        for chunk_id, length, text, rowid in rows:
+            counts: dict[str, int] = {}
+            for token in str(text).split():
+                counts[token] = counts.get(token, 0) + 1
+            norm = K1 * ((1 - B) + B * int(length) / average)
+            score = 0.0
+            for stem in stems:  # repeated question words count again, as in bm25s
+                tf = counts.get(stem, 0)
+                if tf:
+                    score += idf[stem] * tf / (norm + tf)
+            if score > 0:
+                scored.append((str(chunk_id), round(score, 9), int(rowid)))
+        # Equal scores (copies of one passage): the later written first, as bm25s did.
+        scored.sort(key=lambda item: (-item[1], -item[2]))
+        return [(chunk_id, score) for chunk_id, score, _ in scored[:k]]
 
     # -- writing -------------------------------------------------------------------------
 
@@ -233,16 +288,18 @@ class KeywordIndex:
 
     def _insert(self, chunks: Iterable[Chunk]) -> None:
         for chunk in chunks:
+            stems = content_stems(passage_text(chunk)) or [_EMPTY]
             cursor = self._db.execute(
-                "INSERT INTO passages(chunk_id, article_id, day) VALUES (?, ?, ?) "
+                "INSERT INTO passages(chunk_id, article_id, day, length) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(chunk_id) DO UPDATE SET article_id = excluded.article_id, "
-                "day = excluded.day RETURNING id",
-                (chunk.chunk_id, chunk.article_id, published_day(chunk.published)),
+                "day = excluded.day, length = excluded.length RETURNING id",
+                (chunk.chunk_id, chunk.article_id, published_day(chunk.published), len(stems)),
             )
             rowid = int(cursor.fetchone()[0])
-            stems = " ".join(content_stems(passage_text(chunk))) or _EMPTY
             self._db.execute("DELETE FROM passages_fts WHERE rowid = ?", (rowid,))
-            self._db.execute("INSERT INTO passages_fts(rowid, stems) VALUES (?, ?)", (rowid, stems))
+            self._db.execute(
+                "INSERT INTO passages_fts(rowid, stems) VALUES (?, ?)", (rowid, " ".join(stems))
+            )
 
     def replace_articles(
         self, article_ids: Sequence[str], chunks: Sequence[Chunk], seq: int | None = None

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 
 from rag.config import Settings
-from rag.dates import DateRange
+from rag.dates import DateRange, from_day_number
 from rag.embed import Embedder
 from rag.keyword import KeywordIndex, passage_text
+from rag.recency import cue_words, prefer_recent, recency_intent
 from rag.store import ChromaStore
 from rag.terms import content_stems
 from rag.types import Chunk, Hit
@@ -111,6 +113,13 @@ class Retriever:
         index (the keyword file is shared); with a Chroma server, replay the change log."""
         catch_up(self.store, self.keyword)
 
+    def now(self) -> date | None:
+        """ "Now" for relative dates: the operator's setting, else the newest article's day."""
+        if self.settings.now is not None:
+            return self.settings.now
+        newest = self.keyword.newest_day()
+        return None if newest is None else from_day_number(newest)
+
     def retrieve(
         self,
         question: str,
@@ -119,14 +128,46 @@ class Retriever:
         dates: DateRange | None = None,
     ) -> tuple[list[Hit], np.ndarray]:
         """The top `k` hits for `question`, and the question's vector; with `dates`, only
-        passages of articles published in that range."""
+        passages of articles published in that range. A recency question ("What is the
+        latest on …?") puts the newest passages on its subject first (rag/recency.py) and
+        is bounded to the window it names ("this week") when any article falls in it."""
         dates = dates if dates is not None and dates.bounded else None
         k = k or self.settings.top_k
-        pool = max(self.settings.candidates, k)
-        mode = self.settings.retrieval
         started = time.perf_counter()
         query_vector = self.embedder.embed([question])[0]
         embedded = time.perf_counter()
+        intent = recency_intent(question)
+        if intent is None:
+            hits = self._fused(question, query_vector, k, max(self.settings.candidates, k), dates)
+        else:
+            pool = max(2 * self.settings.candidates, k)
+            hits = []
+            now = self.now()
+            window = intent.dates(now) if now is not None else None
+            if window is not None:
+                bounded = _intersect(window, dates)
+                if bounded is not None:
+                    hits = self._fused(question, query_vector, pool, pool, bounded, cue_words())
+            if not hits:
+                hits = self._fused(question, query_vector, pool, pool, dates, cue_words())
+            hits = prefer_recent(hits, question, self.keyword.idf, k)
+        searched = time.perf_counter()
+        if timings is not None:
+            timings["embed_query"] = (embedded - started) * 1000
+            timings["search"] = (searched - embedded) * 1000
+        return hits, query_vector
+
+    def _fused(
+        self,
+        question: str,
+        query_vector: np.ndarray,
+        k: int,
+        pool: int,
+        dates: DateRange | None,
+        drop: frozenset[str] = frozenset(),
+    ) -> list[Hit]:
+        """Vector and keyword rankings of `pool` candidates each, fused; the top `k`."""
+        mode = self.settings.retrieval
         vector_hits: list[tuple[Chunk, float]] = []
         if mode in ("hybrid", "vector"):
             vector_hits = self.store.query(query_vector, pool, dates)
@@ -137,9 +178,8 @@ class Retriever:
                 pool,
                 since=dates.since_day if dates else None,
                 until=dates.until_day if dates else None,
+                drop=drop,
             )
-        searched = time.perf_counter()
-
         chunks: dict[str, Chunk] = {c.chunk_id: c for c, _ in vector_hits}
         similarity: dict[str, float] = {c.chunk_id: s for c, s in vector_hits}
         missing = [cid for cid, _ in bm25_hits if cid not in chunks]
@@ -154,7 +194,7 @@ class Retriever:
             fused[chunk.chunk_id] = fused.get(chunk.chunk_id, 0.0) + weight / (RRF_K + rank)
         for rank, (chunk_id, _) in enumerate(bm25_hits, start=1):
             if chunk_id not in chunks:
-                continue  # deleted since the BM25 index was built
+                continue  # deleted since the keyword rows were read
             bm25_rank[chunk_id] = rank
             fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank)
         ordered = sorted(fused, key=lambda cid: -fused[cid])
@@ -176,7 +216,15 @@ class Retriever:
             )
             if len(hits) >= k:
                 break
-        if timings is not None:
-            timings["embed_query"] = (embedded - started) * 1000
-            timings["search"] = (searched - embedded) * 1000
-        return hits, query_vector
+        return hits
+
+
+def _intersect(window: DateRange, dates: DateRange | None) -> DateRange | None:
+    """The days in both ranges, or None when they do not overlap."""
+    if dates is None:
+        return window
+    since = max((d for d in (window.since, dates.since) if d is not None), default=None)
+    until = min((d for d in (window.until, dates.until) if d is not None), default=None)
+    if since is not None and until is not None and since > until:
+        return None
+    return DateRange(since, until)
