@@ -186,6 +186,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.update:  # issue 15: the cost of adding a few articles to a big index
+        from rag.bench_update import main as update_main
+
+        return int(update_main(args))
     from rag.bench import main as bench_main
 
     return int(bench_main(args, _settings(args)))
@@ -333,6 +337,13 @@ def build_parser() -> argparse.ArgumentParser:
         "derived vectors (1000)",
     )
     p.add_argument("--workdir", metavar="DIR", help="keep the bench's indexes in DIR")
+    p.add_argument(
+        "--update",
+        action="store_true",
+        help="only the rows for adding 10 articles to a big index while a serve answers",
+    )
+    p.add_argument("--update-size", type=int, default=100_000, dest="update_size")
+    p.add_argument("--code", metavar="DIR", help="with --update: also measure this checkout")
     p.set_defaults(run=cmd_bench)
     return parser
 

@@ -188,8 +188,11 @@ def ingest(
         changed = [a for a in articles if known.get(a.article_id) != a.content_hash]
         skipped = len(articles) - len(changed)
         prune_ids = _prune_candidates(store, paths, files, articles, failed) if prune else []
-        orphans = store.orphan_article_ids()
         marker = settings.index_dir / INCOMPLETE
+        # Orphans (chunks without an article record) only come from an ingest that died
+        # mid-write, which leaves the marker: scanning every chunk's metadata for them on
+        # each ingest would make adding one article cost as much as the whole index.
+        orphans = store.orphan_article_ids() if marker.exists() else []
         wrote = bool(changed or prune_ids or orphans or marker.exists() or not keyword_complete)
         if wrote:
             marker.write_text(str(os.getpid()))
