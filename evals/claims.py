@@ -135,9 +135,11 @@ def corpus_chunks(corpus: Path, settings: Settings) -> dict[str, Chunk]:
 
 def corpus_idf(chunks: Sequence[Chunk]) -> Callable[[str], float]:
     """The checker's word weights over these passages, as the index computes them."""
-    from rag.retrieve import BM25Index
+    from rag.keyword import KeywordIndex
 
-    return BM25Index.build(list(chunks), "claims").idf
+    index = KeywordIndex(None)  # in memory
+    index.rebuild(list(chunks))
+    return index.idf
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,17 @@ from typing import Any
 
 from rag.errors import BadInputError
 
-TYPES = ("factoid", "quote", "date", "multi-sentence", "follow-up", "unanswerable", "near-miss")
+TYPES = (
+    "factoid",
+    "quote",
+    "date",
+    "multi-sentence",
+    "follow-up",
+    "unanswerable",
+    "near-miss",
+    "recency",  # asks for the newest news ("What is the latest on …?"): the newest article
+    "date-range",  # asked with `since`/`until` bounds: only articles published in range
+)
 UNANSWERABLE_TYPES = ("unanswerable", "near-miss")
 REQUIRED = ("id", "question", "answers", "article_ids", "answerable", "type")
 
@@ -45,6 +55,8 @@ class GoldItem:
     # and how it was changed (`entity`, `number`…; `original` for the question itself).
     original: str | None = None
     variant: str | None = None
+    since: str | None = None  # ISO date bounds the question is asked with (date-range)
+    until: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -61,6 +73,9 @@ class GoldItem:
             body["original"] = self.original
         if self.variant is not None:
             body["variant"] = self.variant
+        for bound in ("since", "until"):
+            if getattr(self, bound):
+                body[bound] = getattr(self, bound)
         return body
 
 
@@ -105,6 +120,14 @@ def validate_record(record: Any) -> list[str]:
             problems.append("a follow-up needs 'context': the earlier questions, asked first")
     elif context is not None:
         problems.append("'context' is only for type follow-up")
+    for bound in ("since", "until"):
+        value = record.get(bound)
+        if value is not None and not (
+            isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)
+        ):
+            problems.append(f"'{bound}' must be a date as YYYY-MM-DD")
+    if kind == "date-range" and not (record.get("since") or record.get("until")):
+        problems.append("a date-range question needs 'since' and/or 'until'")
     return problems
 
 
@@ -119,6 +142,8 @@ def item_from_record(record: dict[str, Any]) -> GoldItem:
         context=tuple(record.get("context") or ()),
         original=record.get("original") if isinstance(record.get("original"), str) else None,
         variant=record.get("variant") if isinstance(record.get("variant"), str) else None,
+        since=record.get("since"),
+        until=record.get("until"),
     )
 
 

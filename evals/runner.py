@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from evals import metrics as m
 from evals.gold import GoldItem, load_gold
 from rag.config import Settings
+from rag.dates import DateRange
 from rag.errors import BadInputError, IndexMissingError, RagError
 from rag.types import Answer, Turn
 
@@ -165,12 +166,14 @@ def prepare_index(
 # -- running one question ---------------------------------------------------------------------
 
 
-def ask_safely(pipeline: Pipeline, question: str, history: Sequence[Turn]) -> Answer:
+def ask_safely(
+    pipeline: Pipeline, question: str, history: Sequence[Turn], dates: DateRange | None = None
+) -> Answer:
     """The pipeline's answer; a question it rejects as bad input counts as a refusal."""
     from rag.answer import refusal
 
     try:
-        answer: Answer = pipeline.ask(question, history=list(history))
+        answer: Answer = pipeline.ask(question, history=list(history), dates=dates)
         return answer
     except BadInputError:
         return refusal(question)
@@ -182,9 +185,10 @@ def run_item(pipeline: Pipeline, item: GoldItem) -> tuple[Answer, list[m.Retriev
     for earlier in item.context:
         previous = ask_safely(pipeline, earlier, history)
         history += [Turn("user", earlier), Turn("assistant", previous.answer)]
-    answer = ask_safely(pipeline, item.question, history)
+    dates = DateRange.parse(item.since, item.until) if item.since or item.until else None
+    answer = ask_safely(pipeline, item.question, history, dates)
     standalone = answer.condensed_question or item.question
-    hits = pipeline.retrieve(standalone, k=RETRIEVE_K)
+    hits = pipeline.retrieve(standalone, k=RETRIEVE_K, dates=dates)
     passages = [
         m.RetrievedPassage(
             rank=rank,

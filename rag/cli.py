@@ -86,6 +86,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if args.batch is None and not args.question:
         raise BadInputError('give a question: rag ask "What did Kallas say about Article 5?"')
+    from rag.dates import DateRange
+
+    dates = DateRange.parse(args.since, args.until)  # bad dates: exit 2 before loading
     if args.batch is not None:
         stream = sys.stdin if args.batch == "-" else _open_text(args.batch)
         questions = [line.strip() for line in stream if line.strip()]
@@ -95,7 +98,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.batch is not None:
         for i, question in enumerate(questions):
             try:
-                answer = pipeline.ask(question, k=args.k)
+                answer = pipeline.ask(question, k=args.k, dates=dates)
             except BadInputError as exc:
                 print(f"line {i + 1}: {exc}", file=sys.stderr)
                 from rag.answer import refusal
@@ -108,7 +111,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return 0
     question = " ".join(args.question)
     if args.json:
-        answer = pipeline.ask(question, k=args.k)
+        answer = pipeline.ask(question, k=args.k, dates=dates)
         body = answer.to_json()
         body["timings_ms"]["load"] = round(load_ms, 2)
         print(json.dumps(body, ensure_ascii=False))
@@ -127,7 +130,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         sys.stdout.flush()
 
     try:
-        answer = pipeline.ask(question, k=args.k, on_token=show if streaming else None)
+        answer = pipeline.ask(question, k=args.k, on_token=show if streaming else None, dates=dates)
     finally:
         if printed:
             sys.stdout.write("\033[0m" + _erase_draft("".join(printed)))
@@ -210,6 +213,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.update:  # issue 15: the cost of adding a few articles to a big index
+        from rag.bench_update import main as update_main
+
+        return int(update_main(args))
     from rag.bench import main as bench_main
 
     return int(bench_main(args, _settings(args)))
@@ -341,6 +348,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--batch", metavar="FILE", help="one question per line (- for stdin); JSON Lines out"
     )
     p.add_argument("-k", type=_positive_int, help="passages to retrieve (5)")
+    p.add_argument("--since", metavar="DATE", help="only articles published on or after DATE")
+    p.add_argument("--until", metavar="DATE", help="only articles published on or before DATE")
     p.set_defaults(run=cmd_ask)
 
     p = command("eval", "score the system on a gold Q&A set")
@@ -411,6 +420,13 @@ def build_parser() -> argparse.ArgumentParser:
         "derived vectors (1000)",
     )
     p.add_argument("--workdir", metavar="DIR", help="keep the bench's indexes in DIR")
+    p.add_argument(
+        "--update",
+        action="store_true",
+        help="only the rows for adding 10 articles to a big index while a serve answers",
+    )
+    p.add_argument("--update-size", type=int, default=100_000, dest="update_size")
+    p.add_argument("--code", metavar="DIR", help="with --update: also measure this checkout")
     p.set_defaults(run=cmd_bench)
     return parser
 

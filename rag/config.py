@@ -7,6 +7,7 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,9 @@ class Settings:
     fetch_rate: float = 1.0
     fetch_timeout: float = 20.0
     fetch_allow: tuple[str, ...] = ()
+    # "Now" for relative dates in questions ("this week", "yesterday"): RAG_NOW (YYYY-MM-DD);
+    # None means the date of the newest article in the index (rag/recency.py).
+    now: date | None = None
     # For tests only (RAG_TEST_HOOK): "kill@POINT" kills the ingest with SIGKILL, and
     # "sleep:SECONDS@POINT" pauses it, at a named point of rag/ingest.py (crash tests).
     test_hook: str = ""
@@ -84,6 +88,16 @@ def _number(env: Mapping[str, str], name: str, default: float) -> float:
 def parse_hosts(raw: str | None) -> tuple[str, ...]:
     """RAG_FETCH_ALLOW: host names separated by commas or spaces, lower-cased."""
     return tuple(h.strip().lower().rstrip(".") for h in (raw or "").replace(",", " ").split())
+
+
+def _date(env: Mapping[str, str], name: str) -> date | None:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a date as YYYY-MM-DD, got {raw!r}") from None
 
 
 def parse_embed_keys(raw: str | None) -> dict[str, EmbedKey]:
@@ -140,6 +154,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         fetch_rate=_number(env, "RAG_FETCH_RATE", 1.0),
         fetch_timeout=_number(env, "RAG_FETCH_TIMEOUT", 20.0),
         fetch_allow=parse_hosts(env.get("RAG_FETCH_ALLOW")),
+        now=_date(env, "RAG_NOW"),
     )
     return settings.with_overrides(**overrides)
 

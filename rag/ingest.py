@@ -1,20 +1,25 @@
 """Ingest: load → chunk → embed → store, under the index's write lock.
 
 Crash safety comes from the order of writes: a marker file (`ingest.incomplete`) is
-written and the store's generation bumped first (so readers rebuild BM25), then each
-batch writes its chunks and only then its article records; after the last write the
-generation is bumped again (readers that rebuilt BM25 mid-write reload), BM25 is saved
-and the marker removed. An article without a record is redone by the next ingest; chunks
-whose article has no record (a crash between the two writes, then the file removed) are
-swept; and an ingest that finds the marker redoes the sweep, the bump and BM25 even when
-no article changed. `RAG_TEST_HOOK` (tests only) kills or pauses an ingest at the named
-points below, so tests can crash real processes at each of them.
+written and the store's generation bumped first, then each batch writes its rows of the
+keyword index (one SQLite transaction), then its chunks, and only then its article
+records; after the last write the generation is bumped again, the keyword index records
+that generation as the one it is complete at, and the marker is removed. An article
+without a record is redone by the next ingest; chunks whose article has no record (a
+crash between the two writes, then the file removed) are swept; an ingest that finds the
+marker redoes the sweep and the bumps even when no article changed; and one that finds
+the keyword index not complete at the store's generation (a crash, or an index written
+by an older version) rebuilds it from the store once. Otherwise the keyword index only
+changes by the rows of the articles written or removed. `RAG_TEST_HOOK` (tests only)
+kills or pauses an ingest at the named points below, so tests can crash real processes
+at each of them.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import sys
 import threading
@@ -31,9 +36,10 @@ from rag.chunk import chunk_article
 from rag.config import Settings
 from rag.embed import Embedder
 from rag.errors import LockedError, RagError
+from rag.keyword import KeywordIndex
 from rag.load import LoadResult, SourceFile, discover, load_file
-from rag.retrieve import BM25Index, passage_for_embedding
-from rag.store import ChromaStore
+from rag.retrieve import passage_for_embedding
+from rag.store import RECORD_SCHEMA, ChromaStore
 from rag.types import Article, Chunk, IngestReport
 
 if TYPE_CHECKING:
@@ -189,8 +195,15 @@ def ingest(
     with write_lock(settings.index_dir, settings.lock_wait):
         test_hook(settings, "locked")
         store = ChromaStore(settings, create=True)
+        keyword = KeywordIndex.open(settings.index_dir)
+        # Complete at the store's generation, or rebuilt from the store at the end.
+        keyword_complete = keyword.generation == store.generation()
         records = store.article_records([a.article_id for a in articles])
-        known = {aid: str(meta.get("hash", "")) for aid, meta in records.items()}
+        known = {
+            aid: str(meta.get("hash", ""))
+            for aid, meta in records.items()
+            if meta.get("schema") == RECORD_SCHEMA
+        }
         changed = [a for a in articles if known.get(a.article_id) != a.content_hash]
         skipped = len(articles) - len(changed)
         # Pages that answered 304: unchanged articles the index already holds.
@@ -199,9 +212,12 @@ def ingest(
         prune_ids = _prune_candidates(store, paths, files, articles, failed) if prune else []
         if prune and web is not None:
             prune_ids += _prune_listed(store, web.listed)
-        orphans = store.orphan_article_ids()
         marker = settings.index_dir / INCOMPLETE
-        wrote = bool(changed or prune_ids or orphans or marker.exists())
+        # Orphans (chunks without an article record) only come from an ingest that died
+        # mid-write, which leaves the marker: scanning every chunk's metadata for them on
+        # each ingest would make adding one article cost as much as the whole index.
+        orphans = store.orphan_article_ids() if marker.exists() else []
+        wrote = bool(changed or prune_ids or orphans or marker.exists() or not keyword_complete)
         if wrote:
             marker.write_text(str(os.getpid()))
             store.bump_generation()
@@ -243,14 +259,14 @@ def ingest(
             if not batch:
                 return
             reusable = store.embeddings_by_hash(
-                [a.article_id for a, _ in batch if a.article_id in known]
+                [a.article_id for a, _ in batch if a.article_id in records]
             )
             assert embedder is not None  # loaded whenever an article changed
             vectors, fresh = _embed_batch(embedder, batch, reusable)
             if writing is not None:
                 writing.result()  # batches are written in order; errors surface here
             test_hook(settings, "embedded")
-            writing = writer.submit(store.write_many, list(batch), vectors)
+            writing = writer.submit(_write_batch, store, keyword, list(batch), vectors)
             embedded += fresh
             count = sum(len(cs) for _, cs in batch)
             done += count
@@ -275,7 +291,7 @@ def ingest(
         progress.close()
         test_hook(settings, "written")
 
-        removed = store.delete_articles(prune_ids) if prune_ids else 0
+        removed = _delete_articles(store, keyword, prune_ids) if prune_ids else 0
         test_hook(settings, "pruned")
         # Orphans found before the writes may have been ingested just now: sweep only
         # the chunks whose article still has no record.
@@ -283,19 +299,18 @@ def ingest(
             written = {a.article_id for a, _ in todo}
             leftover = [aid for aid in orphans if aid not in written]
             if leftover:
-                store.delete_articles(leftover)
-        bm25_dir = settings.index_dir / "bm25"
+                _delete_articles(store, keyword, leftover)
         if wrote:
-            # A new generation after the last write: a reader that rebuilt BM25 from a
-            # half-written index during this ingest sees it is stale and reloads.
-            store.bump_generation()
+            # A new generation after the last write: an embedded reader that reopened its
+            # vector index mid-write sees it is stale and reopens again.
+            seq = store.bump_generation()
             test_hook(settings, "final")
-        cached = BM25Index.load(bm25_dir) if not wrote else None
-        if cached is None or cached.generation != store.generation():
-            BM25Index.build(list(store.iter_chunks()), store.generation()).save(bm25_dir)
+            _complete_keyword_index(store, keyword, keyword_complete, seq)
+            shutil.rmtree(settings.index_dir / "bm25", ignore_errors=True)  # before FTS5
         test_hook(settings, "bm25")
         if wrote:
             marker.unlink(missing_ok=True)
+        keyword.close()
         if web is not None and fetcher is not None:
             web.commit(fetcher)  # validators only once their articles are stored
             fetcher.close()
@@ -358,6 +373,34 @@ def _prune_listed(store: ChromaStore, listed: dict[str, set[str]]) -> list[str]:
     return candidates
 
 
+def _write_batch(
+    store: ChromaStore,
+    keyword: KeywordIndex,
+    items: Sequence[tuple[Article, Sequence[Chunk]]],
+    vectors: np.ndarray,
+) -> None:
+    """Keyword rows first (so a crash never leaves Chroma chunks the keyword index lacks
+    while their article looks complete), then chunks and article records."""
+    keyword.replace_articles([a.article_id for a, _ in items], [c for _, cs in items for c in cs])
+    store.write_many(items, vectors)
+
+
+def _delete_articles(store: ChromaStore, keyword: KeywordIndex, article_ids: Sequence[str]) -> int:
+    keyword.delete_articles(article_ids)
+    return store.delete_articles(article_ids)
+
+
+def _complete_keyword_index(
+    store: ChromaStore, keyword: KeywordIndex, complete: bool, seq: int
+) -> None:
+    """Record the generation the keyword index is complete at; rebuild it from the store
+    first only when it was not complete when this write began."""
+    if complete:
+        keyword.mark(generation=store.generation(), seq=seq)
+    else:
+        keyword.rebuild(store.iter_chunks(), generation=store.generation(), seq=seq)
+
+
 def _prune_candidates(
     store: ChromaStore,
     paths: Sequence[Path],
@@ -402,13 +445,14 @@ def delete(article_ids: Sequence[str], settings: Settings) -> int:
     """Remove articles (and their chunks) by id; returns how many existed."""
     with write_lock(settings.index_dir, settings.lock_wait):
         store = ChromaStore(settings)
+        keyword = KeywordIndex.open(settings.index_dir)
+        complete = keyword.generation == store.generation()
         marker = settings.index_dir / INCOMPLETE
         marker.write_text(str(os.getpid()))
         store.bump_generation()
-        removed = store.delete_articles(list(article_ids))
-        store.bump_generation()
-        BM25Index.build(list(store.iter_chunks()), store.generation()).save(
-            settings.index_dir / "bm25"
-        )
+        removed = _delete_articles(store, keyword, list(article_ids))
+        seq = store.bump_generation()
+        _complete_keyword_index(store, keyword, complete, seq)
         marker.unlink(missing_ok=True)
+        keyword.close()
     return removed

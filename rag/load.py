@@ -14,7 +14,6 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -91,23 +90,10 @@ def is_boilerplate(line: str) -> bool:
 
 
 def parse_date(value: Any) -> str | None:
-    """An ISO date (YYYY-MM-DD) from a date, a datetime or a string in a common format."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    text = str(value).strip()
-    if not re.search(r"\d{4}", text):
-        return None
-    from dateutil import parser as dateparser
+    """`published` in normal form (ISO date, plus time and zone when given): rag.dates."""
+    from rag.dates import normalise_published
 
-    try:
-        parsed: datetime = dateparser.parse(text, fuzzy=False)
-    except (ValueError, OverflowError):
-        return None
-    return parsed.date().isoformat()
+    return normalise_published(value)
 
 
 def content_hash(*parts: str) -> str:

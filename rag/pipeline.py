@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING
 from rag.answer import ExtractiveAnswerer
 from rag.condense import condense
 from rag.config import Settings
+from rag.dates import DateRange
 from rag.embed import Embedder, MiniLMEmbedder
 from rag.errors import BackendError, BadInputError, IndexMissingError, RagError
+from rag.recency import with_dates
 from rag.retrieve import Retriever
 from rag.store import ChromaStore
 from rag.types import Answer, Hit, Turn
@@ -87,8 +89,10 @@ class Pipeline:
                 pass
         return condense(question, history)
 
-    def retrieve(self, question: str, k: int | None = None) -> list[Hit]:
-        hits, _ = self.retriever.retrieve(question, k)
+    def retrieve(
+        self, question: str, k: int | None = None, dates: DateRange | None = None
+    ) -> list[Hit]:
+        hits, _ = self.retriever.retrieve(question, k, dates=dates)
         return hits
 
     def ask(
@@ -97,8 +101,10 @@ class Pipeline:
         history: Sequence[Turn] = (),
         k: int | None = None,
         on_token: Callable[[str], None] | None = None,
+        dates: DateRange | None = None,
     ) -> Answer:
-        """Answer one question; `on_token` receives the answer text as it is produced."""
+        """Answer one question; `on_token` receives the answer text as it is produced;
+        `dates` keeps only articles published in that range (undated ones left out)."""
         question = question.strip()
         if not question:
             raise BadInputError("the question is empty")
@@ -111,7 +117,7 @@ class Pipeline:
         started = time.perf_counter()
         standalone = self.standalone(question, history)
         condensed = time.perf_counter()
-        hits, query_vector = self.retriever.retrieve(standalone, k, timings)
+        hits, query_vector = self.retriever.retrieve(standalone, k, timings, dates=dates)
         retrieved = time.perf_counter()
         if self.llm is not None:
             answer: Answer = self.llm.answer(
@@ -124,6 +130,9 @@ class Pipeline:
             if on_token is not None:
                 for token in tokens_of(answer.answer):
                     on_token(token)
+        answer = with_dates(answer, standalone)  # rag/recency.py: "On 26 November 2024, …"
+        if not hits and dates is not None and dates.bounded:
+            answer = replace(answer, notice=f"No articles were published {dates.describe()}.")
         finished = time.perf_counter()
         timings.update(
             {
@@ -136,7 +145,11 @@ class Pipeline:
         return replace(answer, timings_ms={**answer.timings_ms, **timings})
 
     def stream(
-        self, question: str, history: Sequence[Turn] = (), k: int | None = None
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        k: int | None = None,
+        dates: DateRange | None = None,
     ) -> Iterator[str | Answer]:
         """Tokens of the answer as they come, then the full Answer."""
         import queue
@@ -146,7 +159,7 @@ class Pipeline:
 
         def work() -> None:
             try:
-                channel.put(self.ask(question, history, k, on_token=channel.put))
+                channel.put(self.ask(question, history, k, on_token=channel.put, dates=dates))
             except BaseException as exc:  # handed to the consumer, re-raised there
                 channel.put(exc)
 

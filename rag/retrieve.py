@@ -1,28 +1,27 @@
 """Hybrid retrieval: vector search in Chroma plus BM25 over the same chunks, fused by
 reciprocal rank fusion, near-duplicate passages collapsed.
 
-The BM25 index (bm25s, the engine behind llama-index's BM25 retriever) is persisted
-beside the Chroma index under `bm25/`, tagged with the store's generation; a process
-loads it memory-mapped and rebuilds it only when the store has changed since.
+The BM25 side is the keyword index (`rag.keyword`, SQLite FTS5 beside the Chroma index),
+which ingest updates article by article; readers query the same file, so they see an
+ingest as soon as it commits, without rebuilding anything. A date range filters both
+sides (Chroma `where` on `published_day`, SQL on the keyword rows).
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
-import shutil
-import tempfile
+import sqlite3
 import time
-from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from rag.articles import article_index_for, fuse_articles
 from rag.config import Settings
+from rag.dates import DateRange, from_day_number
 from rag.embed import Embedder
+from rag.keyword import KeywordIndex, passage_text
+from rag.recency import cue_words, prefer_recent, recency_intent
 from rag.store import ChromaStore
 from rag.terms import content_stems
 from rag.types import Chunk, Hit
@@ -40,94 +39,51 @@ VECTOR_WEIGHT = 0.5
 
 def passage_for_embedding(chunk: Chunk) -> str:
     """What we embed and index for a chunk: its title gives the passage its topic."""
-    return f"{chunk.title}\n{chunk.text}" if chunk.title else chunk.text
+    return passage_text(chunk)
 
 
-class BM25Index:
-    """bm25s over chunk ids; texts stay in Chroma."""
+def open_keyword_index(store: ChromaStore, index_dir: Path) -> KeywordIndex:
+    """The keyword index beside the index, caught up with the store.
 
-    def __init__(
-        self, model: Any, chunk_ids: list[str], generation: str, df: dict[str, int] | None = None
-    ) -> None:
-        self.model = model
-        self.chunk_ids = chunk_ids
-        self.generation = generation
-        self.df = df or {}
-
-    def idf(self, stem: str) -> float:
-        """Inverse document frequency of a stem over chunks (unseen stems weigh most)."""
-        n = max(len(self.chunk_ids), 1)
-        df = self.df.get(stem, 0)
-        return float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
-
-    @classmethod
-    def build(cls, chunks: Sequence[Chunk], generation: str) -> BM25Index:
-        import bm25s
-
-        corpus = [content_stems(passage_for_embedding(c)) or ["_empty_"] for c in chunks]
-        df: dict[str, int] = {}
-        for stems in corpus:
-            for stem in set(stems):
-                df[stem] = df.get(stem, 0) + 1
-        model = bm25s.BM25()
-        if corpus:
-            model.index(corpus, show_progress=False)
-        return cls(model, [c.chunk_id for c in chunks], generation, df)
-
-    def save(self, directory: Path) -> None:
-        """Write atomically: a reader never sees half an index."""
-        directory.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".bm25-", dir=directory.parent))
-        if self.chunk_ids:
-            self.model.save(str(staging), show_progress=False)
-        (staging / "ids.json").write_text(
-            json.dumps({"generation": self.generation, "ids": self.chunk_ids, "df": self.df})
-        )
-        old = directory.with_name(directory.name + ".old")
-        if directory.exists():
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(directory, old)
-        os.replace(staging, directory)
-        shutil.rmtree(old, ignore_errors=True)
-
-    @classmethod
-    def load(cls, directory: Path) -> BM25Index | None:
-        import bm25s
-
-        try:
-            meta = json.loads((directory / "ids.json").read_text())
-            ids = list(meta["ids"])
-            model = bm25s.BM25.load(str(directory), mmap=True, show_progress=False) if ids else None
-            return cls(model, ids, str(meta["generation"]), dict(meta.get("df", {})))
-        except (OSError, ValueError, KeyError):
-            return None
-
-    def search(self, query: str, k: int) -> list[tuple[str, float]]:
-        if not self.chunk_ids or self.model is None:
-            return []
-        stems = [s for s in content_stems(query) if s in self.model.vocab_dict]
-        if not stems:
-            return []
-        k = min(k, len(self.chunk_ids))
-        docs, scores = self.model.retrieve([stems], k=k, show_progress=False, n_threads=1)
-        return [
-            (self.chunk_ids[int(d)], float(s))
-            for d, s in zip(docs[0], scores[0], strict=False)
-            if s > 0
-        ]
+    Built from every chunk only when it was never built here (a new machine reading a
+    Chroma server, or an index written by an older version); otherwise it is the same
+    file the writer updates, and a machine reading a Chroma server replays the store's
+    change log (`catch_up`). A read-only index folder gets an in-memory copy.
+    """
+    try:
+        keyword = KeywordIndex.open(index_dir)
+    except sqlite3.Error:
+        keyword = KeywordIndex(None)
+    try:
+        catch_up(store, keyword)
+    except sqlite3.OperationalError:
+        keyword = KeywordIndex(None)  # read-only: answer from a private copy
+        catch_up(store, keyword)
+    return keyword
 
 
-def load_or_build_bm25(store: ChromaStore, index_dir: Path) -> BM25Index:
-    """The persisted BM25 index if it matches the store, else a fresh one (then saved)."""
-    directory = index_dir / "bm25"
-    generation = store.generation()
-    cached = BM25Index.load(directory)
-    if cached is not None and cached.generation == generation:
-        return cached
-    index = BM25Index.build(list(store.iter_chunks()), generation)
-    with contextlib.suppress(OSError):  # a read-only index still answers; it rebuilds next time
-        index.save(directory)
-    return index
+def catch_up(store: ChromaStore, keyword: KeywordIndex, shared: bool | None = None) -> bool:
+    """Bring `keyword` up to the store's change sequence; returns whether it changed.
+
+    An embedded index shares its keyword file with the writer, which keeps it current, so
+    only a never-built file is filled. With a Chroma server, each machine has its own file:
+    it re-reads only the articles the change log lists since the sequence it last saw
+    (deleted ones simply have no chunks now), never every chunk. `shared` (default: the
+    store is a server) says the file is this machine's own copy.
+    """
+    shared = bool(store.settings.chroma_host) if shared is None else shared
+    current = store.seq()
+    if not keyword.built:
+        keyword.rebuild(store.iter_chunks(), generation="", seq=current)
+        return True
+    if not shared or keyword.seq == current:
+        return False
+    changed = store.changed_articles(keyword.seq)
+    if changed is None:
+        keyword.rebuild(store.iter_chunks(), generation="", seq=current)
+    else:
+        keyword.replace_articles(changed, store.chunks_of_articles(changed), seq=current)
+    return True
 
 
 def near_duplicate(a: str, b: str) -> bool:
@@ -147,35 +103,89 @@ class Retriever:
         self.settings = settings
         self.store = store
         self.embedder = embedder
-        self.bm25 = load_or_build_bm25(store, settings.index_dir)
+        self.keyword = open_keyword_index(store, settings.index_dir)
         self.weights = retrieval_weights()
         self.articles = article_index_for(store)
 
+    @property
+    def bm25(self) -> KeywordIndex:
+        """The keyword index (the BM25 side), under the name callers used before FTS5."""
+        return self.keyword
+
     def refresh(self) -> None:
-        """Pick up an ingest made by another process."""
-        if self.store.generation() != self.bm25.generation:
-            self.bm25 = load_or_build_bm25(self.store, self.settings.index_dir)
-        if self.articles.generation != self.bm25.generation:
+        """Pick up an ingest made by another process: nothing to reload for an embedded
+        index (the keyword file is shared); with a Chroma server, replay the change log."""
+        catch_up(self.store, self.keyword)
+        if self.articles.generation != self.store.generation():
             self.articles = article_index_for(self.store, self.articles)
 
+    def now(self) -> date | None:
+        """ "Now" for relative dates: the operator's setting, else the newest article's day."""
+        if self.settings.now is not None:
+            return self.settings.now
+        newest = self.keyword.newest_day()
+        return None if newest is None else from_day_number(newest)
+
     def retrieve(
-        self, question: str, k: int | None = None, timings: dict[str, float] | None = None
+        self,
+        question: str,
+        k: int | None = None,
+        timings: dict[str, float] | None = None,
+        dates: DateRange | None = None,
     ) -> tuple[list[Hit], np.ndarray]:
-        """The top `k` hits for `question`, and the question's vector."""
+        """The top `k` hits for `question`, and the question's vector; with `dates`, only
+        passages of articles published in that range. A recency question ("What is the
+        latest on …?") puts the newest passages on its subject first (rag/recency.py) and
+        is bounded to the window it names ("this week") when any article falls in it."""
+        dates = dates if dates is not None and dates.bounded else None
         k = k or self.settings.top_k
-        pool = max(self.settings.candidates, k)
-        mode = self.settings.retrieval
         started = time.perf_counter()
         query_vector = self.embedder.embed([question])[0]
         embedded = time.perf_counter()
+        intent = recency_intent(question)
+        if intent is None:
+            hits = self._fused(question, query_vector, k, max(self.settings.candidates, k), dates)
+        else:
+            pool = max(2 * self.settings.candidates, k)
+            hits = []
+            now = self.now()
+            window = intent.dates(now) if now is not None else None
+            if window is not None:
+                bounded = _intersect(window, dates)
+                if bounded is not None:
+                    hits = self._fused(question, query_vector, pool, pool, bounded, cue_words())
+            if not hits:
+                hits = self._fused(question, query_vector, pool, pool, dates, cue_words())
+            hits = prefer_recent(hits, question, self.keyword.idf, k)
+        searched = time.perf_counter()
+        if timings is not None:
+            timings["embed_query"] = (embedded - started) * 1000
+            timings["search"] = (searched - embedded) * 1000
+        return hits, query_vector
+
+    def _fused(
+        self,
+        question: str,
+        query_vector: np.ndarray,
+        k: int,
+        pool: int,
+        dates: DateRange | None,
+        drop: frozenset[str] = frozenset(),
+    ) -> list[Hit]:
+        """Vector and keyword rankings of `pool` candidates each, fused; the top `k`."""
+        mode = self.settings.retrieval
         vector_hits: list[tuple[Chunk, float]] = []
         if mode in ("hybrid", "vector"):
-            vector_hits = self.store.query(query_vector, pool)
+            vector_hits = self.store.query(query_vector, pool, dates)
         bm25_hits: list[tuple[str, float]] = []
         if mode in ("hybrid", "bm25"):
-            bm25_hits = self.bm25.search(question, pool)
-        searched = time.perf_counter()
-
+            bm25_hits = self.keyword.search(
+                question,
+                pool,
+                since=dates.since_day if dates else None,
+                until=dates.until_day if dates else None,
+                drop=drop,
+            )
         chunks: dict[str, Chunk] = {c.chunk_id: c for c, _ in vector_hits}
         similarity: dict[str, float] = {c.chunk_id: s for c, s in vector_hits}
         missing = [cid for cid, _ in bm25_hits if cid not in chunks]
@@ -190,7 +200,7 @@ class Retriever:
             fused[chunk.chunk_id] = fused.get(chunk.chunk_id, 0.0) + weight / (RRF_K + rank)
         for rank, (chunk_id, _) in enumerate(bm25_hits, start=1):
             if chunk_id not in chunks:
-                continue  # deleted since the BM25 index was built
+                continue  # deleted since the keyword rows were read
             bm25_rank[chunk_id] = rank
             fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank)
         if mode == "hybrid":  # whole-article evidence beside the passage rankings
@@ -209,6 +219,8 @@ class Retriever:
         hits: list[Hit] = []
         for chunk_id in ordered:
             chunk = chunks[chunk_id]
+            if dates is not None and not dates.contains(chunk.published):
+                continue  # written between the keyword and the vector search, or stale
             if any(near_duplicate(chunk.text, h.chunk.text) for h in hits):
                 continue
             hits.append(
@@ -222,7 +234,15 @@ class Retriever:
             )
             if len(hits) >= k:
                 break
-        if timings is not None:
-            timings["embed_query"] = (embedded - started) * 1000
-            timings["search"] = (searched - embedded) * 1000
-        return hits, query_vector
+        return hits
+
+
+def _intersect(window: DateRange, dates: DateRange | None) -> DateRange | None:
+    """The days in both ranges, or None when they do not overlap."""
+    if dates is None:
+        return window
+    since = max((d for d in (window.since, dates.since) if d is not None), default=None)
+    until = min((d for d in (window.until, dates.until) if d is not None), default=None)
+    if since is not None and until is not None and since > until:
+        return None
+    return DateRange(since, until)

@@ -4,8 +4,15 @@ Two collections: `chunks` (ids are chunk ids, cosine space, vectors we compute; 
 own embedding function is never used because it downloads a model) and `articles`
 (one record per article with its clean text and content hash, written *after* its
 chunks, so an article whose record exists is complete). The `chunks` collection's
-metadata carries a `generation` that changes on every write; the BM25 cache beside the
-index compares it to know when it is stale.
+metadata carries a `generation` that changes on every write (an embedded reader reopens
+its vector index on a new one) and `seq`, a number the writer raises at the start and the
+end of each write. A third collection, `changes`, is the change log: one record per
+article written or deleted, tagged with the `seq` of that write, so a machine that keeps
+its own keyword index next to a Chroma server catches up by re-reading only the articles
+changed since the `seq` it last saw (`changed_articles`), never every chunk.
+
+Each chunk's metadata has `published` (the ISO text) and, when dated, `published_day`
+(days since 1970-01-01), because Chroma's `where` compares numbers only.
 """
 
 from __future__ import annotations
@@ -17,11 +24,17 @@ from typing import Any
 import numpy as np
 
 from rag.config import Settings, prepare_offline_caches
+from rag.dates import DateRange, day_number
 from rag.errors import BackendError, IndexMissingError
 from rag.types import Article, Chunk
 
 CHUNKS = "chunks"
 ARTICLES = "articles"
+CHANGES = "changes"
+# Written into each article record; a record without it (or an older value) was written
+# by a version that stored less metadata, and its article is rewritten by the next ingest
+# (reusing its stored vectors, so nothing is embedded again).
+RECORD_SCHEMA = 2
 _PAGE = 5000
 _WRITE_BATCH = 2000
 _PLACEHOLDER_VECTOR = [1.0]  # the articles collection is looked up by id only
@@ -47,7 +60,7 @@ def chunk_from_record(chunk_id: str, document: str, meta: dict[str, Any]) -> Chu
 
 
 def chunk_metadata(chunk: Chunk, root: str) -> dict[str, Any]:
-    return {
+    meta: dict[str, Any] = {
         "article_id": chunk.article_id,
         "n": chunk.n,
         "char_start": chunk.char_start,
@@ -58,6 +71,26 @@ def chunk_metadata(chunk: Chunk, root: str) -> dict[str, Any]:
         "root": root,
         "hash": chunk.content_hash,
     }
+    day = day_number(chunk.published)
+    if day is not None:
+        meta["published_day"] = day  # absent when undated: a date filter then excludes it
+    return meta
+
+
+def article_metadata(article: Article, chunks: int) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "title": article.title,
+        "published": article.published or "",
+        "source": article.source,
+        "root": article.root,
+        "hash": article.content_hash,
+        "chunks": chunks,
+        "schema": RECORD_SCHEMA,
+    }
+    day = day_number(article.published)
+    if day is not None:
+        meta["published_day"] = day
+    return meta
 
 
 class ChromaStore:
@@ -94,6 +127,9 @@ class ChromaStore:
                 CHUNKS, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
             )
             self.articles = self.client.get_or_create_collection(ARTICLES, embedding_function=None)
+            self.changes: Any = self.client.get_or_create_collection(
+                CHANGES, embedding_function=None
+            )
         else:
             try:
                 self.chunks = self.client.get_collection(CHUNKS, embedding_function=None)
@@ -102,6 +138,10 @@ class ChromaStore:
                 raise IndexMissingError(
                     f"the index at {settings.index_dir} is empty: run `rag ingest PATH` first"
                 ) from None
+            try:
+                self.changes = self.client.get_collection(CHANGES, embedding_function=None)
+            except Exception:
+                self.changes = None  # written by an older version: no change log yet
         # The generation this store's view of the index was read at (see reopen_if_stale).
         self.opened_generation = self.generation()
 
@@ -131,6 +171,7 @@ class ChromaStore:
         reopened = ChromaStore(self.settings)
         self.client = reopened.client
         self.chunks, self.articles = reopened.chunks, reopened.articles
+        self.changes = reopened.changes
         self.opened_generation = reopened.opened_generation
         # Only gives up this client's count on the old system: the new client counts on the
         # same path, so the count stays above zero and the new system is not stopped.
@@ -145,14 +186,44 @@ class ChromaStore:
     def count_articles(self) -> int:
         return int(self.articles.count())
 
-    def generation(self) -> str:
+    def _chunks_metadata(self) -> dict[str, Any]:
         # A collection object keeps the metadata it was fetched with; ask Chroma again so a
         # long-lived reader (UI, API) sees the ingests other processes made since.
         try:
             meta = self.client.get_collection(CHUNKS, embedding_function=None).metadata or {}
         except Exception:
             meta = self.chunks.metadata or {}
-        return str(meta.get("generation", ""))
+        return dict(meta)
+
+    def generation(self) -> str:
+        return str(self._chunks_metadata().get("generation", ""))
+
+    def seq(self) -> int:
+        """The change sequence: raised at the start and at the end of every write."""
+        raw = self._chunks_metadata().get("seq", 0)
+        return int(raw) if isinstance(raw, int | float) else 0
+
+    def changed_articles(self, since_seq: int) -> list[str] | None:
+        """Ids of the articles written or deleted by writes at or after `since_seq`, from
+        the change log; None when there is no log (an index from an older version)."""
+        if self.changes is None:
+            return None
+        page = self.changes.get(where={"seq": {"$gte": since_seq}}, include=[])
+        return list(page["ids"])
+
+    def chunks_of_articles(self, article_ids: Sequence[str]) -> list[Chunk]:
+        """The chunks these articles have now (none for a deleted one)."""
+        found: list[Chunk] = []
+        for begin in range(0, len(article_ids), 500):
+            part = list(article_ids[begin : begin + 500])
+            page = self.chunks.get(
+                where={"article_id": {"$in": part}}, include=["documents", "metadatas"]
+            )
+            for chunk_id, doc, meta in zip(
+                page["ids"], page["documents"] or [], page["metadatas"] or [], strict=False
+            ):
+                found.append(chunk_from_record(chunk_id, doc or "", meta or {}))
+        return found
 
     def article_hashes(self, article_ids: Sequence[str]) -> dict[str, str]:
         records = self.article_records(article_ids)
@@ -226,16 +297,26 @@ class ChromaStore:
             )
         }
 
-    def query(self, vector: np.ndarray, k: int) -> list[tuple[Chunk, float]]:
-        """The `k` nearest chunks with their cosine similarity."""
+    def query(
+        self, vector: np.ndarray, k: int, dates: DateRange | None = None
+    ) -> list[tuple[Chunk, float]]:
+        """The `k` nearest chunks with their cosine similarity (only chunks of articles
+        published within `dates`, when it has a bound)."""
         total = self.count_chunks()
         if total == 0:
             return []
-        result = self.chunks.query(
-            query_embeddings=[vector.tolist()],
-            n_results=min(k, total),
-            include=["documents", "metadatas", "distances"],
-        )
+        where = dates.chroma_where() if dates is not None else None
+        try:
+            result = self.chunks.query(
+                query_embeddings=[vector.tolist()],
+                n_results=min(k, total),
+                include=["documents", "metadatas", "distances"],
+                **({"where": where} if where else {}),
+            )
+        except Exception as exc:
+            if where and "no" in str(exc).lower() and "result" in str(exc).lower():
+                return []  # nothing in the range
+            raise
         hits = []
         for chunk_id, doc, meta, distance in zip(
             result["ids"][0],
@@ -270,9 +351,25 @@ class ChromaStore:
 
     # -- writing (callers hold the write lock) -------------------------------------------
 
-    def bump_generation(self) -> None:
-        """Mark the index changed (before writing, so a crash mid-write still shows)."""
-        self.chunks.modify(metadata={"generation": uuid.uuid4().hex})
+    def bump_generation(self) -> int:
+        """Mark the index changed (before writing, so a crash mid-write still shows, and
+        again after); returns the new change sequence, which the writes between tag."""
+        seq = self.seq() + 1
+        self.chunks.modify(metadata={"generation": uuid.uuid4().hex, "seq": seq})
+        return seq
+
+    def _log_changes(self, article_ids: Sequence[str]) -> None:
+        """Tag these articles with the current change sequence in the change log."""
+        if self.changes is None or not article_ids:
+            return
+        seq = self.seq()
+        for begin in range(0, len(article_ids), _WRITE_BATCH):
+            part = list(article_ids[begin : begin + _WRITE_BATCH])
+            self.changes.upsert(
+                ids=part,
+                embeddings=[_PLACEHOLDER_VECTOR for _ in part],
+                metadatas=[{"seq": seq} for _ in part],
+            )
 
     def write_article(self, article: Article, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
         """Upsert an article's chunks, drop its stale ones, then record the article."""
@@ -289,20 +386,12 @@ class ChromaStore:
         stale = sorted(set(old) - set(new_ids))
         if stale:
             self.chunks.delete(ids=stale)
+        self._log_changes([article.article_id])
         self.articles.upsert(
             ids=[article.article_id],
             embeddings=[_PLACEHOLDER_VECTOR],
             documents=[article.text],
-            metadatas=[
-                {
-                    "title": article.title,
-                    "published": article.published or "",
-                    "source": article.source,
-                    "root": article.root,
-                    "hash": article.content_hash,
-                    "chunks": len(chunks),
-                }
-            ],
+            metadatas=[article_metadata(article, len(chunks))],
         )
 
     def write_many(
@@ -332,23 +421,14 @@ class ChromaStore:
             stale.extend(i for i in old if i not in keep)
         if stale:
             self.chunks.delete(ids=stale)
+        self._log_changes(article_ids)
         for begin in range(0, len(items), _WRITE_BATCH):
             part_items = items[begin : begin + _WRITE_BATCH]
             self.articles.upsert(
                 ids=[a.article_id for a, _ in part_items],
                 embeddings=[_PLACEHOLDER_VECTOR for _ in part_items],
                 documents=[a.text for a, _ in part_items],
-                metadatas=[
-                    {
-                        "title": a.title,
-                        "published": a.published or "",
-                        "source": a.source,
-                        "root": a.root,
-                        "hash": a.content_hash,
-                        "chunks": len(chunks),
-                    }
-                    for a, chunks in part_items
-                ],
+                metadatas=[article_metadata(a, len(chunks)) for a, chunks in part_items],
             )
 
     def delete_articles(self, article_ids: Sequence[str]) -> int:
@@ -357,6 +437,7 @@ class ChromaStore:
         for begin in range(0, len(article_ids), 500):
             part = list(article_ids[begin : begin + 500])
             self.chunks.delete(where={"article_id": {"$in": part}})
+            self._log_changes(part)
             self.articles.delete(ids=part)
         return len(existing)
 

@@ -68,6 +68,12 @@ def _store(index: Path) -> Any:
     return ChromaStore(make_settings(index))
 
 
+def _keyword_ids(index: Path) -> list[str]:
+    from rag.keyword import KeywordIndex
+
+    return KeywordIndex.open(index).chunk_ids
+
+
 def _all_stored_text(index: Path) -> str:
     store = _store(index)
     chunks = store.chunks.get(include=["documents", "metadatas"])
@@ -75,8 +81,7 @@ def _all_stored_text(index: Path) -> str:
     parts = [*chunks["documents"], *articles["documents"]]
     metadatas = chunks["metadatas"] + articles["metadatas"]
     parts += [json.dumps(m, ensure_ascii=False) for m in metadatas]
-    bm25 = index / "bm25" / "ids.json"
-    parts.append(bm25.read_text(encoding="utf-8"))
+    parts.extend(_keyword_ids(index))
     return "\n".join(parts)
 
 
@@ -319,8 +324,7 @@ def test_a_changed_article_replaces_its_chunks_and_leaves_no_stale_ones(tmp_path
     page = _store(index).chunks.get(where={"article_id": "alpha"}, include=["documents"])
     assert len(long_ids) > 1 and page["ids"] == ["alpha#0"]
     assert page["documents"] == ["A short replacement sentence about the harbour."]
-    bm25 = json.loads((index / "bm25" / "ids.json").read_text())
-    assert bm25["ids"] == ["alpha#0"]
+    assert _keyword_ids(index) == ["alpha#0"]
 
 
 def test_rag_delete_removes_the_article_and_its_chunks_only(tmp_path: Path) -> None:

@@ -56,7 +56,9 @@ def _turn_into_v2(folder: Path) -> None:
 
 
 def index_state(index: Path) -> dict[str, Any]:
-    """Everything that must match a clean ingest, read straight from Chroma and bm25/."""
+    """Everything that must match a clean ingest, read straight from Chroma and the
+    keyword index."""
+    from rag.keyword import KeywordIndex
     from rag.store import ChromaStore
 
     store = ChromaStore(make_settings(index))
@@ -81,14 +83,14 @@ def index_state(index: Path) -> dict[str, Any]:
             article_page["ids"], article_page["documents"], article_page["metadatas"], strict=True
         )
     }
-    bm25 = json.loads((index / "bm25" / "ids.json").read_text())
+    keyword = KeywordIndex.open(index)
     return {
         "chunk_ids_listed": chunk_page["ids"],
         "chunks": chunks,
         "articles": articles,
         "chunk_count": store.count_chunks(),
-        "bm25_ids": bm25["ids"],
-        "bm25_fresh": bm25["generation"] == store.generation(),
+        "bm25_ids": keyword.chunk_ids,
+        "bm25_fresh": keyword.generation == store.generation(),
         "marker": (index / INCOMPLETE).exists(),
     }
 

@@ -12,7 +12,7 @@ import pytest
 
 from rag.errors import LockedError
 from rag.ingest import delete, ingest, write_lock
-from rag.retrieve import BM25Index
+from rag.keyword import KeywordIndex
 from rag.store import ChromaStore
 from rag.types import IngestReport
 from tests.conftest import CORPUS, SEED, make_settings
@@ -177,8 +177,8 @@ def test_delete_removes_articles_and_their_chunks(folder: Path, tmp_path: Path) 
     assert delete(["world/long", "no/such"], settings) == 1
     assert "world/long" not in store_of(tmp_path / "index").all_article_ids()
     assert not [c for c in chunk_ids(tmp_path / "index") if c.startswith("world/long#")]
-    bm25 = BM25Index.load(tmp_path / "index" / "bm25")
-    assert bm25 is not None and not [c for c in bm25.chunk_ids if c.startswith("world/long#")]
+    keyword = KeywordIndex.open(tmp_path / "index")
+    assert not [c for c in keyword.chunk_ids if c.startswith("world/long#")]
 
 
 def test_bad_jsonl_line_is_failed_as_file_colon_line_and_the_rest_ingested(tmp_path: Path) -> None:
@@ -228,14 +228,13 @@ def test_file_over_max_bytes_is_failed_with_a_reason(folder: Path, tmp_path: Pat
     assert report.articles == 1  # the short story; the seed article is over 2 kB too
 
 
-def test_bm25_index_is_saved_beside_chroma_with_the_stores_generation(
+def test_keyword_index_is_saved_beside_chroma_complete_at_the_stores_generation(
     folder: Path, tmp_path: Path
 ) -> None:
     run([folder], tmp_path / "index")
-    bm25 = BM25Index.load(tmp_path / "index" / "bm25")
-    assert bm25 is not None
-    assert bm25.generation == store_of(tmp_path / "index").generation()
-    assert sorted(bm25.chunk_ids) == chunk_ids(tmp_path / "index")
+    keyword = KeywordIndex.open(tmp_path / "index")
+    assert keyword.generation == store_of(tmp_path / "index").generation()
+    assert sorted(keyword.chunk_ids) == chunk_ids(tmp_path / "index")
 
 
 def test_unchanged_reingest_keeps_the_generation(folder: Path, tmp_path: Path) -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import shutil
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,8 +11,10 @@ import pytest
 
 from rag.config import Settings
 from rag.ingest import ingest
+from rag.keyword import FILENAME as keyword_file
+from rag.keyword import KeywordIndex
 from rag.pipeline import build_pipeline
-from rag.retrieve import RRF_K, VECTOR_WEIGHT, BM25Index, Retriever, near_duplicate
+from rag.retrieve import RRF_K, VECTOR_WEIGHT, Retriever, catch_up, near_duplicate
 from rag.store import ChromaStore
 from tests.conftest import KALLAS, SEED
 from tests.fakes import HashEmbedder
@@ -130,50 +132,93 @@ def test_near_duplicate_means_almost_the_same_words() -> None:
     assert not near_duplicate(text, "The council voted to build a new bridge over the river.")
 
 
-def test_bm25_is_persisted_under_the_index(fake_index, news: Path) -> None:
-    settings = fake_index(news)
-    store = ChromaStore(settings)
-    loaded = BM25Index.load(settings.index_dir / "bm25")
-    assert loaded is not None and loaded.generation == store.generation()
-    assert sorted(loaded.chunk_ids) == sorted(c.chunk_id for c in store.iter_chunks())
-    assert loaded.search("Hopman Cup", 1)[0][0].startswith("tennis#")
+def data_version(index_dir: Path) -> int:
+    """SQLite's count of commits by other connections to the keyword file, seen from one."""
+    with sqlite3.connect(index_dir / keyword_file) as db:
+        return int(db.execute("PRAGMA data_version").fetchone()[0])
 
 
-def test_new_pipeline_loads_bm25_without_rebuilding_when_generation_matches(
-    fake_index, news: Path, monkeypatch: pytest.MonkeyPatch
+def rowids(index_dir: Path) -> dict[str, int]:
+    with sqlite3.connect(index_dir / keyword_file) as db:
+        return {cid: rid for cid, rid in db.execute("SELECT chunk_id, id FROM passages")}
+
+
+def test_keyword_index_is_kept_under_the_index_complete_at_the_stores_generation(
+    fake_index, news: Path
 ) -> None:
     settings = fake_index(news)
-    ids_file = settings.index_dir / "bm25" / "ids.json"
-    before = fingerprint(ids_file)
-    builds: list[int] = []
-    real_build = BM25Index.build.__func__  # type: ignore[attr-defined]
-    monkeypatch.setattr(
-        BM25Index, "build", classmethod(lambda cls, *a: builds.append(1) or real_build(cls, *a))
-    )
-    pipeline = build_pipeline(settings, embedder=HashEmbedder())
-    assert builds == []
-    assert fingerprint(ids_file) == before
-    assert pipeline.retrieve("Hopman Cup Perth")[0].chunk.article_id == "tennis"
+    store = ChromaStore(settings)
+    keyword = KeywordIndex.open(settings.index_dir)
+    assert keyword.generation == store.generation() and keyword.seq == store.seq()
+    assert sorted(keyword.chunk_ids) == sorted(c.chunk_id for c in store.iter_chunks())
+    assert keyword.search("Hopman Cup", 1)[0][0].startswith("tennis#")
 
 
-def test_new_pipeline_rebuilds_bm25_when_generation_differs(fake_index, news: Path) -> None:
+def test_new_pipeline_opens_the_keyword_index_without_writing_to_it(fake_index, news: Path) -> None:
     settings = fake_index(news)
-    ids_file = settings.index_dir / "bm25" / "ids.json"
-    meta = json.loads(ids_file.read_text())
-    ids_file.write_text(json.dumps({**meta, "generation": "stale", "ids": meta["ids"][:1]}))
-    pipeline = build_pipeline(settings, embedder=HashEmbedder())
-    generation = ChromaStore(settings).generation()
-    assert pipeline.retriever.bm25.generation == generation
-    saved = json.loads(ids_file.read_text())
-    assert saved["generation"] == generation and len(saved["ids"]) == len(meta["ids"])
-
-
-def test_missing_bm25_is_rebuilt_from_the_store(fake_index, news: Path) -> None:
-    settings = fake_index(news)
-    shutil.rmtree(settings.index_dir / "bm25")
+    watcher = sqlite3.connect(settings.index_dir / keyword_file)
+    before = int(watcher.execute("PRAGMA data_version").fetchone()[0])
     pipeline = build_pipeline(settings, embedder=HashEmbedder())
     assert pipeline.retrieve("Hopman Cup Perth")[0].chunk.article_id == "tennis"
-    assert (settings.index_dir / "bm25" / "ids.json").exists()
+    assert int(watcher.execute("PRAGMA data_version").fetchone()[0]) == before
+    watcher.close()
+
+
+def test_ingesting_one_more_article_rewrites_only_its_keyword_rows(
+    fake_index, news: Path, tmp_path: Path
+) -> None:
+    settings = fake_index(news)
+    before = rowids(settings.index_dir)
+    later = tmp_path / "later"
+    later.mkdir()
+    (later / "cyclone.txt").write_text("Cyclone Tracy\n\nA cyclone struck Darwin overnight.\n")
+    ingest([later], settings, HashEmbedder, quiet=True)
+    after = rowids(settings.index_dir)
+    assert {cid: after[cid] for cid in before} == before  # no other row was rebuilt
+    assert [cid for cid in after if cid not in before] == ["cyclone#0"]
+
+
+def test_changed_article_replaces_its_keyword_rows(fake_index, news: Path) -> None:
+    settings = fake_index(news)
+    (news / "tennis.txt").write_text("Hopman Cup closes\n\nSwitzerland won the final in Perth.\n")
+    ingest([news], settings, HashEmbedder, quiet=True)
+    keyword = KeywordIndex.open(settings.index_dir)
+    assert keyword.search("Argentina Sanchez-Vicario", 5) == []
+    assert keyword.search("Switzerland final", 1)[0][0] == "tennis#0"
+
+
+def test_missing_keyword_index_is_rebuilt_from_the_store(fake_index, news: Path) -> None:
+    settings = fake_index(news)
+    for leftover in settings.index_dir.glob(keyword_file + "*"):
+        leftover.unlink()
+    pipeline = build_pipeline(settings, embedder=HashEmbedder())
+    assert pipeline.retrieve("Hopman Cup Perth")[0].chunk.article_id == "tennis"
+    assert KeywordIndex.open(settings.index_dir).built
+
+
+def test_another_machine_catches_up_from_the_change_log_without_a_rebuild(
+    fake_index, news: Path, tmp_path: Path
+) -> None:
+    """A machine reading a Chroma server keeps its own keyword file; after an ingest it
+    re-reads only the articles the change log lists (simulated on the embedded store)."""
+    settings = fake_index(news)
+    store = ChromaStore(settings)
+    elsewhere = KeywordIndex.open(tmp_path / "other-machine")
+    catch_up(store, elsewhere, shared=True)
+    before = rowids(tmp_path / "other-machine")
+    later = tmp_path / "later"
+    later.mkdir()
+    (later / "cyclone.txt").write_text("Cyclone Tracy\n\nA cyclone struck Darwin overnight.\n")
+    ingest([later], settings, HashEmbedder, quiet=True)
+    ChromaStore(settings).delete_articles(["farm"])
+    assert catch_up(store, elsewhere, shared=True)
+    after = rowids(tmp_path / "other-machine")
+    assert {cid: after[cid] for cid in before if not cid.startswith("farm#")} == {
+        cid: rid for cid, rid in before.items() if not cid.startswith("farm#")
+    }
+    assert sorted(after) == sorted(c.chunk_id for c in store.iter_chunks())
+    assert elsewhere.search("cyclone Darwin", 1)[0][0] == "cyclone#0"
+    assert not catch_up(store, elsewhere, shared=True)  # nothing new: nothing done
 
 
 def test_refresh_picks_up_articles_ingested_since(

@@ -16,6 +16,7 @@ from typing import Any
 import streamlit as st
 
 from rag.config import Settings, load_settings
+from rag.dates import DateRange
 from rag.errors import IndexMissingError, RagError
 from rag.load import discover
 from rag.types import Answer, Article, Citation, Turn
@@ -36,6 +37,8 @@ def init_state(settings: Settings) -> None:
     state.setdefault("pending", None)  # an example question clicked, asked on this run
     state.setdefault("k", settings.top_k)
     state.setdefault("mode", "llm" if settings.llm == "openai" else "extractive")
+    state.setdefault("since", None)  # the date-range control: articles published from …
+    state.setdefault("until", None)  # … until (inclusive); empty means unbounded
 
 
 def clear_chat() -> None:
@@ -87,6 +90,13 @@ def render_sidebar(settings: Settings, engine: support.Engine | None) -> None:
             key="k",
             help="How many passages the answer may draw on.",
         )
+        st.caption("Only articles published between (leave empty for any date):")
+        since_col, until_col = st.columns(2)
+        since_col.date_input("From", value=None, key="since", format="YYYY-MM-DD")
+        until_col.date_input("Until", value=None, key="until", format="YYYY-MM-DD")
+        since, until = st.session_state.since, st.session_state.until
+        if since and until and since > until:
+            st.warning("“From” is after “Until”: no article can match.")
         if settings.llm == "openai":
             st.radio(
                 "Answer mode",
@@ -255,13 +265,25 @@ def render_message(message: dict[str, Any], settings: Settings) -> None:
             st.error(message["error"], icon=":material/error:")
 
 
-def stream_answer(engine: support.Engine, question: str, history: list[Turn], k: int) -> Answer:
+def chosen_dates() -> DateRange | None:
+    """The sidebar's date range, or None when neither end is set."""
+    dates = DateRange.parse(st.session_state.get("since"), st.session_state.get("until"))
+    return dates if dates.bounded else None
+
+
+def stream_answer(
+    engine: support.Engine,
+    question: str,
+    history: list[Turn],
+    k: int,
+    dates: DateRange | None = None,
+) -> Answer:
     """Run the pipeline, painting the answer into the page as its tokens arrive."""
     placeholder = st.empty()
     text = ""
     painted = 0.0
     engine.refresh()  # picks up ingests by other sessions or the CLI
-    for item in engine.pipeline.stream(question, history, k):
+    for item in engine.pipeline.stream(question, history, k, dates=dates):
         if isinstance(item, Answer):
             placeholder.empty()
             return item
@@ -284,7 +306,7 @@ def answer_question(question: str, engine: support.Engine, settings: Settings) -
         message: dict[str, Any]
         try:
             with st.spinner("Searching the articles…"):
-                answer = stream_answer(engine, question, history, k)
+                answer = stream_answer(engine, question, history, k, chosen_dates())
             reply = support.make_reply(answer, engine.pipeline.store, k, support.clock() - started)
         except Exception as exc:
             if not isinstance(exc, RagError):

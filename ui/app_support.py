@@ -203,9 +203,8 @@ def index_stats(settings: Settings, store: ChromaStore | None = None) -> IndexSt
         articles, chunks = store.count_articles(), store.count_chunks()
     except IndexMissingError:
         articles, chunks = 0, 0
-    # Every ingest that changes the index ends by rebuilding the BM25 cache beside it.
-    marker = settings.index_dir / "bm25"
-    stamps = [p.stat().st_mtime for p in marker.glob("*")] if marker.is_dir() else []
+    # Every ingest that changes the index ends by writing to the keyword index beside it.
+    stamps = [p.stat().st_mtime for p in settings.index_dir.glob("keyword.sqlite3*")]
     last = datetime.fromtimestamp(max(stamps), tz=UTC) if stamps and chunks else None
     return IndexStats(articles, chunks, last)
 

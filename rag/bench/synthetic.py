@@ -165,7 +165,8 @@ def _worker_settings(spec: dict[str, Any]) -> Settings:
 
 def worker_build(spec: dict[str, Any]) -> dict[str, Any]:
     """Generate a synthetic corpus and write it into Chroma + BM25 (a worker process)."""
-    from rag.retrieve import BM25Index, passage_for_embedding
+    from rag.keyword import KeywordIndex
+    from rag.retrieve import passage_for_embedding
     from rag.store import ChromaStore
 
     settings = _worker_settings(spec)
@@ -199,7 +200,8 @@ def worker_build(spec: dict[str, Any]) -> dict[str, Any]:
     if group:
         store.write_many(group, derived[first:])
     written = time.perf_counter()
-    BM25Index.build(chunks, store.generation()).save(settings.index_dir / "bm25")
+    seq = store.bump_generation()
+    KeywordIndex.open(settings.index_dir).rebuild(chunks, store.generation(), seq)
     indexed = time.perf_counter()
     return {
         "passages": store.count_chunks(),

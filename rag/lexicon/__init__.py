@@ -11,7 +11,7 @@ one gold question needed it, and no names from the shipped corpus.
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 

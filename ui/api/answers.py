@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import PurePosixPath, PureWindowsPath
 
 from rag.config import Settings
+from rag.dates import DateRange
 from rag.errors import BadInputError
 from rag.types import Answer
 
@@ -31,6 +32,13 @@ def check_question(question: str, settings: Settings) -> str:
             f"the limit is {settings.max_question_chars} characters"
         )
     return question
+
+
+def date_range(since: str | None, until: str | None) -> DateRange | None:
+    """The `since`/`until` fields as a DateRange (None when neither is given); a value that
+    is not an ISO date, or a since after the until, is bad input (422)."""
+    dates = DateRange.parse(since, until)
+    return dates if dates.bounded else None
 
 
 def public_source(source: str, article_id: str) -> str:

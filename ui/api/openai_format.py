@@ -58,6 +58,9 @@ class ChatCompletionRequest(BaseModel):
     messages: list[ChatMessage] = Field(min_length=1, max_length=100)
     stream: bool = False
     stream_options: dict[str, Any] | None = None
+    # Extra body fields (the openai SDK's `extra_body`): bound the articles' `published`.
+    since: str | None = Field(default=None, max_length=40)
+    until: str | None = Field(default=None, max_length=40)
 
     def include_usage(self) -> bool:
         return bool((self.stream_options or {}).get("include_usage"))

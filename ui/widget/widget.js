@@ -4,8 +4,12 @@
  *   <script src="http://HOST:8000/widget.js" data-embed-key="KEY" async></script>
  *
  * Optional attributes: data-title="Ask the news", data-position="bottom-right|bottom-left",
- * data-theme="light|dark". The API base URL is taken from this script's own src. Requests
- * carry the key in the X-Embed-Key header; the server checks it against the page's Origin.
+ * data-theme="light|dark", and data-since / data-until to answer only from articles published
+ * in that range (inclusive; undated articles are then left out): an ISO date "2024-11-01",
+ * or "-30d" for 30 days before today on the visitor's clock, e.g. data-since="-7d" for a page
+ * that should only see the last week's news. The API base URL is taken from this script's
+ * own src. Requests carry the key in the X-Embed-Key header; the server checks it against the
+ * page's Origin.
  *
  * Everything lives in an open Shadow DOM so the page's CSS does not leak in and ours does
  * not leak out. Every piece of text from the server is set with textContent or text nodes,
@@ -22,9 +26,24 @@
   var TITLE = script.getAttribute("data-title") || "Ask the news";
   var POSITION = script.getAttribute("data-position") === "bottom-left" ? "bottom-left" : "bottom-right";
   var THEME = script.getAttribute("data-theme") === "dark" ? "dark" : "light";
+  var SINCE = dateAttribute("data-since");
+  var UNTIL = dateAttribute("data-until");
   var API_BASE = new URL(".", script.src).href; // ends with "/"
   var STORE_KEY = "newsrag:" + API_BASE + ":" + EMBED_KEY;
   var HISTORY_TURNS = 6;
+
+  // An ISO date as given, "-Nd" as the date N days before today (local clock), else as given
+  // (the server answers a malformed date with a clear 422, which the panel shows).
+  function dateAttribute(name) {
+    var raw = (script.getAttribute(name) || "").trim();
+    if (!raw) return null;
+    var relative = /^-(\d{1,5})d$/.exec(raw);
+    if (!relative) return raw;
+    var day = new Date();
+    day.setDate(day.getDate() - parseInt(relative[1], 10));
+    var pad = function (n) { return (n < 10 ? "0" : "") + n; };
+    return day.getFullYear() + "-" + pad(day.getMonth() + 1) + "-" + pad(day.getDate());
+  }
   var KEPT_MESSAGES = 40;
 
   var CSS = [
@@ -337,6 +356,13 @@
     if (handlers[event]) handlers[event](payload);
   }
 
+  function requestBody(question, history) {
+    var body = { question: question, history: history };
+    if (SINCE) body.since = SINCE;
+    if (UNTIL) body.until = UNTIL;
+    return body;
+  }
+
   function ask(question, history, onToken) {
     return fetch(API_BASE + "api/chat", {
       method: "POST",
@@ -347,7 +373,7 @@
         "Accept": "text/event-stream",
         "X-Embed-Key": EMBED_KEY
       },
-      body: JSON.stringify({ question: question, history: history })
+      body: JSON.stringify(requestBody(question, history))
     }).then(function (response) {
       if (!response.ok) {
         return response.json().catch(function () { return null; }).then(function (body) {

@@ -12,9 +12,10 @@ from fastapi.responses import JSONResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, ConfigDict, Field
 
+from rag.dates import DateRange
 from rag.errors import RagError
 from rag.types import Answer, Turn
-from ui.api.answers import check_question, opened, public_answer
+from ui.api.answers import check_question, date_range, opened, public_answer
 from ui.api.errors import MAX_BODY_BYTES, error_body, rag_error_body
 from ui.api.state import HolderDep, SettingsDep
 
@@ -41,15 +42,30 @@ class AskRequest(BaseModel):
     question: str
     history: list[HistoryTurn] = Field(default_factory=list, max_length=50)
     k: int | None = Field(default=None, ge=1, le=20)
+    since: str | None = Field(
+        default=None,
+        max_length=40,
+        description="ISO date YYYY-MM-DD: only articles published on or after it "
+        "(undated articles are left out when since or until is given)",
+    )
+    until: str | None = Field(
+        default=None,
+        max_length=40,
+        description="ISO date YYYY-MM-DD: only articles published on or before it",
+    )
 
     def turns(self) -> list[Turn]:
         return [Turn(role=t.role, content=t.content) for t in self.history]
+
+    def dates(self) -> DateRange | None:
+        return date_range(self.since, self.until)
 
 
 @router.post("/api/ask", summary="Answer one question (Answer JSON)")
 def ask(body: AskRequest, settings: SettingsDep, holder: HolderDep) -> JSONResponse:
     question = check_question(body.question, settings)
-    answer = holder.get().ask(question, body.turns(), k=body.k)
+    dates = body.dates()
+    answer = holder.get().ask(question, body.turns(), k=body.k, dates=dates)
     return JSONResponse(public_answer(answer).to_json())
 
 
@@ -59,7 +75,8 @@ def chat_stream(
     """The answer's stream, already started: a failure before the first token is an HTTP
     status (422, 502, 503), not an `error` event."""
     question = check_question(body.question, settings)
-    return opened(holder.get().stream(question, body.turns(), body.k))
+    dates = body.dates()
+    return opened(holder.get().stream(question, body.turns(), body.k, dates=dates))
 
 
 def event(name: str, data: object) -> ServerSentEvent:

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from fastapi.sse import EventSourceResponse
 
-from ui.api.answers import check_question, opened, public_answer
+from ui.api.answers import check_question, date_range, opened, public_answer
 from ui.api.errors import MAX_BODY_BYTES
 from ui.api.openai_format import (
     ChatCompletionRequest,
@@ -27,14 +27,15 @@ def chat_completions(
 ) -> Response:
     raw_question, history = split_messages(body.messages)
     question = check_question(raw_question, settings)
+    dates = date_range(body.since, body.until)
     pipeline = holder.get()
     if body.stream:
-        events = opened(pipeline.stream(question, history))
+        events = opened(pipeline.stream(question, history, dates=dates))
         return EventSourceResponse(
             completion_events(events, question, body.model, body.include_usage()),
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
-    answer = public_answer(pipeline.ask(question, history))
+    answer = public_answer(pipeline.ask(question, history, dates=dates))
     return JSONResponse(completion(answer, question, body.model))
 
 
