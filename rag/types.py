@@ -94,6 +94,7 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     notice: str | None = None  # one line for the user, e.g. why an answer is degraded
     condensed_question: str | None = None  # the standalone question a follow-up became
+    id: str | None = None  # this answer's id in the answer log (feedback refers to it)
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -108,6 +109,8 @@ class Answer:
             body["notice"] = self.notice
         if self.condensed_question and self.condensed_question != self.question:
             body["condensed_question"] = self.condensed_question
+        if self.id:
+            body["id"] = self.id
         return body
 
 
