@@ -434,6 +434,8 @@ class AnswerLog:
 
     def get(self, answer_id: str) -> LoggedAnswer:
         """One logged answer with its rating; UnknownAnswerError when the id is not there."""
+        if self.enabled and not self.path.exists():
+            raise UnknownAnswerError(f"no answer with id {answer_id!r}: nothing is logged yet")
         with self._reading() as connection:
             rows = list(self._select(connection, "WHERE a.id = ?", (answer_id,)))
         if not rows:
