@@ -97,7 +97,7 @@ def test_the_operator_page_shows_figures_charts_and_down_rated_answers_as_text(
 
     page = run_operator(tmp_path / "index", monkeypatch)
     metrics = {m.label: m.value for m in page.metric}
-    assert metrics["Answers"] == "7" and metrics["👍 Up"] == "2" and metrics["👎 Down"] == "1"
+    assert metrics["Answers"] == "7" and metrics["Rated up"] == "2" and metrics["Rated down"] == "1"
     assert metrics["Refused"] == "14%"
     assert len(page.get("vega_lite_chart")) >= 3  # ratings, refusals, answer time
     texts = [t.value for t in page.text]

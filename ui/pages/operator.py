@@ -28,8 +28,8 @@ def day_frame(body: dict[str, Any]) -> pd.DataFrame:
         {
             "day": part["day"],
             "answers": part["answers"],
-            "👍 up": part["up"],
-            "👎 down": part["down"],
+            "rated up": part["up"],
+            "rated down": part["down"],
             "refused": part["refused"],
             "refusal rate": part["refusal_rate"] or 0.0,
             "p95 answer time (ms)": part["p95_ms"],
@@ -44,8 +44,8 @@ def door_frame(body: dict[str, Any]) -> pd.DataFrame:
         {
             "front door": door,
             "answers": part["answers"],
-            "👍 up": part["up"],
-            "👎 down": part["down"],
+            "rated up": part["up"],
+            "rated down": part["down"],
             "refusal rate": part["refusal_rate"],
             "p95 answer time (ms)": part["p95_ms"],
         }
@@ -62,8 +62,8 @@ def render_summary(body: dict[str, Any]) -> None:
     answers, up, down = body["answers"], body["up"], body["down"]
     columns = st.columns(5)
     columns[0].metric("Answers", f"{answers:,}")
-    columns[1].metric("👍 Up", f"{up:,}")
-    columns[2].metric("👎 Down", f"{down:,}")
+    columns[1].metric("Rated up", f"{up:,}")
+    columns[2].metric("Rated down", f"{down:,}")
     columns[3].metric("Refused", rate(body["refusal_rate"]))
     p95 = body["p95_ms"]
     columns[4].metric("p95 answer time", "–" if p95 is None else f"{p95:,.0f} ms")
@@ -73,10 +73,15 @@ def render_charts(body: dict[str, Any], rows: list[LoggedAnswer]) -> None:
     days = day_frame(body)
     if days.empty:
         return
-    st.subheader("Ratings per day")
-    st.bar_chart(days[["👍 up", "👎 down"]], color=["#16a34a", "#dc2626"], stack=True)
-    st.subheader("Refusals per day")
-    st.bar_chart(days[["answers", "refused"]], stack=False)
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Ratings per day")
+        st.bar_chart(
+            days[["rated up", "rated down"]], color=["#16a34a", "#dc2626"], stack=True, height=240
+        )
+    with right:
+        st.subheader("Refusals per day")
+        st.bar_chart(days[["answers", "refused"]], stack=False, height=240)
     st.subheader("Answer time")
     times = pd.DataFrame(
         {"answer time (ms)": [r.timings_ms["total"] for r in rows if "total" in r.timings_ms]}
@@ -84,16 +89,16 @@ def render_charts(body: dict[str, Any], rows: list[LoggedAnswer]) -> None:
     left, right = st.columns(2)
     with left:
         st.caption("p95 per day (ms)")
-        st.line_chart(days[["p95 answer time (ms)"]])
+        st.line_chart(days[["p95 answer time (ms)"]], height=200)
     with right:
         st.caption("every answer, in the order given (ms)")
-        st.line_chart(times)
+        st.line_chart(times, height=200)
     st.subheader("By front door")
     st.dataframe(door_frame(body), hide_index=True)
 
 
 def render_worst(answer_log: AnswerLog) -> None:
-    st.subheader("Answers rated 👎")
+    st.subheader("Answers rated down")
     worst = answer_log.rated("down")[:WORST]
     if not worst:
         st.text("No answer has been rated down.")
@@ -149,7 +154,9 @@ def render(settings: Settings) -> None:
 
 
 def main() -> None:
-    st.set_page_config(page_title="newsrag · operator", page_icon=":material/monitoring:")
+    st.set_page_config(
+        page_title="newsrag · operator", page_icon=":material/monitoring:", layout="wide"
+    )
     try:
         settings = load_settings()
     except RagError as exc:

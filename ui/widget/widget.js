@@ -99,8 +99,9 @@
     ".nr-typing{color:var(--muted)}",
     ".nr-rate{display:flex;flex-wrap:wrap;align-items:center;gap:6px;margin-top:8px;",
     "font-size:13px;color:var(--muted);white-space:normal}",
-    ".nr-rate-btn{border:1px solid var(--line);border-radius:999px;background:var(--bg);",
-    "color:var(--fg);padding:1px 10px;font-size:15px;line-height:1.5}",
+    ".nr-rate-btn{display:inline-flex;align-items:center;border:1px solid var(--line);",
+    "border-radius:999px;background:var(--bg);color:var(--fg);padding:3px 10px}",
+    ".nr-rate-btn svg{width:16px;height:16px;fill:currentColor}",
     ".nr-rate-btn[aria-pressed=true]{background:var(--accent);border-color:var(--accent);",
     "color:var(--accent-fg)}",
     ".nr-rate-btn:disabled{opacity:.55;cursor:progress}",
@@ -145,6 +146,27 @@
     svg.setAttribute("aria-hidden", "true");
     var path = document.createElementNS(ns, "path");
     path.setAttribute("d", "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z");
+    svg.appendChild(path);
+    return svg;
+  }
+
+  // Material Design "thumb_up" / "thumb_down" (Apache 2.0): drawn, so no emoji font is needed.
+  var THUMB_PATHS = {
+    up: "M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06" +
+      "L14.17 1 7.59 7.59C7.22 7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22" +
+      "l3.02-7.05c.09-.23.14-.47.14-.73v-2z",
+    down: "M15 3H6c-.83 0-1.54.5-1.84 1.22l-3.02 7.05c-.09.23-.14.47-.14.73v2c0 1.1.9 2 2 2" +
+      "h6.31l-.95 4.57-.03.32c0 .41.17.79.44 1.06L9.83 23l6.59-6.59c.36-.36.58-.86.58-1.41V5" +
+      "c0-1.1-.9-2-2-2zm4 0v12h4V3h-4z"
+  };
+
+  function thumbIcon(direction) {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    var path = document.createElementNS(ns, "path");
+    path.setAttribute("d", THUMB_PATHS[direction]);
     svg.appendChild(path);
     return svg;
   }
@@ -315,14 +337,12 @@
     var status = el("span", { className: "nr-rate-status", role: "status" });
     var up = el("button", {
       className: "nr-rate-btn nr-rate-up", type: "button", "aria-label": "Good answer",
-      "aria-pressed": message.rating === "up" ? "true" : "false", title: "Good answer",
-      text: "\ud83d\udc4d"
-    });
+      "aria-pressed": message.rating === "up" ? "true" : "false", title: "Good answer"
+    }, [thumbIcon("up")]);
     var down = el("button", {
       className: "nr-rate-btn nr-rate-down", type: "button", "aria-label": "Bad answer",
-      "aria-pressed": message.rating === "down" ? "true" : "false", title: "Bad answer",
-      text: "\ud83d\udc4e"
-    });
+      "aria-pressed": message.rating === "down" ? "true" : "false", title: "Bad answer"
+    }, [thumbIcon("down")]);
     var comment = el("textarea", {
       className: "nr-comment-input", rows: "1", maxlength: "2000",
       placeholder: "What was wrong or right? (optional)", "aria-label": "Comment on this answer (optional)"
@@ -331,7 +351,7 @@
     var sendComment = el("button", { type: "button", className: "nr-comment-send", text: "Send", "aria-label": "Send comment" });
     var commentRow = el("div", { className: "nr-comment", hidden: !message.rating }, [comment, sendComment]);
     var row = el("div", { className: "nr-rate", role: "group", "aria-label": "Rate this answer" },
-      [el("span", { text: "Helpful?" }), up, down, commentRow, status]);
+      [el("span", { text: "Was this answer right?" }), up, down, commentRow, status]);
 
     function send(rating, withComment) {
       var body = { answer_id: String(answerId), rating: rating };
