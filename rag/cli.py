@@ -16,7 +16,7 @@ from typing import Any
 
 from rag.config import Settings, load_settings, prepare_offline_caches
 from rag.errors import BadInputError, RagError
-from rag.types import Answer
+from rag.render import format_answer
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -28,21 +28,6 @@ def _settings(args: argparse.Namespace) -> Settings:
         if value is not None:
             overrides[field] = value
     return load_settings(**overrides)
-
-
-def format_answer(answer: Answer) -> str:
-    """The plain-text rendering: the answer, then numbered sources with the quoted words."""
-    lines = [answer.answer]
-    if answer.notice:
-        lines += ["", f"note: {answer.notice}"]
-    if answer.citations:
-        lines += ["", "Sources:"]
-        for c in answer.citations:
-            date = c.published or "undated"
-            lines.append(f"[{c.n}] {c.title} — {date} — {c.source}")
-            quote = " ".join(c.quote.split())
-            lines.append(f"    “{quote}”")
-    return "\n".join(lines)
 
 
 # -- commands -------------------------------------------------------------------------------

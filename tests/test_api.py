@@ -158,6 +158,39 @@ def test_chat_completions_stream_ends_with_citations_and_done(client: TestClient
     assert "Kallas" in text and "[1]" in text and "Sources:" in text
 
 
+def cl100k_tokens(text: str) -> int:
+    """Tokens of `text` in OpenAI's cl100k_base, read from llama-index-core's offline cache."""
+    import tiktoken
+
+    from rag.config import prepare_offline_caches
+
+    prepare_offline_caches()
+    return len(tiktoken.get_encoding("cl100k_base").encode(text))
+
+
+def test_chat_completions_usage_counts_cl100k_tokens_not_words(client: TestClient) -> None:
+    question = "What did Kallas say about NATO's Article 5, on 22/11/2024?"
+    messages = [{"role": "user", "content": question}]
+    whole = client.post(
+        "/v1/chat/completions", headers=BEARER, json={"model": "newsrag", "messages": messages}
+    ).json()
+    streamed = client.post(
+        "/v1/chat/completions",
+        headers=BEARER,
+        json={"messages": messages, "stream": True, "stream_options": {"include_usage": True}},
+    )
+    chunks = completion_chunks(streamed.text)
+    streamed_text = "".join(
+        c["choices"][0]["delta"].get("content", "") for c in chunks if c["choices"]
+    )
+    content = whole["choices"][0]["message"]["content"]
+    assert cl100k_tokens(question) != len(question.split())  # tokens and words differ here
+    for usage, text in ((whole["usage"], content), (chunks[-1]["usage"], streamed_text)):
+        assert usage["prompt_tokens"] == cl100k_tokens(question)
+        assert usage["completion_tokens"] == cl100k_tokens(text)
+        assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"]
+
+
 def test_chat_completions_treats_earlier_messages_as_history(client: TestClient) -> None:
     response = client.post(
         "/v1/chat/completions",

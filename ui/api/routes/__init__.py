@@ -1,0 +1,2 @@
+"""One router per feature: questions (`ask`), the OpenAI-compatible API (`openai`), the
+widget script (`widget`) and health (`health`)."""
