@@ -11,9 +11,11 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.requests import Request
 
 from rag.errors import RagError
 from rag.types import Answer, Turn
+from ui.api.answer_log import RecorderDep
 from ui.api.answers import check_question, opened, public_answer
 from ui.api.errors import MAX_BODY_BYTES, error_body, rag_error_body
 from ui.api.state import HolderDep, SettingsDep
@@ -47,19 +49,32 @@ class AskRequest(BaseModel):
 
 
 @router.post("/api/ask", summary="Answer one question (Answer JSON)")
-def ask(body: AskRequest, settings: SettingsDep, holder: HolderDep) -> JSONResponse:
+def ask(
+    body: AskRequest,
+    settings: SettingsDep,
+    holder: HolderDep,
+    request: Request,
+    recorder: RecorderDep,
+) -> JSONResponse:
     question = check_question(body.question, settings)
-    answer = holder.get().ask(question, body.turns(), k=body.k)
+    pipeline = holder.get()
+    answer = recorder.record(pipeline.ask(question, body.turns(), k=body.k), request, pipeline)
     return JSONResponse(public_answer(answer).to_json())
 
 
 def chat_stream(
-    body: AskRequest, settings: SettingsDep, holder: HolderDep
+    body: AskRequest,
+    settings: SettingsDep,
+    holder: HolderDep,
+    request: Request,
+    recorder: RecorderDep,
 ) -> Iterator[str | Answer]:
     """The answer's stream, already started: a failure before the first token is an HTTP
-    status (422, 502, 503), not an `error` event."""
+    status (422, 502, 503), not an `error` event. Its Answer is logged on the way out."""
     question = check_question(body.question, settings)
-    return opened(holder.get().stream(question, body.turns(), body.k))
+    pipeline = holder.get()
+    events = pipeline.stream(question, body.turns(), body.k)
+    return opened(recorder.stream(events, request, pipeline))
 
 
 def event(name: str, data: object) -> ServerSentEvent:
