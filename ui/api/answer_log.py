@@ -31,7 +31,8 @@ class AnswerRecorder:
         key = id(pipeline)
         if key not in self._configs:
             weights = answerer_weights(getattr(pipeline, "extractive", None))
-            self._configs[key] = config_hash(pipeline.settings, weights)
+            settings = getattr(pipeline, "settings", None) or self.log.settings
+            self._configs[key] = config_hash(settings, weights)
         return self._configs[key]
 
     @staticmethod
