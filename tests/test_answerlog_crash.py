@@ -122,5 +122,9 @@ def test_kill_9_while_writing_loses_at_most_the_records_in_flight(seed_index: Se
     answer_log = AnswerLog(seed_index)
     assert answer_log.check() == "ok"
     logged = {row.id for row in answer_log.answers()}
+    print(
+        f"\nkill -9 after {len(received)} answers received: {len(logged)} in the log, "
+        f"{len(logged) - len(received)} logged but not delivered, integrity ok"
+    )
     assert set(received) <= logged  # every answer a client got is in the log
     assert len(logged) - len(received) <= CLIENTS  # at most the ones being written died
