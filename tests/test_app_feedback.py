@@ -13,8 +13,8 @@ import pytest
 from rag.answerlog import AnswerLog, Rating
 from rag.config import Settings
 from tests.conftest import KALLAS, ROOT, make_settings
-from tests.test_app import ask, start_app
 from tests.test_answerlog import answer
+from tests.test_app import ask, start_app
 
 OPERATOR = ROOT / "ui" / "pages" / "operator.py"
 HOSTILE = "<script>alert(1)</script> [click](javascript:alert(2)) **loud**"

@@ -114,3 +114,40 @@ def test_stats_on_an_index_with_no_log_yet_are_zero(tmp_path: Path) -> None:
     result = run_rag("feedback", "stats", "--json", index=tmp_path / "nothing")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["answers"] == 0
+
+
+@pytest.mark.slow
+def test_cli_answers_are_logged_only_with_log_and_their_export_runs_in_eval(
+    seed_folder: Path, tmp_path: Path, real_embedder
+) -> None:
+    from rag.ingest import ingest
+    from tests.conftest import KALLAS
+
+    settings = make_settings(tmp_path / "index")
+    ingest([seed_folder], settings, lambda: real_embedder, quiet=True)
+    index = settings.index_dir
+
+    unlogged = run_rag("ask", "--json", KALLAS, index=index)
+    assert unlogged.returncode == 0 and "id" not in json.loads(unlogged.stdout)
+    assert not settings.log_path.exists()
+
+    logged = run_rag("ask", "--json", "--log", KALLAS, index=index)
+    assert logged.returncode == 0, logged.stderr
+    answer_id = json.loads(logged.stdout)["id"]
+    text = run_rag("ask", "--log", "Who won the 2030 football world cup?", index=index)
+    assert text.returncode == 0 and "rag feedback show" in text.stderr
+
+    answer_log = AnswerLog(settings)
+    assert [r.door for r in answer_log.answers()] == ["cli", "cli"]
+    other = next(r.id for r in answer_log.answers() if r.id != answer_id)
+    answer_log.rate(Rating(answer_id, "up"))
+    answer_log.rate(Rating(other, "down", "should have said the articles do not say"))
+
+    gold = tmp_path / "gold.jsonl"
+    assert run_rag("feedback", "export", "--gold", str(gold), index=index).returncode == 0
+    result = run_rag("eval", "--gold", str(gold), "--json", "-q", index=index)
+    assert result.returncode == 0, result.stderr
+    body = json.loads(result.stdout)
+    assert body["questions"] == 1 and body["review"] == 1
+    assert body["configs"]["hybrid"]["answer_match"] == 1.0
+    assert "marked for review are not scored" in result.stderr

@@ -120,7 +120,8 @@ def test_a_comment_of_exactly_2000_characters_is_kept_as_text(
 ) -> None:
     answer_id = str(ask(client)["id"])
     comment = ("<img src=x onerror=alert(1)> [a](javascript:x) " * 60)[:2000]
-    assert rate(client, {"answer_id": answer_id, "rating": "down", "comment": comment}).status_code == 200
+    response = rate(client, {"answer_id": answer_id, "rating": "down", "comment": comment})
+    assert response.status_code == 200
     assert AnswerLog(settings).get(answer_id).comment == comment.strip()
 
 

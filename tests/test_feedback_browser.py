@@ -195,6 +195,9 @@ def test_ratings_from_the_widget_and_the_chat_window_become_stats_and_gold(
         page.get_by_text("Ratings per day").wait_for()
         page.wait_for_timeout(1500)  # let the charts draw
         save_png(page, shots / "operator.png")
+        page.get_by_text("Answers rated down").scroll_into_view_if_needed()
+        page.wait_for_timeout(500)
+        save_png(page, shots / "operator-rated-down.png")
         assert page.locator("a[href^='javascript']").count() == 0
         assert dialogs == []
         browser.close()

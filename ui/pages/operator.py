@@ -89,7 +89,7 @@ def render_charts(body: dict[str, Any], rows: list[LoggedAnswer]) -> None:
     left, right = st.columns(2)
     with left:
         st.caption("p95 per day (ms)")
-        st.line_chart(days[["p95 answer time (ms)"]], height=200)
+        st.bar_chart(days[["p95 answer time (ms)"]], height=200)
     with right:
         st.caption("every answer, in the order given (ms)")
         st.line_chart(times, height=200)
