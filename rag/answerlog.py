@@ -25,13 +25,14 @@ import hashlib
 import json
 import logging
 import math
+import os
 import sqlite3
 import sys
 import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -213,8 +214,9 @@ def _citations_json(answer: Answer) -> str:
 class AnswerLog:
     """Writes answers and ratings to the SQLite log; reads them back for `rag feedback`.
 
-    Safe to share between threads: every operation opens its own short-lived connection,
-    which also means a log file deleted or replaced under a running server is picked up.
+    Safe to share between threads: each thread writes through its own connection, kept
+    open between records and reopened when the file is deleted or replaced; reads open a
+    short-lived connection of their own.
     """
 
     def __init__(self, settings: Settings, config: str | None = None) -> None:
@@ -226,6 +228,7 @@ class AnswerLog:
         self._pruned_at = 0.0
         self._warned = False
         self._lock = threading.Lock()
+        self._local = threading.local()  # each thread's open writing connection
 
     @classmethod
     def for_pipeline(cls, pipeline: Any) -> AnswerLog:
@@ -250,7 +253,8 @@ class AnswerLog:
     # -- connections
 
     def _connect(self, create: bool) -> sqlite3.Connection:
-        if not create and not self.path.exists():
+        existed = self.path.exists()
+        if not create and not existed:
             raise LogUnavailableError(
                 f"no answer log at {self.path} yet: answers are logged by `rag serve`, "
                 "`rag ui` and `rag ask --log`"
@@ -263,7 +267,7 @@ class AnswerLog:
         try:
             connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
             connection.execute("PRAGMA foreign_keys = ON")
-            if not self._ready:
+            if not self._ready or not existed:
                 with self._lock:
                     if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                         connection.execute("PRAGMA journal_mode = WAL")
@@ -277,16 +281,59 @@ class AnswerLog:
             raise
         return connection
 
+    def _identity(self) -> tuple[int, int] | None:
+        try:
+            status = os.stat(self.path)
+        except OSError:
+            return None
+        return status.st_dev, status.st_ino
+
+    def _writer(self) -> sqlite3.Connection:
+        """This thread's open connection for writing.
+
+        Kept open because closing the last connection to a WAL database checkpoints it and
+        deletes the WAL file, which costs tens of milliseconds a record; reopened when the
+        file was deleted or replaced under it.
+        """
+        cached: tuple[sqlite3.Connection, tuple[int, int] | None] | None = getattr(
+            self._local, "writer", None
+        )
+        identity = self._identity()
+        if cached is not None and identity is not None and cached[1] == identity:
+            return cached[0]
+        self._drop_writer()
+        connection = self._connect(create=True)
+        self._local.writer = (connection, self._identity())
+        return connection
+
+    def _drop_writer(self) -> None:
+        cached = getattr(self._local, "writer", None)
+        self._local.writer = None
+        if cached is not None:
+            with suppress(sqlite3.Error):
+                cached[0].close()
+
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with closing(self._connect(create=True)) as connection:
+        try:
+            connection = self._writer()
             connection.execute("BEGIN IMMEDIATE")
-            try:
-                yield connection
-            except BaseException:
+        except sqlite3.Error:
+            self._drop_writer()
+            raise
+        try:
+            yield connection
+        except BaseException:
+            with suppress(sqlite3.Error):
                 connection.execute("ROLLBACK")
-                raise
+            raise
+        try:
             connection.execute("COMMIT")
+        except sqlite3.Error:
+            with suppress(sqlite3.Error):
+                connection.execute("ROLLBACK")
+            self._drop_writer()
+            raise
 
     @contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
@@ -466,6 +513,27 @@ class AnswerLog:
             rows = list(self._select(connection, where, args))
         return sorted(rows, key=lambda r: r.rated or "", reverse=True)
 
+    def points(self, since_days: float | None = None) -> list[Point]:
+        """What `stats` needs of every answer (or those of the last `since_days`), oldest
+        first; cheap enough for a year of answers."""
+        if self.enabled and not self.path.exists():
+            return []
+        where: str = ""
+        args: tuple[Any, ...] = ()
+        if since_days is not None:
+            where = "WHERE a.created_ts >= ?"
+            args = (time.time() - since_days * 86400,)
+        query = (
+            "SELECT a.door, substr(a.created, 1, 10), a.refused, f.rating, a.total_ms "
+            f"FROM answers a LEFT JOIN feedback f ON f.answer_id = a.id {where} "
+            "ORDER BY a.created_ts"
+        )
+        with self._reading() as connection:
+            return [
+                Point(door, day, bool(refused), rating, total)
+                for door, day, refused, rating, total in connection.execute(query, args)
+            ]
+
     def count(self) -> int:
         with self._reading() as connection:
             return int(connection.execute("SELECT COUNT(*) FROM answers").fetchone()[0])
@@ -543,8 +611,19 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
-def _summary(rows: Sequence[LoggedAnswer]) -> dict[str, Any]:
-    times = [r.timings_ms["total"] for r in rows if "total" in r.timings_ms]
+@dataclass(frozen=True, slots=True)
+class Point:
+    """What statistics need of one logged answer (read without its text or citations)."""
+
+    door: str
+    day: str
+    refused: bool
+    rating: str | None
+    total_ms: float | None
+
+
+def _summary(rows: Sequence[Point]) -> dict[str, Any]:
+    times = [r.total_ms for r in rows if r.total_ms is not None]
     refused = sum(r.refused for r in rows)
     p95 = percentile(times, 95)
     return {
@@ -557,10 +636,10 @@ def _summary(rows: Sequence[LoggedAnswer]) -> dict[str, Any]:
     }
 
 
-def stats(rows: Sequence[LoggedAnswer]) -> dict[str, Any]:
+def stats(rows: Sequence[Point]) -> dict[str, Any]:
     """Answers, ratings, refusal rate and p95 answer time: overall, by front door, by day."""
-    doors: dict[str, list[LoggedAnswer]] = {}
-    days: dict[str, list[LoggedAnswer]] = {}
+    doors: dict[str, list[Point]] = {}
+    days: dict[str, list[Point]] = {}
     for row in rows:
         doors.setdefault(row.door, []).append(row)
         days.setdefault(row.day, []).append(row)

@@ -183,7 +183,7 @@ def main(args: Any, settings: Any) -> int:
 
     answer_log = AnswerLog(settings)
     if args.action == "stats":
-        body = stats(answer_log.answers(since_days=args.days))
+        body = stats(answer_log.points(since_days=args.days))
         body["log"] = str(answer_log.path)
         if args.json:
             print(json.dumps(body, ensure_ascii=False))

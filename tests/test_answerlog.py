@@ -118,7 +118,7 @@ def test_a_rating_is_replaced_not_duplicated(answer_log: AnswerLog) -> None:
     row = answer_log.rate(Rating(answer_id, "up"))
     assert (row.rating, row.comment) == ("up", None)
     assert [r.id for r in answer_log.rated()] == [answer_id]
-    body = stats(answer_log.answers())
+    body = stats(answer_log.points())
     assert (body["answers"], body["up"], body["down"]) == (1, 1, 0)
 
 
@@ -163,7 +163,7 @@ def test_stats_count_answers_ratings_refusals_and_p95_by_door_and_day(
         logged = answer_log.record(answer(f"q{i}?", refused=i % 4 == 0), "api" if i % 2 else "ui")
         if i < 3:
             answer_log.rate(Rating(str(logged.id), "up" if i else "down"))
-    body = stats(answer_log.answers())
+    body = stats(answer_log.points())
     assert (body["answers"], body["up"], body["down"], body["refused"]) == (20, 2, 1, 5)
     assert body["refusal_rate"] == 0.25 and body["p95_ms"] == 15.0
     assert body["by_door"]["ui"]["answers"] == 10 and body["by_door"]["api"]["answers"] == 10
@@ -288,13 +288,13 @@ def test_two_processes_writing_the_same_log_all_land(answer_log: AnswerLog) -> N
     ]
     outputs = [w.communicate(timeout=120)[0].strip() for w in writers]
     assert outputs == ["0", "0"]
-    body = stats(answer_log.answers())
+    body = stats(answer_log.points())
     assert body["by_door"]["ui"]["answers"] == 100 and body["by_door"]["api"]["answers"] == 100
     assert answer_log.check() == "ok"
 
 
 def test_stats_of_a_log_not_yet_written_are_zero(answer_log: AnswerLog) -> None:
-    body = stats(answer_log.answers())
+    body = stats(answer_log.points())
     assert json.loads(json.dumps(body))["answers"] == 0
     with pytest.raises(UnknownAnswerError):
         answer_log.get("anything")

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from rag.answerlog import AnswerLog, LoggedAnswer, stats
+from rag.answerlog import AnswerLog, Point, stats
 from rag.config import Settings, load_settings
 from rag.errors import RagError
 from ui.app_support import escape_markdown
@@ -69,7 +69,7 @@ def render_summary(body: dict[str, Any]) -> None:
     columns[4].metric("p95 answer time", "–" if p95 is None else f"{p95:,.0f} ms")
 
 
-def render_charts(body: dict[str, Any], rows: list[LoggedAnswer]) -> None:
+def render_charts(body: dict[str, Any], rows: list[Point]) -> None:
     days = day_frame(body)
     if days.empty:
         return
@@ -83,9 +83,7 @@ def render_charts(body: dict[str, Any], rows: list[LoggedAnswer]) -> None:
         st.subheader("Refusals per day")
         st.bar_chart(days[["answers", "refused"]], stack=False, height=240)
     st.subheader("Answer time")
-    times = pd.DataFrame(
-        {"answer time (ms)": [r.timings_ms["total"] for r in rows if "total" in r.timings_ms]}
-    )
+    times = pd.DataFrame({"answer time (ms)": [r.total_ms for r in rows if r.total_ms is not None]})
     left, right = st.columns(2)
     with left:
         st.caption("p95 per day (ms)")
@@ -141,7 +139,7 @@ def render(settings: Settings) -> None:
         "Period", options=[1, 7, 30, 90, 365], value=30, format_func=lambda d: f"last {d} days"
     )
     try:
-        rows = answer_log.answers(since_days=float(days))
+        rows = answer_log.points(since_days=float(days))
         body = stats(rows)
         render_summary(body)
         if not rows:
