@@ -128,3 +128,53 @@ def test_kill_9_while_writing_loses_at_most_the_records_in_flight(seed_index: Se
     )
     assert set(received) <= logged  # every answer a client got is in the log
     assert len(logged) - len(received) <= CLIENTS  # at most the ones being written died
+
+
+TIGHT_WRITER = """
+import sys
+from pathlib import Path
+from rag.answerlog import AnswerLog
+from rag.config import load_settings
+from tests.test_answerlog import answer
+log = AnswerLog(load_settings(env={}, index_dir=Path(sys.argv[1])))
+i = 0
+while True:
+    logged = log.record(answer(f"question {i}?"), "api")
+    print(logged.id, flush=True)  # only after its transaction committed
+    i += 1
+"""
+
+
+def test_kill_9_of_a_writer_in_a_tight_loop_loses_at_most_the_record_being_written(
+    tmp_path: Path,
+) -> None:
+    import random
+
+    settings = make_settings(tmp_path / "index")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    acknowledged: set[str] = set()
+    for round_ in range(5):
+        writer = subprocess.Popen(
+            [sys.executable, "-c", TIGHT_WRITER, str(settings.index_dir)],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=ROOT,
+        )
+        assert writer.stdout is not None
+        first = writer.stdout.readline()  # the writer is up and writing
+        time.sleep(random.uniform(0.05, 0.4))
+        os.kill(writer.pid, signal.SIGKILL)
+        rest = writer.stdout.read()  # (not communicate: it would skip what readline buffered)
+        writer.wait(timeout=30)
+        ids = {line for line in (first + rest).split() if line != "None"}
+        acknowledged |= ids
+        answer_log = AnswerLog(settings)
+        assert answer_log.check() == "ok", f"round {round_}"
+        logged = {row.id for row in answer_log.answers()}
+        assert acknowledged <= logged
+        assert len(logged) - len(acknowledged) <= round_ + 1  # one unacknowledged per kill
+    print(
+        f"\n5 kills of a tight-loop writer: {len(acknowledged)} acknowledged, all in the log; "
+        f"{len(logged) - len(acknowledged)} committed but not yet acknowledged when killed"
+    )
