@@ -8,7 +8,11 @@ One question per line:
 
 `answers` are accepted answer strings (aliases); `article_ids` are the articles that
 support the answer (empty when unanswerable); a `follow-up` carries `context`, the
-earlier user questions of the same conversation, asked first. Importers turn SQuAD-style
+earlier user questions of the same conversation, asked first. Items made from people's
+ratings (`rag feedback export`) also carry `origin` (answer id, front door, date, rating,
+comment); those still waiting for a person carry `review` ("wrong-answer",
+"should-have-answered"), may lack `answers`/`article_ids`, and are counted, not scored, by
+`rag eval` until someone fills them in and removes `review`. Importers turn SQuAD-style
 JSON and a simple `question,answer,source` CSV into this format
 (`python -m evals.importers`, see evals/README.md).
 """
@@ -57,6 +61,8 @@ class GoldItem:
     variant: str | None = None
     since: str | None = None  # ISO date bounds the question is asked with (date-range)
     until: str | None = None
+    review: str | None = None  # why a person must look at it first; not scored until then
+    origin: dict[str, Any] | None = None  # where a feedback item came from
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -76,6 +82,10 @@ class GoldItem:
         for bound in ("since", "until"):
             if getattr(self, bound):
                 body[bound] = getattr(self, bound)
+        if self.review:
+            body["review"] = self.review
+        if self.origin:
+            body["origin"] = self.origin
         return body
 
 
@@ -103,8 +113,13 @@ def validate_record(record: Any) -> list[str]:
     kind = record["type"]
     if kind not in TYPES:
         problems.append(f"'type' must be one of {', '.join(TYPES)}; got {kind!r}")
-    if problems:
-        return problems
+    review = record.get("review")
+    if review is not None and (not isinstance(review, str) or not review.strip()):
+        problems.append("'review' must be a non-empty string saying why")
+    if "origin" in record and not isinstance(record["origin"], dict):
+        problems.append("'origin' must be an object")
+    if problems or review is not None:
+        return problems  # an item for review may lack answers and articles
     if record["answerable"]:
         if kind in UNANSWERABLE_TYPES:
             problems.append(f"type {kind!r} must have answerable false")
@@ -144,6 +159,8 @@ def item_from_record(record: dict[str, Any]) -> GoldItem:
         variant=record.get("variant") if isinstance(record.get("variant"), str) else None,
         since=record.get("since"),
         until=record.get("until"),
+        review=record.get("review"),
+        origin=record.get("origin"),
     )
 
 

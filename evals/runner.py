@@ -735,6 +735,20 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
         raise BadInputError("rag eval needs --gold FILE (or --fit)")
     gold_path = Path(args.gold)
     items = load_gold(gold_path)
+    # Items from feedback still marked for review have no agreed answer: count, don't score.
+    review = [item for item in items if item.review]
+    items = [item for item in items if not item.review]
+    if review:
+        print(
+            f"eval: {len(review)} item(s) marked for review are not scored "
+            "(fill in answers/article_ids and remove 'review' to score them)",
+            file=sys.stderr,
+        )
+    if not items:
+        print(f"eval: nothing to score in {gold_path} yet", file=sys.stderr)
+        if getattr(args, "json", False):
+            print(json.dumps({"gold": str(gold_path), "questions": 0, "review": len(review)}))
+        return 0
     if getattr(args, "limit", None):
         items = items[: args.limit]
     configs = parse_configs(getattr(args, "configs", None), settings)
@@ -787,6 +801,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
         body: dict[str, Any] = {
             "gold": str(gold_path),
             "questions": len(items),
+            "review": len(review),
             "seconds": round(seconds, 1),
             "configs": runs,
             "per_type": {name: per_type(rows) for name, rows in rows_by_config.items()},

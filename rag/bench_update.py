@@ -43,7 +43,8 @@ from typing import Any
 
 import numpy as np
 
-from rag.bench import ROOT, peak_rss_mb, save_material
+from rag.bench.measure import ROOT, peak_rss_mb
+from rag.bench.synthetic import save_material
 
 DATED = ROOT / "evals" / "dated-corpus"
 # Answerable only from the new articles (their names appear nowhere in the big index).
@@ -86,7 +87,7 @@ def new_articles(work: Path, count: int = 10) -> Path:
 
 def material(corpus: Path) -> dict[str, Any]:
     """The corpus's passages (as ingest chunks them) with fake vectors."""
-    from rag.bench import _load_articles
+    from rag.bench.corpus import _load_articles
     from rag.chunk import chunk_article
     from rag.config import load_settings
     from rag.retrieve import passage_for_embedding

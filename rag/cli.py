@@ -20,6 +20,7 @@ from rag.render import format_answer
 
 if TYPE_CHECKING:
     from rag.pipeline import Pipeline
+    from rag.answerlog import LoggedPipeline
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -93,8 +94,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
         stream = sys.stdin if args.batch == "-" else _open_text(args.batch)
         questions = [line.strip() for line in stream if line.strip()]
     started = time.perf_counter()
-    pipeline = _open_pipeline(settings)
+    pipeline: Pipeline | LoggedPipeline = _open_pipeline(settings)
     load_ms = (time.perf_counter() - started) * 1000
+    if args.log:  # the CLI logs only when asked to
+        from rag.answerlog import AnswerLog
+
+        pipeline = AnswerLog.for_pipeline(pipeline).logging(pipeline, door="cli")
     if args.batch is not None:
         for i, question in enumerate(questions):
             try:
@@ -136,6 +141,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
             sys.stdout.write("\033[0m" + _erase_draft("".join(printed)))
             sys.stdout.flush()
     print(format_answer(answer))
+    if answer.id:
+        print(f"rag: logged as answer {answer.id} (rag feedback show {answer.id})", file=sys.stderr)
     return 0
 
 
@@ -210,6 +217,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from evals.runner import main as eval_main
 
     return int(eval_main(args, _settings(args)))
+
+
+def cmd_feedback(args: argparse.Namespace) -> int:
+    from rag.feedback import main as feedback_main
+
+    return int(feedback_main(args, _settings(args)))
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -350,6 +363,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-k", type=_positive_int, help="passages to retrieve (5)")
     p.add_argument("--since", metavar="DATE", help="only articles published on or after DATE")
     p.add_argument("--until", metavar="DATE", help="only articles published on or before DATE")
+    p.add_argument("--log", action="store_true", help="write the answers to the answer log")
     p.set_defaults(run=cmd_ask)
 
     p = command("eval", "score the system on a gold Q&A set")
@@ -405,6 +419,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("article_ids", nargs="+", metavar="ARTICLE_ID")
     p.add_argument("--wait", type=float)
     p.set_defaults(run=cmd_delete)
+
+    p = command("feedback", "the answer log and its ratings: stats, gold export, one answer")
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    a = actions.add_parser("stats", help="answers, ratings, refusals, p95 time by door and day")
+    a.add_argument("--json", action="store_true")
+    a.add_argument("--days", type=float, help="only the last N days")
+    a = actions.add_parser("export", help="rated answers as gold JSON Lines for rag eval")
+    a.add_argument("--gold", required=True, metavar="FILE")
+    a = actions.add_parser("show", help="one logged answer with its rating")
+    a.add_argument("answer_id", metavar="ANSWER_ID")
+    for a in actions.choices.values():
+        a.add_argument("--index", metavar="DIR", default=argparse.SUPPRESS, help="index folder")
+    p.set_defaults(run=cmd_feedback)
 
     p = command("bench", "performance figures")
     p.add_argument("--json", action="store_true")

@@ -57,9 +57,19 @@ class Settings:
     # "Now" for relative dates in questions ("this week", "yesterday"): RAG_NOW (YYYY-MM-DD);
     # None means the date of the newest article in the index (rag/recency.py).
     now: date | None = None
+    # The answer log (rag/answerlog.py): RAG_LOG=off disables it, RAG_LOG_DB moves it
+    # (default: answers.sqlite3 in the index folder), RAG_LOG_DAYS is how long rows are kept.
+    log_enabled: bool = True
+    log_db: Path | None = None
+    log_days: float = 30.0
     # For tests only (RAG_TEST_HOOK): "kill@POINT" kills the ingest with SIGKILL, and
     # "sleep:SECONDS@POINT" pauses it, at a named point of rag/ingest.py (crash tests).
     test_hook: str = ""
+
+    @property
+    def log_path(self) -> Path:
+        """Where the answer log lives: RAG_LOG_DB, else beside the index."""
+        return self.log_db if self.log_db is not None else self.index_dir / "answers.sqlite3"
 
     @property
     def store_label(self) -> str:
@@ -98,6 +108,17 @@ def _date(env: Mapping[str, str], name: str) -> date | None:
         return date.fromisoformat(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a date as YYYY-MM-DD, got {raw!r}") from None
+
+
+def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("on", "1", "true", "yes"):
+        return True
+    if raw in ("off", "0", "false", "no"):
+        return False
+    raise ConfigError(f"{name} must be 'on' or 'off', got {raw!r}")
 
 
 def parse_embed_keys(raw: str | None) -> dict[str, EmbedKey]:
@@ -155,6 +176,9 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         fetch_timeout=_number(env, "RAG_FETCH_TIMEOUT", 20.0),
         fetch_allow=parse_hosts(env.get("RAG_FETCH_ALLOW")),
         now=_date(env, "RAG_NOW"),
+        log_enabled=_switch(env, "RAG_LOG", True),
+        log_db=Path(env["RAG_LOG_DB"]).expanduser() if env.get("RAG_LOG_DB") else None,
+        log_days=_number(env, "RAG_LOG_DAYS", 30.0),
     )
     return settings.with_overrides(**overrides)
 

@@ -111,6 +111,7 @@ class Answer:
     notice: str | None = None  # one line for the user, e.g. why an answer is degraded
     condensed_question: str | None = None  # the standalone question a follow-up became
     dropped: tuple[Dropped, ...] = ()  # what the citation checker removed (LLM answers)
+    id: str | None = None  # this answer's id in the answer log (feedback refers to it)
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -127,6 +128,8 @@ class Answer:
             body["condensed_question"] = self.condensed_question
         if self.dropped:
             body["dropped"] = [d.to_json() for d in self.dropped]
+        if self.id:
+            body["id"] = self.id
         return body
 
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
+from rag.answerlog import AnswerLog, Rating, answerer_weights, config_hash
 from rag.config import Settings, load_settings
 from rag.dates import DateRange
 from rag.errors import IndexMissingError, RagError
@@ -23,6 +25,7 @@ from rag.types import Answer, Article, Citation, Turn
 from ui import app_support as support
 
 log = logging.getLogger("newsrag.ui")
+OPERATOR_PAGE = Path(__file__).resolve().parent / "pages" / "operator.py"
 HISTORY_TURNS = 6  # earlier turns do not help a follow-up and slow the LLM down
 
 
@@ -243,6 +246,68 @@ def render_reply(reply: support.Reply, settings: Settings) -> None:
             with st.expander("Read the whole article", icon=":material/article:"):
                 render_article(citation, reply.articles.get(citation.article_id))
     st.caption(support.answer_caption(answer, reply.k))
+    if answer.id:
+        render_feedback(answer.id, settings)
+
+
+# -- feedback (the answer log, rag/answerlog.py) ----------------------------------------------
+
+
+@st.cache_resource(show_spinner=False)
+def shared_answer_log(path: str, _settings: Settings) -> AnswerLog:
+    """One log writer per server process and log file (it warns once if the log fails)."""
+    return AnswerLog(_settings)
+
+
+def answer_log_for(settings: Settings) -> AnswerLog:
+    return shared_answer_log(str(settings.log_path.resolve()), settings)
+
+
+def log_answer(answer: Answer, engine: support.Engine, settings: Settings) -> Answer:
+    """The answer with its log id (unchanged when the log is off or failing)."""
+    weights = answerer_weights(getattr(engine.pipeline, "extractive", None))
+    config = config_hash(engine.pipeline.settings, weights)
+    return answer_log_for(settings).record(answer, "ui", config=config)
+
+
+THUMBS = ("down", "up")  # st.feedback("thumbs") gives 0 for 👎 and 1 for 👍
+
+
+def save_rating(answer_id: str, settings: Settings) -> None:
+    """Store the thumbs (and the comment, if any) of one answer; a change replaces it."""
+    state = st.session_state
+    value = state.get(f"rating-{answer_id}")
+    if value is None:
+        return
+    comment = (state.get(f"comment-{answer_id}") or "").strip() or None
+    try:
+        answer_log_for(settings).rate(Rating(answer_id, THUMBS[int(value)], comment), door="ui")
+    except RagError as exc:
+        state[f"rating-note-{answer_id}"] = support.short_error(exc)
+    else:
+        state[f"rating-note-{answer_id}"] = "Thanks: your rating is saved." + (
+            " So is your comment." if comment else ""
+        )
+
+
+def render_feedback(answer_id: str, settings: Settings) -> None:
+    """Streamlit's thumbs under an answer; after a rating, an optional comment."""
+    st.feedback(
+        "thumbs", key=f"rating-{answer_id}", on_change=save_rating, args=(answer_id, settings)
+    )
+    if st.session_state.get(f"rating-{answer_id}") is None:
+        return
+    with st.form(f"comment-form-{answer_id}", border=False):
+        st.text_area(
+            "What was right or wrong? (optional)",
+            key=f"comment-{answer_id}",
+            max_chars=2000,
+            height=80,
+        )
+        st.form_submit_button("Send comment", on_click=save_rating, args=(answer_id, settings))
+    note = st.session_state.get(f"rating-note-{answer_id}")
+    if note:
+        st.caption(support.escape_markdown(note))
 
 
 def render_article(citation: Citation, article: Article | None) -> None:
@@ -307,6 +372,7 @@ def answer_question(question: str, engine: support.Engine, settings: Settings) -
         try:
             with st.spinner("Searching the articles…"):
                 answer = stream_answer(engine, question, history, k, chosen_dates())
+            answer = log_answer(answer, engine, settings)
             reply = support.make_reply(answer, engine.pipeline.store, k, support.clock() - started)
         except Exception as exc:
             if not isinstance(exc, RagError):
@@ -416,4 +482,14 @@ def main() -> None:
         answer_question(question, engine, settings)
 
 
-main()
+def navigation() -> None:
+    """Two pages: the chat (this file's `main`) and the operator's page (ui/pages/)."""
+    embedded = bool(st.context.is_embedded)
+    pages = [
+        st.Page(main, title="Ask the news", icon=":material/newspaper:", default=True),
+        st.Page(OPERATOR_PAGE, title="Operator", icon=":material/monitoring:", url_path="operator"),
+    ]
+    st.navigation(pages, position="hidden" if embedded else "sidebar").run()
+
+
+navigation()

@@ -2,7 +2,9 @@
 
 - `app.py`: `create_app(settings)` and `serve(...)` (that is `rag serve`).
 - `routes/`: one router per feature: `ask` (`/api/ask`, `/api/chat`), `openai`
-  (`/v1/chat/completions`, `/v1/models`), `widget` (`/widget.js`), `health` (`/healthz`).
+  (`/v1/chat/completions`, `/v1/models`), `widget` (`/widget.js`), `health` (`/healthz`),
+  `feedback` (`/api/feedback`).
+- `answer_log.py`: every answer written to the answer log with its front door.
 - `access.py`: embed keys, origins, rate limits, Bearer auth, CORS, security headers,
   body size.
 - `openai_format.py`: OpenAI chat completion requests, completions, stream chunks, usage.

@@ -15,8 +15,9 @@ from fastapi import FastAPI
 
 from rag.config import Settings
 from ui.api.access import install_access_control
+from ui.api.answer_log import AnswerRecorder
 from ui.api.errors import install_error_handlers
-from ui.api.routes import ask, health, openai, widget
+from ui.api.routes import ask, feedback, health, openai, widget
 from ui.api.state import PipelineHolder
 
 if TYPE_CHECKING:
@@ -42,7 +43,8 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.holder = holder
-    for feature in (health, widget, ask, openai):
+    app.state.recorder = AnswerRecorder(settings)
+    for feature in (health, widget, ask, feedback, openai):
         app.include_router(feature.router)
     install_error_handlers(app)
     app.state.access = install_access_control(app, settings)

@@ -116,6 +116,23 @@
     ".nr-sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);",
     "white-space:nowrap}",
     ".nr-typing{color:var(--muted)}",
+    ".nr-rate{display:flex;flex-wrap:wrap;align-items:center;gap:6px;margin-top:8px;",
+    "font-size:13px;color:var(--muted);white-space:normal}",
+    ".nr-rate-btn{display:inline-flex;align-items:center;border:1px solid var(--line);",
+    "border-radius:999px;background:var(--bg);color:var(--fg);padding:3px 10px}",
+    ".nr-rate-btn svg{width:16px;height:16px;fill:currentColor}",
+    ".nr-rate-btn[aria-pressed=true]{background:var(--accent);border-color:var(--accent);",
+    "color:var(--accent-fg)}",
+    ".nr-rate-btn:disabled{opacity:.55;cursor:progress}",
+    ".nr-comment{display:flex;gap:6px;width:100%}",
+    ".nr-comment[hidden]{display:none}",
+    ".nr-comment textarea{flex:1;resize:vertical;min-height:34px;max-height:120px;",
+    "padding:5px 8px;border:1px solid var(--line);border-radius:8px;background:var(--bg);",
+    "color:var(--fg);font:inherit;font-size:13px}",
+    ".nr-comment button{border:0;border-radius:8px;padding:0 10px;background:var(--accent);",
+    "color:var(--accent-fg);font-size:13px;font-weight:600}",
+    ".nr-rate-status{width:100%}",
+    ".nr-panel textarea:focus-visible{outline:3px solid #f5a623;outline-offset:1px}",
     "@media (max-width:480px){.nr-root{bottom:12px}",
     ".nr-root.pos-bottom-right{right:12px}.nr-root.pos-bottom-left{left:12px}",
     ".nr-panel{inset:0;width:100%;max-width:none;height:100%;max-height:none;border-radius:0;",
@@ -148,6 +165,27 @@
     svg.setAttribute("aria-hidden", "true");
     var path = document.createElementNS(ns, "path");
     path.setAttribute("d", "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z");
+    svg.appendChild(path);
+    return svg;
+  }
+
+  // Material Design "thumb_up" / "thumb_down" (Apache 2.0): drawn, so no emoji font is needed.
+  var THUMB_PATHS = {
+    up: "M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06" +
+      "L14.17 1 7.59 7.59C7.22 7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22" +
+      "l3.02-7.05c.09-.23.14-.47.14-.73v-2z",
+    down: "M15 3H6c-.83 0-1.54.5-1.84 1.22l-3.02 7.05c-.09.23-.14.47-.14.73v2c0 1.1.9 2 2 2" +
+      "h6.31l-.95 4.57-.03.32c0 .41.17.79.44 1.06L9.83 23l6.59-6.59c.36-.36.58-.86.58-1.41V5" +
+      "c0-1.1-.9-2-2-2zm4 0v12h4V3h-4z"
+  };
+
+  function thumbIcon(direction) {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    var path = document.createElementNS(ns, "path");
+    path.setAttribute("d", THUMB_PATHS[direction]);
     svg.appendChild(path);
     return svg;
   }
@@ -310,6 +348,82 @@
     }
   }
 
+  // Two rating buttons under an answer that has a log id; after a rating, an optional
+  // comment. A second click changes the rating (the server keeps one per answer).
+  function renderRating(bubble, message) {
+    var answerId = message.answer && message.answer.id;
+    if (!answerId) return;
+    var status = el("span", { className: "nr-rate-status", role: "status" });
+    var up = el("button", {
+      className: "nr-rate-btn nr-rate-up", type: "button", "aria-label": "Good answer",
+      "aria-pressed": message.rating === "up" ? "true" : "false", title: "Good answer"
+    }, [thumbIcon("up")]);
+    var down = el("button", {
+      className: "nr-rate-btn nr-rate-down", type: "button", "aria-label": "Bad answer",
+      "aria-pressed": message.rating === "down" ? "true" : "false", title: "Bad answer"
+    }, [thumbIcon("down")]);
+    var comment = el("textarea", {
+      className: "nr-comment-input", rows: "1", maxlength: "2000",
+      placeholder: "What was wrong or right? (optional)", "aria-label": "Comment on this answer (optional)"
+    });
+    comment.value = message.comment || "";
+    var sendComment = el("button", { type: "button", className: "nr-comment-send", text: "Send", "aria-label": "Send comment" });
+    var commentRow = el("div", { className: "nr-comment", hidden: !message.rating }, [comment, sendComment]);
+    var row = el("div", { className: "nr-rate", role: "group", "aria-label": "Rate this answer" },
+      [el("span", { text: "Was this answer right?" }), up, down, commentRow, status]);
+
+    function send(rating, withComment) {
+      var body = { answer_id: String(answerId), rating: rating };
+      var text = comment.value.trim();
+      if (withComment && text) body.comment = text.slice(0, 2000);
+      up.disabled = down.disabled = sendComment.disabled = true;
+      status.textContent = "";
+      fetch(API_BASE + "api/feedback", {
+        method: "POST",
+        mode: "cors",
+        credentials: "omit",
+        headers: { "Content-Type": "application/json", "X-Embed-Key": EMBED_KEY },
+        body: JSON.stringify(body)
+      }).then(function (response) {
+        if (!response.ok) {
+          return response.json().catch(function () { return null; }).then(function (payload) {
+            throw new Error(refusalMessage(response, payload));
+          });
+        }
+        message.rating = rating;
+        if (withComment) message.comment = body.comment || "";
+        saveState();
+        up.setAttribute("aria-pressed", rating === "up" ? "true" : "false");
+        down.setAttribute("aria-pressed", rating === "down" ? "true" : "false");
+        commentRow.hidden = false;
+        status.textContent = withComment && body.comment
+          ? "Thanks, your comment is saved."
+          : "Thanks for rating this answer.";
+      }, function (error) {
+        throw error instanceof TypeError
+          ? new Error("Could not reach the assistant to save your rating.")
+          : error;
+      }).catch(function (error) {
+        status.textContent = String(error.message || "Your rating was not saved.");
+      }).then(function () {
+        up.disabled = down.disabled = sendComment.disabled = false;
+      });
+    }
+
+    up.addEventListener("click", function () { send("up", !!message.comment); });
+    down.addEventListener("click", function () { send("down", !!message.comment); });
+    sendComment.addEventListener("click", function () {
+      send(message.rating || "down", true);
+    });
+    comment.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        send(message.rating || "down", true);
+      }
+    });
+    bubble.appendChild(row);
+  }
+
   function addMessage(message) {
     var empty = log.querySelector(".nr-empty");
     if (empty) log.removeChild(empty);
@@ -319,8 +433,10 @@
       bubble.classList.add("nr-error");
       bubble.setAttribute("role", "alert");
       bubble.appendChild(el("p", { text: message.content }));
-    } else if (message.answer) renderAnswer(bubble, message.answer);
-    else bubble.appendChild(el("p", { className: "nr-text", text: message.content }));
+    } else if (message.answer) {
+      renderAnswer(bubble, message.answer);
+      renderRating(bubble, message);
+    } else bubble.appendChild(el("p", { className: "nr-text", text: message.content }));
     log.appendChild(bubble);
     log.scrollTop = log.scrollHeight;
     return bubble;
@@ -456,6 +572,7 @@
       var message = { role: "assistant", content: String(answer.answer || ""), answer: answer };
       state.messages.push(message);
       renderAnswer(bubble, answer);
+      renderRating(bubble, message);
     }, function (error) {
       // fetch rejects with a TypeError when the server is unreachable or CORS refuses the page.
       var text = error instanceof TypeError

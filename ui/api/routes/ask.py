@@ -11,10 +11,12 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.requests import Request
 
 from rag.dates import DateRange
 from rag.errors import RagError
 from rag.types import Answer, Turn
+from ui.api.answer_log import RecorderDep
 from ui.api.answers import check_question, date_range, opened, public_answer
 from ui.api.errors import MAX_BODY_BYTES, error_body, rag_error_body
 from ui.api.state import HolderDep, SettingsDep
@@ -62,21 +64,36 @@ class AskRequest(BaseModel):
 
 
 @router.post("/api/ask", summary="Answer one question (Answer JSON)")
-def ask(body: AskRequest, settings: SettingsDep, holder: HolderDep) -> JSONResponse:
+def ask(
+    body: AskRequest,
+    settings: SettingsDep,
+    holder: HolderDep,
+    request: Request,
+    recorder: RecorderDep,
+) -> JSONResponse:
     question = check_question(body.question, settings)
     dates = body.dates()
-    answer = holder.get().ask(question, body.turns(), k=body.k, dates=dates)
+    pipeline = holder.get()
+    answer = recorder.record(
+        pipeline.ask(question, body.turns(), k=body.k, dates=dates), request, pipeline
+    )
     return JSONResponse(public_answer(answer).to_json())
 
 
 def chat_stream(
-    body: AskRequest, settings: SettingsDep, holder: HolderDep
+    body: AskRequest,
+    settings: SettingsDep,
+    holder: HolderDep,
+    request: Request,
+    recorder: RecorderDep,
 ) -> Iterator[str | Answer]:
     """The answer's stream, already started: a failure before the first token is an HTTP
-    status (422, 502, 503), not an `error` event."""
+    status (422, 502, 503), not an `error` event. Its Answer is logged on the way out."""
     question = check_question(body.question, settings)
     dates = body.dates()
-    return opened(holder.get().stream(question, body.turns(), body.k, dates=dates))
+    pipeline = holder.get()
+    events = pipeline.stream(question, body.turns(), body.k, dates=dates)
+    return opened(recorder.stream(events, request, pipeline))
 
 
 def event(name: str, data: object) -> ServerSentEvent:
