@@ -19,8 +19,8 @@ from rag.errors import BadInputError, RagError
 from rag.render import format_answer
 
 if TYPE_CHECKING:
-    from rag.pipeline import Pipeline
     from rag.answerlog import LoggedPipeline
+    from rag.pipeline import Pipeline
 
 
 def _settings(args: argparse.Namespace) -> Settings:
