@@ -9,12 +9,18 @@ gains by its article's rank, and the best few articles with no passage among the
 candidates bring their passage closest to the question.
 
 The index is computed from what the store already holds (chunk texts, titles and stored
-vectors; no embedding), in well under a second for a few thousand passages, and rebuilt
-when the store's generation changes, like the passage BM25 index.
+vectors; no embedding) and kept up to date article by article: a reader that sees the
+store change re-reads only the articles the store's change log lists since it last looked
+(`article_index_for`), so adding ten articles to a big index costs ten articles, not the
+whole index. BM25 here is the Lucene variant (k1 1.5, b 0.75) over an inverted index of
+article stems that can take and drop articles one at a time.
 """
 
 from __future__ import annotations
 
+import math
+import threading
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,56 +32,99 @@ from rag.types import Chunk
 
 RRF_K = 60
 POOL = 10  # articles ranked per question
+K1, B = 1.5, 0.75  # BM25 (Lucene variant), as for passages
 _PAGE = 1000
 
 
 @dataclass(frozen=True, slots=True)
+class _Article:
+    chunk_ids: tuple[str, ...]  # in reading order
+    vectors: np.ndarray  # its passages' unit vectors (n × d); empty when none are stored
+    mean: np.ndarray | None  # unit mean of its passage vectors
+    terms: Counter[str]  # stems of title (twice) and text
+    length: int
+
+
+def _article(parts: list[tuple[Chunk, np.ndarray | None]], dim: int) -> _Article:
+    parts = sorted(parts, key=lambda cv: cv[0].char_start)
+    title = parts[0][0].title
+    # the title twice: it names the topic the way a headline-reader asks about it
+    stems = content_stems(f"{title}\n{title}\n" + "\n".join(c.text for c, _ in parts))
+    if dim:
+        vectors = np.array(
+            [v if v is not None else np.zeros(dim) for _, v in parts], dtype=np.float32
+        ).reshape(len(parts), dim)
+        vectors = _unit(vectors)
+        mean: np.ndarray | None = _unit(vectors.mean(axis=0, keepdims=True))[0]
+    else:
+        vectors, mean = np.zeros((0, 0), dtype=np.float32), None
+    return _Article(tuple(c.chunk_id for c, _ in parts), vectors, mean, Counter(stems), len(stems))
+
+
 class ArticleIndex:
-    generation: str
-    article_ids: tuple[str, ...]
-    chunk_ids: tuple[tuple[str, ...], ...]  # per article, in reading order
-    chunk_vectors: tuple[np.ndarray, ...]  # per article: its passages' unit vectors (n × d)
-    means: np.ndarray  # per article: unit mean of its passage vectors (articles × d)
-    model: Any  # bm25s over article texts (None when empty)
+    """Articles ranked as wholes: BM25 over their words and cosine to their mean vector.
+
+    Articles are added, replaced and dropped one at a time (`replace`); ranking and
+    updates may run in different threads.
+    """
+
+    def __init__(self, generation: str = "", seq: int = -1) -> None:
+        self.generation = generation
+        self.seq = seq  # the store's change sequence this index has caught up with
+        self._lock = threading.Lock()
+        self._articles: dict[str, _Article] = {}
+        self._postings: dict[str, dict[str, int]] = {}
+        self._total_length = 0
+        self._matrix: tuple[tuple[str, ...], np.ndarray] | None = None
 
     @classmethod
     def build(
         cls,
         chunks: Iterable[tuple[Chunk, np.ndarray | None]],
         generation: str,
+        seq: int = -1,
     ) -> ArticleIndex:
-        import bm25s
+        index = cls(generation, seq)
+        index.replace(_grouped(chunks), ())
+        return index
 
-        grouped: dict[str, list[tuple[Chunk, np.ndarray | None]]] = {}
-        for chunk, vector in chunks:
-            grouped.setdefault(chunk.article_id, []).append((chunk, vector))
-        ids = sorted(grouped)
-        texts, chunk_ids, per_article, means = [], [], [], []
+    @property
+    def article_ids(self) -> tuple[str, ...]:
+        with self._lock:
+            return tuple(sorted(self._articles))
+
+    def replace(
+        self, grouped: dict[str, list[tuple[Chunk, np.ndarray | None]]], removed: Iterable[str]
+    ) -> None:
+        """Put these articles in (replacing what they were) and drop the `removed` ones."""
         dim = next((len(v) for g in grouped.values() for _, v in g if v is not None), 0)
-        for article_id in ids:
-            parts = sorted(grouped[article_id], key=lambda cv: cv[0].char_start)
-            title = parts[0][0].title
-            # the title twice: it names the topic the way a headline-reader asks about it
-            texts.append(content_stems(f"{title}\n{title}\n" + "\n".join(c.text for c, _ in parts)))
-            chunk_ids.append(tuple(c.chunk_id for c, _ in parts))
-            vectors = np.array(
-                [v if v is not None else np.zeros(dim) for _, v in parts], dtype=np.float32
-            ).reshape(len(parts), dim)
-            vectors = _unit(vectors)
-            per_article.append(vectors)
-            means.append(_unit(vectors.mean(axis=0, keepdims=True))[0] if dim else vectors)
-        model = None
-        if ids:
-            model = bm25s.BM25()
-            model.index([t or ["_empty_"] for t in texts], show_progress=False)
-        return cls(
-            generation,
-            tuple(ids),
-            tuple(chunk_ids),
-            tuple(per_article),
-            np.array(means, dtype=np.float32).reshape(len(ids), dim),
-            model,
-        )
+        fresh = {aid: _article(parts, dim) for aid, parts in grouped.items() if parts}
+        with self._lock:
+            for article_id in [*removed, *fresh]:
+                old = self._articles.pop(article_id, None)
+                if old is None:
+                    continue
+                self._total_length -= old.length
+                for stem in old.terms:
+                    posting = self._postings.get(stem)
+                    if posting is not None:
+                        posting.pop(article_id, None)
+                        if not posting:
+                            del self._postings[stem]
+            for article_id, article in fresh.items():
+                self._articles[article_id] = article
+                self._total_length += article.length
+                for stem, tf in article.terms.items():
+                    self._postings.setdefault(stem, {})[article_id] = tf
+            self._matrix = None
+
+    def _means(self) -> tuple[tuple[str, ...], np.ndarray]:
+        if self._matrix is None:
+            ids = tuple(a for a in sorted(self._articles) if self._articles[a].mean is not None)
+            means = [self._articles[a].mean for a in ids]
+            matrix = np.array(means, dtype=np.float32) if means else np.zeros((0, 0), np.float32)
+            self._matrix = (ids, matrix)
+        return self._matrix
 
     def rank(
         self,
@@ -87,36 +136,54 @@ class ArticleIndex:
         """Article ids, best first: BM25 over whole articles fused with the mean-vector
         cosine by reciprocal rank (the vector ranking weighing `vector_weight` against
         BM25's 1)."""
-        if not self.article_ids or self.model is None:
-            return []
-        k = min(k, len(self.article_ids))
-        fused: dict[int, float] = {}
-        stems = [s for s in content_stems(question) if s in self.model.vocab_dict]
-        if stems:
-            docs, scores = self.model.retrieve([stems], k=k, show_progress=False, n_threads=1)
-            ranked = [int(d) for d, s in zip(docs[0], scores[0], strict=False) if s > 0]
-            for rank, i in enumerate(ranked, start=1):
-                fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + rank)
-        if query_vector is not None and self.means.size:
-            similarity = self.means @ _unit(np.asarray(query_vector, dtype=np.float32)[None])[0]
-            for rank, i in enumerate(np.argsort(-similarity)[:k].tolist(), start=1):
-                fused[i] = fused.get(i, 0.0) + vector_weight / (RRF_K + rank)
-        order = sorted(fused, key=lambda i: (-fused[i], i))[:k]
-        return [self.article_ids[i] for i in order]
+        with self._lock:
+            n = len(self._articles)
+            if not n:
+                return []
+            k = min(k, n)
+            average = self._total_length / n or 1.0
+            scores: dict[str, float] = {}
+            for stem in content_stems(question):  # repeated question words count again
+                posting = self._postings.get(stem)
+                if not posting:
+                    continue
+                df = len(posting)
+                idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+                for article_id, tf in posting.items():
+                    norm = K1 * (1 - B + B * self._articles[article_id].length / average)
+                    scores[article_id] = scores.get(article_id, 0.0) + idf * tf * (K1 + 1) / (
+                        tf + norm
+                    )
+            ids, means = self._means()
+        fused: dict[str, float] = {}
+        best = sorted((a for a in scores if scores[a] > 0), key=lambda a: (-scores[a], a))
+        for rank, article_id in enumerate(best[:k], start=1):
+            fused[article_id] = fused.get(article_id, 0.0) + 1.0 / (RRF_K + rank)
+        if query_vector is not None and means.size:
+            similarity = means @ _unit(np.asarray(query_vector, dtype=np.float32)[None])[0]
+            for rank, i in enumerate(np.argsort(-similarity, kind="stable")[:k].tolist(), 1):
+                fused[ids[i]] = fused.get(ids[i], 0.0) + vector_weight / (RRF_K + rank)
+        return sorted(fused, key=lambda a: (-fused[a], a))[:k]
 
     def closest_chunk(self, article_id: str, query_vector: np.ndarray) -> str | None:
         """The article's passage nearest the question (its first when vectors are missing)."""
-        try:
-            i = self.article_ids.index(article_id)
-        except ValueError:
+        with self._lock:
+            article = self._articles.get(article_id)
+        if article is None or not article.chunk_ids:
             return None
-        vectors = self.chunk_vectors[i]
-        if not len(self.chunk_ids[i]):
-            return None
-        if not vectors.size:
-            return self.chunk_ids[i][0]
+        if not article.vectors.size:
+            return article.chunk_ids[0]
         query = _unit(np.asarray(query_vector, dtype=np.float32)[None])[0]
-        return self.chunk_ids[i][int(np.argmax(vectors @ query))]
+        return article.chunk_ids[int(np.argmax(article.vectors @ query))]
+
+
+def _grouped(
+    chunks: Iterable[tuple[Chunk, np.ndarray | None]],
+) -> dict[str, list[tuple[Chunk, np.ndarray | None]]]:
+    grouped: dict[str, list[tuple[Chunk, np.ndarray | None]]] = {}
+    for chunk, vector in chunks:
+        grouped.setdefault(chunk.article_id, []).append((chunk, vector))
+    return grouped
 
 
 def _unit(matrix: np.ndarray) -> np.ndarray:
@@ -124,25 +191,42 @@ def _unit(matrix: np.ndarray) -> np.ndarray:
     return matrix / np.where(norms == 0, 1.0, norms)
 
 
-def chunks_with_vectors(collection: Any) -> Iterable[tuple[Chunk, np.ndarray | None]]:
-    """Every chunk of a Chroma collection with its stored vector, page by page."""
-    from rag.store import chunk_from_record
-
+def chunks_with_vectors(
+    collection: Any, article_ids: Sequence[str] | None = None
+) -> Iterable[tuple[Chunk, np.ndarray | None]]:
+    """Every chunk of a Chroma collection (or of these articles) with its stored vector,
+    page by page."""
+    if article_ids is not None:
+        for begin in range(0, len(article_ids), 500):
+            part = list(article_ids[begin : begin + 500])
+            yield from _records(
+                collection.get(
+                    where={"article_id": {"$in": part}},
+                    include=["documents", "metadatas", "embeddings"],
+                )
+            )
+        return
     offset = 0
     while True:
         page = collection.get(
             limit=_PAGE, offset=offset, include=["documents", "metadatas", "embeddings"]
         )
-        ids = page["ids"]
-        if not ids:
+        if not page["ids"]:
             return
-        embeddings = page.get("embeddings")
-        for i, chunk_id in enumerate(ids):
-            vector = None if embeddings is None else np.asarray(embeddings[i], dtype=np.float32)
-            doc = (page.get("documents") or [""] * len(ids))[i]
-            meta = (page.get("metadatas") or [{}] * len(ids))[i]
-            yield chunk_from_record(chunk_id, doc or "", meta or {}), vector
-        offset += len(ids)
+        yield from _records(page)
+        offset += len(page["ids"])
+
+
+def _records(page: Any) -> Iterable[tuple[Chunk, np.ndarray | None]]:
+    from rag.store import chunk_from_record
+
+    ids = page["ids"]
+    embeddings = page.get("embeddings")
+    documents = page.get("documents") or [""] * len(ids)
+    metadatas = page.get("metadatas") or [{}] * len(ids)
+    for i, chunk_id in enumerate(ids):
+        vector = None if embeddings is None else np.asarray(embeddings[i], dtype=np.float32)
+        yield chunk_from_record(chunk_id, documents[i] or "", metadatas[i] or {}), vector
 
 
 def fuse_articles(
@@ -187,8 +271,18 @@ def fuse_articles(
 
 
 def article_index_for(store: Any, current: ArticleIndex | None = None) -> ArticleIndex:
-    """The article index of the store as it is now (`current` when it is up to date)."""
+    """The article index of the store as it is now: `current` when it is up to date,
+    `current` brought up to date with the articles the store's change log lists since it
+    last looked, or (first time, or an index with no change log) built from every chunk."""
+    seq = store.seq()  # before reading: a write that lands meanwhile is read next time
     generation = store.generation()
-    if current is not None and current.generation == generation:
+    if current is not None and current.seq == seq and current.generation == generation:
         return current
-    return ArticleIndex.build(chunks_with_vectors(store.chunks), generation)
+    if current is not None and current.seq >= 0:
+        changed = store.changed_articles(current.seq)
+        if changed is not None:
+            grouped = _grouped(chunks_with_vectors(store.chunks, changed))
+            current.replace(grouped, [a for a in changed if a not in grouped])
+            current.generation, current.seq = generation, seq
+            return current
+    return ArticleIndex.build(chunks_with_vectors(store.chunks), generation, seq)

@@ -116,8 +116,7 @@ class Retriever:
         """Pick up an ingest made by another process: nothing to reload for an embedded
         index (the keyword file is shared); with a Chroma server, replay the change log."""
         catch_up(self.store, self.keyword)
-        if self.articles.generation != self.store.generation():
-            self.articles = article_index_for(self.store, self.articles)
+        self.articles = article_index_for(self.store, self.articles)
 
     def now(self) -> date | None:
         """ "Now" for relative dates: the operator's setting, else the newest article's day."""

@@ -102,3 +102,76 @@ def test_weights_come_from_the_weights_file_and_a_refit_keeps_other_sections(
     assert body["answer"] == {"refuse_below": 0.4}
     assert body["retrieval"] == {"article": 0.7, "article_bring": 3}
     assert RetrievalWeights.from_mapping({"article": True, "nonsense": 1}) == RetrievalWeights()
+
+
+def test_replacing_and_dropping_articles_ranks_as_a_fresh_build_would() -> None:
+    grown = ArticleIndex.build(CHUNKS[:2], "g1")
+    grown.replace(
+        {"ferry": [CHUNKS[2], CHUNKS[3]], "museum": [CHUNKS[4]]}, removed=()
+    )  # two articles added one write later
+    assert grown.rank("ferry winds", unit(0, 1, 0)) == index().rank("ferry winds", unit(0, 1, 0))
+    grown.replace({}, removed=["ferry"])
+    assert "ferry" not in grown.rank("ferry winds", unit(0, 1, 0))
+    assert grown.article_ids == ("museum", "orchard")
+
+
+class _Log:
+    """A store with a change log, as `article_index_for` reads it."""
+
+    def __init__(self) -> None:
+        self.rows = {c.chunk_id: (c, v) for c, v in CHUNKS[:2]}
+        self.sequence, self.log = 1, {"orchard": 1}
+        self.chunks = self
+        self.full_reads = 0
+
+    def seq(self) -> int:
+        return self.sequence
+
+    def generation(self) -> str:
+        return f"g{self.sequence}"
+
+    def changed_articles(self, since: int) -> list[str]:
+        return [a for a, s in self.log.items() if s >= since]
+
+    def write(self, article: str, rows: list[tuple[Chunk, np.ndarray]]) -> None:
+        self.sequence += 1
+        self.rows = {k: cv for k, cv in self.rows.items() if cv[0].article_id != article}
+        self.rows.update({c.chunk_id: (c, v) for c, v in rows})
+        self.log[article] = self.sequence
+
+    def get(self, **query: object) -> dict[str, object]:
+        where = query.get("where")
+        if where is None:
+            if query.get("offset"):
+                return {"ids": [], "documents": [], "metadatas": [], "embeddings": []}
+            self.full_reads += 1
+        wanted = where["article_id"]["$in"] if isinstance(where, dict) else None
+        rows = [cv for cv in self.rows.values() if wanted is None or cv[0].article_id in wanted]
+        return {
+            "ids": [c.chunk_id for c, _ in rows],
+            "documents": [c.text for c, _ in rows],
+            "metadatas": [
+                {
+                    "article_id": c.article_id,
+                    "n": c.n,
+                    "char_start": c.char_start,
+                    "char_end": c.char_end,
+                    "title": c.title,
+                }
+                for c, _ in rows
+            ],
+            "embeddings": [v.tolist() for _, v in rows],
+        }
+
+
+def test_a_reader_catches_up_by_reading_only_the_articles_written_since() -> None:
+    from rag.articles import article_index_for
+
+    store = _Log()
+    first = article_index_for(store)
+    assert store.full_reads == 1 and first.article_ids == ("orchard",)
+    store.write("ferry", [CHUNKS[2], CHUNKS[3]])
+    later = article_index_for(store, first)
+    assert store.full_reads == 1  # no second read of every chunk
+    assert later.article_ids == ("ferry", "orchard")
+    assert later.rank("ferry cancelled", None)[0] == "ferry"
