@@ -197,7 +197,7 @@ def ingest(
         not_modified = store.article_records(web.unchanged) if web is not None else {}
         skipped += len(not_modified)
         prune_ids = _prune_candidates(store, paths, files, articles, failed) if prune else []
-        if prune and web is not None:
+        if prune and web is not None and not web.stopped:  # a listing cut short prunes nothing
             prune_ids += _prune_listed(store, web.listed)
         orphans = store.orphan_article_ids()
         marker = settings.index_dir / INCOMPLETE
