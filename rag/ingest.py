@@ -298,7 +298,6 @@ def ingest(
             marker.unlink(missing_ok=True)
         if web is not None and fetcher is not None:
             web.commit(fetcher)  # validators only once their articles are stored
-            fetcher.close()
 
     new_ids = {a.article_id for a in changed} - set(known)
     return IngestReport(
@@ -331,9 +330,8 @@ def _fetch_urls(
     fetcher = Fetcher(settings, cache, stop=stop, allowed_hosts=allowed_hosts)
     try:
         return collect(urls, fetcher, lambda ids: _indexed(settings, ids), quiet=quiet), fetcher
-    except BaseException:
-        fetcher.close()
-        raise
+    finally:
+        fetcher.close()  # the connections; its cache is committed after the writes
 
 
 def _indexed(settings: Settings, article_ids: Iterable[str]) -> set[str]:
