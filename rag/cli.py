@@ -301,10 +301,15 @@ def _fetch_flags(p: argparse.ArgumentParser) -> None:
         "--rate",
         type=_positive_float,
         dest="fetch_rate",
+        metavar="N",
         help="requests per second to one web host (1)",
     )
     p.add_argument(
-        "--timeout", type=_positive_float, dest="fetch_timeout", help="seconds per web request (20)"
+        "--timeout",
+        type=_positive_float,
+        dest="fetch_timeout",
+        metavar="S",
+        help="seconds per web request (20)",
     )
 
 

@@ -36,15 +36,24 @@ from rag.load import (
 from rag.types import Article
 
 LISTING_KINDS = ("rss", "atom", "sitemap", "sitemapindex")
-_ROOTS = {"rss": "rss", "rdf": "rss", "feed": "atom", "urlset": "sitemap"}
-_ROOTS["sitemapindex"] = "sitemapindex"
+# The root element names what an XML document is (RSS 1.0's root is rdf:RDF).
+_ROOTS = {
+    "rss": "rss",
+    "rdf": "rss",
+    "feed": "atom",
+    "urlset": "sitemap",
+    "sitemapindex": "sitemapindex",
+}
 _FIRST_TAG = re.compile(rb"<([A-Za-z][\w.\-]*:)?([A-Za-z][\w.\-]*)")
 _PROLOGUE = re.compile(rb"^(\s|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>)*", re.DOTALL | re.IGNORECASE)
 _NAMES = {"rss": "feed", "atom": "feed", "sitemap": "sitemap", "sitemapindex": "sitemap index"}
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 # A sitemap index may list sitemaps that list sitemaps; deeper than this is a mistake.
 _MAX_DEPTH = 3
-ACCEPT_ANY = "text/html, application/xhtml+xml, application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"  # noqa: E501
+ACCEPT_ANY = (
+    "text/html, application/xhtml+xml, application/rss+xml, application/atom+xml, "
+    "application/xml;q=0.9, */*;q=0.5"
+)
 ACCEPT_HTML = "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"
 
 
@@ -72,7 +81,7 @@ class WebResult:
     unchanged: list[str] = field(default_factory=list)  # article ids of pages that gave 304
     failed: list[tuple[str, str]] = field(default_factory=list)
     # For --prune: each URL given whose listing was read, and the article ids (or item
-    # URLs, for items not yet known) it lists now.
+    # URLs, for items not yet known) it lists now; "*" when it was not read whole.
     listed: dict[str, set[str]] = field(default_factory=dict)
     stopped: bool = False
     _remember: list[tuple[Page, dict[str, Any]]] = field(default_factory=list)
@@ -278,7 +287,11 @@ class _Collector:
             self.progress.total = (self.progress.total or 0) + len(listing.items)
             self.progress.refresh()
         for sitemap in listing.sitemaps:
-            if sitemap in self.seen_urls or self.fetcher.stopped:
+            if self.fetcher.stopped:
+                listed.add("*")  # stopped: the listing was not read to its end
+                self.result.stopped = True
+                return
+            if sitemap in self.seen_urls:
                 continue
             self.seen_urls.add(sitemap)
             try:
@@ -295,6 +308,7 @@ class _Collector:
             if item.url in self.seen_urls:
                 continue
             if self.fetcher.stopped:
+                listed.add("*")
                 self.result.stopped = True
                 return
             self.seen_urls.add(item.url)
@@ -307,6 +321,9 @@ class _Collector:
             finally:
                 if self.progress is not None:
                     self.progress.update(1)
+        if self.fetcher.stopped:  # a stop inside the last fetch
+            listed.add("*")
+            self.result.stopped = True
 
     def _fetch(
         self, url: str, root: str, item: Item | None, depth: int

@@ -1,11 +1,11 @@
 """Fetch pages and feeds over HTTP like a good citizen, and safely.
 
-One `Fetcher` per run: a user agent naming the product, at most `fetch_rate` requests per
-second to one host, a timeout per request (and a deadline for the whole body), a size cap
-read while streaming (a huge page is cut off early), at most 5 redirects, only `http` and
-`https` at every hop, and conditional requests: the ETag / Last-Modified a URL last gave
-are remembered in the index folder (`fetch-cache.json`, written atomically) so an
-unchanged feed or page costs one 304.
+One `Fetcher` per run: a user agent naming the product, the site's robots.txt (its rules
+and Crawl-delay), at most `fetch_rate` requests per second to one host, a timeout per
+request (and a deadline for the whole body), a size cap read while streaming (a huge page
+is cut off early), at most 5 redirects, only `http` and `https` at every hop, and
+conditional requests: the ETag / Last-Modified a URL last gave are remembered in the index
+folder (`fetch-cache.json`, written atomically) so an unchanged feed or page costs one 304.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.robotparser import RobotFileParser
 
 import httpx
 
@@ -26,6 +27,9 @@ from rag import __version__
 from rag.config import Settings
 
 USER_AGENT = f"newsrag/{__version__} (news Q&A indexer; +https://pypi.org/project/newsrag/)"
+ROBOTS_AGENT = "newsrag"  # the name robots.txt rules address
+_ROBOTS_CHARS = 500_000  # robots.txt beyond this is ignored (Google reads 500 KiB)
+_MAX_CRAWL_DELAY = 30.0  # seconds; a larger Crawl-delay would stall a sync
 MAX_REDIRECTS = 5
 CACHE_FILE = "fetch-cache.json"
 _REDIRECTS = {301, 302, 303, 307, 308}
@@ -145,14 +149,24 @@ class HostPacer:
         self.interval = 1.0 / rate if rate > 0 else 0.0
         self.stop = stop
         self._next: dict[str, float] = {}
+        self._slower: dict[str, float] = {}
         self._lock = threading.Lock()
+
+    def slow_down(self, url: str, interval: float) -> None:
+        """At least `interval` seconds between requests to this URL's host (Crawl-delay)."""
+        host = (urlsplit(url).hostname or "").lower()
+        with self._lock:
+            before = self._slower.get(host, self.interval)
+            self._slower[host] = max(interval, self.interval)
+            if host in self._next:  # the request just made counts too
+                self._next[host] += self._slower[host] - before
 
     def wait(self, url: str) -> None:
         host = (urlsplit(url).hostname or "").lower()
         with self._lock:
             now = time.monotonic()
             due = max(self._next.get(host, now), now)
-            self._next[host] = due + self.interval
+            self._next[host] = due + self._slower.get(host, self.interval)
         delay = due - time.monotonic()
         if delay > 0 and self.stop.wait(delay):
             raise Stopped()
@@ -180,6 +194,7 @@ class Fetcher:
         self.pacer = HostPacer(settings.fetch_rate, self.stop)
         self.requests = 0
         self.not_modified = 0
+        self._robot_rules: dict[str, RobotFileParser] = {}
         self.client = httpx.Client(
             headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"},
             timeout=httpx.Timeout(self.timeout),
@@ -206,6 +221,9 @@ class Fetcher:
         With `conditional`, the validators this URL gave last time are sent, and an
         unchanged resource comes back as a `Page` with status 304 and no body.
         """
+        return self._get(url, conditional, accept, obey_robots=True)
+
+    def _get(self, url: str, conditional: bool, accept: str, obey_robots: bool) -> Page:
         check_scheme(url)
         cached = self.cache.get(url) if conditional else {}
         headers = {"Accept": accept}
@@ -218,6 +236,8 @@ class Fetcher:
             if self.allowed_hosts is not None and not host_allowed(current, self.allowed_hosts):
                 host = urlsplit(current).hostname or current
                 raise FetchError(f"{host} is not a site URLs may be added from (RAG_FETCH_ALLOW)")
+            if obey_robots and not self._robots(current).can_fetch(ROBOTS_AGENT, current):
+                raise FetchError("disallowed by the site's robots.txt")
             self.pacer.wait(current)
             status, location, page = self._request(url, current, headers)
             if location is None:
@@ -233,6 +253,35 @@ class Fetcher:
                 headers = {"Accept": accept}
             current = target
         raise FetchError(f"too many redirects (more than {MAX_REDIRECTS})")
+
+    def _robots(self, url: str) -> RobotFileParser:
+        """The robots.txt rules of this URL's site, read once per run (conditionally)."""
+        parts = urlsplit(url)
+        origin = f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+        rules = self._robot_rules.get(origin)
+        if rules is not None:
+            return rules
+        robots_url = origin + "/robots.txt"
+        cached = self.cache.get(robots_url)
+        text = ""
+        try:
+            page = self._get(robots_url, "robots" in cached, "text/plain", obey_robots=False)
+            if page.not_modified:
+                text = str(cached.get("robots", ""))
+            else:
+                text = page.body.decode("utf-8", "replace")[:_ROBOTS_CHARS]
+                self.cache.put(
+                    robots_url, etag=page.etag, last_modified=page.last_modified, robots=text
+                )
+        except FetchError:
+            pass  # none (404) or unreadable: no rules, as crawlers commonly read it
+        rules = RobotFileParser(robots_url)
+        rules.parse(text.splitlines())
+        delay = rules.crawl_delay(ROBOTS_AGENT)
+        if delay:
+            self.pacer.slow_down(url, min(float(delay), _MAX_CRAWL_DELAY))
+        self._robot_rules[origin] = rules
+        return rules
 
     def _request(
         self, url: str, current: str, headers: dict[str, str]

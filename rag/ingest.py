@@ -210,7 +210,7 @@ def ingest(
         not_modified = store.article_records(web.unchanged) if web is not None else {}
         skipped += len(not_modified)
         prune_ids = _prune_candidates(store, paths, files, articles, failed) if prune else []
-        if prune and web is not None:
+        if prune and web is not None and not web.stopped:  # a listing cut short prunes nothing
             prune_ids += _prune_listed(store, web.listed)
         marker = settings.index_dir / INCOMPLETE
         # Orphans (chunks without an article record) only come from an ingest that died
@@ -313,7 +313,6 @@ def ingest(
         keyword.close()
         if web is not None and fetcher is not None:
             web.commit(fetcher)  # validators only once their articles are stored
-            fetcher.close()
 
     new_ids = {a.article_id for a in changed} - set(known)
     return IngestReport(
@@ -346,9 +345,8 @@ def _fetch_urls(
     fetcher = Fetcher(settings, cache, stop=stop, allowed_hosts=allowed_hosts)
     try:
         return collect(urls, fetcher, lambda ids: _indexed(settings, ids), quiet=quiet), fetcher
-    except BaseException:
-        fetcher.close()
-        raise
+    finally:
+        fetcher.close()  # the connections; its cache is committed after the writes
 
 
 def _indexed(settings: Settings, article_ids: Iterable[str]) -> set[str]:

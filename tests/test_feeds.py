@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -363,3 +364,24 @@ def test_rag_ingest_url_json_lists_failures_by_url(site: NewsSite, tmp_path: Pat
     assert reasons[site.url("/news/withdrawn.html")].startswith("HTTP 404")
     assert "only http and https" in reasons["ftp://127.0.0.1/x"]
     assert "Traceback" not in result.stderr
+
+
+class StopOnceFetched(threading.Event):
+    """A stop request that comes as soon as the site has answered for `path` (SIGTERM)."""
+
+    def __init__(self, site: NewsSite, path: str) -> None:
+        super().__init__()
+        self.site, self.path = site, path
+
+    def is_set(self) -> bool:
+        return bool(self.site.statuses(self.path))
+
+
+def test_a_listing_cut_short_by_a_stop_prunes_nothing(site: NewsSite, settings: Settings) -> None:
+    run(settings, site.url("/atom.xml"))
+    site.clear_log()
+    stop = StopOnceFetched(site, "/atom.xml")
+    report = run(settings, site.url("/atom.xml"), prune=True, stop=stop)
+    assert report.stopped and report.removed == 0
+    assert site.statuses("/atom.xml") == [304] and len(site.log) <= 3  # robots, feed, 1 page
+    assert ChromaStore(settings).count_articles() == 2

@@ -12,7 +12,7 @@ from rag import __version__
 from rag.config import load_settings
 from rag.fetch import CACHE_FILE, FetchCache, Fetcher, FetchError, host_allowed, is_url
 from tests.conftest import make_settings
-from tests.webserver import NewsSite, running
+from tests.webserver import FIXTURES, NewsSite, running
 
 
 @pytest.fixture
@@ -193,3 +193,40 @@ def test_a_fetcher_limited_to_allowed_hosts_refuses_others_and_redirects_to_them
     assert site.statuses("/feed.xml") == [200]  # nothing was requested from elsewhere
     with Fetcher(settings) as fetcher:  # the operator's CLI: any host
         assert fetcher.get(site.url("/elsewhere")).status == 200
+
+
+def test_paths_the_sites_robots_txt_disallows_are_not_fetched(
+    site: NewsSite, tmp_path: Path
+) -> None:
+    with fetcher_for(tmp_path) as fetcher:
+        with pytest.raises(FetchError, match="robots.txt"):
+            fetcher.get(site.url("/drafts/budget-leak.html"))
+        assert fetcher.get(site.url("/feed.xml")).status == 200
+    assert not [p for p, _, _ in site.log if p.startswith("/drafts/")]
+    assert site.statuses("/robots.txt") == [200]  # once per site and run
+
+
+def test_robots_txt_is_asked_for_conditionally_in_the_next_run(
+    site: NewsSite, tmp_path: Path
+) -> None:
+    for _ in range(2):
+        with fetcher_for(tmp_path) as fetcher:
+            fetcher.get(site.url("/feed.xml"))
+            fetcher.cache.save()
+            with pytest.raises(FetchError, match="robots.txt"):
+                fetcher.get(site.url("/drafts/budget-leak.html"))  # rules kept on a 304
+    assert site.statuses("/robots.txt") == [200, 304]
+
+
+def test_a_crawl_delay_slows_requests_to_that_site(tmp_path: Path) -> None:
+    import shutil
+
+    root = tmp_path / "web"
+    shutil.copytree(FIXTURES, root)
+    (root / "robots.txt").write_text("User-agent: *\nCrawl-delay: 1\n")
+    with running(root=root) as site, fetcher_for(tmp_path) as fetcher:
+        started = time.monotonic()
+        for _ in range(3):
+            fetcher.get(site.url("/feed.xml"), conditional=False)
+        elapsed = time.monotonic() - started
+    assert elapsed >= 2.9  # robots.txt and three pages, a second apart (not 1/100 s)
