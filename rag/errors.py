@@ -1,4 +1,5 @@
-"""The small exception family. `cli.py` maps these to exit codes, `ui/api.py` to HTTP statuses."""
+"""The small exception family. `cli.py` maps these to exit codes, `ui/api/errors.py` to
+HTTP statuses."""
 
 from __future__ import annotations
 

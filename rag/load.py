@@ -15,7 +15,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from rag.errors import BadInputError
@@ -205,7 +205,22 @@ def load_txt(path: Path, article_id: str, root: str, max_bytes: int) -> Article:
     title, published, body = parse_plain(read_text_file(path, max_bytes))
     if not body:  # a one-paragraph file: its only line is the text
         body = title
-    return make_article(article_id, title, body, published, str(path), root)
+    source = shown_path(path, article_id, root)
+    return make_article(article_id, title, body, published, source, root)
+
+
+def shown_path(path: Path, article_id: str, root: str) -> str:
+    """An article file's source: its path below the folder ingested, led by that folder's
+    own name (`corpus/lee/lee-017.txt`), never the server's absolute path.
+
+    `discover` makes a file's article id that path without its extension; with an id of
+    its own choosing, a caller gets the folder's name and the file's.
+    """
+    below = f"{article_id}{path.suffix}"
+    if PurePosixPath(below).name != path.name:
+        below = path.name
+    folder = Path(root).name
+    return f"{folder}/{below}" if folder else below
 
 
 def safe_url(value: Any) -> str | None:
@@ -283,7 +298,7 @@ def load_md(path: Path, article_id: str, root: str, max_bytes: int) -> Article:
         title, blocks = blocks[0][1], blocks[1:]
     body = join_paragraphs([text for _, text in blocks]) or title
     published = parse_date(meta.get("date") or meta.get("published"))
-    source = safe_url(meta.get("url")) or str(path)
+    source = safe_url(meta.get("url")) or shown_path(path, article_id, root)
     return make_article(article_id, title, body, published, source, root)
 
 
@@ -363,11 +378,13 @@ def load_html(path: Path, article_id: str, root: str, max_bytes: int) -> Article
     if not title and body:
         title = body.split("\n", 1)[0][:100]
     published = parse_date(getattr(document, "date", None))
-    source = safe_url(getattr(document, "url", None)) or str(path)
+    source = safe_url(getattr(document, "url", None)) or shown_path(path, article_id, root)
     return make_article(article_id, title, body, published, source, root)
 
 
-def load_jsonl(path: Path, root: str, max_bytes: int) -> LoadResult:
+def load_jsonl(path: Path, root: str, max_bytes: int, shown: str = "") -> LoadResult:
+    """The records of a JSON Lines file; a record without a URL has `shown:LINE` as its
+    source (`shown` is the file's source, see `shown_path`)."""
     raw = read_text_file(path, max_bytes)
     articles: list[Article] = []
     failed: list[tuple[str, str]] = []
@@ -400,7 +417,7 @@ def load_jsonl(path: Path, root: str, max_bytes: int) -> LoadResult:
         body = join_paragraphs(clean_text(text).split("\n"))
         title = clean_text(str(record.get("title") or "")).strip() or body[:80]
         published = parse_date(record.get("published") or record.get("date"))
-        source = safe_url(record.get("url")) or f"{path}:{number}"
+        source = safe_url(record.get("url")) or f"{shown or path}:{number}"
         articles.append(make_article(str(record_id).strip(), title, body, published, source, root))
     if not articles and not failed:
         failed.append((str(path), "no records"))
@@ -429,7 +446,7 @@ def load_file(path: Path, article_id: str, root: str, max_bytes: int) -> LoadRes
     suffix = path.suffix.lower()
     try:
         if suffix == ".jsonl":
-            return load_jsonl(path, root, max_bytes)
+            return load_jsonl(path, root, max_bytes, shown_path(path, article_id, root))
         loader = {".txt": load_txt, ".md": load_md, ".markdown": load_md}.get(suffix, load_html)
         return LoadResult([loader(path, article_id, root, max_bytes)], [])
     except BadInputError as exc:

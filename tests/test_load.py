@@ -194,7 +194,7 @@ def test_md_without_front_matter_takes_title_from_first_heading(tmp_path: Path) 
     article = load_one(path)
     assert article.title == "A heading title"
     assert article.text == "Body paragraph."
-    assert article.source == str(path)
+    assert article.source == f"{tmp_path.name}/plain.md"
 
 
 # -- .html ----------------------------------------------------------------------------------
@@ -360,3 +360,19 @@ def test_utf16_and_crlf_text_is_decoded_to_the_same_article(tmp_path: Path) -> N
     wide = tmp_path / "wide.txt"
     wide.write_bytes("Title\r\n\r\nCafé prices rose.\r\n".encode("utf-16"))
     assert load_one(wide).text == load_one(plain).text == "Café prices rose."
+
+
+def test_files_of_a_folder_given_by_absolute_path_name_their_source_below_that_folder(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "news" / "corpus"
+    (folder / "lee").mkdir(parents=True)
+    (folder / "lee" / "lee-017.txt").write_text("A title\n\nA body paragraph.\n")
+    (folder / "wire.jsonl").write_text('{"id": "w1", "text": "A wire story."}\n')
+    files, _, _ = discover([folder.resolve()])
+    sources = {
+        a.article_id: a.source
+        for f in files
+        for a in load_file(f.path, f.article_id, f.root, MAX).articles
+    }
+    assert sources == {"lee/lee-017": "corpus/lee/lee-017.txt", "w1": "corpus/wire.jsonl:1"}

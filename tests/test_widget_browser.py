@@ -251,6 +251,9 @@ def test_widget_answers_with_a_citation_that_opens_its_quote(
     assert "Article 5" in card.locator("blockquote").inner_text()
     assert "US considers crossing red lines" in card.locator(".nr-source-title").inner_text()
     assert card.locator(".nr-date").inner_text() == "2024-11-22"
+    # The source is the path below the folder ingested, never where it is on the server.
+    meta = card.locator(".nr-meta").inner_text()
+    assert "corpus/us-red-lines-ukraine-2024-11-22.txt" in meta and str(ROOT) not in meta
     assert chip.get_attribute("aria-expanded") == "true"
     card.locator(".nr-meta").scroll_into_view_if_needed()
     save_screenshot(page, screenshots, "widget.png")

@@ -361,8 +361,12 @@ def source_markdown(source: str, settings: Settings) -> str:
         url = quote(source, safe=":/?#[]@!$&'*+,;=%~")  # no (, ), <, > or spaces left
         return f"[{escape_markdown(host)}]({url})"
     path = Path(source)
+    uploads = uploads_dir(settings)
+    if path.parts[:1] == (uploads.name,) and (uploads.parent / path).is_file():
+        # ingest stores a file's path below the folder ingested: `uploads/harbour.txt`
+        return f"uploaded file {escape_markdown(path.relative_to(uploads.name).as_posix())}"
     with contextlib.suppress(ValueError, OSError):
-        name = path.resolve().relative_to(uploads_dir(settings).resolve())
+        name = path.resolve().relative_to(uploads.resolve())
         return f"uploaded file {escape_markdown(name.as_posix())}"
     with contextlib.suppress(ValueError, OSError):  # shorter: relative to where the app runs
         return escape_markdown(path.relative_to(Path.cwd()).as_posix())
