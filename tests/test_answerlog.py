@@ -298,3 +298,17 @@ def test_stats_of_a_log_not_yet_written_are_zero(answer_log: AnswerLog) -> None:
     assert json.loads(json.dumps(body))["answers"] == 0
     with pytest.raises(UnknownAnswerError):
         answer_log.get("anything")
+
+
+@pytest.mark.parametrize(
+    ("env", "problem"),
+    [({"RAG_LOG": "maybe"}, "RAG_LOG"), ({"RAG_LOG_DAYS": "-1"}, "RAG_LOG_DAYS")],
+)
+def test_a_bad_log_setting_is_a_clear_configuration_error(
+    env: dict[str, str], problem: str
+) -> None:
+    from rag.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=problem):
+        load_settings(env=env)
+    assert load_settings(env={"RAG_LOG": "OFF"}).log_enabled is False
