@@ -179,3 +179,31 @@ def test_shipped_seed_article_is_stored_with_its_clean_text(corpus_index) -> Non
     assert stored.text == loaded.text
     assert "Must read" not in stored.text and "Latest article" not in stored.text
     assert (stored.title, stored.published) == (loaded.title, "2024-11-22")
+
+
+def test_the_change_log_lists_articles_written_or_deleted_since_a_sequence(
+    store: ChromaStore,
+) -> None:
+    start = store.bump_generation()
+    write(store, make_article("a/one"))
+    write(store, make_article("a/two"))
+    middle = store.bump_generation()
+    store.delete_articles(["a/one"])
+    write(store, make_article("a/three"))
+    assert sorted(store.changed_articles(start) or []) == ["a/one", "a/three", "a/two"]
+    assert sorted(store.changed_articles(middle) or []) == ["a/one", "a/three"]
+    assert store.changed_articles(store.bump_generation()) == []
+    assert [c.article_id for c in store.chunks_of_articles(["a/one", "a/two"])] == ["a/two"]
+
+
+def test_chunks_carry_a_published_day_that_where_filters_and_dated_queries_use(
+    store: ChromaStore,
+) -> None:
+    from rag.dates import DateRange
+
+    chunks = write(store, make_article())
+    page = store.chunks.get(where={"published_day": {"$gte": 20049}}, include=["metadatas"])
+    assert page["ids"] == [c.chunk_id for c in chunks]  # 2024-11-22 is day 20049
+    vector = vectors_for(chunks)[0]
+    assert store.query(vector, 5, DateRange.parse("2024-11-22", "2024-11-22"))
+    assert store.query(vector, 5, DateRange.parse("2024-11-23", None)) == []
