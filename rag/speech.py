@@ -219,28 +219,36 @@ def _negation_cues(toks: Sequence[_Tok], skip: frozenset[int] = frozenset()) -> 
                 continue
             found.append((i, i + 1))
     cues = []
-    starts = sorted(start for start, _end in found)
-    for start, end in sorted(found):
+    ordered = sorted(found)
+    nested: set[int] = set()  # cues that cancel in pairs ("would not have happened without X")
+    for k, (start, end) in enumerate(ordered):
         scope: list[int] = []
         j = end
         # a cue reaches to the end of its clause, or the next cue ("no X and no Y")
-        stop = next((s for s in starts if s >= end), len(toks))
-        while j < min(len(toks), stop) and len(scope) < SCOPE_WORDS:
+        stop = ordered[k + 1][0] if k + 1 < len(ordered) else len(toks)
+        cut = False
+        while j < len(toks) and len(scope) < SCOPE_WORDS:
             t = toks[j]
-            if t.punct or t.lower in _SCOPE_ENDS:
+            if t.punct or t.lower in _SCOPE_ENDS or t.lower in {"and", "or"}:
+                break
+            if j >= stop:
+                cut = True
                 break
             if t.content:
                 scope.append(j)
             j += 1
+        if cut and k not in nested:
+            nested |= {k, k + 1}
         cues.append(_Cue(start, end, tuple(scope)))
-    return cues
+    return [cue for k, cue in enumerate(cues) if k not in nested]
 
 
 def negated(clause: str) -> bool:
     """Whether the clause is negated (not/never/no/without/n't, 'fail to', 'deny', 'rule out').
 
-    Two cues cancel ("not without risk" is not a negation)."""
-    return len(_negation_cues(_tokens(clause))) % 2 == 1
+    A cue inside another's reach cancels it ("not without risk" is not a negation); cues
+    side by side do not ("no money and no plan")."""
+    return bool(_negation_cues(_tokens(clause)))
 
 
 def _negated_positions(toks: Sequence[_Tok], cues: Iterable[_Cue]) -> dict[int, int]:
@@ -522,17 +530,25 @@ _AUX = frozenset(
 
 
 def _trim_predicate(segment: str) -> str:
-    """The subject of "X has also consistently said": X without the words before the verb."""
+    """The subject of "X has also consistently said" or "X newspaper has quoted officials as":
+    X, up to its verb (an auxiliary or a lower-case word in -ed after the first word)."""
     words_ = segment.split()
+    for k, word in enumerate(words_[1:], 1):
+        if word.lower() in _FINITE or re.fullmatch(r"[a-z]{3,}ed", word):
+            words_ = words_[:k]
+            break
     while words_ and (words_[-1].lower() in _AUX or words_[-1].lower().endswith("ly")):
         words_ = words_[:-1]
     return " ".join(words_)
 
 
 def _persons(sentence: str) -> list[str]:
-    """Names in a sentence that may be what a later "he"/"she" stands for (in order)."""
+    """Names in a sentence that may be what a later "he"/"she" stands for (in order); not
+    names inside quotations, which the speaker mentions."""
+    mask = _quoted_mask(sentence)
+    plain = "".join(" " if mask[i] else ch for i, ch in enumerate(sentence))
     names = []
-    for e in entities(sentence):
+    for e in entities(plain):
         parts = name_parts(e)
         if parts and not parts[0][0].isdigit():
             names.append(e)
@@ -637,21 +653,24 @@ _FINITE = frozenset(
 
 def _verb_at(toks: Sequence[_Tok], k: int) -> int:
     """Where the clause's verb starts (the subject is toks[k:end]): the first auxiliary,
-    reporting verb or lower-case word in -ed after a name; else the first lower-case
-    content word ("Geoff Huegill won …")."""
+    reporting verb, lower-case word in -ed, or lower-case content word that does not
+    continue a noun phrase ("the opposition leader, Ruth Sato, has rejected": "has";
+    "Geoff Huegill won": "won")."""
     speech_words = {w for phrase in _speech() for w in phrase}
     for j in range(k + 1, len(toks)):
         t = toks[j]
-        if t.quoted:
+        if t.quoted or t.punct:
             continue
         if t.lower in _FINITE or t.lower in speech_words or re.fullmatch(r"[a-z]{3,}ed", t.text):
             return j
-    end = k
-    while end < len(toks) and not (
-        toks[end].content and toks[end].text[:1].islower() and toks[end].lower not in _TITLES
-    ):
-        end += 1
-    return end
+        if t.content and t.text[:1].islower() and t.lower not in _TITLES:
+            before = toks[j - 1]
+            in_phrase = before.lower in _DETERMINERS or (
+                before.text[:1].islower() and before.content
+            )
+            if not in_phrase:
+                return j
+    return len(toks)
 
 
 def clauses(sentence: str) -> list[Clause]:
@@ -666,7 +685,9 @@ def clauses(sentence: str) -> list[Clause]:
             k += 1
         end = _verb_at(toks, k)
         subject_text = text[toks[k].start : toks[end - 1].end] if end > k else ""
-        subjects = tuple(e for e in entities(subject_text) if name_parts(e))
+        subjects = tuple(
+            e for e in entities(subject_text) if name_parts(e) and not e[:1].isdigit()
+        )
         predicate = tuple(t.stem for t in toks[end:] if t.content and not t.quoted)
         out.append(Clause(text, subjects, predicate, negated(text)))
     return out

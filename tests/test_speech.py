@@ -168,3 +168,30 @@ def test_a_negative_prefix_makes_an_antonym_but_a_negated_one_agrees() -> None:
     assert polarity_conflict("The inspectors found the safety checks not adequate.", sentence) is (
         None
     )
+
+
+def test_a_nested_double_negation_cancels_but_coordinated_negations_do_not() -> None:
+    assert not negated("the deal would not have happened without the bank")
+    assert negated("the firm has no money and no plan")
+    sentence = "The deal would not have happened without the support of the regional bank."
+    assert (
+        polarity_conflict("The deal only happened because the regional bank backed it.", sentence)
+        is None
+    )
+    assert polarity_conflict(
+        "The deal would have happened without the regional bank.", sentence
+    ) == ("negation")
+
+
+def test_avoiding_something_negates_it() -> None:
+    sentence = "The strike was timed to avoid interruptions to the power supply."
+    assert (
+        polarity_conflict(
+            "The strike was timed so the power supply would not be interrupted.", sentence
+        )
+        is None
+    )
+    assert (
+        polarity_conflict("The strike was timed to interrupt the power supply.", sentence)
+        == "negation"
+    )
