@@ -64,7 +64,7 @@ class Clause:
 
     text: str
     subjects: tuple[str, ...]  # the entities before the predicate ("the UK and Germany")
-    predicate: tuple[str, ...]  # stems of the content words after them
+    predicate: tuple[str, ...]  # stems of the content words after them (synonyms canonical)
     negated: bool
 
 
@@ -111,6 +111,17 @@ def _norm(word: str) -> str:
     return lower[:-2] if lower.endswith("'s") else lower
 
 
+@cache
+def _canonical() -> dict[str, str]:
+    return {stem(_norm(w)): stem(_norm(c)) for w, c in lexicon.pairs("synonyms")}
+
+
+def _stem(word: str) -> str:
+    """A word's stem, as its synonym's stem when the synonym list has one ("injured" -> "hurt")."""
+    base = stem(word)
+    return _canonical().get(base, base)
+
+
 @lru_cache(maxsize=4096)
 def _tokens(text: str) -> tuple[_Tok, ...]:
     quoted = _quoted_mask(text)
@@ -119,7 +130,7 @@ def _tokens(text: str) -> tuple[_Tok, ...]:
         lower = _norm(m.group())
         out.append(
             _Tok(
-                m.group(), lower, stem(lower), m.start(), m.end(), any(quoted[m.start() : m.end()])
+                m.group(), lower, _stem(lower), m.start(), m.end(), any(quoted[m.start() : m.end()])
             )
         )
     return tuple(out)
@@ -149,7 +160,7 @@ def _quoted_mask(text: str) -> list[bool]:
 
 def _phrases(name: str) -> tuple[tuple[str, ...], ...]:
     """A word list as stem sequences, longest first (so "according to" wins over "to")."""
-    seqs = {tuple(stem(_norm(w)) for w in phrase.split()) for phrase in lexicon.words(name)}
+    seqs = {tuple(_stem(_norm(w)) for w in phrase.split()) for phrase in lexicon.words(name)}
     return tuple(sorted(seqs, key=lambda s: -len(s)))
 
 
@@ -167,8 +178,9 @@ def _cues() -> tuple[tuple[str, ...], ...]:
 @cache
 def _antonyms() -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
     return tuple(
-        (tuple(stem(_norm(w)) for w in a.split()), tuple(stem(_norm(w)) for w in b.split()))
+        (tuple(_stem(_norm(w)) for w in a.split()), tuple(_stem(_norm(w)) for w in b.split()))
         for a, b in lexicon.pairs("antonyms")
+        if a.split() != b.split()
     )
 
 
@@ -280,11 +292,13 @@ def polarity_conflict(claim: str, passage_sentence: str) -> str | None:
     flips: list[tuple[list[int], list[int], int, int]] = []
     for left, right in _antonyms():
         for x, y in ((left, right), (right, left)):
+            if x == y:
+                continue  # synonyms made the pair one word
             in_a, in_b = _antonym_spans(a, x), _antonym_spans(b, y)
             if not in_a or not in_b:
                 continue
-            if _antonym_spans(b, x) or _antonym_spans(a, y):
-                continue  # both sides use both words: no flip between them
+            if len(_antonym_spans(b, x)) >= len(in_a) or len(_antonym_spans(a, y)) >= len(in_b):
+                continue  # the other side says it as often: no flip between them
             flips.append((in_a, in_b, len(x), len(y)))
             a_skip |= {i + k for i in in_a for k in range(len(x))}
             b_skip |= {i + k for i in in_b for k in range(len(y))}
@@ -301,18 +315,38 @@ def polarity_conflict(claim: str, passage_sentence: str) -> str | None:
     absorbed_b: set[int] = set()
     antonym = False
     for in_a, in_b, _la, _lb in flips:
-        pol_a = any(a_neg.get(i, 0) % 2 for i in in_a)
-        pol_b = any(b_neg.get(i, 0) % 2 for i in in_b)
-        if pol_a == pol_b:
+        pols_a = {a_neg.get(i, 0) % 2 for i in in_a}
+        pols_b = {b_neg.get(i, 0) % 2 for i in in_b}
+        if pols_a & pols_b:  # some use of one word stands where the other says the opposite
             antonym = True
         else:
             absorbed_a |= {id(c) for c in a_cues if set(c.scope) & set(in_a)}
             absorbed_b |= {id(c) for c in b_cues if set(c.scope) & set(in_b)}
+    # the sentence's negations count only in the clauses the claim restates
+    spans = _aligned_spans(passage_sentence, a_stems)
+    b_cues_here = [c for c in b_cues if any(lo <= b[c.start].start < hi for lo, hi in spans)]
     if _one_sided(a, a_cues, absorbed_a, a_neg, b, b_neg, b_stems) or _one_sided(
-        b, b_cues, absorbed_b, b_neg, a, a_neg, a_stems
+        b, b_cues_here, absorbed_b, b_neg, a, a_neg, a_stems
     ):
         return "negation"
     return "antonym" if antonym else None
+
+
+def _aligned_spans(sentence: str, claim_stems: set[str]) -> list[tuple[int, int]]:
+    """Character spans of the sentence's clauses that share most words with the claim."""
+    spans: list[tuple[int, int, int]] = []
+    cursor = 0
+    for text in clause_texts(sentence):
+        start = sentence.find(text, cursor)
+        if start < 0:
+            return [(0, len(sentence))]
+        cursor = start + len(text)
+        shared = len({t.stem for t in _tokens(text) if t.content} & claim_stems)
+        spans.append((start, cursor, shared))
+    if len(spans) <= 1:
+        return [(0, len(sentence))]
+    best = max(shared for _s, _e, shared in spans)
+    return [(lo, hi) for lo, hi, shared in spans if shared == best]
 
 
 def _prefix_flips(
@@ -685,9 +719,7 @@ def clauses(sentence: str) -> list[Clause]:
             k += 1
         end = _verb_at(toks, k)
         subject_text = text[toks[k].start : toks[end - 1].end] if end > k else ""
-        subjects = tuple(
-            e for e in entities(subject_text) if name_parts(e) and not e[:1].isdigit()
-        )
+        subjects = tuple(e for e in entities(subject_text) if name_parts(e) and not e[:1].isdigit())
         predicate = tuple(t.stem for t in toks[end:] if t.content and not t.quoted)
         out.append(Clause(text, subjects, predicate, negated(text)))
     return out

@@ -147,7 +147,8 @@ def test_openness_against_ruling_out_is_an_antonym() -> None:
 def test_clauses_split_at_while_and_pair_subjects_with_predicates() -> None:
     parts = clauses(MARKET[7])
     assert [p.subjects for p in parts] == [("mayor",), ("treasurer",)] or len(parts) == 2
-    assert "back" in parts[0].predicate and "reject" in parts[1].predicate
+    assert "support" in parts[0].predicate  # "backed", read through the synonym list
+    assert "reject" in parts[1].predicate
     assert not parts[0].negated
 
 
@@ -195,3 +196,21 @@ def test_avoiding_something_negates_it() -> None:
         polarity_conflict("The strike was timed to interrupt the power supply.", sentence)
         == "negation"
     )
+
+
+def test_a_negated_synonym_is_still_a_negation() -> None:
+    sentence = "Four guards were injured during the riot, officials said."
+    assert polarity_conflict("Four guards were not hurt during the riot.", sentence) == "negation"
+    assert polarity_conflict("Four guards were hurt during the riot.", sentence) is None
+
+
+def test_an_antonym_counts_even_when_the_other_word_also_appears() -> None:
+    sentence = "Forecasters expect high temperatures and high winds."
+    assert polarity_conflict("Forecasters expect low temperatures and high winds.", sentence) == (
+        "antonym"
+    )
+
+
+def test_a_negation_in_another_clause_of_the_sentence_is_not_held_against_the_claim() -> None:
+    sentence = "The club confirmed the coach had left, but it would not comment on the reasons."
+    assert polarity_conflict("The club confirmed the coach had left.", sentence) is None
