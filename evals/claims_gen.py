@@ -116,8 +116,12 @@ def negation(claim: str, passage: str, rng: random.Random) -> str | None:
 
 
 def _inflect(base: str, suffix: str) -> str:
+    if suffix == "d" and not base.endswith("e"):
+        suffix = "ed"
     if suffix and base.endswith("e") and suffix[0] in "ei":
         return base[:-1] + suffix
+    if suffix[:1] in ("e", "i") and re.fullmatch(r"[a-z]{1,2}[aeiou][bdgmnpt]", base):
+        return base + base[-1] + suffix  # stop -> stopped
     return base + suffix
 
 

@@ -64,7 +64,7 @@ class Clause:
 
     text: str
     subjects: tuple[str, ...]  # the entities before the predicate ("the UK and Germany")
-    predicate: tuple[str, ...]  # stems of the content words after them
+    predicate: tuple[str, ...]  # stems of the content words after them (synonyms canonical)
     negated: bool
 
 
@@ -111,6 +111,17 @@ def _norm(word: str) -> str:
     return lower[:-2] if lower.endswith("'s") else lower
 
 
+@cache
+def _canonical() -> dict[str, str]:
+    return {stem(_norm(w)): stem(_norm(c)) for w, c in lexicon.pairs("synonyms")}
+
+
+def _stem(word: str) -> str:
+    """A word's stem, as its synonym's stem when the synonym list has one ("injured" -> "hurt")."""
+    base = stem(word)
+    return _canonical().get(base, base)
+
+
 @lru_cache(maxsize=4096)
 def _tokens(text: str) -> tuple[_Tok, ...]:
     quoted = _quoted_mask(text)
@@ -119,7 +130,7 @@ def _tokens(text: str) -> tuple[_Tok, ...]:
         lower = _norm(m.group())
         out.append(
             _Tok(
-                m.group(), lower, stem(lower), m.start(), m.end(), any(quoted[m.start() : m.end()])
+                m.group(), lower, _stem(lower), m.start(), m.end(), any(quoted[m.start() : m.end()])
             )
         )
     return tuple(out)
@@ -149,7 +160,7 @@ def _quoted_mask(text: str) -> list[bool]:
 
 def _phrases(name: str) -> tuple[tuple[str, ...], ...]:
     """A word list as stem sequences, longest first (so "according to" wins over "to")."""
-    seqs = {tuple(stem(_norm(w)) for w in phrase.split()) for phrase in lexicon.words(name)}
+    seqs = {tuple(_stem(_norm(w)) for w in phrase.split()) for phrase in lexicon.words(name)}
     return tuple(sorted(seqs, key=lambda s: -len(s)))
 
 
@@ -167,8 +178,9 @@ def _cues() -> tuple[tuple[str, ...], ...]:
 @cache
 def _antonyms() -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
     return tuple(
-        (tuple(stem(_norm(w)) for w in a.split()), tuple(stem(_norm(w)) for w in b.split()))
+        (tuple(_stem(_norm(w)) for w in a.split()), tuple(_stem(_norm(w)) for w in b.split()))
         for a, b in lexicon.pairs("antonyms")
+        if a.split() != b.split()
     )
 
 
@@ -219,28 +231,36 @@ def _negation_cues(toks: Sequence[_Tok], skip: frozenset[int] = frozenset()) -> 
                 continue
             found.append((i, i + 1))
     cues = []
-    starts = sorted(start for start, _end in found)
-    for start, end in sorted(found):
+    ordered = sorted(found)
+    nested: set[int] = set()  # cues that cancel in pairs ("would not have happened without X")
+    for k, (start, end) in enumerate(ordered):
         scope: list[int] = []
         j = end
         # a cue reaches to the end of its clause, or the next cue ("no X and no Y")
-        stop = next((s for s in starts if s >= end), len(toks))
-        while j < min(len(toks), stop) and len(scope) < SCOPE_WORDS:
+        stop = ordered[k + 1][0] if k + 1 < len(ordered) else len(toks)
+        cut = False
+        while j < len(toks) and len(scope) < SCOPE_WORDS:
             t = toks[j]
-            if t.punct or t.lower in _SCOPE_ENDS:
+            if t.punct or t.lower in _SCOPE_ENDS or t.lower in {"and", "or"}:
+                break
+            if j >= stop:
+                cut = True
                 break
             if t.content:
                 scope.append(j)
             j += 1
+        if cut and k not in nested:
+            nested |= {k, k + 1}
         cues.append(_Cue(start, end, tuple(scope)))
-    return cues
+    return [cue for k, cue in enumerate(cues) if k not in nested]
 
 
 def negated(clause: str) -> bool:
     """Whether the clause is negated (not/never/no/without/n't, 'fail to', 'deny', 'rule out').
 
-    Two cues cancel ("not without risk" is not a negation)."""
-    return len(_negation_cues(_tokens(clause))) % 2 == 1
+    A cue inside another's reach cancels it ("not without risk" is not a negation); cues
+    side by side do not ("no money and no plan")."""
+    return bool(_negation_cues(_tokens(clause)))
 
 
 def _negated_positions(toks: Sequence[_Tok], cues: Iterable[_Cue]) -> dict[int, int]:
@@ -272,11 +292,13 @@ def polarity_conflict(claim: str, passage_sentence: str) -> str | None:
     flips: list[tuple[list[int], list[int], int, int]] = []
     for left, right in _antonyms():
         for x, y in ((left, right), (right, left)):
+            if x == y:
+                continue  # synonyms made the pair one word
             in_a, in_b = _antonym_spans(a, x), _antonym_spans(b, y)
             if not in_a or not in_b:
                 continue
-            if _antonym_spans(b, x) or _antonym_spans(a, y):
-                continue  # both sides use both words: no flip between them
+            if len(_antonym_spans(b, x)) >= len(in_a) or len(_antonym_spans(a, y)) >= len(in_b):
+                continue  # the other side says it as often: no flip between them
             flips.append((in_a, in_b, len(x), len(y)))
             a_skip |= {i + k for i in in_a for k in range(len(x))}
             b_skip |= {i + k for i in in_b for k in range(len(y))}
@@ -293,18 +315,38 @@ def polarity_conflict(claim: str, passage_sentence: str) -> str | None:
     absorbed_b: set[int] = set()
     antonym = False
     for in_a, in_b, _la, _lb in flips:
-        pol_a = any(a_neg.get(i, 0) % 2 for i in in_a)
-        pol_b = any(b_neg.get(i, 0) % 2 for i in in_b)
-        if pol_a == pol_b:
+        pols_a = {a_neg.get(i, 0) % 2 for i in in_a}
+        pols_b = {b_neg.get(i, 0) % 2 for i in in_b}
+        if pols_a & pols_b:  # some use of one word stands where the other says the opposite
             antonym = True
         else:
             absorbed_a |= {id(c) for c in a_cues if set(c.scope) & set(in_a)}
             absorbed_b |= {id(c) for c in b_cues if set(c.scope) & set(in_b)}
+    # the sentence's negations count only in the clauses the claim restates
+    spans = _aligned_spans(passage_sentence, a_stems)
+    b_cues_here = [c for c in b_cues if any(lo <= b[c.start].start < hi for lo, hi in spans)]
     if _one_sided(a, a_cues, absorbed_a, a_neg, b, b_neg, b_stems) or _one_sided(
-        b, b_cues, absorbed_b, b_neg, a, a_neg, a_stems
+        b, b_cues_here, absorbed_b, b_neg, a, a_neg, a_stems
     ):
         return "negation"
     return "antonym" if antonym else None
+
+
+def _aligned_spans(sentence: str, claim_stems: set[str]) -> list[tuple[int, int]]:
+    """Character spans of the sentence's clauses that share most words with the claim."""
+    spans: list[tuple[int, int, int]] = []
+    cursor = 0
+    for text in clause_texts(sentence):
+        start = sentence.find(text, cursor)
+        if start < 0:
+            return [(0, len(sentence))]
+        cursor = start + len(text)
+        shared = len({t.stem for t in _tokens(text) if t.content} & claim_stems)
+        spans.append((start, cursor, shared))
+    if len(spans) <= 1:
+        return [(0, len(sentence))]
+    best = max(shared for _s, _e, shared in spans)
+    return [(lo, hi) for lo, hi, shared in spans if shared == best]
 
 
 def _prefix_flips(
@@ -522,17 +564,25 @@ _AUX = frozenset(
 
 
 def _trim_predicate(segment: str) -> str:
-    """The subject of "X has also consistently said": X without the words before the verb."""
+    """The subject of "X has also consistently said" or "X newspaper has quoted officials as":
+    X, up to its verb (an auxiliary or a lower-case word in -ed after the first word)."""
     words_ = segment.split()
+    for k, word in enumerate(words_[1:], 1):
+        if word.lower() in _FINITE or re.fullmatch(r"[a-z]{3,}ed", word):
+            words_ = words_[:k]
+            break
     while words_ and (words_[-1].lower() in _AUX or words_[-1].lower().endswith("ly")):
         words_ = words_[:-1]
     return " ".join(words_)
 
 
 def _persons(sentence: str) -> list[str]:
-    """Names in a sentence that may be what a later "he"/"she" stands for (in order)."""
+    """Names in a sentence that may be what a later "he"/"she" stands for (in order); not
+    names inside quotations, which the speaker mentions."""
+    mask = _quoted_mask(sentence)
+    plain = "".join(" " if mask[i] else ch for i, ch in enumerate(sentence))
     names = []
-    for e in entities(sentence):
+    for e in entities(plain):
         parts = name_parts(e)
         if parts and not parts[0][0].isdigit():
             names.append(e)
@@ -637,21 +687,24 @@ _FINITE = frozenset(
 
 def _verb_at(toks: Sequence[_Tok], k: int) -> int:
     """Where the clause's verb starts (the subject is toks[k:end]): the first auxiliary,
-    reporting verb or lower-case word in -ed after a name; else the first lower-case
-    content word ("Geoff Huegill won …")."""
+    reporting verb, lower-case word in -ed, or lower-case content word that does not
+    continue a noun phrase ("the opposition leader, Ruth Sato, has rejected": "has";
+    "Geoff Huegill won": "won")."""
     speech_words = {w for phrase in _speech() for w in phrase}
     for j in range(k + 1, len(toks)):
         t = toks[j]
-        if t.quoted:
+        if t.quoted or t.punct:
             continue
         if t.lower in _FINITE or t.lower in speech_words or re.fullmatch(r"[a-z]{3,}ed", t.text):
             return j
-    end = k
-    while end < len(toks) and not (
-        toks[end].content and toks[end].text[:1].islower() and toks[end].lower not in _TITLES
-    ):
-        end += 1
-    return end
+        if t.content and t.text[:1].islower() and t.lower not in _TITLES:
+            before = toks[j - 1]
+            in_phrase = before.lower in _DETERMINERS or (
+                before.text[:1].islower() and before.content
+            )
+            if not in_phrase:
+                return j
+    return len(toks)
 
 
 def clauses(sentence: str) -> list[Clause]:
@@ -666,7 +719,7 @@ def clauses(sentence: str) -> list[Clause]:
             k += 1
         end = _verb_at(toks, k)
         subject_text = text[toks[k].start : toks[end - 1].end] if end > k else ""
-        subjects = tuple(e for e in entities(subject_text) if name_parts(e))
+        subjects = tuple(e for e in entities(subject_text) if name_parts(e) and not e[:1].isdigit())
         predicate = tuple(t.stem for t in toks[end:] if t.content and not t.quoted)
         out.append(Clause(text, subjects, predicate, negated(text)))
     return out

@@ -339,6 +339,7 @@ def fact_reason(claim: str, passage: Passage) -> str | None:
     if any(m in named and m not in passage_words for m in _CALENDAR):
         return "date"
     passage_names = [speech.name_parts(e) for e in entities(passage.text)]
+    passage_words |= _initialisms(passage.text)  # "AFP" for "Australian Federal Police"
     for name in _names(claim):
         parts = [p for p in speech.name_parts(name) if len(p) > 2]
         found = [p for p in parts if _word_in(p, passage_words)]
@@ -347,6 +348,16 @@ def fact_reason(claim: str, passage: Passage) -> str | None:
         if len(found) < len(parts) and _other_name(parts, found, passage_names):
             return "entity"
     return None
+
+
+def _initialisms(text: str) -> set[str]:
+    """Initials of the text's capitalised phrases, lower-cased ("Rural Fire Service" → "rfs")."""
+    found = set()
+    for name in entities(text):
+        capitals = [w[0] for w in name.split() if w[:1].isupper()]
+        if len(capitals) >= 2:
+            found.add("".join(capitals).lower())
+    return found
 
 
 def _other_name(
@@ -378,12 +389,15 @@ def meaning_reason(claim: str, passage: Passage, best: PassageSentence) -> str |
         return None
     default = texts.index(best.text) if best.text in texts else 0
     sentence_stems = [set(content_stems(t)) for t in texts]
+    # a passage from the middle of an article: its title may name whom "he said" stands for
+    chunk = passage.hit.chunk
+    context = [chunk.title, *texts] if chunk.n > 0 and chunk.title else texts
     for part in speech.clause_texts(claim) or [claim]:
         claimed = speech.speaker_of_claim(part)
         index = _align(part, claimed, sentence_stems, default)
         if index is None:
             continue
-        if claimed and _wrong_speaker(claimed, texts, index):
+        if claimed and _wrong_speaker(claimed, context, index + len(context) - len(texts)):
             return "speaker"
         conflict = speech.polarity_conflict(part, texts[index])
         if conflict:

@@ -75,3 +75,34 @@ def test_starter_set_scores_at_or_above_every_floor(corpus_pipeline, floors: dic
         + "\n".join(failures)
         + f"\n(if the change is meant to move these numbers: {floors['how']})"
     )
+
+
+def test_claim_floors_are_the_measured_values_less_the_recorded_margin(floors: dict) -> None:
+    claims = floors["claims"]
+    for metric, value in claims["measured"].items():
+        assert claims["floors"][metric] == round(value - claims["margin"], 3)
+
+
+@pytest.mark.slow
+def test_small_claim_set_scores_at_or_above_its_floors(real_embedder, floors: dict) -> None:
+    from evals.claims import (
+        corpus_chunks,
+        corpus_idf,
+        evaluate_claims,
+        load_claims,
+        summarize_claims,
+    )
+    from rag.config import load_settings
+
+    claims = floors["claims"]
+    chunks = corpus_chunks(ROOT / "corpus", load_settings())
+    results = evaluate_claims(
+        load_claims(ROOT / claims["file"]), chunks, real_embedder, corpus_idf(list(chunks.values()))
+    )
+    summary = summarize_claims(results)
+    failures = [
+        f"{metric}: {summary[metric]} < floor {floor}"
+        for metric, floor in claims["floors"].items()
+        if summary[metric] < floor
+    ]
+    assert not failures, "claim floor broken:\n" + "\n".join(failures) + f"\n({claims['how']})"

@@ -147,7 +147,8 @@ def test_openness_against_ruling_out_is_an_antonym() -> None:
 def test_clauses_split_at_while_and_pair_subjects_with_predicates() -> None:
     parts = clauses(MARKET[7])
     assert [p.subjects for p in parts] == [("mayor",), ("treasurer",)] or len(parts) == 2
-    assert "back" in parts[0].predicate and "reject" in parts[1].predicate
+    assert "support" in parts[0].predicate  # "backed", read through the synonym list
+    assert "reject" in parts[1].predicate
     assert not parts[0].negated
 
 
@@ -168,3 +169,48 @@ def test_a_negative_prefix_makes_an_antonym_but_a_negated_one_agrees() -> None:
     assert polarity_conflict("The inspectors found the safety checks not adequate.", sentence) is (
         None
     )
+
+
+def test_a_nested_double_negation_cancels_but_coordinated_negations_do_not() -> None:
+    assert not negated("the deal would not have happened without the bank")
+    assert negated("the firm has no money and no plan")
+    sentence = "The deal would not have happened without the support of the regional bank."
+    assert (
+        polarity_conflict("The deal only happened because the regional bank backed it.", sentence)
+        is None
+    )
+    assert polarity_conflict(
+        "The deal would have happened without the regional bank.", sentence
+    ) == ("negation")
+
+
+def test_avoiding_something_negates_it() -> None:
+    sentence = "The strike was timed to avoid interruptions to the power supply."
+    assert (
+        polarity_conflict(
+            "The strike was timed so the power supply would not be interrupted.", sentence
+        )
+        is None
+    )
+    assert (
+        polarity_conflict("The strike was timed to interrupt the power supply.", sentence)
+        == "negation"
+    )
+
+
+def test_a_negated_synonym_is_still_a_negation() -> None:
+    sentence = "Four guards were injured during the riot, officials said."
+    assert polarity_conflict("Four guards were not hurt during the riot.", sentence) == "negation"
+    assert polarity_conflict("Four guards were hurt during the riot.", sentence) is None
+
+
+def test_an_antonym_counts_even_when_the_other_word_also_appears() -> None:
+    sentence = "Forecasters expect high temperatures and high winds."
+    assert polarity_conflict("Forecasters expect low temperatures and high winds.", sentence) == (
+        "antonym"
+    )
+
+
+def test_a_negation_in_another_clause_of_the_sentence_is_not_held_against_the_claim() -> None:
+    sentence = "The club confirmed the coach had left, but it would not comment on the reasons."
+    assert polarity_conflict("The club confirmed the coach had left.", sentence) is None
