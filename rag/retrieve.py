@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from rag.articles import article_index_for, fuse_articles
+from rag.articles import ArticleIndex, article_index_for, fuse_articles
 from rag.config import Settings
 from rag.embed import Embedder
 from rag.store import ChromaStore
@@ -149,14 +149,14 @@ class Retriever:
         self.embedder = embedder
         self.bm25 = load_or_build_bm25(store, settings.index_dir)
         self.weights = retrieval_weights()
-        self.articles = article_index_for(store)
+        self.articles: ArticleIndex | None = None  # built on the first hybrid search
 
     def refresh(self) -> None:
         """Pick up an ingest made by another process."""
         if self.store.generation() != self.bm25.generation:
             self.bm25 = load_or_build_bm25(self.store, self.settings.index_dir)
-        if self.articles.generation != self.bm25.generation:
-            self.articles = article_index_for(self.store, self.articles)
+        if self.articles is not None and self.articles.generation != self.bm25.generation:
+            self.articles = None
 
     def retrieve(
         self, question: str, k: int | None = None, timings: dict[str, float] | None = None
@@ -194,6 +194,8 @@ class Retriever:
             bm25_rank[chunk_id] = rank
             fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank)
         if mode == "hybrid":  # whole-article evidence beside the passage rankings
+            if self.articles is None:
+                self.articles = article_index_for(self.store)
             fuse_articles(
                 self.articles,
                 question,
