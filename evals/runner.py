@@ -319,8 +319,10 @@ def evaluate(
             supports.clear()
             answer, passages = run_item(pipeline, item)
             row = score_item(item, answer, passages, article_text, schema, similarity)
-            # the answerer's own support for the question (None: it never got that far)
-            row["support"] = supports[-1] if supports else None
+            # the answerer's own support for the question, and whether it refused for
+            # another reason (an ungrounded part); None: it never got that far
+            row["support"] = supports[-1][0] if supports else None
+            row["blocked"] = supports[-1][1] if supports else True
             rows.append(row)
             if judge is not None:
                 row.update(judge.judge(item.question, answer.to_json()))
@@ -328,31 +330,36 @@ def evaluate(
 
 
 @contextlib.contextmanager
-def recording_support(pipeline: Any) -> Iterator[list[float]]:
-    """Record every value the extractive answerer's `support()` returns while in the block
-    (nothing is recorded for an answerer without one): the refusal/false-refusal trade-off
-    across thresholds is then a sweep over these, with no second run."""
+def recording_support(pipeline: Any) -> Iterator[list[tuple[float, bool]]]:
+    """Record the decision behind every extractive answer given in the block, as
+    (support, refused for a reason other than support: an ungrounded part, no passages).
+    The refusal/false-refusal trade-off across support thresholds is then a sweep over
+    these, with no second run. Nothing is recorded for an answerer without `respond`."""
     answerer = getattr(pipeline, "extractive", None)
-    recorded: list[float] = []
-    if answerer is None or not hasattr(answerer, "support"):
+    recorded: list[tuple[float, bool]] = []
+    if answerer is None or not hasattr(answerer, "respond"):
         yield recorded
         return
-    original = answerer.support
-    had_own = "support" in vars(answerer)
+    original = answerer.respond
+    had_own = "respond" in vars(answerer)
 
-    def spy(*args: Any, **kwargs: Any) -> float:
-        value = float(original(*args, **kwargs))
-        recorded.append(value)
-        return value
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        reply = original(*args, **kwargs)
+        decision = reply.decision
+        blocked = decision.refused and any(
+            not reason.startswith("support") for reason in decision.reasons
+        )
+        recorded.append((float(decision.support), bool(blocked)))
+        return reply
 
-    answerer.support = spy
+    answerer.respond = spy
     try:
         yield recorded
     finally:
         if had_own:
-            answerer.support = original
+            answerer.respond = original
         else:
-            del answerer.support
+            del answerer.respond
 
 
 def summarize(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -389,8 +396,6 @@ def summarize(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     out["refusal_accuracy"] = m.mean(1.0 if r["refused"] else 0.0 for r in unanswerable)
     out["false_refusal_rate"] = m.mean(1.0 if r["refused"] else 0.0 for r in answerable)
     out["accuracy"] = m.mean(r["correct"] for r in rows)
-    given = sorted(len(r["answer"].split()) for r in answerable if not r["refused"])
-    out["answer_words_median"] = m.percentile([float(n) for n in given], 50) if given else None
     out["question_overlap"] = m.mean(r.get("question_overlap") for r in answerable)
     latencies = [r["latency_ms"] for r in rows]
     out["latency_p50_ms"] = m.percentile(latencies, 50)
@@ -445,11 +450,11 @@ THRESHOLDS = tuple(round(0.2 + 0.02 * i, 2) for i in range(31))
 
 def tradeoff(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Refusal of unanswerable questions against false refusal of answerable ones, had the
-    answerer refused below each threshold t (a question with no recorded support was
-    refused whatever t is)."""
+    answerer refused below each support threshold t (a question refused for another
+    reason, or with no recorded support, is refused whatever t is)."""
 
     def refused(r: dict[str, Any], t: float) -> bool:
-        return r.get("support") is None or r["support"] < t
+        return r.get("support") is None or bool(r.get("blocked")) or r["support"] < t
 
     answerable = [r for r in rows if r["answerable"]]
     unanswerable = [r for r in rows if not r["answerable"]]
@@ -552,6 +557,8 @@ def floors_from(metrics: dict[str, Any], margin: float) -> dict[str, dict[str, f
 def write_floors(
     path: Path, gold: Path, config: Config, metrics: dict[str, Any], margin: float
 ) -> dict[str, Any]:
+    """Record floors for `gold`: the file's main set at the top level (the starter set),
+    any other set (the generated near-miss subset) under `sets`, keeping the rest."""
     try:
         gold_label = gold.resolve().relative_to(ROOT).as_posix()
     except ValueError:
@@ -566,7 +573,17 @@ def write_floors(
         "measured": measured,
         **floors_from(measured, margin),
     }
-    path.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
+    try:
+        existing: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        existing = {}
+    sets = dict(existing.get("sets") or {})
+    if existing and existing.get("gold") != gold_label:
+        sets[gold_label] = body
+        whole = {**existing, "sets": sets}
+    else:
+        whole = {**body, **({"sets": sets} if sets else {})}
+    path.write_text(json.dumps(whole, indent=2) + "\n", encoding="utf-8")
     return body
 
 
@@ -698,6 +715,10 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     """`rag eval`: score the gold set under each configuration; print, report, floors."""
     from rag.pipeline import build_embedder, build_pipeline
 
+    if getattr(args, "fit", False):
+        return fit_main(args, settings)
+    if not getattr(args, "gold", None):
+        raise BadInputError("rag eval needs --gold FILE (or --fit)")
     gold_path = Path(args.gold)
     items = load_gold(gold_path)
     if getattr(args, "limit", None):
@@ -799,6 +820,49 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
             print(f"report: {report_paths['markdown']} and {report_paths['html']}")
     if floors_body is not None:
         print(f"floors written to {FLOORS_PATH}", file=sys.stderr)
+    return 0
+
+
+def fit_main(args: argparse.Namespace, settings: Settings) -> int:
+    """`rag eval --fit`: cross-validated thresholds, written to rag/answer/weights.json."""
+    from evals import fit
+    from rag.pipeline import build_pipeline
+
+    quiet = bool(getattr(args, "quiet", False))
+    sets = [s for s in (getattr(args, "sets", None) or ",".join(fit.DEFAULT_SETS)).split(",") if s]
+    corpus = Path(getattr(args, "corpus", None) or ROOT / "corpus")
+    config = parse_configs(None, settings)[0]
+    from rag.pipeline import build_embedder
+
+    embedder = build_embedder(settings)
+    with tempfile.TemporaryDirectory(prefix="rag-fit-") as scratch:
+        chosen = prepare_index(config, settings, corpus, Path(scratch), embedder, quiet)
+        pipeline = build_pipeline(chosen, embedder=embedder)
+        cap = getattr(args, "max_false_refusals", None)
+        result = fit.fit(
+            pipeline,
+            HERE / "gold",
+            sets,
+            int(args.folds),
+            quiet=quiet,
+            cap=fit.MAX_FALSE_REFUSALS if cap is None else float(cap),
+        )
+    if not getattr(args, "no_write", False):
+        note = {
+            "by": "rag eval --fit",
+            "sets": result["sets"],
+            "folds": result["folds"],
+            "max_false_refusals": result["max_false_refusals"],
+            "held_out": result["held_out"],
+        }
+        result["written"] = str(fit.write(result["fitted"], note))
+    if getattr(args, "json", False):
+        print(json.dumps(result, indent=2))
+    else:
+        result.pop("samples", None)
+        print("\n".join(fit.summary_lines(result)))
+        if result.get("written"):
+            print(f"fitted values written to {result['written']}")
     return 0
 
 

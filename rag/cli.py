@@ -287,7 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_ask)
 
     p = command("eval", "score the system on a gold Q&A set")
-    p.add_argument("--gold", required=True, metavar="FILE")
+    p.add_argument("--gold", metavar="FILE", help="the gold set (required unless --fit)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--out", metavar="DIR", help="write a Markdown/HTML report with plots")
     p.add_argument("--configs", help="comma-separated configurations to compare")
@@ -301,6 +301,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--margin", type=float, help="noise margin for --write-floors (0.03)")
     p.add_argument("--calibrate", action="store_true", help="sweep the refusal threshold")
+    # --fit: evals/fit.py (k-fold cross-validated weights and thresholds)
+    p.add_argument("--fit", action="store_true", help="fit thresholds by k-fold CV; write them")
+    p.add_argument("--folds", type=int, default=5, help="folds for --fit (5)")
+    p.add_argument("--sets", help="gold sets under evals/gold for --fit (news,holdout,...)")
+    p.add_argument("--no-write", action="store_true", dest="no_write", help="--fit: report only")
+    p.add_argument("--max-false-refusals", type=float, dest="max_false_refusals", help="(0.08)")
     p.add_argument(
         "--no-judge",
         action="store_true",

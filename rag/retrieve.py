@@ -20,11 +20,13 @@ from typing import Any
 
 import numpy as np
 
+from rag.articles import ArticleIndex, article_index_for, fuse_articles
 from rag.config import Settings
 from rag.embed import Embedder
 from rag.store import ChromaStore
 from rag.terms import content_stems
 from rag.types import Chunk, Hit
+from rag.weights import retrieval_weights
 
 RRF_K = 60
 # Weight of the vector ranking against BM25's (1.0) in the fusion. News questions name
@@ -146,11 +148,15 @@ class Retriever:
         self.store = store
         self.embedder = embedder
         self.bm25 = load_or_build_bm25(store, settings.index_dir)
+        self.weights = retrieval_weights()
+        self.articles: ArticleIndex | None = None  # built on the first hybrid search
 
     def refresh(self) -> None:
         """Pick up an ingest made by another process."""
         if self.store.generation() != self.bm25.generation:
             self.bm25 = load_or_build_bm25(self.store, self.settings.index_dir)
+        if self.articles is not None and self.articles.generation != self.bm25.generation:
+            self.articles = None
 
     def retrieve(
         self, question: str, k: int | None = None, timings: dict[str, float] | None = None
@@ -187,6 +193,20 @@ class Retriever:
                 continue  # deleted since the BM25 index was built
             bm25_rank[chunk_id] = rank
             fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank)
+        if mode == "hybrid":  # whole-article evidence beside the passage rankings
+            if self.articles is None:
+                self.articles = article_index_for(self.store)
+            fuse_articles(
+                self.articles,
+                question,
+                query_vector,
+                fused,
+                chunks,
+                self.store.get_chunks,
+                self.weights.article,
+                self.weights.article_bring,
+                self.weights.article_vector,
+            )
         ordered = sorted(fused, key=lambda cid: -fused[cid])
         hits: list[Hit] = []
         for chunk_id in ordered:

@@ -37,6 +37,34 @@ def test_floors_are_the_measured_values_less_the_recorded_margin(floors: dict) -
     } <= set(floors["floors"])
 
 
+def test_the_generated_near_miss_subset_has_floors_recorded_the_same_way(floors: dict) -> None:
+    small = floors["sets"]["evals/gold/nearmiss-small.jsonl"]
+    recomputed = floors_from(small["measured"], small["margin"])
+    assert small["floors"] == recomputed["floors"]
+    assert small["ceilings"] == recomputed["ceilings"]
+    assert {"refusal_accuracy", "answer_match"} <= set(small["floors"])
+    assert "false_refusal_rate" in small["ceilings"]
+    items = load_gold(ROOT / small["gold"])
+    variants = [i for i in items if not i.answerable]
+    assert len(variants) >= 40 and all(i.original and i.variant for i in items)
+    assert len({i.variant for i in variants}) == 5
+
+
+@pytest.mark.slow
+def test_generated_near_miss_subset_scores_at_or_above_every_floor(
+    corpus_pipeline, floors: dict
+) -> None:
+    small = floors["sets"]["evals/gold/nearmiss-small.jsonl"]
+    items = load_gold(ROOT / small["gold"])
+    metrics = summarize(evaluate(corpus_pipeline, items, label="nearmiss", quiet=True))
+    failures = floor_failures(metrics, small)
+    assert not failures, (
+        "near-miss floor broken:\n"
+        + "\n".join(failures)
+        + f"\n(if the change is meant to move these numbers: {small['how']})"
+    )
+
+
 @pytest.mark.slow
 def test_starter_set_scores_at_or_above_every_floor(corpus_pipeline, floors: dict) -> None:
     items = load_gold(ROOT / floors["gold"])

@@ -97,7 +97,9 @@ def test_passage_in_both_rankings_is_fused_above_the_others(fake_index, news: Pa
     hits, _ = retriever.retrieve("Hopman Cup Perth Argentina", k=4)
     assert hits[0].chunk.article_id == "tennis"
     assert hits[0].vector_rank == 1 and hits[0].bm25_rank == 1
-    assert hits[0].score == pytest.approx((1 + VECTOR_WEIGHT) / (RRF_K + 1))
+    # both passage rankings' first place, plus its article's first place (rag/articles.py)
+    article = retriever.weights.article
+    assert hits[0].score == pytest.approx((1 + VECTOR_WEIGHT + article) / (RRF_K + 1))
 
 
 @pytest.mark.parametrize("mode", ["vector", "bm25"])

@@ -99,6 +99,10 @@ class Weights:
     def save(self, path: Path | None = None, note: dict[str, Any] | None = None) -> Path:
         """Write these weights (and what they were fitted on) as the fitted-values file."""
         path = path or FITTED
-        body = {"weights": self.to_json(), **({"fitted": note} if note else {})}
+        body: dict[str, Any] = {}
+        if path.exists():  # other parts' sections of the one weights file stay (retrieval)
+            old = json.loads(path.read_text(encoding="utf-8"))
+            body = {k: v for k, v in old.items() if k not in ("weights", "fitted")}
+        body.update({"weights": self.to_json(), **({"fitted": note} if note else {})})
         path.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
         return path

@@ -1,0 +1,104 @@
+"""Whole-article evidence: articles ranked as wholes, fused beside the passage rankings.
+
+The articles here are made up; no gold set uses them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from rag.articles import RRF_K, ArticleIndex, fuse_articles
+from rag.types import Chunk
+from rag.weights import RetrievalWeights, section, write_section
+
+
+def chunk(article: str, n: int, text: str, title: str) -> Chunk:
+    start = n * 1000
+    return Chunk(f"{article}#{n}", article, n, text, start, start + len(text), title, None, "", "")
+
+
+def unit(*values: float) -> np.ndarray:
+    v = np.array(values, dtype=np.float32)
+    return v / np.linalg.norm(v)
+
+
+# The orchard article never says "apple" in one passage with "harvest"; as a whole it does.
+CHUNKS = [
+    (
+        chunk("orchard", 0, "Growers picked early this year.", "Apple harvest starts early"),
+        unit(1, 0, 0),
+    ),
+    (
+        chunk("orchard", 1, "Prices for the fruit fell by a third.", "Apple harvest starts early"),
+        unit(0.9, 0.1, 0),
+    ),
+    (chunk("ferry", 0, "The ferry to the island was cancelled.", "Ferry cancelled"), unit(0, 1, 0)),
+    (
+        chunk("ferry", 1, "Winds reached ninety kilometres an hour.", "Ferry cancelled"),
+        unit(0, 0.8, 0.2),
+    ),
+    (chunk("museum", 0, "The museum reopened after repairs.", "Museum reopens"), unit(0, 0, 1)),
+]
+
+
+def index() -> ArticleIndex:
+    return ArticleIndex.build(CHUNKS, "g1")
+
+
+def test_articles_are_ranked_by_their_words_as_a_whole_including_the_title() -> None:
+    ranked = index().rank("When did the apple harvest begin?", None)
+    assert ranked[0] == "orchard"
+
+
+def test_the_mean_passage_vector_ranks_an_article_that_shares_no_word() -> None:
+    ranked = index().rank("zzz", unit(0.1, 1, 0.1))
+    assert ranked[0] == "ferry"
+
+
+def test_the_closest_passage_of_an_article_is_the_one_nearest_the_question() -> None:
+    assert index().closest_chunk("ferry", unit(0, 0.7, 0.3)) == "ferry#1"
+    assert index().closest_chunk("nowhere", unit(1, 0, 0)) is None
+
+
+def test_each_candidate_gains_by_its_article_rank_and_a_missing_top_article_brings_a_passage() -> (
+    None
+):
+    chunks = {c.chunk_id: c for c, _ in CHUNKS}
+    fused = {"museum#0": 0.012, "ferry#0": 0.01}
+    present = {k: chunks[k] for k in fused}
+    fetched: list[str] = []
+
+    def fetch(ids: list[str]) -> dict[str, Chunk]:
+        fetched.extend(ids)
+        return {i: chunks[i] for i in ids}
+
+    fuse_articles(
+        index(), "apple harvest fruit prices", unit(1, 0, 0), fused, present, fetch, 1.0, 1
+    )
+    assert fetched == ["orchard#0"]  # the best article had no candidate: its nearest passage
+    assert fused["orchard#0"] == 0.01 + 1.0 / (RRF_K + 1)  # the weakest plus its share
+    assert fused["museum#0"] > 0.012 and fused["ferry#0"] > 0.01
+    assert fused["orchard#0"] > fused["ferry#0"]
+
+
+def test_a_zero_article_weight_leaves_the_passage_ranking_alone() -> None:
+    chunks = {c.chunk_id: c for c, _ in CHUNKS}
+    fused = {"museum#0": 0.02}
+    fuse_articles(index(), "apple harvest", unit(1, 0, 0), fused, chunks, dict, 0.0, 2)
+    assert fused == {"museum#0": 0.02}
+
+
+def test_weights_come_from_the_weights_file_and_a_refit_keeps_other_sections(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "weights.json"
+    path.write_text(json.dumps({"answer": {"refuse_below": 0.4}, "retrieval": {"article": 0.7}}))
+    assert RetrievalWeights.from_mapping(section("retrieval", path)).article == 0.7
+    write_section("retrieval", {"article_bring": 3}, path)
+    body = json.loads(path.read_text())
+    assert body["answer"] == {"refuse_below": 0.4}
+    assert body["retrieval"] == {"article": 0.7, "article_bring": 3}
+    assert RetrievalWeights.from_mapping({"article": True, "nonsense": 1}) == RetrievalWeights()
