@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from rag import lexicon
 from rag.terms import entities
 from rag.types import Turn
 
@@ -26,17 +27,9 @@ _CONTEXTUAL = re.compile(
     re.IGNORECASE,
 )
 _POSSESSIVE = {"his", "hers"}
-# Capitalised words that make a phrase an organisation, a place or a title, not a person.
-NOT_PERSON = frozenset(
-    """club clubs prize party council court government department ministry minister institute
-    cup test university bank league association union force forces army navy police street river
-    island islands mountains highlands house office airlines airline airways service services
-    company corporation group swans team fc school hospital church cathedral committee
-    commission agency bureau authority organisation organization nations state states city
-    county province region coast valley lake bay harbour airport station centre center
-    festival games open championship series marathon race year day christmas new
-    north south east west northern southern eastern western australian american british""".split()
-)
+# Capitalised words that make a phrase an organisation, a place or a title, not a person
+# (general English, kept as data in rag/lexicon/not_person.txt).
+NOT_PERSON = lexicon.words("not_person")
 _CONTEXT_SUFFIX = re.compile(r"\s*\(context: .*\)\s*$")
 
 

@@ -132,11 +132,15 @@ class Grounder:
         article = self.articles.get(c.article_id, near)
         if info.speaker and info.speaker_required:
             (grounded if self.speaks(c) else missing).append(info.speaker)
-        if info.negated and info.asks != "reason" and not (speech.negated(c.text) or speech.negated(c.context)):
+        if (
+            info.negated
+            and info.asks != "reason"
+            and not (speech.negated(c.text) or speech.negated(c.context))
+        ):
             missing.append("not")  # "who did not win": the sentence says who won
         for label in info.labelled:
             # What X said about "Article 6" must be in X's words; elsewhere in the article.
-            where = near if info.speaker_required else article
+            where = self.own_words(c) if info.speaker_required else article
             (grounded if has_labelled(where, label) else missing).append(label)
         for name in info.names:
             (grounded if mentions(article, name) else missing).append(name)
@@ -156,6 +160,12 @@ class Grounder:
         if share < (self.w.topic_grounded if info.speaker_required else self.w.ground_share):
             missing.extend(unmatched)
         return Grounding(tuple(missing), tuple(grounded))
+
+    @staticmethod
+    def own_words(c: Candidate) -> str:
+        """The speaker's words around a sentence: the sentence, and the one before it when
+        this one only continues it ("she said", a bare quote)."""
+        return f"{c.context}\n{c.text}" if speakers.points_back(c.text) else c.text
 
     def speaks(self, c: Candidate) -> bool:
         """Whether the sentence reports the question's speaker: by `rag.speech` when it

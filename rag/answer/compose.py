@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from rag import lexicon
-from rag.answer.candidates import Candidate, adjacent
+from rag.answer.candidates import Candidate, adjacent, sentence_stems, stem_found
 from rag.answer.question import ASKED_KINDS, QuestionInfo
 from rag.answer.weights import Weights
 from rag.types import Answer, Citation
@@ -72,6 +72,17 @@ def select(info: QuestionInfo, ranked: Sequence[Candidate], w: Weights) -> list[
         before = adjacent(ranked, best, after=False)
         if before is not None and before not in chosen:
             chosen.insert(1, before)
+    have = set().union(*(sentence_stems(c.text) for c in chosen))
+    lacking = [s for s in info.stems if not stem_found(s, have)]
+    if len(chosen) == 1 and len(lacking) >= w.runner_up_lacking * len(info.stems):
+        # the best sentence holds under half of the question's words ("… and how much did
+        # it raise?"): a close runner-up of the same story that holds some of the rest
+        for c in same:
+            if c.score < w.runner_up_ratio * best.score:
+                break
+            if any(stem_found(s, sentence_stems(c.text)) for s in lacking):
+                chosen.append(c)
+                break
     return chosen[: w.max_sentences]
 
 

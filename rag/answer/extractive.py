@@ -77,8 +77,8 @@ class ExtractiveAnswerer:
         score_candidates(info, candidates, query_vector, self.idf, self.vectors, w)
         ranked = sorted(candidates, key=lambda c: -c.score)
         grounder = Grounder(info, ranked, self.idf, self.vectors, w)
+        value = support(info, ranked, w)  # of the question, before grounding reorders
         ranked, grounding = self._grounded_first(ranked, grounder)
-        value = support(info, ranked, w)
         reasons = []
         if value < w.refuse_below:
             reasons.append(f"support {value:.2f} is below {w.refuse_below:.2f}")
@@ -90,7 +90,9 @@ class ExtractiveAnswerer:
         if not decision.refused:
             return Reply(compose(question, select(info, ranked, w), standalone), decision)
         best = ranked[0]
-        if grounding.missing and self._about_subject(info, grounding, best):
+        if grounding.missing and grounding.grounded:
+            # about the question's subject (the speaker is quoted, a name is there) but
+            # not what was asked: say so, then what the articles do say
             answer = explained_refusal(question, info, best, grounding.missing, standalone)
             return Reply(answer, decision)
         return Reply(refusal(question, standalone), decision)
@@ -111,9 +113,3 @@ class ExtractiveAnswerer:
             if grounding.complete:
                 return [c, *(o for o in ranked if o is not c)], grounding
         return ranked, first
-
-    @staticmethod
-    def _about_subject(info: object, grounding: object, best: Candidate) -> bool:
-        """Whether the best sentence is about the question's subject: it grounds the
-        speaker, or a name of the question, while missing what was asked."""
-        return bool(getattr(grounding, "grounded", ()))

@@ -138,7 +138,9 @@ def analyse_question(question: str) -> QuestionInfo:
         topic=topic,
         topic_text=topic_text,
         labelled=labelled,
-        quantities=tuple(q for q in quantities(question) if _required(q, question, names, labelled)),
+        quantities=tuple(
+            q for q in quantities(question) if _required(q, question, names, labelled)
+        ),
         dates=tuple(dates_in(question)),
         relation=relation_verb(question, speaker),
         speaker_required=speaker_required,
@@ -165,7 +167,8 @@ def _speaker(question: str) -> tuple[str | None, bool]:
     who = match.group("who") or match.group("who2") or match.group("who3") or ""
     who = re.sub(r"^(the|a|an)\s+", "", who.strip(), flags=re.IGNORECASE)
     who = re.sub(r"['’]s$", "", who)
-    if not who or who.lower() in _PRONOUNS:
+    if not who or who.lower() in _PRONOUNS or "," in who or len(who.split()) > 8:
+        # "How big is the bill according to Immigration, and which claim…": no speaker
         return None, False
     return who, match.group("who2") is None
 

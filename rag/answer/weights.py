@@ -53,9 +53,9 @@ class Weights:
     refuse_below: float = 0.55  # support under this is a refusal
 
     # -- answerability (answerable.py) ----------------------------------------------------
-    ground_similarity: float = 0.62  # MiniLM cosine for a common word of the question to
+    ground_similarity: float = 0.5  # MiniLM cosine for a common word of the question to
     # count as grounded by a word of the sentence when no stem matches
-    ground_share: float = 0.6  # IDF-weighted share of the question's common words that
+    ground_share: float = 0.0  # IDF-weighted share of the question's common words that
     # the sentence and its context must ground
     topic_grounded: float = 0.5  # … of Y's common words, for "what did X say about Y"
     relation: float = 1.5  # the relation verb ("won", "founded") weighs this many words
@@ -65,6 +65,10 @@ class Weights:
     max_sentences: int = 3  # sentences in an answer, at most
     following_ratio: float = 0.6  # the sentence after the best one (a lead's detail)
     # must score this share of it
+    runner_up_ratio: float = 0.8  # a runner-up that grounds a word the best lacks must
+    # score this share of the best
+    runner_up_lacking: float = 0.5  # … and is looked for only when the best sentence lacks
+    # this share of the question's words
     needed_ratio: float = 0.5  # a sentence that adds a missing part must score this share
     # of the best one's score
 

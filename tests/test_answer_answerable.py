@@ -1,0 +1,64 @@
+"""rag/answer/answerable.py: an answer only when every part of the question is grounded."""
+
+from rag.answer import Weights
+from rag.answer.answerable import Grounder
+from rag.answer.candidates import candidates_of, score_candidates
+from rag.answer.question import analyse_question
+from tests.fakes import HashEmbedder
+from tests.test_answer import answer_with_fakes, hits_for, story
+
+HOUSING = (
+    "Senator Ruth Mills said on Tuesday that Clause 12 of the housing bill would protect "
+    "renters from sudden evictions. The bill also sets up a register of landlords. "
+    "The ferry service to the island resumed on Wednesday after the storm."
+)
+
+
+def grounding_of(question: str, text: str):
+    embedder = HashEmbedder()
+    hits = hits_for(story(text, "politics/housing"), max_tokens=200)
+    info = analyse_question(question)
+    candidates = candidates_of(hits)
+    score_candidates(
+        info, candidates, embedder.embed([question])[0], lambda s: 1.0, embedder.embed, Weights()
+    )
+    ranked = sorted(candidates, key=lambda c: -c.score)
+    grounder = Grounder(info, ranked, lambda s: 1.0, embedder.embed, Weights())
+    return grounder.ground(ranked[0])
+
+
+def test_a_label_with_another_number_is_not_grounded() -> None:
+    asked = grounding_of("What did Mills say about Clause 12?", HOUSING)
+    assert asked.complete
+    other = grounding_of("What did Mills say about Clause 13?", HOUSING)
+    assert "Clause 13" in other.missing and "Mills" in other.grounded
+
+
+def test_a_name_the_article_never_mentions_is_not_grounded() -> None:
+    grounding = grounding_of("What did Senator Ruth Mills say about the Senate of Canada?", HOUSING)
+    assert "Canada" in " ".join(grounding.missing)
+
+
+def test_a_negated_question_is_not_answered_by_an_affirmative_sentence() -> None:
+    grounding = grounding_of("Which service did not resume after the storm?", HOUSING)
+    assert "not" in grounding.missing
+
+
+def test_a_person_the_article_does_not_quote_is_not_the_speaker() -> None:
+    text = HOUSING + " Opposition leader Tom Hale said the register was a gimmick."
+    grounding = grounding_of("What did Tom Hale say about Clause 12?", text)
+    assert not grounding.complete
+
+
+def test_the_same_period_written_differently_is_grounded() -> None:
+    text = "The abbey was built in the 900s by monks. It burned down in 1540."
+    assert grounding_of("Which abbey was built in the 10th century?", text).complete
+    assert not grounding_of("Which abbey was built in the 12th century?", text).complete
+
+
+def test_an_ungrounded_question_is_refused_and_a_grounded_one_answered() -> None:
+    hits = hits_for(story(HOUSING, "politics/housing"), max_tokens=200)
+    told = answer_with_fakes("What did Mills say about Clause 12?", hits)
+    assert not told.refused and "Clause 12" in told.answer
+    refused = answer_with_fakes("What did Mills say about Clause 13?", hits)
+    assert refused.refused

@@ -1,0 +1,49 @@
+"""rag/answer/normal.py: numbers, dates and labelled names compared as meant, not as written."""
+
+from rag.answer.normal import (
+    date_spans,
+    has_labelled,
+    labelled_numbers,
+    quantities,
+    same_quantity,
+    spans_agree,
+)
+
+
+def test_three_decades_is_thirty_years() -> None:
+    (spelled,) = quantities("the first strike in three decades")
+    (digits,) = quantities("the first strike in 30 years")
+    assert same_quantity(spelled, digits)
+    (months,) = quantities("a strike of 30 months")
+    assert not same_quantity(digits, months)
+
+
+def test_a_number_word_and_its_digits_are_the_same_amount_and_multipliers_count() -> None:
+    (six,) = quantities("six ferries")
+    (digit,) = quantities("6 ferries")
+    assert same_quantity(six, digit)
+    (money,) = quantities("a grant of 2.5 billion")
+    assert money.value == 2.5e9
+
+
+def test_the_tenth_century_is_the_900s_and_a_decade_holds_its_years() -> None:
+    assert date_spans("built in the 10th century") == [(900, 999)]
+    assert date_spans("built in the tenth century") == [(900, 999)]
+    assert date_spans("built in the 900s") == [(900, 999)]
+    (decade,) = date_spans("during the 1980s")
+    assert spans_agree(decade, (1984, 1984))
+    assert not spans_agree((1984, 1984), (1985, 1985))
+
+
+def test_article_six_is_not_article_five() -> None:
+    assert labelled_numbers("What did the senator say about Clause 12 of the bill?") == [
+        "Clause 12"
+    ]
+    assert labelled_numbers("What happened in March 2003?") == []
+    assert has_labelled("protections under clause 12 remain", "Clause 12")
+    assert not has_labelled("protections under Clause 13 remain", "Clause 12")
+
+
+def test_a_year_before_a_comma_is_still_a_year() -> None:
+    assert date_spans("cars built prior to 1986, which use leaded petrol") == [(1986, 1986)]
+    assert date_spans("a crowd of 1,986 people") == []

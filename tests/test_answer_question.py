@@ -1,0 +1,48 @@
+"""rag/answer/question.py: a question read into the typed parts an answer must ground."""
+
+from rag.answer.question import analyse_question, speaker_name
+
+
+def test_what_did_x_say_about_y_gives_the_speaker_and_the_topic() -> None:
+    info = analyse_question("What did Senator Mills say about Clause 12 of the housing bill?")
+    assert info.speaker == "Senator Mills" and info.speaker_required
+    assert info.topic_text.startswith("Clause 12")
+    assert info.labelled == ("Clause 12",)
+    assert info.quantities == ()  # the 12 belongs to the label
+
+
+def test_a_role_before_the_speaker_is_not_part_of_the_name() -> None:
+    info = analyse_question("What was veteran union organiser Jane Doyle's view of the deal?")
+    assert speaker_name(info.speaker or "") == "Jane Doyle"
+
+
+def test_according_to_names_a_source_that_is_not_required() -> None:
+    info = analyse_question("How many ferries were cancelled, according to port officials?")
+    assert info.speaker == "port officials" and not info.speaker_required
+    assert info.asks == "number"
+
+
+def test_a_comma_ends_any_speaker_phrase() -> None:
+    info = analyse_question(
+        "How big is the repair bill according to the council, and which claim did it reject?"
+    )
+    assert info.speaker is None or "," not in info.speaker
+
+
+def test_negated_questions_and_relation_verbs_are_read() -> None:
+    info = analyse_question("Which ferry was not cancelled by the storm?")
+    assert info.negated
+    assert analyse_question("When was the bakery founded?").relation == "found"
+    assert not analyse_question("Which ferry was cancelled by the storm?").negated
+
+
+def test_the_count_asked_for_and_a_word_capitalised_by_position_are_not_parts_to_find() -> None:
+    info = analyse_question("Near which bridge did the two ferries collide?")
+    assert "Near" not in info.entities
+    assert info.quantities != () and info.quantities[0].value == 2  # "two ferries" must match
+    which = analyse_question("Which two ferries collided near the bridge?")
+    assert which.quantities == ()
+
+
+def test_dates_are_kept_as_spans() -> None:
+    assert analyse_question("What was built in the 10th century?").dates == ("0900-0999",)
