@@ -81,8 +81,8 @@ REFUSE_BELOW = Param("refuse_below", "weights", tuple(round(0.2 + 0.01 * i, 2) f
 PARAMS = (REFUSE_BELOW,)  # swept over recorded support
 SWEPT = PARAMS
 REANSWERED = (
-    Param("ground_share", "weights", (0.5, 0.6, 0.7)),
-    Param("ground_similarity", "weights", (0.55, 0.62, 0.7)),
+    Param("ground_share", "weights", (0.0, 0.25, 0.5)),
+    Param("ground_similarity", "weights", (0.45, 0.5, 0.6)),
 )
 
 

@@ -621,11 +621,11 @@ def floor_failures(metrics: dict[str, Any], floors: dict[str, Any]) -> list[str]
 def calibrate(pipeline: Pipeline, items: Sequence[GoldItem], quiet: bool = False) -> dict[str, Any]:
     """Sweep the extractive answerer's refusal threshold over the gold set.
 
-    Every question is answered once with refusal switched off while the answerer's own
-    `support()` values are recorded; a threshold t then refuses exactly the questions
-    whose support is below t. Reports the best t on all questions and, to show how
-    much that choice overfits, a two-fold estimate (t chosen on one half, scored on the
-    other).
+    Every question is answered once with the support threshold off, by an answerer that
+    reports its support score as data (`Reply.decision`); a threshold t then refuses the
+    questions whose support is below t (refusals for ungrounded parts stay). Reports the
+    best t on all questions and, to show how much that choice overfits, a two-fold
+    estimate (t chosen on one half, scored on the other).
     """
     from dataclasses import replace
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.articles import article_index_for, fuse_articles
+from rag.articles import ArticleIndex, article_index_for, fuse_articles
 from rag.config import Settings
 from rag.dates import DateRange, from_day_number
 from rag.embed import Embedder
@@ -105,7 +105,7 @@ class Retriever:
         self.embedder = embedder
         self.keyword = open_keyword_index(store, settings.index_dir)
         self.weights = retrieval_weights()
-        self.articles = article_index_for(store)
+        self.articles: ArticleIndex | None = None  # built on the first hybrid search
 
     @property
     def bm25(self) -> KeywordIndex:
@@ -116,7 +116,8 @@ class Retriever:
         """Pick up an ingest made by another process: nothing to reload for an embedded
         index (the keyword file is shared); with a Chroma server, replay the change log."""
         catch_up(self.store, self.keyword)
-        self.articles = article_index_for(self.store, self.articles)
+        if self.articles is not None:  # catch up article by article
+            self.articles = article_index_for(self.store, self.articles)
 
     def now(self) -> date | None:
         """ "Now" for relative dates: the operator's setting, else the newest article's day."""
@@ -203,6 +204,8 @@ class Retriever:
             bm25_rank[chunk_id] = rank
             fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank)
         if mode == "hybrid":  # whole-article evidence beside the passage rankings
+            if self.articles is None:
+                self.articles = article_index_for(self.store)
             fuse_articles(
                 self.articles,
                 question,

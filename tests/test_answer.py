@@ -1,4 +1,4 @@
-"""rag/answer.py: extractive answers whose every [n] is a citation quoting the article exactly."""
+"""rag/answer/ (end to end): extractive answers whose every [n] is a citation quoting the article exactly."""
 
 from __future__ import annotations
 

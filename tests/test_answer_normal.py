@@ -42,3 +42,8 @@ def test_article_six_is_not_article_five() -> None:
     assert labelled_numbers("What happened in March 2003?") == []
     assert has_labelled("protections under clause 12 remain", "Clause 12")
     assert not has_labelled("protections under Clause 13 remain", "Clause 12")
+
+
+def test_a_year_before_a_comma_is_still_a_year() -> None:
+    assert date_spans("cars built prior to 1986, which use leaded petrol") == [(1986, 1986)]
+    assert date_spans("a crowd of 1,986 people") == []

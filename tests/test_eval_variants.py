@@ -57,6 +57,9 @@ def test_the_trade_off_refuses_below_each_threshold() -> None:
     assert curve[0.8]["refusal_accuracy"] == 1.0 and curve[0.8]["false_refusal_rate"] == 0.5
     no_support = [{**r, "support": None} for r in ROWS]
     assert tradeoff(no_support) == []
+    # refused for an ungrounded part: refused whatever the threshold
+    blocked = [{**r, "blocked": True} if r["id"] == "n2" else r for r in ROWS]
+    assert {p["threshold"]: p for p in tradeoff(blocked)}[0.2]["refusal_accuracy"] == 1 / 3
 
 
 def test_the_report_gets_a_kind_table_and_a_trade_off_plot(tmp_path: Path) -> None:

@@ -77,8 +77,8 @@ class ExtractiveAnswerer:
         score_candidates(info, candidates, query_vector, self.idf, self.vectors, w)
         ranked = sorted(candidates, key=lambda c: -c.score)
         grounder = Grounder(info, ranked, self.idf, self.vectors, w)
+        value = support(info, ranked, w)  # of the question, before grounding reorders
         ranked, grounding = self._grounded_first(ranked, grounder)
-        value = support(info, ranked, w)
         reasons = []
         if value < w.refuse_below:
             reasons.append(f"support {value:.2f} is below {w.refuse_below:.2f}")

@@ -105,7 +105,7 @@ _CENTURY = re.compile(
     r"\b(?P<n>\d{1,2})(?:st|nd|rd|th)\s+century\b|\b(?P<w>[a-z]+(?:-[a-z]+)?)\s+century\b",
     re.IGNORECASE,
 )
-_YEAR = re.compile(r"(?<![\d,.$])\b(?P<y>1[0-9]\d\d|20\d\d)\b(?![\d,]|['’]?s\b)")
+_YEAR = re.compile(r"(?<![\d,.$])\b(?P<y>1[0-9]\d\d|20\d\d)\b(?!\d|,\d|['’]?s\b)")
 
 
 def date_spans(text: str) -> list[tuple[int, int]]:
