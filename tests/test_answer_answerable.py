@@ -62,3 +62,9 @@ def test_an_ungrounded_question_is_refused_and_a_grounded_one_answered() -> None
     assert not told.refused and "Clause 12" in told.answer
     refused = answer_with_fakes("What did Mills say about Clause 13?", hits)
     assert refused.refused
+
+
+def test_an_organisation_named_with_of_needs_its_whole_name() -> None:
+    text = "The central bank cut rates again. Exports to Japan slowed in the spring."
+    grounding = grounding_of("What did the Bank of Japan decide about rates?", text)
+    assert "Bank of Japan" in grounding.missing

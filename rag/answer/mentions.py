@@ -32,6 +32,8 @@ def mentions(text: str, name: str) -> bool:
         return False
     if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", lowered):
         return True
+    if re.search(r"\s(?:of|de|the|and|for)\s", name):
+        return False  # "Bank of Japan" is not "Japan": the whole name or nothing
     parts = [p for p in name.split() if len(p) > 2 or p.isdigit()]
     if not parts:
         return False
