@@ -369,6 +369,12 @@ def measure(index: Path, code: Path, folder: Path, log: Any) -> dict[str, Any]:
         "first_fresh_answer_during_ingest": first is not None and first < ended,
         "worst_answer_s": round(max(during), 2) if during else None,
         "answers_timed": len(during),
+        # Every timed answer: seconds from the ingest's start, seconds taken, from the new
+        # articles? (to see whether a slow answer met the ingest or the serve's reload)
+        "timeline": [
+            [round(sent - started, 2), round(took, 2), fresh]
+            for sent, took, fresh, _ in poller.answers
+        ],
     }
 
 

@@ -68,9 +68,10 @@ class Pipeline:
     def mode(self) -> str:
         return "llm" if self.llm is not None else "extractive"
 
-    def refresh(self) -> None:
-        """Pick up articles ingested by another process since this one started."""
-        self.store.reopen_if_stale()  # the vector index (the retriever shares this store)
+    def refresh(self, wait: bool = True) -> None:
+        """Pick up articles ingested by another process since this one started; with
+        `wait=False` the vector index reloads in the background (a server's way)."""
+        self.store.reopen_if_stale(wait)  # the vector index (the retriever shares this store)
         self.retriever.refresh()  # the BM25 index
         self.extractive.idf = self.retriever.bm25.idf
 

@@ -17,6 +17,8 @@ Each chunk's metadata has `published` (the ISO text) and, when dated, `published
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -144,8 +146,10 @@ class ChromaStore:
                 self.changes = None  # written by an older version: no change log yet
         # The generation this store's view of the index was read at (see reopen_if_stale).
         self.opened_generation = self.generation()
+        self._reopen_lock = threading.Lock()
+        self._reopening: threading.Thread | None = None
 
-    def reopen_if_stale(self) -> bool:
+    def reopen_if_stale(self, wait: bool = True) -> bool:
         """Re-read an embedded index from disk if another process wrote to it since it opened.
 
         Embedded Chroma keeps each collection's vector index in memory, in one system it
@@ -157,18 +161,43 @@ class ChromaStore:
         Other clients of the old system keep working on it (a question being answered in
         another thread finishes) and it is freed with the last of them. A server sees every
         write, so a store on one never reopens. Returns whether it reopened.
+
+        With `wait=False` (a server answering questions) the new client is opened, and its
+        vector index loaded by a first query, in a background thread, and swapped in when
+        ready; until then questions keep being answered from the old one, so no answer
+        waits for the vector index to load (seconds at 100,000 passages). Returns False
+        then: the reopen is under way.
         """
         if self.settings.chroma_host:
             return False
         current = self.generation()
         if current == self.opened_generation:
             return False
+        if not wait:
+            with self._reopen_lock:
+                if self._reopening is not None and self._reopening.is_alive():
+                    return False
+                self._reopening = threading.Thread(
+                    target=self._reopen, kwargs={"warm": True}, daemon=True
+                )
+                self._reopening.start()
+            return False
+        self._reopen(warm=False)
+        return True
+
+    def _reopen(self, warm: bool) -> None:
         from chromadb.api.shared_system_client import SharedSystemClient
 
         old = self.client
         identifier = SharedSystemClient._get_identifier_from_settings(old.get_settings())
         SharedSystemClient._identifier_to_system.pop(identifier, None)
         reopened = ChromaStore(self.settings)
+        if warm:
+            with contextlib.suppress(Exception):  # a failed warm-up only costs the first query
+                sample = reopened.chunks.peek(1, include=["embeddings"])
+                vectors = sample.get("embeddings")
+                if vectors is not None and len(vectors):
+                    reopened.chunks.query(query_embeddings=[list(vectors[0])], n_results=1)
         self.client = reopened.client
         self.chunks, self.articles = reopened.chunks, reopened.articles
         self.changes = reopened.changes
@@ -176,7 +205,6 @@ class ChromaStore:
         # Only gives up this client's count on the old system: the new client counts on the
         # same path, so the count stays above zero and the new system is not stopped.
         old.close()
-        return True
 
     # -- reading -----------------------------------------------------------------------
 

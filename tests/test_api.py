@@ -504,10 +504,10 @@ class BrokenPipeline:
         self.error = error
         self.tokens_first = tokens_first
 
-    def ask(self, question: str, history=(), k=None) -> Answer:
+    def ask(self, question: str, history=(), k=None, dates=None) -> Answer:
         raise self.error
 
-    def stream(self, question: str, history=(), k=None) -> Iterator[str]:
+    def stream(self, question: str, history=(), k=None, dates=None) -> Iterator[str]:
         for n in range(self.tokens_first):
             yield f"token{n} "
         raise self.error

@@ -127,3 +127,21 @@ def test_store_is_not_reopened_while_nobody_writes(seed_only: Settings) -> None:
     client = store.client
     assert not store.reopen_if_stale()
     assert store.client is client
+
+
+def test_a_background_reopen_swaps_in_the_new_vector_index_when_it_is_loaded(
+    tmp_path: Path, seed_only: Settings
+) -> None:
+    from rag.pipeline import build_pipeline
+
+    pipeline = build_pipeline(seed_only, embedder=HashEmbedder())
+    news = _folder(tmp_path, "news", {"glacier.txt": GLACIER})
+    _ingest_in_another_process(news, seed_only.index_dir)
+    pipeline.refresh(wait=False)  # a server's refresh: returns at once
+    store = pipeline.store
+    assert store._reopening is not None
+    store._reopening.join(timeout=60)
+    assert store.opened_generation == store.generation()
+    assert pipeline.retrieve(QUESTION, k=1)[0].chunk.article_id == "glacier"
+    pipeline.refresh(wait=False)  # nothing new: no second reopen
+    assert not store._reopening.is_alive()

@@ -80,7 +80,7 @@ class PipelineHolder:
             self._refreshed_at = time.monotonic()
             refresh = getattr(self.pipeline, "refresh", None)
             if refresh is not None:
-                refresh()
+                refresh(wait=False)  # the vector index reloads in the background
         finally:
             self._refresh_lock.release()
 
