@@ -135,3 +135,19 @@ def test_the_grid_point_and_threshold_are_chosen_together_and_scored_on_held_out
     assert all(c["ground_share"] == 0.5 for c in result["chosen_per_fold"])
     assert result["held_out"]["false_refusal_rate"] == 0.0
     assert result["held_out"]["refusal_accuracy"] == 1.0
+
+
+def test_each_gold_set_weighs_once_in_refusal_however_many_variants_it_holds() -> None:
+    from dataclasses import replace as changed
+
+    # 40 generated near-misses (support 0.5) and 4 hand-written ones (support 0.65): a
+    # threshold that refuses only the generated ones must not look as good as one that
+    # refuses both, though 40 of the 44 unanswerable questions are generated
+    answerable = [sample(i, True, 0.7) for i in range(20)]
+    generated = [changed(sample(100 + i, False, 0.5), set="gen") for i in range(40)]
+    written = [changed(sample(200 + i, False, 0.65), set="own") for i in range(4)]
+    data = answerable + generated + written
+    at_low = objective(data, {"refuse_below": 0.55})  # generated all refused, own none
+    at_high = objective(data, {"refuse_below": 0.68})  # both refused
+    assert at_high > at_low
+    assert at_low == (1.0 + (1.0 + 0.0) / 2) / 2
