@@ -1,4 +1,4 @@
-"""rag/answer/ (end to end): extractive answers whose every [n] is a citation quoting the article exactly."""
+"""rag/answer/ end to end: every [n] of an answer is a citation quoting the article exactly."""
 
 from __future__ import annotations
 
@@ -96,6 +96,18 @@ def test_kallas_quote_is_the_stored_article_text_at_its_offsets(answers, corpus_
     assert article is not None
     assert article.text[first.char_start : first.char_end] == first.quote
     assert SEED.read_text(encoding="utf-8").count(first.quote) == 1  # verbatim, no ellipses
+
+
+@pytest.mark.slow
+def test_kallas_on_article_6_is_refused_citing_what_she_said_on_article_5(
+    corpus_pipeline, corpus_store
+) -> None:
+    answer = corpus_pipeline.ask("What did Kallas say about Article 6?")
+    assert answer.refused
+    assert answer.answer.startswith("The articles don't say what Kallas said about Article 6.")
+    assert answer.citations and answer.citations[0].article_id == SEED.stem
+    assert "Article 5" in answer.citations[0].quote
+    check_citation_rules(answer, corpus_store)
 
 
 @pytest.mark.slow

@@ -62,3 +62,16 @@ def test_an_ungrounded_question_is_refused_and_a_grounded_one_answered() -> None
     assert not told.refused and "Clause 12" in told.answer
     refused = answer_with_fakes("What did Mills say about Clause 13?", hits)
     assert refused.refused
+
+
+def test_an_organisation_named_with_of_needs_its_whole_name() -> None:
+    text = "The central bank cut rates again. Exports to Japan slowed in the spring."
+    grounding = grounding_of("What did the Bank of Japan decide about rates?", text)
+    assert "Bank of Japan" in grounding.missing
+
+
+def test_an_owner_before_a_name_may_be_left_out_and_a_pair_of_people_share_a_surname() -> None:
+    from rag.answer.mentions import mentions
+
+    assert mentions("the vote in the House of Assembly was close", "Tasmania's House of Assembly")
+    assert mentions("Mark Waugh and his brother reached the milestone", "Steve and Mark Waugh")

@@ -153,9 +153,11 @@ class Grounder:
             year = self.published.get(c.article_id, "")[:4]
             if year.isdigit():
                 spans.append((int(year), int(year)))
-            for asked, key in zip(date_spans(info.text), info.dates, strict=False):
+            for asked in date_spans(info.text):
                 ok = any(spans_agree(asked, s) for s in spans)
-                (grounded if ok else missing).append(key)
+                first, last = asked
+                shown = str(first) if first == last else f"{first}–{last}"
+                (grounded if ok else missing).append(shown)
         share, unmatched = self.common_words(c, info.speaker_required)
         if share < (self.w.topic_grounded if info.speaker_required else self.w.ground_share):
             missing.extend(unmatched)

@@ -32,6 +32,11 @@ def mentions(text: str, name: str) -> bool:
         return False
     if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", lowered):
         return True
+    owner = re.match(r"^[\w.\-]+['’]s\s+(?P<rest>.+)$", name)
+    if owner:  # "Tasmania's House of Assembly": the House of Assembly will do
+        return mentions(text, owner.group("rest"))
+    if re.search(r"\s(?:of|de)\s", name):
+        return False  # "Bank of Japan" is not "Japan": the whole name or nothing
     parts = [p for p in name.split() if len(p) > 2 or p.isdigit()]
     if not parts:
         return False
