@@ -19,8 +19,9 @@ folds and scored on it. The figures reported are those held-out-fold scores, nev
 training ones. The values written to the weights file are then chosen on all questions.
 
 The objective is balanced: the mean of (answerable questions answered with a gold
-alias) and (unanswerable questions refused), so the 300-odd generated near-misses do not
-outvote the answerable questions, under a cap on false refusals (`--max-false-refusals`,
+alias) and (unanswerable questions refused, averaged over the gold sets), so the 300-odd
+generated near-misses outvote neither the answerable questions nor the hand-written
+unanswerable ones, under a cap on false refusals (`--max-false-refusals`,
 0.08 by default: the issue's bound on refusing the near-misses' originals). Every point of
 false refusal above the cap costs ten points of objective, so when no value meets the cap
 the least-bad one wins.
@@ -138,12 +139,18 @@ def score(samples: Sequence[Sample], values: dict[str, float]) -> Scores:
 def objective(
     samples: Sequence[Sample], values: dict[str, float], cap: float = MAX_FALSE_REFUSALS
 ) -> float:
-    """Balanced: mean of answerable answered right and unanswerable refused, less ten
-    times any false refusal above `cap`."""
+    """Balanced: mean of (answerable answered right) and (unanswerable refused, averaged
+    over the gold sets so the hundreds of generated near-misses count as one set beside the
+    hand-written ones), less ten times any false refusal above `cap`."""
     figures = score(samples, values).figures()
-    parts = [
-        v for v in (figures["answer_match"], figures["refusal_accuracy"]) if isinstance(v, float)
-    ]
+    by_set: dict[str, list[Sample]] = {}
+    for s in samples:
+        if not s.answerable:
+            by_set.setdefault(s.set, []).append(s)
+    refusal = [sum(refused(s, values) for s in group) / len(group) for group in by_set.values()]
+    parts = [figures["answer_match"]] if isinstance(figures["answer_match"], float) else []
+    if refusal:
+        parts.append(sum(refusal) / len(refusal))
     value = sum(parts) / len(parts) if parts else 0.0
     false_refusals = figures["false_refusal_rate"]
     if isinstance(false_refusals, float) and false_refusals > cap:

@@ -135,3 +135,75 @@ def test_the_grid_point_and_threshold_are_chosen_together_and_scored_on_held_out
     assert all(c["ground_share"] == 0.5 for c in result["chosen_per_fold"])
     assert result["held_out"]["false_refusal_rate"] == 0.0
     assert result["held_out"]["refusal_accuracy"] == 1.0
+
+
+def test_each_gold_set_weighs_once_in_refusal_however_many_variants_it_holds() -> None:
+    from dataclasses import replace as changed
+
+    # 40 generated near-misses (support 0.5) and 4 hand-written ones (support 0.65): a
+    # threshold that refuses only the generated ones must not look as good as one that
+    # refuses both, though 40 of the 44 unanswerable questions are generated
+    answerable = [sample(i, True, 0.7) for i in range(20)]
+    generated = [changed(sample(100 + i, False, 0.5), set="gen") for i in range(40)]
+    written = [changed(sample(200 + i, False, 0.65), set="own") for i in range(4)]
+    data = answerable + generated + written
+    at_low = objective(data, {"refuse_below": 0.55})  # generated all refused, own none
+    at_high = objective(data, {"refuse_below": 0.68})  # both refused
+    assert at_high > at_low
+    assert at_low == (1.0 + (1.0 + 0.0) / 2) / 2
+
+
+def test_fit_retrieves_once_answers_each_grid_point_and_reports_held_out_figures(
+    fake_index, tmp_path: Path
+) -> None:
+    from evals.fit import REANSWERED, fit
+    from rag.pipeline import build_pipeline
+    from tests.fakes import HashEmbedder
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "bridge.txt").write_text(
+        "Harbour bridge to close\n\nMayor Elena Vostrikova said the harbour bridge would close "
+        "on Tuesday for repairs. The repairs will cost 40 million dollars.\n"
+    )
+    (docs / "library.txt").write_text(
+        "Library opens\n\nThe new library in Oakridge opened in March. It holds 20,000 books.\n"
+    )
+    gold = tmp_path / "gold"
+    gold.mkdir()
+    rows = [
+        ("a1", "How much will the bridge repairs cost?", ["40 million"], ["bridge"]),
+        ("a2", "How many books does the Oakridge library hold?", ["20,000"], ["library"]),
+        ("u1", "How many books does the Dunmore library hold?", [], []),
+        ("u2", "What did Vostrikova say about the airport?", [], []),
+    ]
+    (gold / "toy.jsonl").write_text(
+        "".join(
+            json.dumps(
+                {
+                    "id": i,
+                    "question": q,
+                    "answers": a,
+                    "article_ids": arts,
+                    "answerable": bool(a),
+                    "type": "factoid" if a else "unanswerable",
+                }
+            )
+            + "\n"
+            for i, q, a, arts in rows
+        )
+    )
+    pipeline = build_pipeline(fake_index(docs), embedder=HashEmbedder())
+    before = pipeline.extractive.weights
+    result = fit(pipeline, gold, ["toy"], k=2, quiet=True)
+    assert pipeline.extractive.weights == before  # restored
+    assert result["questions"] == 4 and len(result["samples"]) == 4
+    assert result["folds"] == 2 and len(result["chosen_per_fold"]) == 2
+    assert result["held_out"]["answerable"] == 2 and result["held_out"]["unanswerable"] == 2
+    for p in REANSWERED:
+        assert result["fitted"][p.name] in p.grid
+    path = tmp_path / "weights.json"
+    write(result["fitted"], {"held_out": result["held_out"]}, path)
+    assert (
+        json.loads(path.read_text())["weights"]["refuse_below"] == result["fitted"]["refuse_below"]
+    )
