@@ -353,6 +353,8 @@ def _initialisms(text: str) -> set[str]:
         capitals = [w[0] for w in name.split() if w[:1].isupper()]
         if len(capitals) >= 2:
             found.add("".join(capitals).lower())
+        # a leading run of three or more: "New South Wales Fire Brigades" → "nsw"
+        found |= {"".join(capitals[:k]).lower() for k in range(3, len(capitals))}
     return found
 
 
@@ -390,10 +392,16 @@ def meaning_reason(claim: str, passage: Passage, best: PassageSentence) -> str |
     context = [chunk.title, *texts] if chunk.n > 0 and chunk.title else texts
     for part in speech.clause_texts(claim) or [claim]:
         claimed = speech.speaker_of_claim(part)
-        index = _align(part, claimed, sentence_stems, default)
+        offset = len(context) - len(texts)
+        speaking = (
+            [k for k in range(len(texts)) if _speaks(claimed, context, k + offset)]
+            if claimed
+            else []
+        )
+        index = _align(part, claimed, sentence_stems, default, speaking)
         if index is None:
             continue
-        if claimed and _wrong_speaker(claimed, context, index + len(context) - len(texts)):
+        if claimed and _wrong_speaker(claimed, context, index + offset):
             return "speaker"
         conflict = speech.polarity_conflict(part, texts[index])
         if conflict:
@@ -404,10 +412,15 @@ def meaning_reason(claim: str, passage: Passage, best: PassageSentence) -> str |
 
 
 def _align(
-    part: str, speaker: str | None, sentence_stems: Sequence[set[str]], default: int
+    part: str,
+    speaker: str | None,
+    sentence_stems: Sequence[set[str]],
+    default: int,
+    speaking: Sequence[int] = (),
 ) -> int | None:
     """The passage sentence a clause of a claim restates: most shared content stems (its
-    speaker's name aside), `default` among equals; None when it shares fewer than two."""
+    speaker's name aside); among equals a sentence the claimed speaker says (`speaking`),
+    then `default`; None when it shares fewer than two."""
     name = {stem(p) for p in speech.name_parts(speaker)} if speaker else set()
     wanted = set(content_stems(part)) - name
     if not wanted:
@@ -416,7 +429,11 @@ def _align(
     top = max(overlaps)
     if top < min(2, len(wanted)):
         return None
-    return default if overlaps[default] == top else overlaps.index(top)
+    tied = [k for k, n in enumerate(overlaps) if n == top]
+    said = [k for k in tied if k in speaking]
+    if said:
+        return default if default in said else said[0]
+    return default if default in tied else tied[0]
 
 
 def clause_support(
@@ -436,6 +453,14 @@ def clause_support(
         if total:
             shares.append(sum(idf(s) for s in stems if s in passage.stems) / total)
     return min(shares)
+
+
+def _speaks(claimed: str, texts: Sequence[str], index: int) -> bool:
+    """Whether sentence `index` is attributed to `claimed`."""
+    return any(
+        a.speaker and speech.same_entity(claimed, a.speaker)
+        for a in speech.attributions(texts, index)
+    )
 
 
 def _wrong_speaker(claimed: str, texts: Sequence[str], index: int) -> bool:
