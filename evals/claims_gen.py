@@ -441,7 +441,12 @@ def generate(
 _FIELDS = ("chunk_id", "question", "claim", "label", "kind", "source", "half", "original")
 
 
-def read_faithful(paths: Sequence[Path]) -> list[dict[str, str]]:
+def read_faithful(
+    paths: Sequence[Path], chunks: dict[str, Chunk] | None = None
+) -> list[dict[str, str]]:
+    """People's paraphrases: `chunk_id`, `question`, `claim` a line; or `article_id` and the
+    `passage` text the claim restates, placed in the chunk of that article that holds it.
+    Citation markers the writers put in the claim are taken out."""
     rows = []
     for path in paths:
         if not path.exists():
@@ -449,11 +454,29 @@ def read_faithful(paths: Sequence[Path]) -> list[dict[str, str]]:
             continue
         source = "own" if path.parent == ROOT / "evals" / "claims" else "helper"
         for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                row = json.loads(line)
-                row.setdefault("source", source)
-                rows.append(row)
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            row.setdefault("source", source)
+            row["claim"] = re.sub(r"\s*\[\d+\]", "", row["claim"]).strip()
+            if "chunk_id" not in row and chunks is not None:
+                found = _chunk_holding(row.get("article_id", ""), row.get("passage", ""), chunks)
+                if found is None:
+                    print(f"claims_gen: no passage for {row.get('article_id')}", file=sys.stderr)
+                    continue
+                row["chunk_id"] = found
+            rows.append(row)
     return rows
+
+
+def _chunk_holding(article_id: str, passage: str, chunks: dict[str, Chunk]) -> str | None:
+    """The chunk of the article that holds most of the passage's words."""
+    wanted = set(content_stems(passage))
+    mine = [c for c in chunks.values() if c.article_id == article_id]
+    if not mine or not wanted:
+        return None
+    best = max(mine, key=lambda c: (passage in c.text, len(wanted & set(content_stems(c.text)))))
+    return best.chunk_id
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -471,7 +494,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     faithful_paths = args.faithful or [ROOT / "evals" / "claims" / "faithful-own.jsonl"]
     chunks = corpus_chunks(args.corpus, load_settings())
-    items = generate(chunks, read_faithful(faithful_paths), args.per_kind, args.seed)
+    items = generate(chunks, read_faithful(faithful_paths, chunks), args.per_kind, args.seed)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("".join(json.dumps(i.to_json()) + "\n" for i in items), encoding="utf-8")
     counts: dict[str, int] = {}

@@ -290,11 +290,16 @@ def polarity_conflict(claim: str, passage_sentence: str) -> str | None:
     a_skip: set[int] = set()
     b_skip: set[int] = set()
     flips: list[tuple[list[int], list[int], int, int]] = []
+    spans = _aligned_spans(passage_sentence, {t.stem for t in a if t.content and t.text.islower()})
+
+    def here(positions: list[int]) -> list[int]:
+        return [i for i in positions if any(lo <= b[i].start < hi for lo, hi in spans)]
+
     for left, right in _antonyms():
         for x, y in ((left, right), (right, left)):
             if x == y:
                 continue  # synonyms made the pair one word
-            in_a, in_b = _antonym_spans(a, x), _antonym_spans(b, y)
+            in_a, in_b = _antonym_spans(a, x), here(_antonym_spans(b, y))
             if not in_a or not in_b:
                 continue
             if len(_antonym_spans(b, x)) >= len(in_a) or len(_antonym_spans(a, y)) >= len(in_b):
@@ -303,6 +308,8 @@ def polarity_conflict(claim: str, passage_sentence: str) -> str | None:
             a_skip |= {i + k for i in in_a for k in range(len(x))}
             b_skip |= {i + k for i in in_b for k in range(len(y))}
     for i, j in _prefix_flips(a, b, a_stems, b_stems):
+        if not here([j]):
+            continue
         flips.append(([i], [j], 1, 1))
         a_skip.add(i)
         b_skip.add(j)
@@ -323,9 +330,11 @@ def polarity_conflict(claim: str, passage_sentence: str) -> str | None:
             absorbed_a |= {id(c) for c in a_cues if set(c.scope) & set(in_a)}
             absorbed_b |= {id(c) for c in b_cues if set(c.scope) & set(in_b)}
     # the sentence's negations count only in the clauses the claim restates
-    spans = _aligned_spans(passage_sentence, a_stems)
     b_cues_here = [c for c in b_cues if any(lo <= b[c.start].start < hi for lo, hi in spans)]
-    if _one_sided(a, a_cues, absorbed_a, a_neg, b, b_neg, b_stems) or _one_sided(
+    inside = here(list(range(len(b))))
+    b_here_stems = {b[i].stem for i in inside if b[i].content}
+    b_neg_here = {i: n for i, n in b_neg.items() if i in set(inside)}
+    if _one_sided(a, a_cues, absorbed_a, a_neg, b, b_neg_here, b_here_stems) or _one_sided(
         b, b_cues_here, absorbed_b, b_neg, a, a_neg, a_stems
     ):
         return "negation"
@@ -341,7 +350,10 @@ def _aligned_spans(sentence: str, claim_stems: set[str]) -> list[tuple[int, int]
         if start < 0:
             return [(0, len(sentence))]
         cursor = start + len(text)
-        shared = len({t.stem for t in _tokens(text) if t.content} & claim_stems)
+        # names say who; the lower-case words say what, which is what aligns a clause
+        shared = len(
+            {t.stem for t in _tokens(text) if t.content and t.text.islower()} & claim_stems
+        )
         spans.append((start, cursor, shared))
     if len(spans) <= 1:
         return [(0, len(sentence))]
@@ -393,10 +405,15 @@ def _one_sided(
             continue
         here = {toks[j].stem: negation.get(j, 0) % 2 for j in cue.scope}
         agree = any(
-            other_neg.get(j, 0) % 2 == here[t.stem] for j, t in enumerate(other) if t.stem in here
+            other_neg.get(j, 0) % 2 == here[t.stem]
+            for j, t in enumerate(other)
+            if t.stem in here and t.stem in other_stems
         )
-        if not agree:
-            return True
+        if agree:
+            continue
+        if scope_stems[0] not in other_stems and any(other_neg.values()):
+            continue  # both negative, about differently worded things: a paraphrase
+        return True
     return False
 
 
@@ -416,10 +433,18 @@ def name_parts(mention: str) -> list[str]:
     return parts
 
 
+@cache
+def _demonyms() -> frozenset[tuple[str, str]]:
+    found = set()
+    for a, b in lexicon.pairs("demonyms"):
+        found |= {(a, b), (b, a)}
+    return frozenset(found)
+
+
 def alike(x: str, y: str) -> bool:
     """One name word for another (lower-case): equal, or a form of it ("Russia", "Russian",
     "Russians"): the longer starts with the shorter (4+ letters) and adds at most 3."""
-    if x == y:
+    if x == y or (x, y) in _demonyms():
         return True
     short, long_ = sorted((x, y), key=len)
     return len(short) >= 4 and long_.startswith(short) and len(long_) - len(short) <= 3
@@ -435,7 +460,23 @@ def same_entity(a: str, b: str) -> bool:
     if (na or nb) and na != nb:
         return False
     short, long_ = sorted((pa, pb), key=len)
-    return all(any(alike(x, y) for y in long_) for x in short)
+    if all(any(alike(x, y) for y in long_) for x in short):
+        return True
+    if len(short) >= 2 and all(alike(x, y) for x, y in zip(pa[-2:], pb[-2:], strict=True)):
+        return True  # "the ACA's Katherine Wolthuizen", "the association's Katherine Wolthuizen"
+    # "ACA" for "the Australian Consumers Association"
+    return any(p in _initials(b) for p in pa if len(p) >= 2) or any(
+        p in _initials(a) for p in pb if len(p) >= 2
+    )
+
+
+def _initials(mention: str) -> set[str]:
+    """Initials of the runs of capitalised words in a mention, lower-cased."""
+    found = set()
+    for run in re.findall(r"(?:[A-Z][\w’'-]*\s+(?:of\s+|and\s+|for\s+)?)+[A-Z][\w’'-]*", mention):
+        capitals = [w[0] for w in run.split() if w[:1].isupper()]
+        found.add("".join(capitals).lower())
+    return found
 
 
 # -- attribution ----------------------------------------------------------------------------
@@ -498,8 +539,10 @@ def _speaker_around(
         or (closes_quote and names_after)
     ):
         if first.lower() in _PRONOUNS:
-            return None, "pronoun"
-        if phrase:
+            # "…,” said he." names the speaker; "Ruddock, says he is pleased" does not
+            if re.match(r"\s*\w+\s*(?:[,.;:!?”\"]|$)", after):
+                return None, "pronoun"
+        elif phrase:
             return _speaker_phrase(phrase)
     return _subject_before(before, verb_lower)
 
@@ -670,7 +713,14 @@ def clause_texts(sentence: str) -> list[str]:
     splitter = re.compile(rf";\s+|,\s+(?=(?:{breaks})\b)|\s+(?=(?:whereas|while)\s)")
     mask = _quoted_mask(sentence)
     pieces, start = [], 0
+    # "While X says A, Y says B": the subordinate clause first, up to its comma
+    lead = re.match(r"\s*(?:While|Although|Though|Whereas)\b[^,]*,\s*", sentence)
+    if lead and not any(mask[: lead.end()]):
+        pieces.append(sentence[: lead.end()].rstrip(", "))
+        start = lead.end()
     for m in splitter.finditer(sentence):
+        if m.start() < start:
+            continue
         if any(mask[m.start() : m.end()]):
             continue
         pieces.append(sentence[start : m.start()])
@@ -679,6 +729,9 @@ def clause_texts(sentence: str) -> list[str]:
     return [p.strip() for p in pieces if p.strip()]
 
 
+_PREPOSITIONS = frozenset(
+    "in on at for after before during with despite from under over since by".split()
+)
 _FINITE = frozenset(
     "has have had is are was were will would could can may might must did does do shall "
     "should".split()
@@ -718,6 +771,8 @@ def clauses(sentence: str) -> list[Clause]:
         ):
             k += 1
         end = _verb_at(toks, k)
+        if toks and toks[0].lower in _PREPOSITIONS:
+            end = k  # "In the remote seats, counting won't begin": no named subject
         subject_text = text[toks[k].start : toks[end - 1].end] if end > k else ""
         subjects = tuple(e for e in entities(subject_text) if name_parts(e) and not e[:1].isdigit())
         predicate = tuple(t.stem for t in toks[end:] if t.content and not t.quoted)
@@ -738,8 +793,11 @@ def role_conflict(claim: str, passage_sentences: Sequence[str]) -> bool:
     for i, sentence in enumerate(sentences):
         speakers = tuple(a.speaker for a in attributions(sentences, i) if a.speaker)
         for c in clauses(sentence):
-            if c.subjects or speakers:
-                passage_clauses.append((c.subjects + speakers, set(c.predicate)))
+            subjects = c.subjects + speakers
+            if _reports(c.text):  # "X says the Government will…": the Government acts too
+                subjects += tuple(e for e in entities(c.text) if name_parts(e))
+            if subjects:
+                passage_clauses.append((subjects, set(c.predicate)))
     for claimed in clauses(claim):
         if not claimed.subjects or len(set(claimed.predicate)) < 2 or _reports(claimed.text):
             continue

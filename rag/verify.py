@@ -117,7 +117,8 @@ class Passage:
             sentences.append(PassageSentence(span.start, span.end, text, is_instruction(text)))
         clean = " ".join(s.text for s in sentences if not s.hostile)
         support_text = f"{chunk.title} {clean}"
-        numbers = numbers_in(support_text) | numbers_in((chunk.published or "").replace("-", " "))
+        # the publication year may be restated ("in 2024"); its day and month are not a source
+        numbers = numbers_in(support_text) | numbers_in((chunk.published or "")[:4])
         numbers |= {n.lstrip("0") for n in numbers if n.lstrip("0")}
         return cls(
             n, hit, sentences, set(content_stems(support_text)), support_text.lower(), numbers
@@ -218,9 +219,6 @@ REASONS = (
 WITHHELD = frozenset({"injection", "prompt"})
 _MEANING = ("speaker", "negation", "antonym", "role")  # checked on the aligned sentence
 _CALENDAR = lexicon.words("calendar")
-_MONTHS = (
-    "january february march april may june july august september october november december"
-).split()
 
 
 def _blamed(check: SentenceCheck) -> int | None:
@@ -306,9 +304,9 @@ def entity_found(entity: str, lowered: str) -> bool:
 
 def _names(claim: str) -> list[str]:
     """The claim's names: capitalised phrases, less words capitalised only by position."""
-    tokens = claim.split()
+    tokens = [t.strip(",;:\"“”'‘’()") for t in claim.split()]
     first = tokens[0] if tokens else ""
-    second = tokens[1] if len(tokens) > 1 else ""
+    second = claim.split()[1] if len(tokens) > 1 and claim.split()[0][-1:] not in ",;:" else ""
     found = []
     for e in dict.fromkeys(entities(claim)):
         if e.lower() in STOPWORDS or e[:1].isdigit():
@@ -332,16 +330,14 @@ def fact_reason(claim: str, passage: Passage) -> str | None:
         return "date" if years == missing else "number"
     passage_words = {w.removesuffix("'s").removesuffix("’s") for w in words(passage.lowered)}
     passage_words |= {part for w in passage_words if "-" in w for part in w.split("-")}
-    published = passage.hit.chunk.published or ""
-    if published[5:7].isdigit() and 1 <= int(published[5:7]) <= 12:
-        passage_words.add(_MONTHS[int(published[5:7]) - 1])
     named = {w.lower() for w in words(claim)[1:] if w[:1].isupper()}  # "May", not "may"
     if any(m in named and m not in passage_words for m in _CALENDAR):
         return "date"
     passage_names = [speech.name_parts(e) for e in entities(passage.text)]
     passage_words |= _initialisms(passage.text)  # "AFP" for "Australian Federal Police"
     for name in _names(claim):
-        parts = [p for p in speech.name_parts(name) if len(p) > 2]
+        words_ = [w for w in re.split(r"[\s\-]+", name) if w[:1].isupper() or w[:1].isdigit()]
+        parts = [p for w in words_ for p in speech.name_parts(w) if len(p) > 2]
         found = [p for p in parts if _word_in(p, passage_words)]
         if parts and not found:
             return "entity"
@@ -357,6 +353,8 @@ def _initialisms(text: str) -> set[str]:
         capitals = [w[0] for w in name.split() if w[:1].isupper()]
         if len(capitals) >= 2:
             found.add("".join(capitals).lower())
+        # a leading run of three or more: "New South Wales Fire Brigades" → "nsw"
+        found |= {"".join(capitals[:k]).lower() for k in range(3, len(capitals))}
     return found
 
 
@@ -394,10 +392,16 @@ def meaning_reason(claim: str, passage: Passage, best: PassageSentence) -> str |
     context = [chunk.title, *texts] if chunk.n > 0 and chunk.title else texts
     for part in speech.clause_texts(claim) or [claim]:
         claimed = speech.speaker_of_claim(part)
-        index = _align(part, claimed, sentence_stems, default)
+        offset = len(context) - len(texts)
+        speaking = (
+            [k for k in range(len(texts)) if _speaks(claimed, context, k + offset)]
+            if claimed
+            else []
+        )
+        index = _align(part, claimed, sentence_stems, default, speaking)
         if index is None:
             continue
-        if claimed and _wrong_speaker(claimed, context, index + len(context) - len(texts)):
+        if claimed and _wrong_speaker(claimed, context, index + offset):
             return "speaker"
         conflict = speech.polarity_conflict(part, texts[index])
         if conflict:
@@ -408,10 +412,15 @@ def meaning_reason(claim: str, passage: Passage, best: PassageSentence) -> str |
 
 
 def _align(
-    part: str, speaker: str | None, sentence_stems: Sequence[set[str]], default: int
+    part: str,
+    speaker: str | None,
+    sentence_stems: Sequence[set[str]],
+    default: int,
+    speaking: Sequence[int] = (),
 ) -> int | None:
     """The passage sentence a clause of a claim restates: most shared content stems (its
-    speaker's name aside), `default` among equals; None when it shares fewer than two."""
+    speaker's name aside); among equals a sentence the claimed speaker says (`speaking`),
+    then `default`; None when it shares fewer than two."""
     name = {stem(p) for p in speech.name_parts(speaker)} if speaker else set()
     wanted = set(content_stems(part)) - name
     if not wanted:
@@ -420,7 +429,11 @@ def _align(
     top = max(overlaps)
     if top < min(2, len(wanted)):
         return None
-    return default if overlaps[default] == top else overlaps.index(top)
+    tied = [k for k, n in enumerate(overlaps) if n == top]
+    said = [k for k in tied if k in speaking]
+    if said:
+        return default if default in said else said[0]
+    return default if default in tied else tied[0]
 
 
 def clause_support(
@@ -440,6 +453,14 @@ def clause_support(
         if total:
             shares.append(sum(idf(s) for s in stems if s in passage.stems) / total)
     return min(shares)
+
+
+def _speaks(claimed: str, texts: Sequence[str], index: int) -> bool:
+    """Whether sentence `index` is attributed to `claimed`."""
+    return any(
+        a.speaker and speech.same_entity(claimed, a.speaker)
+        for a in speech.attributions(texts, index)
+    )
 
 
 def _wrong_speaker(claimed: str, texts: Sequence[str], index: int) -> bool:

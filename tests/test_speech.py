@@ -6,6 +6,7 @@ from rag.speech import (
     Attribution,
     attribute,
     attributions,
+    clause_texts,
     clauses,
     negated,
     polarity_conflict,
@@ -214,3 +215,9 @@ def test_an_antonym_counts_even_when_the_other_word_also_appears() -> None:
 def test_a_negation_in_another_clause_of_the_sentence_is_not_held_against_the_claim() -> None:
     sentence = "The club confirmed the coach had left, but it would not comment on the reasons."
     assert polarity_conflict("The club confirmed the coach had left.", sentence) is None
+
+
+def test_a_comma_before_as_or_with_starts_a_new_clause():
+    assert clause_texts(
+        "Prices stay high, as shops don't pass on the savings, with the grocer noting it"
+    ) == ["Prices stay high", "as shops don't pass on the savings", "with the grocer noting it"]

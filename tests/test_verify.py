@@ -332,3 +332,42 @@ def test_without_meaning_checks_a_flipped_claim_scores_as_supported(real_embedde
     # the word-overlap score alone cannot tell a claim from its negation: the rules do
     flipped = "Marta Keller said the new tram line would open before 2027 [1]."
     assert not check(flipped, trams, real_embedder, meaning=False).empty
+
+
+PAYOUT = Article(
+    article_id="payout",
+    title="Bonus inquiry",
+    text=(
+        "Directors made a bid for a large bonus payout shortly before the lender collapsed. "
+        "Liquidator Lina Okoro says the payout has not been made. The New South Wales Fire "
+        "Brigades helped clear the office after the storm."
+    ),
+    published="2025-05-06",
+    source="payout.txt",
+)
+
+
+def test_a_speakers_clause_is_read_against_the_sentence_that_speaker_says(real_embedder):
+    text = (
+        "Directors made a bid for a large bonus payout shortly before the lender collapsed, "
+        "while Ms Okoro says the payout has not been made [1]."
+    )
+    result = check(text, hits_of(PAYOUT), real_embedder)
+    assert not result.empty and not result.dropped
+    flipped = text.replace("has not been made", "has been made")
+    assert only_reason(check(flipped, hits_of(PAYOUT), real_embedder)) == "negation"
+
+
+def test_a_name_given_by_the_initials_of_its_first_words_is_the_same_name(real_embedder):
+    result = check(
+        "The NSW Fire Brigades helped clear the office after the storm [1].",
+        hits_of(PAYOUT),
+        real_embedder,
+    )
+    assert not result.empty and not result.dropped
+    other = check(
+        "The NZF Fire Brigades helped clear the office after the storm [1].",
+        hits_of(PAYOUT),
+        real_embedder,
+    )
+    assert only_reason(other) == "entity"
