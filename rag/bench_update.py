@@ -105,11 +105,12 @@ def material(corpus: Path) -> dict[str, Any]:
 
 
 def _env(code: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(code)
-    env["CHROMA_HOST"] = ""
+    from rag.config import environment_for_child
+
+    env = environment_for_child(
+        {"PYTHONPATH": str(code), "CHROMA_HOST": "", "RAG_API_KEY": API_KEY}
+    )
     env.pop("RAG_INDEX_DIR", None)
-    env["RAG_API_KEY"] = API_KEY
     return env
 
 

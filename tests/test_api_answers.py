@@ -119,7 +119,13 @@ class AbsoluteSourcePipeline:
     def __init__(self, source: str, article_id: str) -> None:
         self.source, self.article_id = source, article_id
 
-    def ask(self, question: str, history: tuple[Turn, ...] = (), k: int | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        history: tuple[Turn, ...] = (),
+        k: int | None = None,
+        dates: object = None,
+    ) -> Answer:
         citation = Citation(
             n=1,
             chunk_id=f"{self.article_id}#0",
@@ -138,7 +144,11 @@ class AbsoluteSourcePipeline:
         )
 
     def stream(
-        self, question: str, history: tuple[Turn, ...] = (), k: int | None = None
+        self,
+        question: str,
+        history: tuple[Turn, ...] = (),
+        k: int | None = None,
+        dates: object = None,
     ) -> Iterator[str | Answer]:
         answer = self.ask(question, history, k)
         yield answer.answer

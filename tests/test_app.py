@@ -226,8 +226,7 @@ def test_passages_slider_sets_how_many_passages_the_answer_draws_on(corpus_index
     assert ask(app, "What did the police say?").caption[-1].value.endswith("1 passage searched")
     assert passages_cited() == 1
     app.sidebar.slider[0].set_value(20).run()
-    ask(app, "What did the police say?")
-    assert passages_cited() >= 2
+    assert ask(app, "What did the police say?").caption[-1].value.endswith("20 passages searched")
 
 
 def test_clear_chat_empties_the_conversation(corpus_index, monkeypatch):
