@@ -39,6 +39,11 @@ def leans_back(sentence: str) -> bool:
     return bool(_anaphor().match(sentence))
 
 
+def words_of(chosen: Sequence[Candidate]) -> int:
+    """How many words the chosen sentences make together."""
+    return sum(len(c.text.split()) for c in chosen)
+
+
 def select(info: QuestionInfo, ranked: Sequence[Candidate], w: Weights) -> list[Candidate]:
     """The best sentence, then only sentences that ground what it lacks."""
     best = ranked[0]
@@ -58,16 +63,29 @@ def select(info: QuestionInfo, ranked: Sequence[Candidate], w: Weights) -> list[
         if fillers:  # the surest filler of the slot first, then the best scored
             chosen.append(max(fillers, key=lambda c: (c.kind, c.score)))
     following = adjacent(ranked, best, after=True)
-    if (
+    elaborates = (
         following is not None
         and following not in chosen
         and (info.asks is None or best.kind < 1.0 or (best.kind < 1.1 and following.kind >= 1.0))
         and following.score >= w.following_ratio * best.score
-    ):
-        # News leads restate the question; the detail or the quote usually follows: taken
-        # when nothing particular is asked, or the best sentence lacks it or holds it only
-        # loosely (a name, not the name beside the noun asked for) and this one has it.
-        chosen.append(following)
+    )
+    # News leads restate the question; the detail or the quote usually follows: a second
+    # sentence is due when nothing particular is asked, or the best sentence lacks it or
+    # holds it only loosely (a name, not the name beside the noun asked for). It goes to
+    # the best scored of that following sentence and the runner-ups of the same story
+    # scoring nearly as well as the best (`close_ratio`), which often hold the fact
+    # the lead only frames; further runner-ups join only within the word budget.
+    close = [c for c in same if c.score >= w.close_ratio * best.score and c not in chosen]
+    if elaborates and following is not None and following not in close:
+        close.append(following)
+    # when a kind of thing is asked (a date, a count), the sentences holding it come first
+    extras = sorted(close, key=lambda c: (-min(c.kind, 1.0) if info.asks else 0.0, -c.score))
+    for c in extras:
+        if len(chosen) >= w.max_sentences:
+            break
+        if elaborates or words_of([*chosen, c]) <= w.word_budget:
+            chosen.append(c)
+            elaborates = False
     if leans_back(best.text):
         before = adjacent(ranked, best, after=False)
         if before is not None and before not in chosen:

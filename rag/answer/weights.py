@@ -69,6 +69,10 @@ class Weights:
     # score this share of the best
     runner_up_lacking: float = 0.5  # … and is looked for only when the best sentence lacks
     # this share of the question's words
+    close_ratio: float = 0.8  # a runner-up of the best sentence's story scoring this share
+    # of it may take the second place, or join within the word budget
+    word_budget: int = 45  # words an answer may grow to with close runner-ups (the best
+    # sentence and the sentences grounding a missing part are never cut for it)
     needed_ratio: float = 0.5  # a sentence that adds a missing part must score this share
     # of the best one's score
 
