@@ -463,13 +463,24 @@ def _speaks(claimed: str, texts: Sequence[str], index: int) -> bool:
     )
 
 
+def _described(claimed: str, sentence: str) -> bool:
+    """Whether a claimed speaker is a description (two or more words, lower-case ones among
+    them: "the top US military officer") whose words the sentence mostly holds."""
+    described = set(content_stems(claimed))
+    if len(described) < 2 or not any(w.islower() for w in words(claimed)[1:]):
+        return False
+    return len(described & set(content_stems(sentence))) * 3 >= len(described) * 2
+
+
 def _wrong_speaker(claimed: str, texts: Sequence[str], index: int) -> bool:
     """Whether sentence `index` reports someone other than `claimed`."""
     found = speech.attributions(texts, index)
     if any(a.speaker and speech.same_entity(claimed, a.speaker) for a in found):
         return False
     if any(a.speaker for a in found):
-        return True
+        # "Estonia's prime minister said" for "Estonia's Prime Minister, Kaja Kallas, said":
+        # a speaker described by the role the sentence gives its speaker
+        return not _described(claimed, texts[index])
     if any(a.via != "none" for a in found):
         return False  # a pronoun the passage does not resolve: cannot tell
     # The sentence reports no one: the claim may describe what X did ("X has visited…"),

@@ -371,3 +371,30 @@ def test_a_name_given_by_the_initials_of_its_first_words_is_the_same_name(real_e
         real_embedder,
     )
     assert only_reason(other) == "entity"
+
+
+BUDGET = Article(
+    article_id="budget",
+    title="Budget outlook",
+    text=(
+        "Norway's finance minister, Ola Berg, said the state budget would not grow next year. "
+        "The central bank governor, Siv Dahl, said interest rates were likely to fall in spring."
+    ),
+    published="2025-05-06",
+    source="budget.txt",
+)
+
+
+def test_a_speaker_named_by_the_role_the_passage_gives_them_is_the_speaker(real_embedder):
+    kept = check(
+        "Norway's finance minister said the state budget would not grow next year [1].",
+        hits_of(BUDGET),
+        real_embedder,
+    )
+    assert not kept.empty and not kept.dropped
+    other = check(
+        "Norway's finance minister said interest rates were likely to fall in spring [1].",
+        hits_of(BUDGET),
+        real_embedder,
+    )
+    assert only_reason(other) == "speaker"
