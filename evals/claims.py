@@ -148,7 +148,7 @@ class ClaimResult:
     score: float  # the passage's support score
     rule: str  # a reason that drops the claim whatever the threshold ("" if none)
     reason: str  # the reason given at the threshold in use ("" when kept)
-    clause: float = 1.0  # the checker's clause support (verify.clause_support)
+    clause: float = 1.0  # the checker's clause support (verify_rules.clause_support)
 
 
 class CachedEmbedder:

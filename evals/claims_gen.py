@@ -43,7 +43,8 @@ from rag.chunk import split_sentences
 from rag.config import load_settings
 from rag.terms import STOPWORDS, content_stems, entities
 from rag.types import Chunk
-from rag.verify import is_instruction, numbers_in
+from rag.verify import is_instruction
+from rag.verify_rules import numbers_in
 
 SEED = 18
 _AUX = "is are was were has have had will would could can should may might must did does do".split()

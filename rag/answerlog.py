@@ -21,23 +21,22 @@ standalone question. Rows older than `RAG_LOG_DAYS` (default 30) are pruned.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import logging
-import math
 import os
 import sqlite3
-import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from rag.answerlog_stats import Point
 from rag.config import Settings
+from rag.config_hash import answerer_weights, config_hash
 from rag.errors import BadInputError, RagError
 from rag.types import Answer
 
@@ -139,43 +138,6 @@ class LoggedAnswer:
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self) | {"citations": list(self.citations)}
-
-
-# -- configuration hash ----------------------------------------------------------------------
-
-
-def answerer_weights(answerer: Any) -> dict[str, Any]:
-    """The answerer's tunable numbers: its `weights` object when it has one, else the
-    numeric upper-case constants of the module that defines it (its thresholds)."""
-    if answerer is None:
-        return {}
-    weights = getattr(answerer, "weights", None)
-    if weights is not None and dataclasses.is_dataclass(weights):
-        return {k: v for k, v in dataclasses.asdict(weights).items()}  # type: ignore[arg-type]
-    module = sys.modules.get(type(answerer).__module__)
-    if module is None:
-        return {}
-    return {
-        name: value
-        for name, value in sorted(vars(module).items())
-        if name.isupper() and isinstance(value, int | float) and not isinstance(value, bool)
-    }
-
-
-def config_hash(settings: Settings, weights: dict[str, Any] | None = None) -> str:
-    """A short hash of what shapes an answer: retrieval, chunking, model and weights."""
-    described = {
-        "retrieval": settings.retrieval,
-        "top_k": settings.top_k,
-        "candidates": settings.candidates,
-        "chunk_tokens": settings.chunk_tokens,
-        "chunk_overlap": settings.chunk_overlap_sentences,
-        "llm": settings.llm,
-        "model": settings.llm_model if settings.llm == "openai" else None,
-        "weights": weights or {},
-    }
-    text = json.dumps(described, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:10]
 
 
 def new_answer_id() -> str:
@@ -514,8 +476,8 @@ class AnswerLog:
         return sorted(rows, key=lambda r: r.rated or "", reverse=True)
 
     def points(self, since_days: float | None = None) -> list[Point]:
-        """What `stats` needs of every answer (or those of the last `since_days`), oldest
-        first; cheap enough for a year of answers."""
+        """What `answerlog_stats.stats` needs of every answer (or those of the last
+        `since_days`), oldest first; cheap enough for a year of answers."""
         if self.enabled and not self.path.exists():
             return []
         where: str = ""
@@ -596,55 +558,3 @@ class LoggedPipeline:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.pipeline, name)
-
-
-# -- statistics ------------------------------------------------------------------------------
-
-
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """The q-th percentile (0-100) by linear interpolation; None for no values."""
-    ordered = sorted(values)
-    if not ordered:
-        return None
-    position = (len(ordered) - 1) * q / 100
-    low, high = math.floor(position), math.ceil(position)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
-@dataclass(frozen=True, slots=True)
-class Point:
-    """What statistics need of one logged answer (read without its text or citations)."""
-
-    door: str
-    day: str
-    refused: bool
-    rating: str | None
-    total_ms: float | None
-
-
-def _summary(rows: Sequence[Point]) -> dict[str, Any]:
-    times = [r.total_ms for r in rows if r.total_ms is not None]
-    refused = sum(r.refused for r in rows)
-    p95 = percentile(times, 95)
-    return {
-        "answers": len(rows),
-        "up": sum(r.rating == "up" for r in rows),
-        "down": sum(r.rating == "down" for r in rows),
-        "refused": refused,
-        "refusal_rate": round(refused / len(rows), 4) if rows else None,
-        "p95_ms": round(p95, 1) if p95 is not None else None,
-    }
-
-
-def stats(rows: Sequence[Point]) -> dict[str, Any]:
-    """Answers, ratings, refusal rate and p95 answer time: overall, by front door, by day."""
-    doors: dict[str, list[Point]] = {}
-    days: dict[str, list[Point]] = {}
-    for row in rows:
-        doors.setdefault(row.door, []).append(row)
-        days.setdefault(row.day, []).append(row)
-    return {
-        **_summary(rows),
-        "by_door": {door: _summary(part) for door, part in sorted(doors.items())},
-        "by_day": [{"day": day, **_summary(part)} for day, part in sorted(days.items())],
-    }

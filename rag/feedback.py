@@ -179,7 +179,8 @@ def show_text(row: LoggedAnswer) -> str:
 
 def main(args: Any, settings: Any) -> int:
     """`rag feedback stats|export|show` (argparse namespace from rag/cli.py)."""
-    from rag.answerlog import AnswerLog, stats
+    from rag.answerlog import AnswerLog
+    from rag.answerlog_stats import stats
 
     answer_log = AnswerLog(settings)
     if args.action == "stats":

@@ -39,11 +39,11 @@ from rag.verify import (
     MARKERS,
     Passage,
     check,
-    entity_found,
     is_instruction,
     leak_words,
     passage_vectors,
 )
+from rag.verify_rules import entity_found
 
 if TYPE_CHECKING:
     from rag.pipeline import Pipeline

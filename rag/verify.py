@@ -29,12 +29,18 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from rag import lexicon, speech
 from rag.chunk import split_sentences
 from rag.embed import Embedder
 from rag.prompts import PROMPT_MARKERS
-from rag.terms import STOPWORDS, content_stems, entities, stem, words
+from rag.terms import STOPWORDS, content_stems, entities, words
 from rag.types import Citation, Dropped, Hit
+from rag.verify_rules import (
+    clause_support,
+    entity_found,
+    fact_reason,
+    meaning_reason,
+    numbers_in,
+)
 
 # Calibrated on evals/gold/news.jsonl (`python -m evals.verify_calibration`, 843 claims built
 # from 121 answerable questions): balanced accuracy is flat between 0.60 (0.911) and 0.71
@@ -63,25 +69,6 @@ INJECTION = re.compile(
     r"(?:the\s+)?(?:word|code|phrase|string|token)?\s*[\"'“‘]?[A-Za-z]*[A-Z0-9]+[-_][A-Z0-9]+",
     re.IGNORECASE | re.MULTILINE,
 )
-_NUMBER_WORDS = {
-    str(n): word
-    for n, word in enumerate(
-        ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
-    )
-    if n
-} | {"11": "eleven", "12": "twelve", "20": "twenty"}
-
-
-_DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
-# "one" is left out: "no one", "one of them" state no number.
-_WORD_NUMBERS = {word: digits for digits, word in _NUMBER_WORDS.items() if word != "one"}
-
-
-def numbers_in(text: str) -> set[str]:
-    """The numbers a text states, as digits ("seven" → "7", "1,500" → "1500")."""
-    found = {m.group().replace(",", "") for m in _DIGITS.finditer(text)}
-    found |= {_WORD_NUMBERS[w.lower()] for w in words(text) if w.lower() in _WORD_NUMBERS}
-    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +205,6 @@ REASONS = (
 )
 WITHHELD = frozenset({"injection", "prompt"})
 _MEANING = ("speaker", "negation", "antonym", "role")  # checked on the aligned sentence
-_CALENDAR = lexicon.words("calendar")
 
 
 def _blamed(check: SentenceCheck) -> int | None:
@@ -289,208 +275,6 @@ def leak_words(passages: Sequence[Passage], question: str) -> set[str]:
         for w in words(hostile)
         if w.lower() not in allowed and w.lower() not in STOPWORDS and len(w) > 2
     }
-
-
-def entity_found(entity: str, lowered: str) -> bool:
-    """Whether a name or number occurs in lower-cased text (all its longer words, at least)."""
-    name = entity.lower()
-    if name in lowered:
-        return True
-    if name in _NUMBER_WORDS and re.search(rf"\b{_NUMBER_WORDS[name]}\b", lowered):
-        return True
-    parts = [p for p in re.split(r"[\s,]+", name) if len(p) > 2]
-    return bool(parts) and all(re.search(rf"\b{re.escape(p)}\b", lowered) for p in parts)
-
-
-def _names(claim: str) -> list[str]:
-    """The claim's names: capitalised phrases, less words capitalised only by position."""
-    tokens = [t.strip(",;:\"“”'‘’()") for t in claim.split()]
-    first = tokens[0] if tokens else ""
-    second = claim.split()[1] if len(tokens) > 1 and claim.split()[0][-1:] not in ",;:" else ""
-    found = []
-    for e in dict.fromkeys(entities(claim)):
-        if e.lower() in STOPWORDS or e[:1].isdigit():
-            continue
-        if e == first and not second[:1].isupper():
-            continue  # "Officials said": capitalised because it opens the sentence
-        found.append(e)
-    return found
-
-
-def _word_in(part: str, lowered_words: set[str]) -> bool:
-    """Whether a name word occurs, or a form of it ("Ukrainians", "Ukrainian", "Ukraine's")."""
-    return part in lowered_words or any(speech.alike(part, w) for w in lowered_words)
-
-
-def fact_reason(claim: str, passage: Passage) -> str | None:
-    """'number', 'date' or 'entity' when the claim states one the passage does not."""
-    missing = numbers_in(claim) - passage.numbers
-    if missing:
-        years = {n for n in missing if len(n) == 4 and n[:2] in {"18", "19", "20"}}
-        return "date" if years == missing else "number"
-    passage_words = {w.removesuffix("'s").removesuffix("’s") for w in words(passage.lowered)}
-    passage_words |= {part for w in passage_words if "-" in w for part in w.split("-")}
-    named = {w.lower() for w in words(claim)[1:] if w[:1].isupper()}  # "May", not "may"
-    if any(m in named and m not in passage_words for m in _CALENDAR):
-        return "date"
-    passage_names = [speech.name_parts(e) for e in entities(passage.text)]
-    passage_words |= _initialisms(passage.text)  # "AFP" for "Australian Federal Police"
-    for name in _names(claim):
-        words_ = [w for w in re.split(r"[\s\-]+", name) if w[:1].isupper() or w[:1].isdigit()]
-        parts = [p for w in words_ for p in speech.name_parts(w) if len(p) > 2]
-        found = [p for p in parts if _word_in(p, passage_words)]
-        if parts and not found:
-            return "entity"
-        if len(found) < len(parts) and _other_name(parts, found, passage_names):
-            return "entity"
-    return None
-
-
-def _initialisms(text: str) -> set[str]:
-    """Initials of the text's capitalised phrases, lower-cased ("Rural Fire Service" → "rfs")."""
-    found = set()
-    for name in entities(text):
-        capitals = [w[0] for w in name.split() if w[:1].isupper()]
-        if len(capitals) >= 2:
-            found.add("".join(capitals).lower())
-        # a leading run of three or more: "New South Wales Fire Brigades" → "nsw"
-        found |= {"".join(capitals[:k]).lower() for k in range(3, len(capitals))}
-    return found
-
-
-def _other_name(
-    parts: Sequence[str], found: Sequence[str], passage_names: Sequence[Sequence[str]]
-) -> bool:
-    """Whether the passage names, with the words of the claim's name it has, someone else:
-    "Dunmore Rail" where the passage has "Halvorsen Rail", "Jim Smith" for "John Smith"
-    (but "Kaja Kallas" where it has only "Ms Kallas" is the same person)."""
-    for name in passage_names:
-        if any(speech.alike(f, p) for f in found for p in name):
-            extra = [p for p in name if not any(speech.alike(p, q) for q in parts)]
-            if extra and len(name) >= 2:
-                return True
-    return False
-
-
-def meaning_reason(claim: str, passage: Passage, best: PassageSentence) -> str | None:
-    """Why the claim says something else than its passage, or None.
-
-    Each clause of the claim (`speech.clause_texts`) is aligned with the passage sentence
-    that shares most of its words (its speaker's name left out; ties go to `best`, the
-    sentence most similar in meaning to the whole claim), then: 'speaker' when the clause
-    reports X and that sentence reports someone else ("she said" and quotations resolved
-    within the passage); 'negation' / 'antonym' when the clause flips the sentence's
-    polarity (`speech.polarity_conflict`). Last, 'role' when the claim gives an entity the
-    predicate the passage gives another (`speech.role_conflict`)."""
-    texts = [s.text for s in passage.sentences if not s.hostile]
-    if not texts:
-        return None
-    default = texts.index(best.text) if best.text in texts else 0
-    sentence_stems = [set(content_stems(t)) for t in texts]
-    # a passage from the middle of an article: its title may name whom "he said" stands for
-    chunk = passage.hit.chunk
-    context = [chunk.title, *texts] if chunk.n > 0 and chunk.title else texts
-    for part in speech.clause_texts(claim) or [claim]:
-        claimed = speech.speaker_of_claim(part)
-        offset = len(context) - len(texts)
-        speaking = (
-            [k for k in range(len(texts)) if _speaks(claimed, context, k + offset)]
-            if claimed
-            else []
-        )
-        index = _align(part, claimed, sentence_stems, default, speaking)
-        if index is None:
-            continue
-        if claimed and _wrong_speaker(claimed, context, index + offset):
-            return "speaker"
-        conflict = speech.polarity_conflict(part, texts[index])
-        if conflict:
-            return conflict
-    if speech.role_conflict(claim, texts):
-        return "role"
-    return None
-
-
-def _align(
-    part: str,
-    speaker: str | None,
-    sentence_stems: Sequence[set[str]],
-    default: int,
-    speaking: Sequence[int] = (),
-) -> int | None:
-    """The passage sentence a clause of a claim restates: most shared content stems (its
-    speaker's name aside); among equals a sentence the claimed speaker says (`speaking`),
-    then `default`; None when it shares fewer than two."""
-    name = {stem(p) for p in speech.name_parts(speaker)} if speaker else set()
-    wanted = set(content_stems(part)) - name
-    if not wanted:
-        return None
-    overlaps = [len(wanted & stems) for stems in sentence_stems]
-    top = max(overlaps)
-    if top < min(2, len(wanted)):
-        return None
-    tied = [k for k, n in enumerate(overlaps) if n == top]
-    said = [k for k in tied if k in speaking]
-    if said:
-        return default if default in said else said[0]
-    return default if default in tied else tied[0]
-
-
-def clause_support(
-    claim: str, passage: Passage, idf: Callable[[str], float], question_stems: frozenset[str]
-) -> float:
-    """The least IDF-weighted share of a claim clause's own words found in the passage.
-
-    A model that adds a detail of its own ("…, and the mayor resigned") adds a clause
-    whose words the passage lacks, while the rest of the claim keeps the whole-claim score
-    high. Clauses of fewer than three content words are not judged (1.0)."""
-    shares = [1.0]
-    for part in speech.clause_texts(claim):
-        stems = set(content_stems(part)) - question_stems
-        if len(stems) < 3:
-            continue
-        total = sum(idf(s) for s in stems)
-        if total:
-            shares.append(sum(idf(s) for s in stems if s in passage.stems) / total)
-    return min(shares)
-
-
-def _speaks(claimed: str, texts: Sequence[str], index: int) -> bool:
-    """Whether sentence `index` is attributed to `claimed`."""
-    return any(
-        a.speaker and speech.same_entity(claimed, a.speaker)
-        for a in speech.attributions(texts, index)
-    )
-
-
-def _described(claimed: str, sentence: str) -> bool:
-    """Whether a claimed speaker is a description (two or more words, lower-case ones among
-    them: "the top US military officer") whose words the sentence mostly holds."""
-    described = set(content_stems(claimed))
-    if len(described) < 2 or not any(w.islower() for w in words(claimed)[1:]):
-        return False
-    return len(described & set(content_stems(sentence))) * 3 >= len(described) * 2
-
-
-def _wrong_speaker(claimed: str, texts: Sequence[str], index: int) -> bool:
-    """Whether sentence `index` reports someone other than `claimed`."""
-    found = speech.attributions(texts, index)
-    if any(a.speaker and speech.same_entity(claimed, a.speaker) for a in found):
-        return False
-    if any(a.speaker for a in found):
-        # "Estonia's prime minister said" for "Estonia's Prime Minister, Kaja Kallas, said":
-        # a speaker described by the role the sentence gives its speaker
-        return not _described(claimed, texts[index])
-    if any(a.via != "none" for a in found):
-        return False  # a pronoun the passage does not resolve: cannot tell
-    # The sentence reports no one: the claim may describe what X did ("X has visited…"),
-    # but not put the article's own words in the mouth of someone named elsewhere.
-    if any(speech.same_entity(claimed, e) for e in entities(texts[index])):
-        return False
-    others = {
-        a.speaker for k in range(len(texts)) for a in speech.attributions(texts, k) if a.speaker
-    }
-    return any(speech.same_entity(claimed, o) for o in others)
 
 
 def support_features(

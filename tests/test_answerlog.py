@@ -18,11 +18,10 @@ from rag.answerlog import (
     LogUnavailableError,
     Rating,
     UnknownAnswerError,
-    answerer_weights,
-    config_hash,
-    stats,
 )
+from rag.answerlog_stats import stats
 from rag.config import load_settings
+from rag.config_hash import answerer_weights, config_hash
 from rag.errors import BadInputError
 from rag.types import Answer, Citation
 from tests.conftest import ROOT, make_settings

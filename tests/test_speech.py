@@ -1,16 +1,19 @@
-"""Speakers, negation/polarity and roles (rag/speech.py), on text written for these tests."""
+"""Speakers (rag/speech.py), negation/polarity and roles (rag/clauses.py), on text written for
+these tests."""
 
 from __future__ import annotations
 
-from rag.speech import (
-    Attribution,
-    attribute,
-    attributions,
+from rag.clauses import (
     clause_texts,
     clauses,
     negated,
     polarity_conflict,
     role_conflict,
+)
+from rag.speech import (
+    Attribution,
+    attribute,
+    attributions,
     same_entity,
     speaker_of_claim,
 )

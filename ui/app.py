@@ -16,8 +16,9 @@ from typing import Any
 
 import streamlit as st
 
-from rag.answerlog import AnswerLog, Rating, answerer_weights, config_hash
+from rag.answerlog import AnswerLog, Rating
 from rag.config import Settings, load_settings
+from rag.config_hash import answerer_weights, config_hash
 from rag.dates import DateRange
 from rag.errors import IndexMissingError, RagError
 from rag.load import discover

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag import lexicon, speech
+from rag import clauses, lexicon
 from rag.answer import speakers
 from rag.answer.candidates import Candidate, sentence_stems, stem_found
 from rag.answer.mentions import mentions
@@ -135,7 +135,7 @@ class Grounder:
         if (
             info.negated
             and info.asks != "reason"
-            and not (speech.negated(c.text) or speech.negated(c.context))
+            and not (clauses.negated(c.text) or clauses.negated(c.context))
         ):
             missing.append("not")  # "who did not win": the sentence says who won
         for label in info.labelled:

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from rag import lexicon, speech
+from rag import clauses, lexicon
 from rag.answer.normal import Quantity, dates_in, labelled_numbers, quantities
 from rag.condense import strip_context
 from rag.terms import QUESTION_WORDS, STOPWORDS, content_stems, entities, stem, words
@@ -144,7 +144,7 @@ def analyse_question(question: str) -> QuestionInfo:
         dates=tuple(dates_in(question)),
         relation=relation_verb(question, speaker),
         speaker_required=speaker_required,
-        negated=speech.negated(question),
+        negated=clauses.negated(question),
     )
 
 

@@ -15,8 +15,9 @@ from typing import Annotated, Any, cast
 from fastapi import Depends
 from starlette.requests import Request
 
-from rag.answerlog import AnswerLog, answerer_weights, config_hash
+from rag.answerlog import AnswerLog
 from rag.config import Settings
+from rag.config_hash import answerer_weights, config_hash
 from rag.types import Answer
 
 

@@ -14,7 +14,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from rag.answerlog import AnswerLog, Point, stats
+from rag.answerlog import AnswerLog
+from rag.answerlog_stats import Point, stats
 from rag.config import Settings, load_settings
 from rag.errors import RagError
 from ui.app_support import escape_markdown

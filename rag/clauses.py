@@ -1,0 +1,421 @@
+"""Whether a clause is negated, flips a passage's polarity, or swaps who does what.
+
+Shared by the citation checker (`rag/verify.py`: is a generated claim what its passage
+says?) and the answerer; built on the tokens and word lists of `rag/speech.py`. General
+English only; the word lists live in `rag/lexicon/`: `negations`, `negation_cues`,
+`antonyms`, `negative_prefixes`, `clause_breaks`.
+
+- `negated(clause)`, `polarity_conflict(claim, sentence)`: negation is scoped (a cue
+  negates the few content words after it, up to the end of its clause), so a claim is
+  compared with the part of the sentence it shares words with; antonym pairs flip
+  polarity and a negated antonym ("not likely") agrees with its opposite ("unlikely").
+- `clauses(sentence)`: (subjects, predicate stems, negated) per clause, split where a new
+  subject starts (", while", "; ", ", but", "whereas"), for role checks ("A did P, while
+  B did Q").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+
+from rag import lexicon
+from rag.speech import (
+    _CLAUSE_BREAKS,
+    _DETERMINERS,
+    _FINITE,
+    _NEG_WORDS,
+    _TITLES,
+    _find,
+    _norm,
+    _phrases,
+    _quoted_mask,
+    _reports,
+    _speech,
+    _stem,
+    _Tok,
+    _tokens,
+    attributions,
+    name_parts,
+    same_entity,
+)
+from rag.terms import STOPWORDS, entities
+
+__all__ = [
+    "Clause",
+    "clause_texts",
+    "clauses",
+    "negated",
+    "polarity_conflict",
+    "role_conflict",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Clause:
+    """One clause of a sentence: who does what, and whether it is negated."""
+
+    text: str
+    subjects: tuple[str, ...]  # the entities before the predicate ("the UK and Germany")
+    predicate: tuple[str, ...]  # stems of the content words after them (synonyms canonical)
+    negated: bool
+
+
+SCOPE_WORDS = 5  # content words a negation cue reaches
+# Words after which a negation cue no longer reaches: a new clause begins.
+_SCOPE_ENDS = frozenset(
+    "but while whereas although though yet because since so which who whom whose when if "
+    "unless until than however".split()
+)
+
+
+# -- word lists -----------------------------------------------------------------------------
+
+
+@cache
+def _cues() -> tuple[tuple[str, ...], ...]:
+    return _phrases("negation_cues")
+
+
+@cache
+def _antonyms() -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
+    return tuple(
+        (tuple(_stem(_norm(w)) for w in a.split()), tuple(_stem(_norm(w)) for w in b.split()))
+        for a, b in lexicon.pairs("antonyms")
+        if a.split() != b.split()
+    )
+
+
+_NEG_PREFIXES = tuple(sorted(lexicon.words("negative_prefixes"), key=len, reverse=True))
+
+
+# -- negation and polarity ------------------------------------------------------------------
+
+
+def _is_neg_word(tok: _Tok) -> bool:
+    return tok.lower in _NEG_WORDS or tok.lower.endswith("n't")
+
+
+@dataclass(frozen=True, slots=True)
+class _Cue:
+    start: int  # token index of the cue's first word
+    end: int  # one past its last word
+    scope: tuple[int, ...]  # token indexes of the content words it negates
+
+
+def _negation_cues(toks: Sequence[_Tok], skip: frozenset[int] = frozenset()) -> list[_Cue]:
+    """Negation cues with their scopes; `skip` holds token indexes that are antonym terms."""
+    stems = [t.stem for t in toks]
+    found: list[tuple[int, int]] = []
+    taken: set[int] = set()
+    for phrase in _cues():
+        for i in _find(stems, phrase):
+            span = set(range(i, i + len(phrase)))
+            if span & taken or span & skip:
+                continue
+            taken |= span
+            found.append((i, i + len(phrase)))
+    for i, t in enumerate(toks):
+        if i not in taken and i not in skip and _is_neg_word(t):
+            # "no one", "not only", "nothing but" state no negation of what follows
+            nxt = toks[i + 1].lower if i + 1 < len(toks) else ""
+            if (t.lower, nxt) in {("not", "only"), ("no", "one"), ("nothing", "but")}:
+                continue
+            found.append((i, i + 1))
+    cues = []
+    ordered = sorted(found)
+    nested: set[int] = set()  # cues that cancel in pairs ("would not have happened without X")
+    for k, (start, end) in enumerate(ordered):
+        scope: list[int] = []
+        j = end
+        # a cue reaches to the end of its clause, or the next cue ("no X and no Y")
+        stop = ordered[k + 1][0] if k + 1 < len(ordered) else len(toks)
+        cut = False
+        while j < len(toks) and len(scope) < SCOPE_WORDS:
+            t = toks[j]
+            if t.punct or t.lower in _SCOPE_ENDS or t.lower in {"and", "or"}:
+                break
+            if j >= stop:
+                cut = True
+                break
+            if t.content:
+                scope.append(j)
+            j += 1
+        if cut and k not in nested:
+            nested |= {k, k + 1}
+        cues.append(_Cue(start, end, tuple(scope)))
+    return [cue for k, cue in enumerate(cues) if k not in nested]
+
+
+def negated(clause: str) -> bool:
+    """Whether the clause is negated (not/never/no/without/n't, 'fail to', 'deny', 'rule out').
+
+    A cue inside another's reach cancels it ("not without risk" is not a negation); cues
+    side by side do not ("no money and no plan")."""
+    return bool(_negation_cues(_tokens(clause)))
+
+
+def _negated_positions(toks: Sequence[_Tok], cues: Iterable[_Cue]) -> dict[int, int]:
+    """How many cues reach each token index."""
+    count: dict[int, int] = {}
+    for cue in cues:
+        for j in cue.scope:
+            count[j] = count.get(j, 0) + 1
+    return count
+
+
+def _antonym_spans(toks: Sequence[_Tok], phrase: tuple[str, ...]) -> list[int]:
+    return _find([t.stem for t in toks], phrase)
+
+
+def polarity_conflict(claim: str, passage_sentence: str) -> str | None:
+    """A reason ('negation', 'antonym') when the claim flips what the sentence says, else None.
+
+    Negation: a cue in one text whose scope shares its first content word, or two content
+    words, with the other text, where those words are not negated. Antonym: the claim uses
+    one side of a pair where the sentence uses the other, and not under a negation on just
+    one side ("not likely" agrees with "unlikely").
+    """
+    a, b = _tokens(claim), _tokens(passage_sentence)
+    a_stems = {t.stem for t in a if t.content}
+    b_stems = {t.stem for t in b if t.content}
+    a_skip: set[int] = set()
+    b_skip: set[int] = set()
+    flips: list[tuple[list[int], list[int], int, int]] = []
+    spans = _aligned_spans(passage_sentence, {t.stem for t in a if t.content and t.text.islower()})
+
+    def here(positions: list[int]) -> list[int]:
+        return [i for i in positions if any(lo <= b[i].start < hi for lo, hi in spans)]
+
+    for left, right in _antonyms():
+        for x, y in ((left, right), (right, left)):
+            if x == y:
+                continue  # synonyms made the pair one word
+            in_a, in_b = _antonym_spans(a, x), here(_antonym_spans(b, y))
+            if not in_a or not in_b:
+                continue
+            if len(_antonym_spans(b, x)) >= len(in_a) or len(_antonym_spans(a, y)) >= len(in_b):
+                continue  # the other side says it as often: no flip between them
+            flips.append((in_a, in_b, len(x), len(y)))
+            a_skip |= {i + k for i in in_a for k in range(len(x))}
+            b_skip |= {i + k for i in in_b for k in range(len(y))}
+    for i, j in _prefix_flips(a, b, a_stems, b_stems):
+        if not here([j]):
+            continue
+        flips.append(([i], [j], 1, 1))
+        a_skip.add(i)
+        b_skip.add(j)
+    a_cues = _negation_cues(a, frozenset(a_skip))
+    b_cues = _negation_cues(b, frozenset(b_skip))
+    a_neg = _negated_positions(a, a_cues)
+    b_neg = _negated_positions(b, b_cues)
+    # an antonym under a negation on one side only is a paraphrase ("not likely"/"unlikely")
+    absorbed_a: set[int] = set()
+    absorbed_b: set[int] = set()
+    antonym = False
+    for in_a, in_b, _la, _lb in flips:
+        pols_a = {a_neg.get(i, 0) % 2 for i in in_a}
+        pols_b = {b_neg.get(i, 0) % 2 for i in in_b}
+        if pols_a & pols_b:  # some use of one word stands where the other says the opposite
+            antonym = True
+        else:
+            absorbed_a |= {id(c) for c in a_cues if set(c.scope) & set(in_a)}
+            absorbed_b |= {id(c) for c in b_cues if set(c.scope) & set(in_b)}
+    # the sentence's negations count only in the clauses the claim restates
+    b_cues_here = [c for c in b_cues if any(lo <= b[c.start].start < hi for lo, hi in spans)]
+    inside = here(list(range(len(b))))
+    b_here_stems = {b[i].stem for i in inside if b[i].content}
+    b_neg_here = {i: n for i, n in b_neg.items() if i in set(inside)}
+    if _one_sided(a, a_cues, absorbed_a, a_neg, b, b_neg_here, b_here_stems) or _one_sided(
+        b, b_cues_here, absorbed_b, b_neg, a, a_neg, a_stems
+    ):
+        return "negation"
+    return "antonym" if antonym else None
+
+
+def _aligned_spans(sentence: str, claim_stems: set[str]) -> list[tuple[int, int]]:
+    """Character spans of the sentence's clauses that share most words with the claim."""
+    spans: list[tuple[int, int, int]] = []
+    cursor = 0
+    for text in clause_texts(sentence):
+        start = sentence.find(text, cursor)
+        if start < 0:
+            return [(0, len(sentence))]
+        cursor = start + len(text)
+        # names say who; the lower-case words say what, which is what aligns a clause
+        shared = len(
+            {t.stem for t in _tokens(text) if t.content and t.text.islower()} & claim_stems
+        )
+        spans.append((start, cursor, shared))
+    if len(spans) <= 1:
+        return [(0, len(sentence))]
+    best = max(shared for _s, _e, shared in spans)
+    return [(lo, hi) for lo, hi, shared in spans if shared == best]
+
+
+def _prefix_flips(
+    a: Sequence[_Tok], b: Sequence[_Tok], a_stems: set[str], b_stems: set[str]
+) -> list[tuple[int, int]]:
+    """Word pairs that differ by a negative prefix ("inadequate" in one, "adequate" in the
+    other, and neither in both); the shorter word has at least five letters."""
+    out = []
+    b_words = {t.lower: j for j, t in enumerate(b) if t.content}
+    a_words = {t.lower for t in a if t.content}
+    for i, t in enumerate(a):
+        if not t.content:
+            continue
+        for prefix in _NEG_PREFIXES:
+            for x, y in ((t.lower, prefix + t.lower), (t.lower.removeprefix(prefix), t.lower)):
+                if x == y or len(min(x, y, key=len)) < 5:
+                    continue
+                other = y if x == t.lower else x
+                j = b_words.get(other)
+                if j is not None and other not in a_words and t.lower not in b_words:
+                    out.append((i, j))
+    return out
+
+
+def _one_sided(
+    toks: Sequence[_Tok],
+    cues: Sequence[_Cue],
+    absorbed: set[int],
+    negation: dict[int, int],
+    other: Sequence[_Tok],
+    other_neg: dict[int, int],
+    other_stems: set[str],
+) -> bool:
+    """Whether a cue of `toks` gives words a polarity that `other` does not give them.
+
+    The cue's words count when the other text has its first word, or two of them; each
+    must stand in the other text somewhere with the same polarity (negated or not)."""
+    for cue in cues:
+        if id(cue) in absorbed or not cue.scope:
+            continue
+        scope_stems = [toks[j].stem for j in cue.scope]
+        shared = [s for s in scope_stems if s in other_stems]
+        if not shared or (scope_stems[0] not in other_stems and len(set(shared)) < 2):
+            continue
+        here = {toks[j].stem: negation.get(j, 0) % 2 for j in cue.scope}
+        agree = any(
+            other_neg.get(j, 0) % 2 == here[t.stem]
+            for j, t in enumerate(other)
+            if t.stem in here and t.stem in other_stems
+        )
+        if agree:
+            continue
+        if scope_stems[0] not in other_stems and any(other_neg.values()):
+            continue  # both negative, about differently worded things: a paraphrase
+        return True
+    return False
+
+
+# -- clauses and roles ----------------------------------------------------------------------
+
+
+def clause_texts(sentence: str) -> list[str]:
+    """The sentence cut where a new clause with its own subject may start: "; ", ", while",
+    ", but", ", and", "whereas" … (not inside quotations)."""
+    breaks = "|".join(sorted(_CLAUSE_BREAKS))
+    splitter = re.compile(rf";\s+|,\s+(?=(?:{breaks})\b)|\s+(?=(?:whereas|while)\s)")
+    mask = _quoted_mask(sentence)
+    pieces, start = [], 0
+    # "While X says A, Y says B": the subordinate clause first, up to its comma
+    lead = re.match(r"\s*(?:While|Although|Though|Whereas)\b[^,]*,\s*", sentence)
+    if lead and not any(mask[: lead.end()]):
+        pieces.append(sentence[: lead.end()].rstrip(", "))
+        start = lead.end()
+    for m in splitter.finditer(sentence):
+        if m.start() < start:
+            continue
+        if any(mask[m.start() : m.end()]):
+            continue
+        pieces.append(sentence[start : m.start()])
+        start = m.end()
+    pieces.append(sentence[start:])
+    return [p.strip() for p in pieces if p.strip()]
+
+
+_PREPOSITIONS = frozenset(
+    "in on at for after before during with despite from under over since by".split()
+)
+
+
+def _verb_at(toks: Sequence[_Tok], k: int) -> int:
+    """Where the clause's verb starts (the subject is toks[k:end]): the first auxiliary,
+    reporting verb, lower-case word in -ed, or lower-case content word that does not
+    continue a noun phrase ("the opposition leader, Ruth Sato, has rejected": "has";
+    "Geoff Huegill won": "won")."""
+    speech_words = {w for phrase in _speech() for w in phrase}
+    for j in range(k + 1, len(toks)):
+        t = toks[j]
+        if t.quoted or t.punct:
+            continue
+        if t.lower in _FINITE or t.lower in speech_words or re.fullmatch(r"[a-z]{3,}ed", t.text):
+            return j
+        if t.content and t.text[:1].islower() and t.lower not in _TITLES:
+            before = toks[j - 1]
+            in_phrase = before.lower in _DETERMINERS or (
+                before.text[:1].islower() and before.content
+            )
+            if not in_phrase:
+                return j
+    return len(toks)
+
+
+def clauses(sentence: str) -> list[Clause]:
+    """The sentence's clauses, each with its subject entities, predicate stems and negation."""
+    out = []
+    for text in clause_texts(sentence):
+        toks = _tokens(text)
+        k = 0
+        while k < len(toks) and (
+            toks[k].lower in _CLAUSE_BREAKS or toks[k].lower in STOPWORDS or toks[k].punct
+        ):
+            k += 1
+        end = _verb_at(toks, k)
+        if toks and toks[0].lower in _PREPOSITIONS:
+            end = k  # "In the remote seats, counting won't begin": no named subject
+        subject_text = text[toks[k].start : toks[end - 1].end] if end > k else ""
+        subjects = tuple(e for e in entities(subject_text) if name_parts(e) and not e[:1].isdigit())
+        predicate = tuple(t.stem for t in toks[end:] if t.content and not t.quoted)
+        out.append(Clause(text, subjects, predicate, negated(text)))
+    return out
+
+
+def role_conflict(claim: str, passage_sentences: Sequence[str]) -> bool:
+    """Whether the claim gives an entity a predicate that the passage gives another entity.
+
+    For each clause of the claim with a subject, the passage's clauses whose subject (or
+    whose sentence's speaker) is the same entity ("own") are compared with clauses of other
+    entities: the claim's predicate words must match its own clauses at least as well as
+    another's. Clauses that report speech ("X said …") are left to the speaker check.
+    """
+    sentences = list(passage_sentences)
+    passage_clauses: list[tuple[tuple[str, ...], set[str]]] = []
+    for i, sentence in enumerate(sentences):
+        speakers = tuple(a.speaker for a in attributions(sentences, i) if a.speaker)
+        for c in clauses(sentence):
+            subjects = c.subjects + speakers
+            if _reports(c.text):  # "X says the Government will…": the Government acts too
+                subjects += tuple(e for e in entities(c.text) if name_parts(e))
+            if subjects:
+                passage_clauses.append((subjects, set(c.predicate)))
+    for claimed in clauses(claim):
+        if not claimed.subjects or len(set(claimed.predicate)) < 2 or _reports(claimed.text):
+            continue
+        wanted = set(claimed.predicate)
+        own = 0
+        other = 0
+        has_own = False
+        for subjects, predicate in passage_clauses:
+            overlap = len(wanted & predicate)
+            if any(same_entity(x, y) for x in claimed.subjects for y in subjects):
+                has_own = True
+                own = max(own, overlap)
+            elif overlap:
+                other = max(other, overlap)
+        if has_own and other >= 2 and other > own and other * 2 >= len(wanted):
+            return True
+    return False
