@@ -1,6 +1,7 @@
 """Generative answers from OpenAI or any OpenAI-compatible server (Ollama, vLLM, llama.cpp).
 
-`build_llm(settings)` makes an `OpenAIAnswerer` that the pipeline calls with the retrieved
+`build_llm(settings, embedder, extractive)` makes an `OpenAIAnswerer`, an `Answerer` (see
+`rag/answer/base.py`) like the extractive one, which the pipeline calls with the retrieved
 passages. It talks to the server through the official `openai` SDK, streams tokens to
 `on_token` as they arrive, then hands the whole text to the citation checker
 (`verify.py`); only checked sentences and citations reach the user.
@@ -24,13 +25,14 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from rag.answer import refusal
+from rag.answer import ExtractiveAnswerer, refusal
 from rag.condense import condense as condense_offline
 from rag.config import Settings
+from rag.embed import Embedder
 from rag.errors import ConfigError
 from rag.prompts import REFUSAL_PREFIX, answer_messages, condense_messages
 from rag.terms import entities, words
@@ -44,9 +46,6 @@ from rag.verify import (
     passage_vectors,
 )
 from rag.verify_rules import entity_found
-
-if TYPE_CHECKING:
-    from rag.pipeline import Pipeline
 
 log = logging.getLogger("rag.llm")
 
@@ -67,8 +66,13 @@ class Unavailable(Exception):
     """The model gave no usable text in time; the message says why, in a few words."""
 
 
-def build_llm(settings: Settings) -> OpenAIAnswerer:
-    """The LLM answerer for `RAG_LLM=openai`, or a ConfigError saying what is missing."""
+def build_llm(
+    settings: Settings, embedder: Embedder, extractive: ExtractiveAnswerer
+) -> OpenAIAnswerer:
+    """The LLM answerer for `RAG_LLM=openai`, or a ConfigError saying what is missing.
+
+    `embedder` scores the citation check; `extractive` gives the degraded answer (and the
+    word weights the checker uses, which it keeps current when the index is refreshed)."""
     if not settings.openai_api_key and not settings.openai_base_url:
         raise ConfigError(
             "RAG_LLM=openai needs OPENAI_API_KEY (for api.openai.com) or OPENAI_BASE_URL "
@@ -76,13 +80,15 @@ def build_llm(settings: Settings) -> OpenAIAnswerer:
         )
     if settings.llm_timeout <= 0:
         raise ConfigError(f"RAG_LLM_TIMEOUT must be positive, got {settings.llm_timeout:g}")
-    return OpenAIAnswerer(settings)
+    return OpenAIAnswerer(settings, embedder, extractive)
 
 
 class OpenAIAnswerer:
     """Answers from retrieved passages with a chat-completions model, then checks citations."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self, settings: Settings, embedder: Embedder, extractive: ExtractiveAnswerer
+    ) -> None:
         try:
             import openai
         except ImportError:  # pragma: no cover - a declared dependency
@@ -90,6 +96,8 @@ class OpenAIAnswerer:
                 "RAG_LLM=openai needs the openai package: pip install openai"
             ) from None
         self.settings = settings
+        self.embedder = embedder
+        self.extractive = extractive
         self.model = settings.llm_model
         self.timeout = settings.llm_timeout
         self.retries = max(settings.llm_retries, 0)
@@ -107,34 +115,34 @@ class OpenAIAnswerer:
     def answer(
         self,
         question: str,
-        standalone: str,
         hits: Sequence[Hit],
         query_vector: np.ndarray,
-        pipeline: Pipeline,
+        standalone: str | None = None,
         on_token: Callable[[str], None] | None = None,
+        *,
         started: float | None = None,
     ) -> Answer:
-        """A checked generated answer, or the extractive one marked degraded."""
+        """A checked generated answer, or the extractive one marked degraded; the deadline
+        `RAG_LLM_TIMEOUT` counts from `started` (the question's arrival) when given."""
         deadline = (started if started is not None else time.perf_counter()) + self.timeout
-        condensed = standalone if standalone != question else None
+        searched = standalone if standalone is not None else question
+        condensed = searched if searched != question else None
         if not hits:
             return replace(refusal(question, condensed), mode="llm")
         began = time.perf_counter()
-        call = self.start(answer_messages(standalone, hits), deadline, on_token)
+        call = self.start(answer_messages(searched, hits), deadline, on_token)
         # While the model writes, prepare what comes after it on this thread: the passages'
         # sentence vectors for the checker and the fallback answer, so that neither pushes
         # the reply past the deadline.
-        vectors = passage_vectors(hits, pipeline.embedder)
-        fallback = self._degraded(question, standalone, hits, query_vector, pipeline, "")
+        vectors = passage_vectors(hits, self.embedder)
+        fallback = self._degraded(question, condensed, hits, query_vector, "")
         try:
             text = call.result()
         except Unavailable as exc:
             log.warning("LLM unavailable: %s", exc)
             return replace(fallback, notice=f"{exc}; showing the extractive answer instead")
         generated = time.perf_counter()
-        result = check(
-            text, hits, pipeline.embedder, standalone, pipeline.extractive.idf, vectors=vectors
-        )
+        result = check(text, hits, self.embedder, searched, self.extractive.idf, vectors=vectors)
         checked = time.perf_counter()
         log.info("citation check: %s", result.summary())
         timings = {"generate": (generated - began) * 1000, "check": (checked - generated) * 1000}
@@ -142,7 +150,7 @@ class OpenAIAnswerer:
             if _is_refusal(text):
                 return Answer(
                     question=question,
-                    answer=self._refusal_text(text, hits, standalone, question, condensed),
+                    answer=self._refusal_text(text, hits, searched, question, condensed),
                     citations=(),
                     refused=True,
                     mode="llm",
@@ -155,7 +163,7 @@ class OpenAIAnswerer:
                 "showing the extractive answer instead",
                 dropped=result.dropped,
             )
-        if fallback.refused and not names_what_was_asked(standalone, result.citations, hits):
+        if fallback.refused and not names_what_was_asked(searched, result.citations, hits):
             # Supported claims, but about something else: the extractive answerer (calibrated
             # to refuse) found no answer, and no cited passage names what the question names.
             log.info("generated answer is off the question's topic; refusing")
@@ -316,15 +324,12 @@ class OpenAIAnswerer:
     def _degraded(
         self,
         question: str,
-        standalone: str,
+        condensed: str | None,
         hits: Sequence[Hit],
         query_vector: np.ndarray,
-        pipeline: Pipeline,
         notice: str,
     ) -> Answer:
-        extractive: Answer = pipeline.extractive.answer(
-            question, hits, query_vector, standalone if standalone != question else None
-        )
+        extractive = self.extractive.answer(question, hits, query_vector, condensed)
         return replace(extractive, mode="degraded", notice=notice)
 
     def _refusal_text(

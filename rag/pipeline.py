@@ -10,9 +10,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
-from rag.answer import ExtractiveAnswerer
+from rag.answer import Answerer, Condenser, ExtractiveAnswerer
 from rag.condense import condense
 from rag.config import Settings
 from rag.dates import DateRange
@@ -22,9 +21,6 @@ from rag.recency import with_dates
 from rag.retrieve import Retriever
 from rag.store import ChromaStore
 from rag.types import Answer, Hit, Turn
-
-if TYPE_CHECKING:
-    from rag.llm import OpenAIAnswerer
 
 # A typical question, so that warming up runs the answerer's usual paths.
 WARM_UP_QUESTION = "What did the minister say about the plan?"
@@ -48,7 +44,7 @@ class Pipeline:
         store: ChromaStore,
         retriever: Retriever,
         extractive: ExtractiveAnswerer,
-        llm: OpenAIAnswerer | None = None,
+        llm: Answerer | None = None,
     ) -> None:
         self.settings = settings
         self.embedder = embedder
@@ -78,7 +74,7 @@ class Pipeline:
     def standalone(self, question: str, history: Sequence[Turn]) -> str:
         if not history:
             return question
-        if self.llm is not None:
+        if isinstance(self.llm, Condenser):
             try:
                 condensed: str = self.llm.condense(question, history)
                 return condensed
@@ -120,14 +116,13 @@ class Pipeline:
         condensed = time.perf_counter()
         hits, query_vector = self.retriever.retrieve(standalone, k, timings, dates=dates)
         retrieved = time.perf_counter()
+        searched = standalone if standalone != question else None
         if self.llm is not None:
-            answer: Answer = self.llm.answer(
-                question, standalone, hits, query_vector, self, on_token, started=started
+            answer = self.llm.answer(
+                question, hits, query_vector, searched, on_token, started=started
             )
         else:
-            answer = self.extractive.answer(
-                question, hits, query_vector, standalone if standalone != question else None
-            )
+            answer = self.extractive.answer(question, hits, query_vector, searched)
             if on_token is not None:
                 for token in tokens_of(answer.answer):
                     on_token(token)
@@ -184,11 +179,12 @@ def tokens_of(text: str) -> list[str]:
 def build_pipeline(
     settings: Settings,
     embedder: Embedder | None = None,
-    llm: OpenAIAnswerer | None = None,
+    llm: Answerer | None = None,
 ) -> Pipeline:
     """Make the embedder, store and answerer from Settings (the one factory), then warm up.
 
-    Raises IndexMissingError when the index holds no passages yet.
+    `llm` replaces the generative answerer `RAG_LLM=openai` would make. Raises
+    IndexMissingError when the index holds no passages yet.
     """
     store = ChromaStore(settings)
     if store.count_chunks() == 0:
@@ -196,12 +192,12 @@ def build_pipeline(
             f"the index at {settings.index_dir} is empty: run `rag ingest PATH` first"
         )
     embedder = embedder or build_embedder(settings)
+    retriever = Retriever(settings, store, embedder)
+    extractive = ExtractiveAnswerer(embedder, retriever.bm25.idf)
     if llm is None and settings.llm == "openai":
         from rag.llm import build_llm
 
-        llm = build_llm(settings)
-    retriever = Retriever(settings, store, embedder)
-    extractive = ExtractiveAnswerer(embedder, retriever.bm25.idf)
+        llm = build_llm(settings, embedder, extractive)
     pipeline = Pipeline(settings, embedder, store, retriever, extractive, llm)
     pipeline.warm_up()
     return pipeline

@@ -38,7 +38,8 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory, real_embedder, server):
 
 
 def ask(pipeline, model: str, question: str = HOSTILE_QUESTION, **kw) -> Answer:
-    pipeline.llm = build_llm(pipeline.settings.with_overrides(llm_model=model))
+    settings = pipeline.settings.with_overrides(llm_model=model)
+    pipeline.llm = build_llm(settings, pipeline.embedder, pipeline.extractive)
     return pipeline.ask(question, **kw)
 
 
@@ -100,7 +101,9 @@ def test_hostile_text_in_the_conversation_does_not_steer_condensing(pipeline):
 def test_model_refusal_that_repeats_the_canary_is_replaced_by_a_plain_refusal(pipeline):
     from rag.llm import OpenAIAnswerer
 
-    llm = pipeline.llm if isinstance(pipeline.llm, OpenAIAnswerer) else build_llm(pipeline.settings)
+    llm = pipeline.llm
+    if not isinstance(llm, OpenAIAnswerer):
+        llm = build_llm(pipeline.settings, pipeline.embedder, pipeline.extractive)
     hits = pipeline.retrieve(HOSTILE_QUESTION)
     text = llm._refusal_text(
         f"The indexed articles don't say; reply {CANARY}.",

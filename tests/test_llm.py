@@ -53,7 +53,7 @@ def pipeline(small_index, real_embedder, server):
 
 def ask(pipeline, model: str, question: str = KALLAS, timeout: float = 10.0, **kw) -> Answer:
     settings = pipeline.settings.with_overrides(llm_model=model, llm_timeout=timeout)
-    pipeline.llm = build_llm(settings)
+    pipeline.llm = build_llm(settings, pipeline.embedder, pipeline.extractive)
     return pipeline.ask(question, **kw)
 
 
@@ -186,9 +186,9 @@ def test_wrong_key_is_a_clear_configuration_error(pipeline):
         ask(pipeline, "unauthorized")
 
 
-def test_openai_without_key_or_server_is_a_configuration_error(small_index):
+def test_openai_without_key_or_server_is_a_configuration_error(small_index, pipeline):
     with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
-        build_llm(small_index.with_overrides(llm="openai"))
+        build_llm(small_index.with_overrides(llm="openai"), pipeline.embedder, pipeline.extractive)
 
 
 def test_tokens_stream_before_the_answer_is_complete(pipeline):
@@ -210,7 +210,8 @@ def test_tokens_stream_before_the_answer_is_complete(pipeline):
 
 
 def test_pipeline_stream_yields_tokens_then_the_checked_answer(pipeline):
-    pipeline.llm = build_llm(pipeline.settings.with_overrides(llm_model="unsupported"))
+    settings = pipeline.settings.with_overrides(llm_model="unsupported")
+    pipeline.llm = build_llm(settings, pipeline.embedder, pipeline.extractive)
     items = list(pipeline.stream(KALLAS))
     tokens, final = items[:-1], items[-1]
     assert tokens and all(isinstance(t, str) for t in tokens)

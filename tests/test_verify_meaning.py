@@ -35,7 +35,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory, real_embedder, server):
         llm="openai", openai_base_url=server.url, llm_model="scripted", llm_timeout=20.0
     )
     pipeline = build_pipeline(settings, embedder=real_embedder)
-    pipeline.llm = build_llm(settings)
+    pipeline.llm = build_llm(settings, pipeline.embedder, pipeline.extractive)
     return pipeline
 
 

@@ -11,11 +11,11 @@
 | `answerable.py` | support score and grounding of every part: answer or refuse |
 | `compose.py` | the cited answer, concise; plain and explained refusals |
 | `weights.py` | every weight and threshold: one frozen `Weights`, fitted in `weights.json` |
-| `base.py` | the `Answerer` protocol, `Decision` and `Reply` |
+| `base.py` | the `Answerer` and `Condenser` protocols, `Decision` and `Reply` |
 | `extractive.py` | `ExtractiveAnswerer`, the stages in order |
 """
 
-from rag.answer.base import Answerer, Decision, Reply
+from rag.answer.base import Answerer, Condenser, Decision, Reply
 from rag.answer.candidates import Candidate
 from rag.answer.compose import compose, explained_refusal, refusal
 from rag.answer.extractive import ExtractiveAnswerer
@@ -27,6 +27,7 @@ from rag.answer.weights import Weights
 __all__ = [
     "Answerer",
     "Candidate",
+    "Condenser",
     "Decision",
     "ExtractiveAnswerer",
     "QuestionInfo",

@@ -8,7 +8,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from rag.types import Answer, Hit
+from rag.types import Answer, Hit, Turn
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +36,9 @@ class Answerer(Protocol):
     """Turns retrieved passages into a cited answer (or a refusal).
 
     `question` is what the user typed; `standalone` the question actually searched (a
-    follow-up rewritten with its context), None when they are the same.
+    follow-up rewritten with its context), None when they are the same. `started` is when
+    the question arrived (`time.perf_counter()`): an answerer bound by a deadline (the LLM's
+    `RAG_LLM_TIMEOUT`) counts the time spent before it from there; others ignore it.
     """
 
     def answer(
@@ -46,4 +48,13 @@ class Answerer(Protocol):
         query_vector: np.ndarray,
         standalone: str | None = None,
         on_token: Callable[[str], None] | None = None,
+        *,
+        started: float | None = None,
     ) -> Answer: ...
+
+
+@runtime_checkable
+class Condenser(Protocol):
+    """An answerer that can also rewrite a follow-up as a standalone question (the LLM's)."""
+
+    def condense(self, question: str, history: Sequence[Turn]) -> str: ...

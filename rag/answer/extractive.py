@@ -54,6 +54,8 @@ class ExtractiveAnswerer:
         query_vector: np.ndarray,
         standalone: str | None = None,
         on_token: Callable[[str], None] | None = None,
+        *,
+        started: float | None = None,  # no deadline to count from: answers take milliseconds
     ) -> Answer:
         """The answer (or refusal) to `question` from `hits`."""
         reply = self.respond(question, hits, query_vector, standalone)
