@@ -31,7 +31,8 @@ from __future__ import annotations
 import math
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from rag.terms import content_stems
@@ -108,6 +109,17 @@ class KeywordIndex:
         )
         return db
 
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One write transaction (callers hold `_lock`): committed, or rolled back on error."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+
     @classmethod
     def open(cls, index_dir: Path) -> KeywordIndex:
         return cls(index_dir / FILENAME)
@@ -152,17 +164,11 @@ class KeywordIndex:
 
     def mark(self, generation: str | None = None, seq: int | None = None) -> None:
         """Record the store generation and/or change sequence this index is complete at."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                if generation is not None:
-                    self._set_state("generation", generation)
-                if seq is not None:
-                    self._set_state("seq", str(seq))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._lock, self._transaction():
+            if generation is not None:
+                self._set_state("generation", generation)
+            if seq is not None:
+                self._set_state("seq", str(seq))
 
     # -- reading -------------------------------------------------------------------------
 
@@ -305,17 +311,11 @@ class KeywordIndex:
         self, article_ids: Sequence[str], chunks: Sequence[Chunk], seq: int | None = None
     ) -> None:
         """In one transaction: drop these articles' rows, insert `chunks` (their new ones)."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._delete(article_ids)
-                self._insert(chunks)
-                if seq is not None:
-                    self._set_state("seq", str(seq))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._lock, self._transaction():
+            self._delete(article_ids)
+            self._insert(chunks)
+            if seq is not None:
+                self._set_state("seq", str(seq))
 
     def delete_articles(self, article_ids: Sequence[str]) -> None:
         self.replace_articles(article_ids, [])
@@ -323,15 +323,10 @@ class KeywordIndex:
     def rebuild(self, chunks: Iterable[Chunk], generation: str = "", seq: int = -1) -> None:
         """Replace everything with `chunks` (first build, or repair after a crash)."""
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
+            with self._transaction():
                 self._db.execute("DELETE FROM passages")
                 self._db.execute("DELETE FROM passages_fts")
                 self._insert(chunks)
                 self._set_state("generation", generation)
                 self._set_state("seq", str(seq))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
             self._db.execute("INSERT INTO passages_fts(passages_fts) VALUES ('optimize')")
