@@ -45,7 +45,6 @@ from typing import Any
 from evals import metrics as m
 from evals.gold import GoldItem, load_gold
 from rag.errors import BadInputError
-from rag.types import Turn
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_SETS = ("news", "holdout", "nearmiss", "paraphrase")
@@ -236,7 +235,7 @@ def retrieve_all(
     """Every distinct question's passages and vector (follow-ups after their context)."""
     from tqdm import tqdm
 
-    from evals.runner import ask_safely
+    from evals.runner import retrieve_standalone
 
     seen: set[str] = set()
     work = []
@@ -249,17 +248,8 @@ def retrieve_all(
             work.append((name, item))
     out = []
     for name, item in tqdm(work, desc="retrieve", unit="q", file=sys.stderr, disable=quiet):
-        history: list[Turn] = []
-        for earlier in item.context:
-            previous = ask_safely(pipeline, earlier, history)
-            history += [Turn("user", earlier), Turn("assistant", previous.answer)]
-        standalone = pipeline.standalone(item.question, history)
-        hits, vector = pipeline.retriever.retrieve(standalone)
-        out.append(
-            Retrieved(
-                name, item, tuple(hits), vector, standalone if standalone != item.question else None
-            )
-        )
+        hits, vector, standalone = retrieve_standalone(pipeline, item)
+        out.append(Retrieved(name, item, tuple(hits), vector, standalone))
     return out
 
 

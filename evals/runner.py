@@ -25,12 +25,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from evals import metrics as m
 from evals.gold import GoldItem, load_gold
 from rag.config import Settings
 from rag.dates import DateRange
 from rag.errors import BadInputError, IndexMissingError, RagError
-from rag.types import Answer, Turn
+from rag.types import Answer, Hit, Turn
 
 if TYPE_CHECKING:
     from evals.judge import LLMJudge
@@ -179,12 +181,28 @@ def ask_safely(
         return refusal(question)
 
 
-def run_item(pipeline: Pipeline, item: GoldItem) -> tuple[Answer, list[m.RetrievedPassage]]:
-    """Ask the item's context questions, then the item; rank passages for its standalone form."""
+def context_history(pipeline: Pipeline, item: GoldItem) -> list[Turn]:
+    """The conversation before a follow-up: its context questions asked, with their answers."""
     history: list[Turn] = []
     for earlier in item.context:
         previous = ask_safely(pipeline, earlier, history)
         history += [Turn("user", earlier), Turn("assistant", previous.answer)]
+    return history
+
+
+def retrieve_standalone(
+    pipeline: Pipeline, item: GoldItem
+) -> tuple[list[Hit], np.ndarray, str | None]:
+    """The item's passages and question vector, retrieved for its standalone form (None when
+    that is the question as asked), for re-answering the same passages many times."""
+    standalone = pipeline.standalone(item.question, context_history(pipeline, item))
+    hits, vector = pipeline.retriever.retrieve(standalone)
+    return hits, vector, standalone if standalone != item.question else None
+
+
+def run_item(pipeline: Pipeline, item: GoldItem) -> tuple[Answer, list[m.RetrievedPassage]]:
+    """Ask the item's context questions, then the item; rank passages for its standalone form."""
+    history = context_history(pipeline, item)
     dates = DateRange.parse(item.since, item.until) if item.since or item.until else None
     answer = ask_safely(pipeline, item.question, history, dates)
     standalone = answer.condensed_question or item.question
@@ -649,15 +667,8 @@ def calibrate(pipeline: Pipeline, items: Sequence[GoldItem], quiet: bool = False
     for item in tqdm(
         items, desc="calibrate", unit="q", file=sys.stderr, disable=quiet, leave=False
     ):
-        history: list[Turn] = []
-        for earlier in item.context:
-            previous = ask_safely(pipeline, earlier, history)
-            history += [Turn("user", earlier), Turn("assistant", previous.answer)]
-        standalone = pipeline.standalone(item.question, history)
-        hits, vector = pipeline.retriever.retrieve(standalone)
-        reply = open_answerer.respond(
-            item.question, hits, vector, standalone if standalone != item.question else None
-        )
+        hits, vector, standalone = retrieve_standalone(pipeline, item)
+        reply = open_answerer.respond(item.question, hits, vector, standalone)
         support = reply.decision.support if not reply.answer.refused else float("-inf")
         matched = not reply.answer.refused and m.contains_alias(reply.answer.answer, item.answers)
         samples.append((support, item.answerable, matched))
