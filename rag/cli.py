@@ -296,6 +296,19 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _ingest_flags(p: argparse.ArgumentParser, quiet_help: str) -> None:
+    """What `rag ingest` and `rag sync` both take: size cap, lock wait, quiet, fetching."""
+    p.add_argument(
+        "--max-bytes",
+        type=_positive_int,
+        dest="max_bytes",
+        help="largest file or page (10 MB)",
+    )
+    p.add_argument("--wait", type=float, help="seconds to wait for the write lock (30)")
+    p.add_argument("--quiet", "-q", action="store_true", help=quiet_help)
+    _fetch_flags(p)
+
+
 def _fetch_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--rate",
@@ -334,29 +347,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="remove articles whose files are gone (or that a feed/sitemap no longer lists)",
     )
-    p.add_argument(
-        "--max-bytes",
-        type=_positive_int,
-        dest="max_bytes",
-        help="largest file or page (10 MB)",
-    )
-    p.add_argument("--wait", type=float, help="seconds to wait for the write lock (30)")
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
-    _fetch_flags(p)
+    _ingest_flags(p, quiet_help="no progress bar")
     p.set_defaults(run=cmd_ingest)
 
     p = command("sync", "ingest what is new or changed in the sources a TOML/YAML file lists")
     p.add_argument("sources", metavar="SOURCES", help="TOML or YAML file listing feeds/folders")
     p.add_argument("--every", metavar="DURATION", help="repeat every 15m, 1h… until stopped")
-    p.add_argument(
-        "--max-bytes",
-        type=_positive_int,
-        dest="max_bytes",
-        help="largest file or page (10 MB)",
-    )
-    p.add_argument("--wait", type=float, help="seconds to wait for the write lock (30)")
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
-    _fetch_flags(p)
+    _ingest_flags(p, quiet_help="no progress bars")
     p.set_defaults(run=cmd_sync)
 
     p = command("ask", "answer a question with numbered citations")
