@@ -170,6 +170,24 @@ def test_streamed_and_openai_answers_are_logged_with_their_door(
     assert rate(client, {"answer_id": completion["answer_id"], "rating": "up"}).status_code == 200
 
 
+def test_a_streamed_openai_completion_carries_its_answer_id_on_the_last_chunk(
+    client: TestClient, settings: Settings
+) -> None:
+    reply = client.post(
+        "/v1/chat/completions",
+        headers=BEARER,
+        json={"messages": [{"role": "user", "content": KALLAS}], "stream": True},
+    )
+    chunks = [
+        json.loads(line[len("data: ") :])
+        for line in reply.text.splitlines()
+        if line.startswith("data: {")
+    ]
+    last = next(c for c in reversed(chunks) if c["choices"] and c["choices"][0]["finish_reason"])
+    assert AnswerLog(settings).get(last["answer_id"]).door == "openai"
+    assert rate(client, {"answer_id": last["answer_id"], "rating": "down"}).status_code == 200
+
+
 def test_a_damaged_log_never_stops_answering_and_feedback_says_503(
     settings: Settings, pipeline, caplog: pytest.LogCaptureFixture
 ) -> None:

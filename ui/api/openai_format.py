@@ -176,7 +176,9 @@ def completion_events(
     if tail:
         yield chunk({"content": tail})
     citations = [c.to_json() for c in answer.citations]
-    yield chunk({}, "stop", citations=citations)
+    # The answer log's id, for POST /api/feedback (absent when the log is off).
+    ids = {"answer_id": answer.id} if answer.id else {}
+    yield chunk({}, "stop", citations=citations, **ids)
     if include_usage:
         yield chunk(None, usage=usage(question, answer.answer + tail), citations=citations)
     yield data_event("[DONE]")
