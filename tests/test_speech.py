@@ -224,3 +224,60 @@ def test_a_comma_before_as_or_with_starts_a_new_clause():
     assert clause_texts(
         "Prices stay high, as shops don't pass on the savings, with the grocer noting it"
     ) == ["Prices stay high", "as shops don't pass on the savings", "with the grocer noting it"]
+
+
+def test_a_name_closing_a_clause_without_a_comma_is_the_speaker() -> None:
+    sentences = [
+        "Two walkers were found near the ridge at 6:30pm (8:30am GMT) park ranger Ines Moldt "
+        "said.",
+        "One of them had a broken ankle, she said.",
+    ]
+    assert attribute(sentences, 0).speaker == "Ines Moldt"
+    assert attribute(sentences, 1).speaker == "Ines Moldt"
+
+
+def test_a_description_after_a_closing_quote_is_the_speaker() -> None:
+    sentences = ["“We have not reached the cellar yet,” said a Dunmore fire officer."]
+    speaker = attribute(sentences, 0).speaker
+    assert speaker is not None and same_entity(speaker, "Dunmore fire officer")
+
+
+def test_a_name_after_according_to_ends_where_the_clause_goes_on() -> None:
+    claim = "According to Ms Ferrante the board kept meeting and the bank did nothing."
+    assert speaker_of_claim(claim) == "Ms Ferrante"
+
+
+def test_the_subject_of_a_clause_before_saying_is_its_speaker() -> None:
+    unnamed = "The growers' council has criticised the levy, saying the ministry ignored them."
+    assert attribute([unnamed], 0).speaker is None
+    named = "Lindqvist Freight has criticised the levy, saying the ministry ignored them."
+    assert attribute([named], 0).speaker == "Lindqvist Freight"
+
+
+def test_a_subject_shared_by_two_verbs_is_the_speaker_of_the_second() -> None:
+    claim = "Senator Okafor will not name the programs to be cut and says she is not worried."
+    assert speaker_of_claim(claim) == "Senator Okafor"
+
+
+def test_nouns_and_names_that_look_like_reporting_verbs_report_no_one() -> None:
+    assert attribute(["Early reports suggested a gas leak in the depot."], 0).speaker != "Early"
+    assert attribute(["Trade with the United States grew by a tenth."], 0) == Attribution(
+        None, "none", None
+    )
+    assert attribute(["Several houses, believed to be empty, burned down."], 0).via == "none"
+    assert attribute(["The routes will not be revealed before the race."], 0).via == "none"
+
+
+def test_a_subordinate_clause_word_is_not_part_of_the_speaker() -> None:
+    claim = "Because she expects a wet winter, she says the dam is unlikely to run dry."
+    assert speaker_of_claim(claim) is None
+
+
+def test_a_definite_description_stands_for_the_named_body_that_holds_its_noun() -> None:
+    sentences = [
+        "The Department of Coastal Works has published a report on sea walls.",
+        "The Harbour Pilots Guild says the report ignores the northern beaches.",
+        "But the department says the walls will be rebuilt by 2030.",
+    ]
+    speaker = attribute(sentences, 2).speaker
+    assert speaker is not None and same_entity(speaker, "Department of Coastal Works")

@@ -398,3 +398,44 @@ def test_a_speaker_named_by_the_role_the_passage_gives_them_is_the_speaker(real_
         real_embedder,
     )
     assert only_reason(other) == "speaker"
+
+
+LEVY = Article(
+    article_id="levy",
+    title="Growers fight water levy",
+    text=(
+        "Fruit growers are fighting a proposed water levy of 8 to 10 cents a litre and want "
+        "a seat on the river board. Ada Lindqvist of the Valley Growers Association (VGA) says "
+        "the growers will not pay until the board hears them. The Murray Basin Authority "
+        "spokesman, Piet Haas, said the levy would fund new weirs. Farm minister Rosa Jent has "
+        "urged both sides to meet."
+    ),
+    published="2025-07-01",
+    source="levy.txt",
+)
+
+
+def test_an_attribution_merging_the_articles_words_with_the_speakers_is_kept(real_embedder):
+    text = (
+        "According to the VGA's Ada Lindqvist, the growers, who are resisting a water levy of "
+        "8 to 10 cents a litre, will not pay until the board hears them [1]."
+    )
+    result = check(text, hits_of(LEVY), real_embedder)
+    assert not result.empty and not result.dropped
+    swapped = text.replace("the VGA's Ada Lindqvist", "Rosa Jent")
+    assert only_reason(check(swapped, hits_of(LEVY), real_embedder)) == "speaker"
+
+
+def test_an_organisation_speaks_through_the_spokesman_the_passage_names(real_embedder):
+    kept = check(
+        "The Murray Basin Authority said the levy would fund new weirs [1].",
+        hits_of(LEVY),
+        real_embedder,
+    )
+    assert not kept.empty and not kept.dropped
+    other = check(
+        "The Valley Growers Association said the levy would fund new weirs [1].",
+        hits_of(LEVY),
+        real_embedder,
+    )
+    assert only_reason(other) == "speaker"
