@@ -439,14 +439,13 @@ def _leading_name(clause: str) -> str | None:
         nxt = words_[k + 1] if k + 1 < len(words_) else ""
         if not out and bare in _DETERMINERS:
             continue
-        if w[:1].isupper() or (w[:1] == "(" and w[1:2].isupper()):
-            out.append(w)
-        elif nxt[:1].isupper() and (
+        capital = w[:1].isupper() or (w[:1] == "(" and w[1:2].isupper())
+        joins = nxt[:1].isupper() and (
             bare in _CONNECTORS or bare in _TITLES or bare in _PERSON_NOUNS
-        ):
-            out.append(w)
-        else:
+        )
+        if not (capital or joins):
             break
+        out.append(w)
         if w.endswith(","):
             break
     name = " ".join(out).strip(" ,")
