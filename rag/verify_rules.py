@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from functools import cache
 from typing import TYPE_CHECKING
 
 from rag import clauses, lexicon, speech
@@ -221,15 +222,68 @@ def clause_support(
     A model that adds a detail of its own ("…, and the mayor resigned") adds a clause
     whose words the passage lacks, while the rest of the claim keeps the whole-claim score
     high. Clauses of fewer than three content words are not judged (1.0)."""
-    shares = [1.0]
+    shares = clause_shares(claim, passage, idf, question_stems)
+    return min([1.0, *(share for _part, share in shares)])
+
+
+def clause_shares(
+    claim: str, passage: Passage, idf: Callable[[str], float], question_stems: frozenset[str]
+) -> list[tuple[str, float]]:
+    """Each judged clause of the claim with the IDF-weighted share of its own words that the
+    passage holds. A word counts as held in another form of the same word: a synonym of
+    the lexicon ("halt" for "stop"), an irregular past ("got" for "get"), the word a
+    negative prefix was put on ("unconfirmed" for "confirm": the polarity rules judge the
+    flip, this only asks whether the clause is about what the passage says)."""
+    out = []
     for part in clauses.clause_texts(claim):
-        stems = set(content_stems(part)) - question_stems
-        if len(stems) < 3:
-            continue
-        total = sum(idf(s) for s in stems)
-        if total:
-            shares.append(sum(idf(s) for s in stems if s in passage.stems) / total)
-    return min(shares)
+        # "…, and the mayor resigned", "… and that the mayor resigned": each joined part
+        for piece in AND_PARTS.split(part):
+            share = held_share(piece, passage, idf, question_stems, least=3)
+            if share is not None:
+                out.append((piece, share))
+    return out
+
+
+def held_share(
+    text: str,
+    passage: Passage,
+    idf: Callable[[str], float],
+    question_stems: frozenset[str],
+    least: int = 1,
+) -> float | None:
+    """The IDF-weighted share of the text's content words (the question's aside) that the
+    passage holds in some form; None below `least` words."""
+    held = {_canonical_stem(s) for s in passage.stems}
+    stems = set(content_stems(text)) - question_stems
+    total = sum(idf(s) for s in stems)
+    if len(stems) < least or not total:
+        return None
+    return sum(idf(s) for s in stems if _held(s, held)) / total
+
+
+AND_PARTS = re.compile(r",?\s+and\s+(?:that\s+)?")
+
+
+@cache
+def _irregular() -> dict[str, str]:
+    return {stem(past): stem(base) for past, base in lexicon.pairs("irregular_verbs")}
+
+
+_PREFIXES = tuple(sorted(lexicon.words("negative_prefixes"), key=len, reverse=True))
+
+
+def _canonical_stem(s: str) -> str:
+    s = _irregular().get(s, s)
+    return speech._canonical().get(s, s)
+
+
+def _held(s: str, held: set[str]) -> bool:
+    if _canonical_stem(s) in held:
+        return True
+    return any(
+        s.startswith(p) and len(s) - len(p) >= 4 and _canonical_stem(s[len(p) :]) in held
+        for p in _PREFIXES
+    )
 
 
 def _speaks(claimed: str, texts: Sequence[str], index: int) -> bool:

@@ -439,3 +439,36 @@ def test_an_organisation_speaks_through_the_spokesman_the_passage_names(real_emb
         real_embedder,
     )
     assert only_reason(other) == "speaker"
+
+
+CUTS = Article(
+    article_id="cuts",
+    title="Council budget review",
+    text=(
+        "The council's finance chair, Moira Tennant, says she accepts the need to find "
+        "savings. Ms Tennant will not identify any services in her new portfolio which could "
+        "be cut and says she is not afraid of the scrutiny of the audit panel."
+    ),
+    published="2025-08-12",
+    source="cuts.txt",
+)
+
+
+def test_a_clause_reworded_in_other_words_is_supported_by_what_it_means(real_embedder):
+    result = check(
+        "Ms Tennant declines to name any parts of her new portfolio that might be reduced, and "
+        "says she does not fear the audit panel's scrutiny [1].",
+        hits_of(CUTS),
+        real_embedder,
+    )
+    assert not result.empty and not result.dropped
+
+
+def test_a_reworded_clause_does_not_carry_an_invented_one_joined_by_and(real_embedder):
+    result = check(
+        "Ms Tennant will not identify services in her portfolio that could be cut and that the "
+        "mayor has ordered an inquiry into the depot sale [1].",
+        hits_of(CUTS),
+        real_embedder,
+    )
+    assert only_reason(result) == "unsupported"
