@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from functools import cache
 
 from rag import lexicon
@@ -50,6 +51,8 @@ __all__ = [
     "negated",
     "polarity_conflict",
     "role_conflict",
+    "substitutions",
+    "swapped",
 ]
 
 
@@ -419,3 +422,164 @@ def role_conflict(claim: str, passage_sentences: Sequence[str]) -> bool:
         if has_own and other >= 2 and other > own and other * 2 >= len(wanted):
             return True
     return False
+
+
+# -- what the claim puts in another's place -------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Substitution:
+    """Words of the claim (`claimed`) standing where the sentence has others (`stated`),
+    the words around them the same: "in March" for "in November"."""
+
+    claimed: tuple[_Tok, ...]
+    stated: tuple[_Tok, ...]
+    before: str  # the sentence's word before the change, lower-case ("" at the start)
+    after: str  # the sentence's word after it
+
+
+def substitutions(claim: str, sentence: str) -> list[Substitution]:
+    """The claim aligned word by word with the passage sentence it restates (stems,
+    synonyms made one): each stretch it says differently, with the words around it."""
+    a = [t for t in _tokens(claim) if t.text not in "()"]
+    b = [t for t in _tokens(sentence) if t.text not in "()"]
+    matcher = SequenceMatcher(None, [t.stem for t in a], [t.stem for t in b], autojunk=False)
+    out = []
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op != "replace":
+            continue
+        before = b[j1 - 1].lower if j1 > 0 else ""
+        after = b[j2].lower if j2 < len(b) else ""
+        out.append(Substitution(tuple(a[i1:i2]), tuple(b[j1:j2]), before, after))
+    return out
+
+
+def _content(toks: Sequence[_Tok]) -> set[str]:
+    return {t.stem for t in toks if t.content}
+
+
+def _shared(x: set[str], y: set[str]) -> float:
+    """How much of the smaller set the larger holds."""
+    return len(x & y) / min(len(x), len(y)) if x and y else 0.0
+
+
+_PASSIVE = re.compile(
+    r"\b(?:is|are|was|were|be|been|being)\s+(?:\w+ly\s+)?\w+(?:ed|en|wn)\b.*?\bby\b"
+)
+
+
+def swapped(claim: str, sentence: str) -> bool:
+    """Whether the claim swaps two parts of the sentence it restates: "A did P while B did
+    Q" as "B did P while A did Q", "handed to the board … with APRA receiving a copy" as
+    "handed to APRA … with the board receiving a copy", "A defeated B" as "B defeated A".
+
+    Two changed stretches, each holding (mostly) what the other replaces and not what it
+    replaces itself; a change between active and passive voice ("B was defeated by A")
+    is a paraphrase, not a swap."""
+    if bool(_PASSIVE.search(claim)) != bool(_PASSIVE.search(sentence)):
+        return False
+    changes = [
+        (_content(s.claimed), _content(s.stated))
+        for s in substitutions(claim, sentence)
+        if len(s.claimed) <= _STRETCH
+        and len(s.stated) <= _STRETCH
+        and not _reports(" ".join(t.text for t in (*s.claimed, *s.stated)))  # "X said": speaker's
+    ]
+    changes = [(x, y) for x, y in changes if x and y]
+    for k, (a1, b1) in enumerate(changes):
+        for a2, b2 in changes[k + 1 :]:
+            crossed = min(_shared(a1, b2), _shared(a2, b1))
+            if crossed >= 0.5 and crossed > max(_shared(a1, b1), _shared(a2, b2)):
+                return True
+    return _reversed(claim, sentence)
+
+
+def _reversed(claim: str, sentence: str) -> bool:
+    """Whether two names stand in each other's places: the claim aligned with the sentence
+    with every name masked ("Police arrested <N> after <N> called" in both), names at
+    aligned places crossed ("Smith … Jones" for "Jones … Smith"). Names of one list
+    ("France, Britain and Germany") may come in any order."""
+    pairs = slot_pairs(claim, sentence, initial=True)
+    for k, (x1, y1, listed1) in enumerate(pairs):
+        for x2, y2, listed2 in pairs[k + 1 :]:
+            if listed1 and listed2:
+                continue
+            if same_entity(x1, y2) and same_entity(x2, y1) and not same_entity(x1, y1):
+                return True
+    return False
+
+
+def _slots(text: str) -> tuple[list[str], list[str]]:
+    """The text as keys to align: a stem for each word, "<N>" for each run of capitalised
+    words (a name), "<#>" for each number, time of day, month or weekday; and the text
+    of each "<N>"/"<#>" mark in order."""
+    toks = [t for t in _tokens(text) if t.text not in "()"]
+    keys: list[str] = []
+    marks: list[str] = []
+    k = 0
+    while k < len(toks):
+        t = toks[k]
+        j = k + 1
+        if t.lower in _CALENDAR or t.text[:1].isdigit() or t.lower in _NUMBER_WORDS:
+            if j + 1 < len(toks) and toks[j].text == ":" and toks[j + 1].text[:1].isdigit():
+                j += 2  # a time of day, "3:00pm"
+            marks.append("".join(x.text for x in toks[k:j]))
+            keys.append("<#>")
+        elif t.text[:1].isupper():
+            while j < len(toks) and toks[j].text[:1].isupper() and toks[j].lower not in _CALENDAR:
+                j += 1
+            marks.append(" ".join(x.text for x in toks[k:j]))
+            keys.append("<N>")
+        else:
+            keys.append(t.stem)
+        k = j
+    return keys, marks
+
+
+def slot_pairs(claim: str, sentence: str, initial: bool = False) -> list[tuple[str, str, bool]]:
+    """Names and numbers of the claim and the sentence that stand in the same place once
+    both are aligned with those masked, where they differ: (claim's, sentence's, whether
+    the sentence's stands in a list "A, B and C"). A name stands in the same place when a
+    word of meaning near it is the same (a number or a date when any word near it is);
+    the first word of either text is capitalised by its place, not a name (unless
+    `initial`: a swap pairs it with a name that takes its place elsewhere)."""
+    a_keys, a_marks = _slots(claim)
+    b_keys, b_marks = _slots(sentence)
+    a_index = {k: n for n, k in enumerate(k for k, key in enumerate(a_keys) if key[:1] == "<")}
+    b_index = {k: n for n, k in enumerate(k for k, key in enumerate(b_keys) if key[:1] == "<")}
+    matcher = SequenceMatcher(None, a_keys, b_keys, autojunk=False)
+    out = []
+    for block in matcher.get_matching_blocks():
+        for d in range(block.size):
+            i, j = block.a + d, block.b + d
+            key = a_keys[i]
+            if key not in ("<N>", "<#>") or (key == "<N>" and not initial and (i == 0 or j == 0)):
+                continue
+            near = [
+                a_keys[i + step] for step in (-3, -2, -1, 1, 2, 3) if 0 <= d + step < block.size
+            ]
+            if not near or (key == "<N>" and not any(_meaningful(k) for k in near)):
+                continue
+            x, y = a_marks[a_index[i]], b_marks[b_index[j]]
+            if x.lower() == y.lower():
+                continue
+            listed = (j > 1 and b_keys[j - 1] in _LIST and b_keys[j - 2] == "<N>") or (
+                j + 2 < len(b_keys) and b_keys[j + 1] in _LIST and b_keys[j + 2] == "<N>"
+            )
+            out.append((x, y, listed))
+    return out
+
+
+_LIST = frozenset({",", "and", "or"})
+_CALENDAR = lexicon.words("calendar")
+_STRETCH = 8  # the most words of a changed stretch that a swap looks at
+
+
+def _meaningful(key: str) -> bool:
+    return key not in ("<N>", "<#>") and key not in STOPWORDS and key[:1].isalnum()
+
+
+_NUMBER_WORDS = frozenset(
+    "two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty "
+    "hundred thousand million billion".split()
+)

@@ -170,9 +170,71 @@ def meaning_reason(claim: str, passage: Passage, best: PassageSentence) -> str |
         conflict = clauses.polarity_conflict(part, texts[index])
         if conflict:
             return conflict
+        changed = aligned_change(part, texts[index], passage.lowered, claim)
+        if changed:
+            return changed
     if clauses.role_conflict(claim, texts):
         return "role"
     return None
+
+
+_YEAR = re.compile(r"(?:1[89]|20)\d\d")
+_RELATIVE = lexicon.words("relative_times")
+_TIME_WORDS = lexicon.words("time_words") | _CALENDAR
+
+
+def aligned_change(part: str, sentence: str, passage_lowered: str, claim: str = "") -> str | None:
+    """What the clause changes in the sentence it restates, word for word in the same
+    place: 'role' when two of its parts trade places (`clauses.swapped`); 'date' for
+    another year, month or weekday, or "last week" for "next week"; 'number' for another
+    number; 'entity' for another name the passage gives elsewhere ("near Tora Bora" where
+    the sentence says "near Kandahar"), or 'role' when that name is the one the claim's
+    other clause puts in this one's place ("B did P, while A did Q")."""
+    if clauses.swapped(part, sentence):
+        return "role"
+    for sub in clauses.substitutions(part, sentence):
+        said = [t.lower for t in sub.claimed]
+        stated = [t.lower for t in sub.stated]
+        if len(said) != 1 or len(stated) != 1:
+            continue
+        relative = said[0] in _RELATIVE and stated[0] in _RELATIVE
+        if relative and (sub.after in _TIME_WORDS or {said[0], stated[0]} & _DAY_WORDS):
+            return "date"  # "last week" for "next week", "tomorrow" for "yesterday"
+    part_names = entities(part)
+    for new, old, _listed in clauses.slot_pairs(part, sentence):
+        if speech.same_entity(new, old):
+            continue
+        new_numbers = numbers_in(_TIME.sub(" ", new))
+        old_numbers = numbers_in(_TIME.sub(" ", old))
+        if new_numbers and old_numbers:
+            if new_numbers <= old_numbers or new.lower() == old.lower():
+                continue  # "18-month" for "18 month"
+            if all(_YEAR.fullmatch(n) for n in new_numbers | old_numbers):
+                return "date"
+            return "number"
+        new_dates = {w for w in new.lower().split() if w in _CALENDAR}
+        old_dates = {w for w in old.lower().split() if w in _CALENDAR}
+        if new_dates and old_dates:
+            if new_dates - old_dates:
+                return "date"
+            continue
+        if new_numbers or old_numbers or new_dates or old_dates:
+            continue
+        if not speech.name_parts(new) or not speech.name_parts(old):
+            continue
+        if any(speech.same_entity(old, e) for e in part_names):
+            continue  # both names are in the clause: a swap is `swapped`'s to judge
+        if re.search(rf"{re.escape(old)}\W+(?:\S+\W+){{0,3}}{re.escape(new)}", sentence):
+            continue  # "Adventure World vice-president Peter Balmer" for "Peter Balmer"
+        if any(speech.same_entity(old, e) for e in entities(claim)):
+            return "role"  # the claim gives the two names each other's parts
+        if entity_found(new, passage_lowered):
+            return "entity"  # another name of the passage put in this one's place
+    return None
+
+
+_DAY_WORDS = frozenset({"yesterday", "today", "tonight", "tomorrow"})
+_TIME = re.compile(r"\b\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)|\b\d{1,2}:\d{2}\b", re.I)
 
 
 def _align(

@@ -9,6 +9,8 @@ from rag.clauses import (
     negated,
     polarity_conflict,
     role_conflict,
+    slot_pairs,
+    swapped,
 )
 from rag.speech import (
     Attribution,
@@ -228,8 +230,7 @@ def test_a_comma_before_as_or_with_starts_a_new_clause():
 
 def test_a_name_closing_a_clause_without_a_comma_is_the_speaker() -> None:
     sentences = [
-        "Two walkers were found near the ridge at 6:30pm (8:30am GMT) park ranger Ines Moldt "
-        "said.",
+        "Two walkers were found near the ridge at 6:30pm (8:30am GMT) park ranger Ines Moldt said.",
         "One of them had a broken ankle, she said.",
     ]
     assert attribute(sentences, 0).speaker == "Ines Moldt"
@@ -281,3 +282,32 @@ def test_a_definite_description_stands_for_the_named_body_that_holds_its_noun() 
     ]
     speaker = attribute(sentences, 2).speaker
     assert speaker is not None and same_entity(speaker, "Department of Coastal Works")
+
+
+def test_two_names_trading_places_around_the_same_words_are_swapped() -> None:
+    assert swapped("Harwick beat Oldham 3-1 on Sunday.", "Oldham beat Harwick 3-1 on Sunday.")
+    assert swapped(
+        "Customs seized the cargo after Ellis tipped off Brandt.",
+        "Customs seized the cargo after Brandt tipped off Ellis.",
+    )
+    assert swapped(
+        "The permit went to the council in May, with the trust receiving a copy in June.",
+        "The permit went to the trust in May, with the council receiving a copy in June.",
+    )
+
+
+def test_passive_voice_reordered_lists_and_the_same_order_are_not_swaps() -> None:
+    assert not swapped("Oldham were beaten by Harwick.", "Harwick beat Oldham.")
+    assert not swapped(
+        "Spain, Italy and Greece signed the pact.", "Italy, Spain and Greece signed the pact."
+    )
+    assert not swapped("Harwick beat Oldham on Sunday.", "Harwick beat Oldham 3-1.")
+
+
+def test_names_and_dates_in_the_same_place_are_paired_but_not_the_first_word() -> None:
+    pairs = slot_pairs(
+        "Rangers patrolled the valley near Elmsworth in March.",
+        "Rangers patrolled the valley near Fairhaven in October.",
+    )
+    assert [(x, y) for x, y, _listed in pairs] == [("Elmsworth", "Fairhaven"), ("March", "October")]
+    assert slot_pairs("Several boats sank.", "Four boats sank.") == []

@@ -472,3 +472,41 @@ def test_a_reworded_clause_does_not_carry_an_invented_one_joined_by_and(real_emb
         real_embedder,
     )
     assert only_reason(result) == "unsupported"
+
+
+DEPOT = Article(
+    article_id="depot",
+    title="Depot fire",
+    text=(
+        "Firefighters were called to the Brockley depot at 4:00am (6:00pm GMT), fire officer "
+        "Nadia Roux said. Three trucks were destroyed and the depot will reopen next week. "
+        "The owner, Halvard Freight, bought the site from Pellworth Estates in March 2019 "
+        "and sold a share to Anvik Transport in June 2021."
+    ),
+    published="2025-09-02",
+    source="depot.txt",
+)
+
+
+@pytest.mark.parametrize(
+    ("claim", "reason"),
+    [
+        ("Six trucks were destroyed and the depot will reopen next week.", "number"),
+        ("Three trucks were destroyed and the depot will reopen last week.", "date"),
+        ("Halvard Freight bought the site from Pellworth Estates in June 2019.", "date"),
+        ("Halvard Freight bought the site from Pellworth Estates in March 2021.", "date"),
+        ("Halvard Freight bought the site from Anvik Transport in March 2019.", "entity"),
+    ],
+)
+def test_a_name_number_or_date_put_in_another_ones_place_is_dropped(real_embedder, claim, reason):
+    assert only_reason(check(f"{claim} [1]", hits_of(DEPOT), real_embedder)) == reason
+
+
+def test_the_same_facts_in_other_words_and_order_are_kept(real_embedder):
+    for claim in (
+        "Three trucks were destroyed at the Brockley depot, which will reopen next week.",
+        "In March 2019 Halvard Freight bought the site from Pellworth Estates.",
+        "Fire officer Nadia Roux said firefighters were called to the depot at 4:00am.",
+    ):
+        result = check(f"{claim} [1]", hits_of(DEPOT), real_embedder)
+        assert not result.empty and not result.dropped, claim
