@@ -170,6 +170,13 @@ def meaning_reason(claim: str, passage: Passage, best: PassageSentence) -> str |
         conflict = clauses.polarity_conflict(part, texts[index])
         if conflict:
             return conflict
+        # a clause that joins two sentences ("…, which is alarming even though labour is
+        # cheaper there") is read against each sentence it draws on
+        for k, gain in _sources(claimed or "", texts, index, part)[1:]:
+            if gain >= 3:
+                conflict = clauses.polarity_conflict(part, texts[k])
+                if conflict:
+                    return conflict
         changed = aligned_change(part, texts[index], passage.lowered, claim)
         if changed:
             return changed

@@ -311,3 +311,42 @@ def test_names_and_dates_in_the_same_place_are_paired_but_not_the_first_word() -
     )
     assert [(x, y) for x, y, _listed in pairs] == [("Elmsworth", "Fairhaven"), ("March", "October")]
     assert slot_pairs("Several boats sank.", "Four boats sank.") == []
+
+
+def test_opposites_beyond_the_first_list_conflict() -> None:
+    sentence = "The harvest was a good one and grain is cheaper in the north this year."
+    assert polarity_conflict("The harvest was a poor one.", sentence) == "antonym"
+    assert polarity_conflict("Grain is more expensive in the north this year.", sentence) == (
+        "antonym"
+    )
+    assert polarity_conflict("Grain is less expensive in the north this year.", sentence) is None
+    assert polarity_conflict("Exports climbed sharply in May.", "Exports slumped in May.") == (
+        "antonym"
+    )
+    assert polarity_conflict("The ferry service was unreliable.", "The ferry service was reliable.")
+
+
+def test_a_clause_joining_two_sentences_is_read_against_both() -> None:
+    from rag.chunk import chunk_article
+    from rag.types import Article, Hit
+    from rag.verify import Passage
+    from rag.verify_rules import meaning_reason
+
+    article = Article(
+        article_id="grain",
+        title="Grain exports",
+        text=(
+            "The co-operative is shipping its grain to the coast by road this winter. "
+            "That is worrying for the growers, because freight is far cheaper by rail."
+        ),
+        published="2025-01-01",
+        source="grain.txt",
+    )
+    passage = Passage.of(1, Hit(chunk_article(article, max_tokens=400)[0], 1.0))
+    claim = (
+        "The co-operative is shipping its grain to the coast by road this winter, which is "
+        "worrying for the growers because freight is far more expensive by rail."
+    )
+    assert meaning_reason(claim, passage, passage.sentences[0]) == "antonym"
+    kept = claim.replace("far more expensive", "far cheaper")
+    assert meaning_reason(kept, passage, passage.sentences[0]) is None
