@@ -91,6 +91,11 @@ def _antonyms() -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
     )
 
 
+@cache
+def _contrary() -> frozenset[str]:
+    return frozenset(_stem(_norm(w)) for w in lexicon.words("contrary_verbs"))
+
+
 _NEG_PREFIXES = tuple(sorted(lexicon.words("negative_prefixes"), key=len, reverse=True))
 
 
@@ -293,9 +298,13 @@ def _one_sided(
 
     The cue's words count when the other text has its first word, or two of them; each
     must stand in the other text somewhere with the same polarity (negated or not)."""
+    contrary = _contrary()
+    other_contrary = any(t.stem in contrary for t in other)
     for cue in cues:
         if id(cue) in absorbed or not cue.scope:
             continue
+        if cue.end - cue.start == 1 and toks[cue.start].stem in contrary and other_contrary:
+            continue  # "opposing a freeze" against "fighting a freeze": both set against it
         scope_stems = [toks[j].stem for j in cue.scope]
         shared = [s for s in scope_stems if s in other_stems]
         if not shared or (scope_stems[0] not in other_stems and len(set(shared)) < 2):
@@ -387,6 +396,14 @@ def clauses(sentence: str) -> list[Clause]:
     return out
 
 
+def _names_all(name: str, mention: str) -> bool:
+    """Whether every word of `name` stands in `mention` ("APRA" in "the Australian Prudential
+    Regulatory Authority (APRA)"; not "Palestinian Authorities" in "Palestinian leader")."""
+    words_ = name_parts(name)
+    held = name_parts(mention)
+    return bool(words_) and all(any(p == q for q in held) for p in words_)
+
+
 def role_conflict(claim: str, passage_sentences: Sequence[str]) -> bool:
     """Whether the claim gives an entity a predicate that the passage gives another entity.
 
@@ -396,7 +413,7 @@ def role_conflict(claim: str, passage_sentences: Sequence[str]) -> bool:
     another's. Clauses that report speech ("X said …") are left to the speaker check.
     """
     sentences = list(passage_sentences)
-    passage_clauses: list[tuple[tuple[str, ...], set[str]]] = []
+    passage_clauses: list[tuple[tuple[str, ...], tuple[str, ...], set[str]]] = []
     for i, sentence in enumerate(sentences):
         speakers = tuple(a.speaker for a in attributions(sentences, i) if a.speaker)
         for c in clauses(sentence):
@@ -404,7 +421,13 @@ def role_conflict(claim: str, passage_sentences: Sequence[str]) -> bool:
             if _reports(c.text):  # "X says the Government will…": the Government acts too
                 subjects += tuple(e for e in entities(c.text) if name_parts(e))
             if subjects:
-                passage_clauses.append((subjects, set(c.predicate)))
+                # "… with APRA receiving a copy": the subject of a participle acts too
+                mentioned = tuple(
+                    e
+                    for e in entities(c.text)
+                    if name_parts(e) and re.search(rf"{re.escape(e)}\)?\s+\w+(?:ing|ed)\b", c.text)
+                )
+                passage_clauses.append((subjects, mentioned, set(c.predicate)))
     for claimed in clauses(claim):
         if not claimed.subjects or len(set(claimed.predicate)) < 2 or _reports(claimed.text):
             continue
@@ -412,11 +435,13 @@ def role_conflict(claim: str, passage_sentences: Sequence[str]) -> bool:
         own = 0
         other = 0
         has_own = False
-        for subjects, predicate in passage_clauses:
+        for subjects, mentioned, predicate in passage_clauses:
             overlap = len(wanted & predicate)
             if any(same_entity(x, y) for x in claimed.subjects for y in subjects):
                 has_own = True
                 own = max(own, overlap)
+            elif any(_names_all(x, y) for x in claimed.subjects for y in mentioned):
+                own = max(own, overlap)  # "… with APRA receiving a copy": APRA's part too
             elif overlap:
                 other = max(other, overlap)
         if has_own and other >= 2 and other > own and other * 2 >= len(wanted):

@@ -445,6 +445,8 @@ def _verdict(claimed: str, texts: Sequence[str], k: int, quoted_only: bool = Fal
         return "same"
     if quoted_only:
         return "none"
+    if any(_kind_differs(claimed, s) for s in speakers):
+        return "other"  # "Israeli officials" for "Palestinian officials"
     if any(_named(s) for s in speakers):
         # "Estonia's prime minister said" for "Estonia's Prime Minister, Kaja Kallas, said":
         # a speaker described by the role the sentence gives its speaker
@@ -454,6 +456,18 @@ def _verdict(claimed: str, texts: Sequence[str], k: int, quoted_only: bool = Fal
     if any(speech.same_entity(claimed, e) for e in entities(texts[k])):
         return "same"  # the claim says what X did ("X has visited…"), or whom officials speak for
     return "none"
+
+
+def _kind_differs(claimed: str, speaker: str) -> bool:
+    """Whether two unnamed speakers of one kind are told apart by what qualifies them:
+    "Israeli officials" and "Palestinian officials", not "officials" and "Israeli officials"."""
+    a = re.findall(r"[\w’'-]+", claimed)
+    b = re.findall(r"[\w’'-]+", speaker)
+    if not a or not b or a[-1].lower() != b[-1].lower() or a[-1].lower() not in _GENERIC:
+        return False
+    qa = " ".join(w for w in a[:-1] if w[:1].isupper() and w.lower() not in _DET)
+    qb = " ".join(w for w in b[:-1] if w[:1].isupper() and w.lower() not in _DET)
+    return bool(qa and qb) and not speech.same_entity(qa, qb)
 
 
 def _named(speaker: str) -> bool:

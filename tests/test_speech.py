@@ -350,3 +350,21 @@ def test_a_clause_joining_two_sentences_is_read_against_both() -> None:
     assert meaning_reason(claim, passage, passage.sentences[0]) == "antonym"
     kept = claim.replace("far more expensive", "far cheaper")
     assert meaning_reason(kept, passage, passage.sentences[0]) is None
+
+
+def test_two_ways_of_setting_oneself_against_a_thing_agree() -> None:
+    sentence = "Nurses are fighting a proposed pay cap and want more staff on night shifts."
+    assert polarity_conflict("The nurses are opposing a proposed pay cap.", sentence) is None
+    assert polarity_conflict("The nurses have accepted a proposed pay cap.", "Nurses rejected a pay cap.")
+
+
+def test_the_subject_of_a_participle_clause_does_its_own_part() -> None:
+    passage = [
+        "The audit was sent to the Harbour Trust in May, with the Port Authority receiving a "
+        "copy in June."
+    ]
+    assert not role_conflict("The Port Authority received a copy of the audit in June.", passage)
+    assert role_conflict(
+        "The Harbour Trust backed the levy.",
+        ["The Harbour Trust opposed the fee.", "The Port Authority backed the levy."],
+    )

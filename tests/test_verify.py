@@ -510,3 +510,29 @@ def test_the_same_facts_in_other_words_and_order_are_kept(real_embedder):
     ):
         result = check(f"{claim} [1]", hits_of(DEPOT), real_embedder)
         assert not result.empty and not result.dropped, claim
+
+
+def test_unnamed_speakers_told_apart_by_their_country_are_different_speakers(real_embedder):
+    article = Article(
+        article_id="border",
+        title="Border talks",
+        text=(
+            "Talks on the border crossing resumed in the capital on Tuesday. Norwegian officials "
+            "say the crossing will reopen within a month. Swedish officials say the talks will "
+            "need another round."
+        ),
+        published="2025-04-01",
+        source="border.txt",
+    )
+    kept = check(
+        "Norwegian officials say the crossing will reopen within a month [1].",
+        hits_of(article),
+        real_embedder,
+    )
+    assert not kept.empty and not kept.dropped
+    other = check(
+        "Swedish officials say the crossing will reopen within a month [1].",
+        hits_of(article),
+        real_embedder,
+    )
+    assert only_reason(other) == "speaker"
