@@ -355,7 +355,9 @@ def test_a_clause_joining_two_sentences_is_read_against_both() -> None:
 def test_two_ways_of_setting_oneself_against_a_thing_agree() -> None:
     sentence = "Nurses are fighting a proposed pay cap and want more staff on night shifts."
     assert polarity_conflict("The nurses are opposing a proposed pay cap.", sentence) is None
-    assert polarity_conflict("The nurses have accepted a proposed pay cap.", "Nurses rejected a pay cap.")
+    assert polarity_conflict(
+        "The nurses have accepted a proposed pay cap.", "Nurses rejected a pay cap."
+    )
 
 
 def test_the_subject_of_a_participle_clause_does_its_own_part() -> None:
