@@ -162,7 +162,8 @@ def name_parts(mention: str) -> list[str]:
     parts = []
     for w in re.findall(r"[A-Za-z0-9][A-Za-z0-9'’\-]*", mention):
         lower = _norm(w)
-        if lower in _TITLES or lower in _DETERMINERS or lower in STOPWORDS:
+        acronym = w.isupper() and len(w) >= 2  # "US", "IT": a name, not "us", "it"
+        if not acronym and (lower in _TITLES or lower in _DETERMINERS or lower in STOPWORDS):
             continue
         if lower in _CLAUSE_BREAKS:
             continue

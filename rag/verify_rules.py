@@ -495,6 +495,8 @@ def _same_speaker(claimed: str, speaker: str, texts: Sequence[str]) -> bool:
     together (an organisation and its spokesman, a role and its holder)."""
     if speech.same_entity(claimed, speaker):
         return True
+    if _sole_holder(claimed, speaker, texts):
+        return True
     wanted = speech.name_parts(claimed)
     held = speech.name_parts(speaker)
     if not wanted or not held:
@@ -509,6 +511,30 @@ def _same_speaker(claimed: str, speaker: str, texts: Sequence[str]) -> bool:
                 if (x1 <= y0 or y1 <= x0) and len(gap) <= 40 and _plain_link(gap):
                     return True
     return False
+
+
+def _sole_holder(claimed: str, speaker: str, texts: Sequence[str]) -> bool:
+    """Whether the claimed speaker is a title ("the Northern Alliance's president") that one
+    person alone holds in the passage ("its President Burhanuddin Rabbani"), that person
+    is the speaker, and the passage names what qualifies the title."""
+    claimed_words = re.findall(r"[\w’'-]+", claimed)
+    titles = {w.lower() for w in claimed_words if w.lower() in _TITLE_WORDS} - _DET
+    if not titles:
+        return False
+    passage = " ".join(texts)
+    qualifiers = [p for p in speech.name_parts(claimed) if p not in titles]
+    lowered = passage.lower()
+    if any(not re.search(rf"\b{re.escape(q)}", lowered) for q in qualifiers):
+        return False
+    holders: list[str] = []
+    for title in titles:
+        for m in re.finditer(
+            rf"\b{re.escape(title)}\s+((?:[A-Z][\w’'-]+\s?){{1,3}})", passage, re.I
+        ):
+            name = m.group(1).strip()
+            if not any(speech.same_entity(name, h) for h in holders):
+                holders.append(name)
+    return len(holders) == 1 and speech.same_entity(holders[0], speaker)
 
 
 def _spots(parts: Sequence[str], lowered: str) -> list[tuple[int, int]]:

@@ -536,3 +536,55 @@ def test_unnamed_speakers_told_apart_by_their_country_are_different_speakers(rea
         real_embedder,
     )
     assert only_reason(other) == "speaker"
+
+
+def test_a_title_one_person_holds_in_the_passage_stands_for_that_person(real_embedder):
+    article = Article(
+        article_id="league",
+        title="League talks",
+        text=(
+            "The Coastal League has asked for a week's delay to the merger talks, after its "
+            "President Ilse Varga objected to the voting rules. President Varga says the clubs "
+            "should vote on the merger themselves."
+        ),
+        published="2025-03-01",
+        source="league.txt",
+    )
+    kept = check(
+        "The Coastal League's president says the clubs should vote on the merger themselves [1].",
+        hits_of(article),
+        real_embedder,
+    )
+    assert not kept.empty and not kept.dropped
+    two = Article(
+        article_id="league2",
+        title="League talks",
+        text=article.text + " President Tomas Brandt of the Inland League disagrees.",
+        published="2025-03-01",
+        source="league2.txt",
+    )
+    ambiguous = check(
+        "The Inland League's president says the clubs should vote on the merger themselves [1].",
+        hits_of(two),
+        real_embedder,
+    )
+    assert only_reason(ambiguous) == "speaker"
+
+
+def test_a_country_given_by_its_initials_is_the_speaker(real_embedder):
+    article = Article(
+        article_id="tape",
+        title="Tape",
+        text=(
+            "The United States says a recording found at the border proves the smuggling "
+            "ring's guilt."
+        ),
+        published="2025-03-01",
+        source="tape.txt",
+    )
+    result = check(
+        "The US says a recording found at the border proves the smuggling ring's guilt [1].",
+        hits_of(article),
+        real_embedder,
+    )
+    assert not result.empty and not result.dropped
