@@ -197,10 +197,14 @@ def polarity_conflict(claim: str, passage_sentence: str) -> str | None:
     def here(positions: list[int]) -> list[int]:
         return [i for i in positions if any(lo <= b[i].start < hi for lo, hi in spans)]
 
+    a_all = {t.stem for t in a}
+    b_all = {t.stem for t in b}
     for left, right in _antonyms():
         for x, y in ((left, right), (right, left)):
             if x == y:
                 continue  # synonyms made the pair one word
+            if x[0] not in a_all or y[0] not in b_all:
+                continue  # (fast path: neither side can match)
             in_a, in_b = _antonym_spans(a, x), here(_antonym_spans(b, y))
             if not in_a or not in_b:
                 continue

@@ -237,7 +237,10 @@ def _reports(sentence: str) -> list[_Report]:
     lowers = [t.lower for t in toks]
     found: list[tuple[int, int]] = []
     taken: set[int] = set()
+    present = set(lowers)
     for phrase in _speech():
+        if phrase[0] not in present:
+            continue
         for i in _find(lowers, phrase):
             span = set(range(i, i + len(phrase)))
             if span & taken or any(toks[k].quoted for k in span):
