@@ -549,7 +549,8 @@ def _slots(text: str) -> tuple[list[str], list[str]]:
     while k < len(toks):
         t = toks[k]
         j = k + 1
-        if t.lower in _CALENDAR or t.text[:1].isdigit() or t.lower in _NUMBER_WORDS:
+        month = t.lower in _CALENDAR and t.text[:1].isupper()  # "May", not "may"
+        if month or t.text[:1].isdigit() or t.lower in _NUMBER_WORDS:
             if j + 1 < len(toks) and toks[j].text == ":" and toks[j + 1].text[:1].isdigit():
                 j += 2  # a time of day, "3:00pm"
             marks.append("".join(x.text for x in toks[k:j]))

@@ -311,6 +311,7 @@ def test_names_and_dates_in_the_same_place_are_paired_but_not_the_first_word() -
     )
     assert [(x, y) for x, y, _listed in pairs] == [("Elmsworth", "Fairhaven"), ("March", "October")]
     assert slot_pairs("Several boats sank.", "Four boats sank.") == []
+    assert slot_pairs("The ferry may sail on 4 June.", "The ferry could sail on 4 June.") == []
 
 
 def test_opposites_beyond_the_first_list_conflict() -> None:
