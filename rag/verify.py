@@ -109,7 +109,7 @@ class Passage:
         clean = " ".join(s.text for s in sentences if not s.hostile)
         support_text = f"{chunk.title} {clean}"
         # the publication year may be restated ("in 2024"); its day and month are not a source
-        numbers = numbers_in(support_text) | numbers_in((chunk.published or "")[:4])
+        numbers = numbers_in(support_text, passage=True) | numbers_in((chunk.published or "")[:4])
         numbers |= {n.lstrip("0") for n in numbers if n.lstrip("0")}
         return cls(
             n, hit, sentences, set(content_stems(support_text)), support_text.lower(), numbers

@@ -38,12 +38,22 @@ _NUMBER_WORDS = {
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 # "one" is left out: "no one", "one of them" state no number.
 _WORD_NUMBERS = {word: digits for digits, word in _NUMBER_WORDS.items() if word != "one"}
+# A passage's "Fourteen homes" states 14 too (every count of the number-word list below a
+# hundred); a claim's "thirty minutes" may round "half an hour", so claims are read with
+# the small numbers above only.
+_PASSAGE_WORD_NUMBERS = _WORD_NUMBERS | {
+    word: digits
+    for word, digits in lexicon.pairs("number_words")
+    if digits.isdigit() and 1 < int(digits) < 100 and word not in ("dozen",)
+}
 
 
-def numbers_in(text: str) -> set[str]:
-    """The numbers a text states, as digits ("seven" → "7", "1,500" → "1500")."""
+def numbers_in(text: str, passage: bool = False) -> set[str]:
+    """The numbers a text states, as digits ("seven" → "7", "1,500" → "1500"); with
+    `passage`, every spelled-out count below a hundred ("fourteen" → "14")."""
+    table = _PASSAGE_WORD_NUMBERS if passage else _WORD_NUMBERS
     found = {m.group().replace(",", "") for m in _DIGITS.finditer(text)}
-    found |= {_WORD_NUMBERS[w.lower()] for w in words(text) if w.lower() in _WORD_NUMBERS}
+    found |= {table[w.lower()] for w in words(text) if w.lower() in table}
     return found
 
 
@@ -200,13 +210,15 @@ def aligned_change(part: str, sentence: str, passage_lowered: str, claim: str = 
     if clauses.swapped(part, sentence):
         return "role"
     for sub in clauses.substitutions(part, sentence):
-        said = [t.lower for t in sub.claimed]
-        stated = [t.lower for t in sub.stated]
-        if len(said) != 1 or len(stated) != 1:
+        said = {t.lower for t in sub.claimed}
+        stated = {t.lower for t in sub.stated}
+        if len(sub.claimed) > 3 or len(sub.stated) > 3:
             continue
-        relative = said[0] in _RELATIVE and stated[0] in _RELATIVE
-        if relative and (sub.after in _TIME_WORDS or {said[0], stated[0]} & _DAY_WORDS):
-            return "date"  # "last week" for "next week", "tomorrow" for "yesterday"
+        # "last week" for "next week", "tomorrow" for "yesterday", "last week" for "overnight"
+        when_said = _when(said, sub.after)
+        when_stated = _when(stated, sub.after)
+        if when_said and when_stated and when_said != when_stated:
+            return "date"
     part_names = entities(part)
     for new, old, _listed in clauses.slot_pairs(part, sentence):
         if speech.same_entity(new, old):
@@ -240,7 +252,22 @@ def aligned_change(part: str, sentence: str, passage_lowered: str, claim: str = 
     return None
 
 
-_DAY_WORDS = frozenset({"yesterday", "today", "tonight", "tomorrow"})
+_DAY_WORDS = frozenset({"yesterday", "today", "tonight", "tomorrow", "overnight"})
+
+
+def _when(words_: set[str], after: str) -> frozenset[str]:
+    """The relative time a few changed words give: a day word ("yesterday"), or a word
+    like "last" before a word of time ("last week", with `after` when the time word is the
+    unchanged word that follows)."""
+    days = words_ & _DAY_WORDS
+    if days:
+        return frozenset(days)
+    relative = words_ & _RELATIVE
+    if relative and (words_ & _TIME_WORDS or after in _TIME_WORDS):
+        return frozenset(relative | (words_ & _TIME_WORDS))
+    return frozenset()
+
+
 _TIME = re.compile(r"\b\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)|\b\d{1,2}:\d{2}\b", re.I)
 
 

@@ -588,3 +588,33 @@ def test_a_country_given_by_its_initials_is_the_speaker(real_embedder):
         real_embedder,
     )
     assert not result.empty and not result.dropped
+
+
+SHED = Article(
+    article_id="shed",
+    title="Shed fire",
+    text=(
+        "Fourteen sheds burned at the Orrin allotments overnight. Police chased the driver "
+        "for 40 kilometres before he ran out of fuel."
+    ),
+    published="2025-10-10",
+    source="shed.txt",
+)
+
+
+def test_a_count_the_passage_spells_out_is_the_same_number(real_embedder):
+    result = check(
+        "14 sheds burned at the Orrin allotments overnight [1].", hits_of(SHED), real_embedder
+    )
+    assert not result.empty and not result.dropped
+
+
+@pytest.mark.parametrize(
+    ("claim", "reason"),
+    [
+        ("Fourteen sheds burned at the Orrin allotments last week.", "date"),
+        ("Police chased the driver for 40 kilometres after he ran out of fuel.", "antonym"),
+    ],
+)
+def test_another_time_or_order_of_events_is_dropped(real_embedder, claim, reason):
+    assert only_reason(check(f"{claim} [1]", hits_of(SHED), real_embedder)) == reason
