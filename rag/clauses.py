@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from functools import cache
 
 from rag import lexicon
@@ -50,6 +51,8 @@ __all__ = [
     "negated",
     "polarity_conflict",
     "role_conflict",
+    "substitutions",
+    "swapped",
 ]
 
 
@@ -86,6 +89,11 @@ def _antonyms() -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
         for a, b in lexicon.pairs("antonyms")
         if a.split() != b.split()
     )
+
+
+@cache
+def _contrary() -> frozenset[str]:
+    return frozenset(_stem(_norm(w)) for w in lexicon.words("contrary_verbs"))
 
 
 _NEG_PREFIXES = tuple(sorted(lexicon.words("negative_prefixes"), key=len, reverse=True))
@@ -189,10 +197,14 @@ def polarity_conflict(claim: str, passage_sentence: str) -> str | None:
     def here(positions: list[int]) -> list[int]:
         return [i for i in positions if any(lo <= b[i].start < hi for lo, hi in spans)]
 
+    a_all = {t.stem for t in a}
+    b_all = {t.stem for t in b}
     for left, right in _antonyms():
         for x, y in ((left, right), (right, left)):
             if x == y:
                 continue  # synonyms made the pair one word
+            if x[0] not in a_all or y[0] not in b_all:
+                continue  # (fast path: neither side can match)
             in_a, in_b = _antonym_spans(a, x), here(_antonym_spans(b, y))
             if not in_a or not in_b:
                 continue
@@ -290,9 +302,13 @@ def _one_sided(
 
     The cue's words count when the other text has its first word, or two of them; each
     must stand in the other text somewhere with the same polarity (negated or not)."""
+    contrary = _contrary()
+    other_contrary = any(t.stem in contrary for t in other)
     for cue in cues:
         if id(cue) in absorbed or not cue.scope:
             continue
+        if cue.end - cue.start == 1 and toks[cue.start].stem in contrary and other_contrary:
+            continue  # "opposing a freeze" against "fighting a freeze": both set against it
         scope_stems = [toks[j].stem for j in cue.scope]
         shared = [s for s in scope_stems if s in other_stems]
         if not shared or (scope_stems[0] not in other_stems and len(set(shared)) < 2):
@@ -384,6 +400,14 @@ def clauses(sentence: str) -> list[Clause]:
     return out
 
 
+def _names_all(name: str, mention: str) -> bool:
+    """Whether every word of `name` stands in `mention` ("APRA" in "the Australian Prudential
+    Regulatory Authority (APRA)"; not "Palestinian Authorities" in "Palestinian leader")."""
+    words_ = name_parts(name)
+    held = name_parts(mention)
+    return bool(words_) and all(any(p == q for q in held) for p in words_)
+
+
 def role_conflict(claim: str, passage_sentences: Sequence[str]) -> bool:
     """Whether the claim gives an entity a predicate that the passage gives another entity.
 
@@ -393,7 +417,7 @@ def role_conflict(claim: str, passage_sentences: Sequence[str]) -> bool:
     another's. Clauses that report speech ("X said …") are left to the speaker check.
     """
     sentences = list(passage_sentences)
-    passage_clauses: list[tuple[tuple[str, ...], set[str]]] = []
+    passage_clauses: list[tuple[tuple[str, ...], tuple[str, ...], set[str]]] = []
     for i, sentence in enumerate(sentences):
         speakers = tuple(a.speaker for a in attributions(sentences, i) if a.speaker)
         for c in clauses(sentence):
@@ -401,7 +425,13 @@ def role_conflict(claim: str, passage_sentences: Sequence[str]) -> bool:
             if _reports(c.text):  # "X says the Government will…": the Government acts too
                 subjects += tuple(e for e in entities(c.text) if name_parts(e))
             if subjects:
-                passage_clauses.append((subjects, set(c.predicate)))
+                # "… with APRA receiving a copy": the subject of a participle acts too
+                mentioned = tuple(
+                    e
+                    for e in entities(c.text)
+                    if name_parts(e) and re.search(rf"{re.escape(e)}\)?\s+\w+(?:ing|ed)\b", c.text)
+                )
+                passage_clauses.append((subjects, mentioned, set(c.predicate)))
     for claimed in clauses(claim):
         if not claimed.subjects or len(set(claimed.predicate)) < 2 or _reports(claimed.text):
             continue
@@ -409,13 +439,177 @@ def role_conflict(claim: str, passage_sentences: Sequence[str]) -> bool:
         own = 0
         other = 0
         has_own = False
-        for subjects, predicate in passage_clauses:
+        for subjects, mentioned, predicate in passage_clauses:
             overlap = len(wanted & predicate)
             if any(same_entity(x, y) for x in claimed.subjects for y in subjects):
                 has_own = True
                 own = max(own, overlap)
+            elif any(_names_all(x, y) for x in claimed.subjects for y in mentioned):
+                own = max(own, overlap)  # "… with APRA receiving a copy": APRA's part too
             elif overlap:
                 other = max(other, overlap)
         if has_own and other >= 2 and other > own and other * 2 >= len(wanted):
             return True
     return False
+
+
+# -- what the claim puts in another's place -------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Substitution:
+    """Words of the claim (`claimed`) standing where the sentence has others (`stated`),
+    the words around them the same: "in March" for "in November"."""
+
+    claimed: tuple[_Tok, ...]
+    stated: tuple[_Tok, ...]
+    before: str  # the sentence's word before the change, lower-case ("" at the start)
+    after: str  # the sentence's word after it
+
+
+def substitutions(claim: str, sentence: str) -> list[Substitution]:
+    """The claim aligned word by word with the passage sentence it restates (stems,
+    synonyms made one): each stretch it says differently, with the words around it."""
+    a = [t for t in _tokens(claim) if t.text not in "()"]
+    b = [t for t in _tokens(sentence) if t.text not in "()"]
+    matcher = SequenceMatcher(None, [t.stem for t in a], [t.stem for t in b], autojunk=False)
+    out = []
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op != "replace":
+            continue
+        before = b[j1 - 1].lower if j1 > 0 else ""
+        after = b[j2].lower if j2 < len(b) else ""
+        out.append(Substitution(tuple(a[i1:i2]), tuple(b[j1:j2]), before, after))
+    return out
+
+
+def _content(toks: Sequence[_Tok]) -> set[str]:
+    return {t.stem for t in toks if t.content}
+
+
+def _shared(x: set[str], y: set[str]) -> float:
+    """How much of the smaller set the larger holds."""
+    return len(x & y) / min(len(x), len(y)) if x and y else 0.0
+
+
+_PASSIVE = re.compile(
+    r"\b(?:is|are|was|were|be|been|being)\s+(?:\w+ly\s+)?\w+(?:ed|en|wn)\b.*?\bby\b"
+)
+
+
+def swapped(claim: str, sentence: str) -> bool:
+    """Whether the claim swaps two parts of the sentence it restates: "A did P while B did
+    Q" as "B did P while A did Q", "handed to the board … with APRA receiving a copy" as
+    "handed to APRA … with the board receiving a copy", "A defeated B" as "B defeated A".
+
+    Two changed stretches, each holding (mostly) what the other replaces and not what it
+    replaces itself; a change between active and passive voice ("B was defeated by A")
+    is a paraphrase, not a swap."""
+    if bool(_PASSIVE.search(claim)) != bool(_PASSIVE.search(sentence)):
+        return False
+    changes = [
+        (_content(s.claimed), _content(s.stated))
+        for s in substitutions(claim, sentence)
+        if len(s.claimed) <= _STRETCH
+        and len(s.stated) <= _STRETCH
+        and not _reports(" ".join(t.text for t in (*s.claimed, *s.stated)))  # "X said": speaker's
+    ]
+    changes = [(x, y) for x, y in changes if x and y]
+    for k, (a1, b1) in enumerate(changes):
+        for a2, b2 in changes[k + 1 :]:
+            crossed = min(_shared(a1, b2), _shared(a2, b1))
+            if crossed >= 0.5 and crossed > max(_shared(a1, b1), _shared(a2, b2)):
+                return True
+    return _reversed(claim, sentence)
+
+
+def _reversed(claim: str, sentence: str) -> bool:
+    """Whether two names stand in each other's places: the claim aligned with the sentence
+    with every name masked ("Police arrested <N> after <N> called" in both), names at
+    aligned places crossed ("Smith … Jones" for "Jones … Smith"). Names of one list
+    ("France, Britain and Germany") may come in any order."""
+    pairs = slot_pairs(claim, sentence, initial=True)
+    for k, (x1, y1, listed1) in enumerate(pairs):
+        for x2, y2, listed2 in pairs[k + 1 :]:
+            if listed1 and listed2:
+                continue
+            if same_entity(x1, y2) and same_entity(x2, y1) and not same_entity(x1, y1):
+                return True
+    return False
+
+
+def _slots(text: str) -> tuple[list[str], list[str]]:
+    """The text as keys to align: a stem for each word, "<N>" for each run of capitalised
+    words (a name), "<#>" for each number, time of day, month or weekday; and the text
+    of each "<N>"/"<#>" mark in order."""
+    toks = [t for t in _tokens(text) if t.text not in "()"]
+    keys: list[str] = []
+    marks: list[str] = []
+    k = 0
+    while k < len(toks):
+        t = toks[k]
+        j = k + 1
+        month = t.lower in _CALENDAR and t.text[:1].isupper()  # "May", not "may"
+        if month or t.text[:1].isdigit() or t.lower in _NUMBER_WORDS:
+            if j + 1 < len(toks) and toks[j].text == ":" and toks[j + 1].text[:1].isdigit():
+                j += 2  # a time of day, "3:00pm"
+            marks.append("".join(x.text for x in toks[k:j]))
+            keys.append("<#>")
+        elif t.text[:1].isupper():
+            while j < len(toks) and toks[j].text[:1].isupper() and toks[j].lower not in _CALENDAR:
+                j += 1
+            marks.append(" ".join(x.text for x in toks[k:j]))
+            keys.append("<N>")
+        else:
+            keys.append(t.stem)
+        k = j
+    return keys, marks
+
+
+def slot_pairs(claim: str, sentence: str, initial: bool = False) -> list[tuple[str, str, bool]]:
+    """Names and numbers of the claim and the sentence that stand in the same place once
+    both are aligned with those masked, where they differ: (claim's, sentence's, whether
+    the sentence's stands in a list "A, B and C"). A name stands in the same place when a
+    word of meaning near it is the same (a number or a date when any word near it is);
+    the first word of either text is capitalised by its place, not a name (unless
+    `initial`: a swap pairs it with a name that takes its place elsewhere)."""
+    a_keys, a_marks = _slots(claim)
+    b_keys, b_marks = _slots(sentence)
+    a_index = {k: n for n, k in enumerate(k for k, key in enumerate(a_keys) if key[:1] == "<")}
+    b_index = {k: n for n, k in enumerate(k for k, key in enumerate(b_keys) if key[:1] == "<")}
+    matcher = SequenceMatcher(None, a_keys, b_keys, autojunk=False)
+    out = []
+    for block in matcher.get_matching_blocks():
+        for d in range(block.size):
+            i, j = block.a + d, block.b + d
+            key = a_keys[i]
+            if key not in ("<N>", "<#>") or (key == "<N>" and not initial and (i == 0 or j == 0)):
+                continue
+            near = [
+                a_keys[i + step] for step in (-3, -2, -1, 1, 2, 3) if 0 <= d + step < block.size
+            ]
+            if not near or (key == "<N>" and not any(_meaningful(k) for k in near)):
+                continue
+            x, y = a_marks[a_index[i]], b_marks[b_index[j]]
+            if x.lower() == y.lower():
+                continue
+            listed = (j > 1 and b_keys[j - 1] in _LIST and b_keys[j - 2] == "<N>") or (
+                j + 2 < len(b_keys) and b_keys[j + 1] in _LIST and b_keys[j + 2] == "<N>"
+            )
+            out.append((x, y, listed))
+    return out
+
+
+_LIST = frozenset({",", "and", "or"})
+_CALENDAR = lexicon.words("calendar")
+_STRETCH = 8  # the most words of a changed stretch that a swap looks at
+
+
+def _meaningful(key: str) -> bool:
+    return key not in ("<N>", "<#>") and key not in STOPWORDS and key[:1].isalnum()
+
+
+_NUMBER_WORDS = frozenset(
+    "two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty "
+    "hundred thousand million billion".split()
+)

@@ -146,6 +146,7 @@ _PRONOUNS = lexicon.words("pronouns")
 _TITLES = lexicon.words("titles")
 _CLAUSE_BREAKS = lexicon.words("clause_breaks")
 _GENERIC_SPEAKERS = lexicon.words("generic_speakers")
+_PERSON_NOUNS = lexicon.words("person_nouns")
 
 
 def _find(seq: Sequence[str], phrase: Sequence[str]) -> list[int]:
@@ -161,7 +162,8 @@ def name_parts(mention: str) -> list[str]:
     parts = []
     for w in re.findall(r"[A-Za-z0-9][A-Za-z0-9'’\-]*", mention):
         lower = _norm(w)
-        if lower in _TITLES or lower in _DETERMINERS or lower in STOPWORDS:
+        acronym = w.isupper() and len(w) >= 2  # "US", "IT": a name, not "us", "it"
+        if not acronym and (lower in _TITLES or lower in _DETERMINERS or lower in STOPWORDS):
             continue
         if lower in _CLAUSE_BREAKS:
             continue
@@ -212,6 +214,8 @@ def _initials(mention: str) -> set[str]:
     for run in re.findall(r"(?:[A-Z][\w’'-]*\s+(?:of\s+|and\s+|for\s+)?)+[A-Z][\w’'-]*", mention):
         capitals = [w[0] for w in run.split() if w[:1].isupper()]
         found.add("".join(capitals).lower())
+        if run.split()[0] in ("The", "A", "An"):  # "The Community and Public Sector Union"
+            found.add("".join(capitals[1:]).lower())
     return found
 
 
@@ -233,10 +237,15 @@ def _reports(sentence: str) -> list[_Report]:
     lowers = [t.lower for t in toks]
     found: list[tuple[int, int]] = []
     taken: set[int] = set()
+    present = set(lowers)
     for phrase in _speech():
+        if phrase[0] not in present:
+            continue
         for i in _find(lowers, phrase):
             span = set(range(i, i + len(phrase)))
             if span & taken or any(toks[k].quoted for k in span):
+                continue
+            if not _verb_here(toks, i, len(phrase)):
                 continue
             taken |= span
             found.append((i, i + len(phrase)))
@@ -250,10 +259,42 @@ def _reports(sentence: str) -> list[_Report]:
         if via == "same":
             previous = reports[-1] if reports else None
             if previous is None:
-                continue
-            speaker, via = previous.speaker, previous.via
+                # "X has been critical of the plan, saying …": the clause's own subject
+                head = _leading_name(sentence[begin : toks[i].start])
+                if not head:
+                    continue
+                speaker, via = head, "direct"
+            else:
+                speaker, via = previous.speaker, previous.via
         reports.append(_Report(verb, toks[i].start, toks[j - 1].end, speaker, via))
     return reports
+
+
+def _verb_here(toks: Sequence[_Tok], i: int, n: int) -> bool:
+    """Whether the speech-verb words at toks[i:i+n] are a verb here: not capitalised inside
+    the sentence ("the United States"), not a noun ("media reports suggested", "the
+    reports"), not a participle of belief ("people, believed to be 35", "is said to be")."""
+    first = toks[i]
+    if first.text[:1].isupper() and i > 0 and first.lower != "according":
+        return False
+    if n == 1:
+        before = toks[i - 1].lower if i > 0 else ""
+        after = toks[i + 1].lower if i + 1 < len(toks) else ""
+        if before in _DETERMINERS:
+            return False  # "the reports"
+        if first.lower.endswith("s") and first.lower not in {"says", "tells", "adds"}:
+            if after and any(p[0] == after for p in _speech()):
+                return False  # "preliminary reports suggested"
+            k = i - 1
+            while k >= 0 and toks[k].text[:1].isupper():
+                k -= 1
+            if k < i - 1 and k >= 0 and toks[k].lower in _PREPOSITIONS:
+                return False  # "critical of Federal Government claims that": a noun
+        if after == "to" and first.lower.endswith(("ed", "id", "ght")):
+            return False
+        if before in _BE and first.lower.endswith(("ed", "ld", "id")) and after != "by":
+            return False  # "the missions will not be revealed": no one reports
+    return True
 
 
 def _speaker_around(
@@ -266,8 +307,20 @@ def _speaker_around(
     before = sentence[begin : toks[i].start]
     phrase = _AFTER_SPEAKER_END.split(after, maxsplit=1)[0]
     phrase = re.sub(r"^\s*by\s", " ", phrase).strip()
+    phrase = _name_ahead(phrase)
     first = phrase.split()[0] if phrase.split() else ""
-    names_after = bool(first) and (first[:1].isupper() or first.lower() in _PRONOUNS)
+    names_after = bool(first) and (
+        first[:1].isupper()
+        or first.lower() in _PRONOUNS
+        # '…,” said a spokesman': a description after a closing quotation
+        or (
+            first.lower() in {"a", "an", "the"}
+            and len(phrase.split()) > 1
+            and bool(re.search(r"[”\"’]\s*$", before))
+        )
+    )
+    if verb_lower.endswith("ing") and verb_lower != "according to":
+        names_after = False  # "…, saying DFAT is …": what follows is what was said
     closes_quote = bool(re.search(r"[”\"’]\s*$|[,.!?]\s*[”\"’]?\s*$", before)) or not before.strip()
     if (
         verb_lower == "according to"
@@ -306,7 +359,9 @@ def _speaker_phrase(phrase: str) -> tuple[str | None, str]:
         words_[0][:1].isupper() and words_[0].lower() not in _DETERMINERS
     )
     if words_[0].lower() == "the" and not has_name and len(words_) <= 3:
-        return None, "pronoun"  # a definite description stands for someone named earlier
+        # a definite description stands for someone named earlier; its noun is kept as a
+        # hint ("the department" → "the Department of Foreign Affairs")
+        return " ".join(words_).strip(" ,"), "pronoun"
     if words_[0].lower() == "the":
         words_ = words_[1:]
     return " ".join(words_).strip(" ,"), "direct"
@@ -315,9 +370,16 @@ def _speaker_phrase(phrase: str) -> tuple[str | None, str]:
 def _subject_before(before: str, verb: str) -> tuple[str | None, str]:
     text = _RELATIVE.sub("", before)
     # the clause the verb stands in: after a quotation, a semicolon or a clause word
-    text = re.split(
-        r"[”\";:]|’(?![A-Za-z])|\b(?:that|although|though|while|whereas|but|and)\s", text
-    )[-1]
+    # "and" inside a name ("Foreign Affairs and Trade") starts no clause
+    text = re.sub(r"\b([A-Z][\w’'-]*) and (?=[A-Z])", r"\1 & ", text)
+    parts = _CLAUSE_START.split(text)
+    text = parts[-1]
+    if not text.strip() and len(parts) >= 3 and parts[-2] in ("and", "but"):
+        # "X will not name them and says …": the subject of the clause before "and"
+        text = parts[-3]
+    trailing = _trailing_name(text)
+    if trailing:
+        return trailing, "direct"
     segments = [s.strip() for s in text.split(",")]
     if verb.endswith("ing") and not segments[-1]:
         return None, "same"  # ", claiming that…": the subject of the report before
@@ -333,6 +395,96 @@ def _subject_before(before: str, verb: str) -> tuple[str | None, str]:
         if 0 < len(name) <= 5 and all(w[:1].isupper() for w in name):
             return _speaker_phrase(" ".join(name))
     return _speaker_phrase(last)
+
+
+_CLAUSE_START = re.compile(
+    r"[”\";:]|’(?![A-Za-z])|\b(that|although|though|while|whereas|but|and|because|since|"
+    r"if|when|after|before|unless|until|once)\s",
+    re.IGNORECASE,
+)
+_CONNECTORS = frozenset("of the for and".split())
+_BE = frozenset("be been being is are was were".split())
+_PREPOSITIONS = frozenset(
+    "on in at by for with from to of near after before during since into over under".split()
+)
+_CALENDAR = lexicon.words("calendar")
+
+
+def _name_ahead(phrase: str) -> str:
+    """A speaker named after the verb, up to where the name ends: "Mr Martin" of "Mr Martin
+    the company kept trading"; "a Goshen police dispatcher" whole (lower-case words go on
+    until a capitalised name has been followed by one that is not a title)."""
+    words_ = phrase.split()
+    out: list[str] = []
+    named = False
+    for k, w in enumerate(words_):
+        bare = _norm(w.strip(",;:()"))
+        nxt = words_[k + 1] if k + 1 < len(words_) else ""
+        if w[:1].isupper() or w[:1] == "(":
+            named = True
+        elif named and not (
+            (bare in _TITLES and bare not in _DETERMINERS)
+            or bare in _PERSON_NOUNS
+            or bare in _GENERIC_SPEAKERS
+            or (bare in _CONNECTORS and nxt[:1].isupper())
+        ):
+            break
+        out.append(w)
+    return " ".join(out) if named else phrase
+
+
+def _leading_name(clause: str) -> str | None:
+    """The name a clause opens with, as its subject: "Israel" of "Israel gave Arafat 12
+    hours", "SG Australia's Glenn Maguire" of "SG Australia's Glenn Maguire expects …"."""
+    words_ = clause.split()
+    out: list[str] = []
+    for k, w in enumerate(words_):
+        bare = _norm(w.strip(",;:()"))
+        nxt = words_[k + 1] if k + 1 < len(words_) else ""
+        if not out and bare in _DETERMINERS:
+            continue
+        capital = w[:1].isupper() or (w[:1] == "(" and w[1:2].isupper())
+        joins = nxt[:1].isupper() and (
+            bare in _CONNECTORS or bare in _TITLES or bare in _PERSON_NOUNS
+        )
+        if not (capital or joins):
+            break
+        out.append(w)
+        if w.endswith(","):
+            break
+    name = " ".join(out).strip(" ,")
+    return name if name and name.lower() not in _PRONOUNS else None
+
+
+def _trailing_name(segment: str) -> str | None:
+    """The name that ends a clause with a verb and no comma before the name: "Four victims
+    were taken to hospital at 3:00pm (7:00am AEDT) hospital spokeswoman Donna Rohrer" →
+    "spokeswoman Donna Rohrer". None when the segment is a subject as it stands."""
+    words_ = segment.split()
+    k = len(words_)
+    while k > 0:
+        w = words_[k - 1]
+        bare = _norm(w.strip(",;:()"))
+        nxt = words_[k] if k < len(words_) else ""
+        capital = w[:1].isupper() or (w[:1] == "(" and w[1:2].isupper())
+        role = bare not in _DETERMINERS and (
+            bare in _TITLES or bare in _PERSON_NOUNS or bare in _GENERIC_SPEAKERS
+        )
+        joins = bare in _CONNECTORS and nxt[:1].isupper() and k > 1 and words_[k - 2][:1].isupper()
+        if not (capital or role or joins):
+            break
+        k -= 1
+    name, rest = words_[k:], words_[:k]
+    if not rest or not any(w[:1].isupper() for w in name):
+        return None
+    if _norm(rest[-1]) in _PREPOSITIONS or any(_norm(w) in _CALENDAR for w in name):
+        return None  # "the document released on Monday says": not a speaker
+    has_verb = any(
+        w.lower() in _FINITE or re.fullmatch(r"[a-z]{3,}ed", w) or re.search(r"\d", w) for w in rest
+    )
+    while name and not name[0][:1].isupper() and _norm(name[0]) in _GENERIC_SPEAKERS:
+        name = name[1:]  # "police spokesman Jim Smith": the person, not "police"
+    return " ".join(name).strip(" ,") if has_verb and name else None
 
 
 _AUX = frozenset(
@@ -383,7 +535,7 @@ def _attributions(sentences: tuple[str, ...], i: int, depth: int) -> list[Attrib
     out: list[Attribution] = []
     for report in _reports(sentence):
         if report.via == "pronoun":
-            speaker = _antecedent(sentences, i, report.start, depth)
+            speaker = _antecedent(sentences, i, report.start, depth, report.speaker)
             out.append(Attribution(speaker, "pronoun", report.verb))
         elif report.speaker:
             out.append(Attribution(report.speaker, "direct", report.verb))
@@ -402,9 +554,19 @@ def _attributions(sentences: tuple[str, ...], i: int, depth: int) -> list[Attrib
     return [NONE]
 
 
-def _antecedent(sentences: tuple[str, ...], i: int, at: int, depth: int) -> str | None:
+def _antecedent(
+    sentences: tuple[str, ...], i: int, at: int, depth: int, description: str | None = None
+) -> str | None:
     """Whom "she said" (at char `at` of sentence i) stands for: an earlier speaker in the same
-    sentence or the ones before, else the last name before it."""
+    sentence or the ones before, else the last name before it. A description ("the
+    department") stands first for the last name before it that holds its noun."""
+    if description:
+        head = _norm(description.split()[-1])
+        for k in range(i, max(i - 6, -1), -1):
+            text = sentences[k][:at] if k == i else sentences[k]
+            for name in reversed(_persons(text)):
+                if any(alike(head, p) for p in name_parts(name)):
+                    return name
     for report in _reports(sentences[i]):
         if report.start < at and report.via == "direct" and report.speaker:
             return report.speaker

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from functools import cache
 from typing import TYPE_CHECKING
 
 from rag import clauses, lexicon, speech
@@ -37,12 +38,22 @@ _NUMBER_WORDS = {
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 # "one" is left out: "no one", "one of them" state no number.
 _WORD_NUMBERS = {word: digits for digits, word in _NUMBER_WORDS.items() if word != "one"}
+# A passage's "Fourteen homes" states 14 too (every count of the number-word list below a
+# hundred); a claim's "thirty minutes" may round "half an hour", so claims are read with
+# the small numbers above only.
+_PASSAGE_WORD_NUMBERS = _WORD_NUMBERS | {
+    word: digits
+    for word, digits in lexicon.pairs("number_words")
+    if digits.isdigit() and 1 < int(digits) < 100 and word not in ("dozen",)
+}
 
 
-def numbers_in(text: str) -> set[str]:
-    """The numbers a text states, as digits ("seven" → "7", "1,500" → "1500")."""
+def numbers_in(text: str, passage: bool = False) -> set[str]:
+    """The numbers a text states, as digits ("seven" → "7", "1,500" → "1500"); with
+    `passage`, every spelled-out count below a hundred ("fourteen" → "14")."""
+    table = _PASSAGE_WORD_NUMBERS if passage else _WORD_NUMBERS
     found = {m.group().replace(",", "") for m in _DIGITS.finditer(text)}
-    found |= {_WORD_NUMBERS[w.lower()] for w in words(text) if w.lower() in _WORD_NUMBERS}
+    found |= {table[w.lower()] for w in words(text) if w.lower() in table}
     return found
 
 
@@ -159,14 +170,105 @@ def meaning_reason(claim: str, passage: Passage, best: PassageSentence) -> str |
         index = _align(part, claimed, sentence_stems, default, speaking)
         if index is None:
             continue
-        if claimed and _wrong_speaker(claimed, context, index + offset):
+        near = (
+            [k + offset for k in _near_said(part, claimed, sentence_stems, speaking)]
+            if claimed
+            else []
+        )
+        if claimed and _wrong_speaker(claimed, context, index + offset, part, near):
             return "speaker"
         conflict = clauses.polarity_conflict(part, texts[index])
         if conflict:
             return conflict
+        # a clause that joins two sentences ("…, which is alarming even though labour is
+        # cheaper there") is read against each sentence it draws on
+        for k, gain in _sources(claimed or "", texts, index, part)[1:]:
+            if gain >= 3:
+                conflict = clauses.polarity_conflict(part, texts[k])
+                if conflict:
+                    return conflict
+        changed = aligned_change(part, texts[index], passage.lowered, claim)
+        if changed:
+            return changed
     if clauses.role_conflict(claim, texts):
         return "role"
     return None
+
+
+_YEAR = re.compile(r"(?:1[89]|20)\d\d")
+_RELATIVE = lexicon.words("relative_times")
+_TIME_WORDS = lexicon.words("time_words") | _CALENDAR
+
+
+def aligned_change(part: str, sentence: str, passage_lowered: str, claim: str = "") -> str | None:
+    """What the clause changes in the sentence it restates, word for word in the same
+    place: 'role' when two of its parts trade places (`clauses.swapped`); 'date' for
+    another year, month or weekday, or "last week" for "next week"; 'number' for another
+    number; 'entity' for another name the passage gives elsewhere ("near Tora Bora" where
+    the sentence says "near Kandahar"), or 'role' when that name is the one the claim's
+    other clause puts in this one's place ("B did P, while A did Q")."""
+    if clauses.swapped(part, sentence):
+        return "role"
+    for sub in clauses.substitutions(part, sentence):
+        said = {t.lower for t in sub.claimed}
+        stated = {t.lower for t in sub.stated}
+        if len(sub.claimed) > 3 or len(sub.stated) > 3:
+            continue
+        # "last week" for "next week", "tomorrow" for "yesterday", "last week" for "overnight"
+        when_said = _when(said, sub.after)
+        when_stated = _when(stated, sub.after)
+        if when_said and when_stated and when_said != when_stated:
+            return "date"
+    part_names = entities(part)
+    for new, old, _listed in clauses.slot_pairs(part, sentence):
+        if speech.same_entity(new, old):
+            continue
+        new_numbers = numbers_in(_TIME.sub(" ", new))
+        old_numbers = numbers_in(_TIME.sub(" ", old))
+        if new_numbers and old_numbers:
+            if new_numbers <= old_numbers or new.lower() == old.lower():
+                continue  # "18-month" for "18 month"
+            if all(_YEAR.fullmatch(n) for n in new_numbers | old_numbers):
+                return "date"
+            return "number"
+        new_dates = {w for w in new.lower().split() if w in _CALENDAR}
+        old_dates = {w for w in old.lower().split() if w in _CALENDAR}
+        if new_dates and old_dates:
+            if new_dates - old_dates:
+                return "date"
+            continue
+        if new_numbers or old_numbers or new_dates or old_dates:
+            continue
+        if not speech.name_parts(new) or not speech.name_parts(old):
+            continue
+        if any(speech.same_entity(old, e) for e in part_names):
+            continue  # both names are in the clause: a swap is `swapped`'s to judge
+        if re.search(rf"{re.escape(old)}\W+(?:\S+\W+){{0,3}}{re.escape(new)}", sentence):
+            continue  # "Adventure World vice-president Peter Balmer" for "Peter Balmer"
+        if any(speech.same_entity(old, e) for e in entities(claim)):
+            return "role"  # the claim gives the two names each other's parts
+        if entity_found(new, passage_lowered):
+            return "entity"  # another name of the passage put in this one's place
+    return None
+
+
+_DAY_WORDS = frozenset({"yesterday", "today", "tonight", "tomorrow", "overnight"})
+
+
+def _when(words_: set[str], after: str) -> frozenset[str]:
+    """The relative time a few changed words give: a day word ("yesterday"), or a word
+    like "last" before a word of time ("last week", with `after` when the time word is the
+    unchanged word that follows)."""
+    days = words_ & _DAY_WORDS
+    if days:
+        return frozenset(days)
+    relative = words_ & _RELATIVE
+    if relative and (words_ & _TIME_WORDS or after in _TIME_WORDS):
+        return frozenset(relative | (words_ & _TIME_WORDS))
+    return frozenset()
+
+
+_TIME = re.compile(r"\b\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)|\b\d{1,2}:\d{2}\b", re.I)
 
 
 def _align(
@@ -194,6 +296,20 @@ def _align(
     return default if default in tied else tied[0]
 
 
+def _near_said(
+    part: str, speaker: str, sentence_stems: Sequence[set[str]], speaking: Sequence[int]
+) -> list[int]:
+    """Sentences the claimed speaker says that share nearly as many of the clause's words
+    as the best one (one fewer, two at least): the dispatcher's "as many as 35 have been
+    shot" for "the dispatcher said 35 people were shot", where the article's own "as many
+    as 35 people have been shot" shares one word more."""
+    name = {stem(p) for p in speech.name_parts(speaker)}
+    wanted = set(content_stems(part)) - name
+    overlaps = [len(wanted & stems) for stems in sentence_stems]
+    top = max(overlaps, default=0)
+    return [k for k in speaking if overlaps[k] >= max(2, top - 1)]
+
+
 def clause_support(
     claim: str, passage: Passage, idf: Callable[[str], float], question_stems: frozenset[str]
 ) -> float:
@@ -202,15 +318,68 @@ def clause_support(
     A model that adds a detail of its own ("…, and the mayor resigned") adds a clause
     whose words the passage lacks, while the rest of the claim keeps the whole-claim score
     high. Clauses of fewer than three content words are not judged (1.0)."""
-    shares = [1.0]
+    shares = clause_shares(claim, passage, idf, question_stems)
+    return min([1.0, *(share for _part, share in shares)])
+
+
+def clause_shares(
+    claim: str, passage: Passage, idf: Callable[[str], float], question_stems: frozenset[str]
+) -> list[tuple[str, float]]:
+    """Each judged clause of the claim with the IDF-weighted share of its own words that the
+    passage holds. A word counts as held in another form of the same word: a synonym of
+    the lexicon ("halt" for "stop"), an irregular past ("got" for "get"), the word a
+    negative prefix was put on ("unconfirmed" for "confirm": the polarity rules judge the
+    flip, this only asks whether the clause is about what the passage says)."""
+    out = []
     for part in clauses.clause_texts(claim):
-        stems = set(content_stems(part)) - question_stems
-        if len(stems) < 3:
-            continue
-        total = sum(idf(s) for s in stems)
-        if total:
-            shares.append(sum(idf(s) for s in stems if s in passage.stems) / total)
-    return min(shares)
+        # "…, and the mayor resigned", "… and that the mayor resigned": each joined part
+        for piece in AND_PARTS.split(part):
+            share = held_share(piece, passage, idf, question_stems, least=3)
+            if share is not None:
+                out.append((piece, share))
+    return out
+
+
+def held_share(
+    text: str,
+    passage: Passage,
+    idf: Callable[[str], float],
+    question_stems: frozenset[str],
+    least: int = 1,
+) -> float | None:
+    """The IDF-weighted share of the text's content words (the question's aside) that the
+    passage holds in some form; None below `least` words."""
+    held = {_canonical_stem(s) for s in passage.stems}
+    stems = set(content_stems(text)) - question_stems
+    total = sum(idf(s) for s in stems)
+    if len(stems) < least or not total:
+        return None
+    return sum(idf(s) for s in stems if _held(s, held)) / total
+
+
+AND_PARTS = re.compile(r",?\s+and\s+(?:that\s+)?")
+
+
+@cache
+def _irregular() -> dict[str, str]:
+    return {stem(past): stem(base) for past, base in lexicon.pairs("irregular_verbs")}
+
+
+_PREFIXES = tuple(sorted(lexicon.words("negative_prefixes"), key=len, reverse=True))
+
+
+def _canonical_stem(s: str) -> str:
+    s = _irregular().get(s, s)
+    return speech._canonical().get(s, s)
+
+
+def _held(s: str, held: set[str]) -> bool:
+    if _canonical_stem(s) in held:
+        return True
+    return any(
+        s.startswith(p) and len(s) - len(p) >= 4 and _canonical_stem(s[len(p) :]) in held
+        for p in _PREFIXES
+    )
 
 
 def _speaks(claimed: str, texts: Sequence[str], index: int) -> bool:
@@ -230,22 +399,196 @@ def _described(claimed: str, sentence: str) -> bool:
     return len(described & set(content_stems(sentence))) * 3 >= len(described) * 2
 
 
-def _wrong_speaker(claimed: str, texts: Sequence[str], index: int) -> bool:
-    """Whether sentence `index` reports someone other than `claimed`."""
-    found = speech.attributions(texts, index)
-    if any(a.speaker and speech.same_entity(claimed, a.speaker) for a in found):
-        return False
-    if any(a.speaker for a in found):
+def _wrong_speaker(
+    claimed: str, texts: Sequence[str], index: int, part: str = "", near: Sequence[int] = ()
+) -> bool:
+    """Whether the claim (clause `part`, restating sentence `index`) gives `claimed` words
+    that someone else says.
+
+    The claim may merge sentences: the one it restates and those that supply two or more
+    of its other words (`_sources`). It is wrong when one of them is said by another named
+    speaker, or when all of them are the article's own words and the claimed speaker is
+    quoted elsewhere in the passage. "According to X, the unions, which are fighting a wage
+    freeze, will not rest" is right when the article states the first half and X the
+    second. A speaker is the claimed one when the passage names them together
+    (`_same_speaker`: "Rural Fire Service spokesman John Winter" makes "the Rural Fire
+    Service said" right)."""
+    sources = _sources(claimed, texts, index, part)
+    verdicts = [_verdict(claimed, texts, k) for k, _gain in sources]
+    if verdicts[0] == "other" or any(
+        v == "other" and gain >= 3 and not _names_speaker_of(part, texts, k)
+        for v, (k, gain) in zip(verdicts[1:], sources[1:], strict=True)
+    ):
+        return True
+    if "same" in verdicts or "unknown" in verdicts or near:
+        return False  # `near`: sentences the claimed speaker says nearly as well
+    return any(
+        _verdict(claimed, texts, k, quoted_only=True) == "same"
+        for k in range(len(texts))
+        if k != index
+    )
+
+
+def _names_speaker_of(part: str, texts: Sequence[str], k: int) -> bool:
+    """Whether the claim names the speaker of sentence k itself ("…, in response to the
+    CPSU's complaint that …"): that sentence is attributed, not put in the claimed mouth."""
+    mentioned = entities(part)
+    return any(
+        a.speaker and any(_same_speaker(m, a.speaker, texts) for m in mentioned)
+        for a in speech.attributions(texts, k)
+    )
+
+
+def _sources(claimed: str, texts: Sequence[str], index: int, part: str) -> list[tuple[int, int]]:
+    """Sentence `index` and the sentences that add two or more of the clause's other words
+    (an eighth of them at least), greedily, most first: (sentence, words added)."""
+    chosen = [(index, 0)]
+    if not part:
+        return chosen
+    name = {stem(p) for p in speech.name_parts(claimed)}
+    wanted = set(content_stems(part)) - name
+    left = wanted - set(content_stems(texts[index]))
+    stems = [set(content_stems(t)) for t in texts]
+    while left and len(chosen) < 4:
+        taken = {k for k, _gain in chosen}
+        gains = [(len(left & stems[k]), k) for k in range(len(texts)) if k not in taken]
+        if not gains:
+            break
+        gain, k = max(gains)
+        if gain < 2 or gain * 8 < len(wanted):
+            break
+        chosen.append((k, gain))
+        left -= stems[k]
+    return chosen
+
+
+def _verdict(claimed: str, texts: Sequence[str], k: int, quoted_only: bool = False) -> str:
+    """Whom sentence k gives its words: "same" (the claimed speaker, or a mention of them
+    as the actor), "other" (another named speaker), "unknown" (a pronoun the passage does
+    not resolve) or "none" (the article's own words, or an unnamed "officials said")."""
+    found = speech.attributions(texts, k)
+    speakers = [a.speaker for a in found if a.speaker]
+    if any(_same_speaker(claimed, s, texts) for s in speakers):
+        return "same"
+    if quoted_only:
+        return "none"
+    if any(_kind_differs(claimed, s) for s in speakers):
+        return "other"  # "Israeli officials" for "Palestinian officials"
+    if any(_named(s) for s in speakers):
         # "Estonia's prime minister said" for "Estonia's Prime Minister, Kaja Kallas, said":
         # a speaker described by the role the sentence gives its speaker
-        return not _described(claimed, texts[index])
-    if any(a.via != "none" for a in found):
-        return False  # a pronoun the passage does not resolve: cannot tell
-    # The sentence reports no one: the claim may describe what X did ("X has visited…"),
-    # but not put the article's own words in the mouth of someone named elsewhere.
-    if any(speech.same_entity(claimed, e) for e in entities(texts[index])):
+        return "same" if _described(claimed, texts[k]) else "other"
+    if any(a.via != "none" for a in found) and not speakers:
+        return "unknown"
+    if any(speech.same_entity(claimed, e) for e in entities(texts[k])):
+        return "same"  # the claim says what X did ("X has visited…"), or whom officials speak for
+    return "none"
+
+
+def _kind_differs(claimed: str, speaker: str) -> bool:
+    """Whether two unnamed speakers of one kind are told apart by what qualifies them:
+    "Israeli officials" and "Palestinian officials", not "officials" and "Israeli officials"."""
+    a = re.findall(r"[\w’'-]+", claimed)
+    b = re.findall(r"[\w’'-]+", speaker)
+    if not a or not b or a[-1].lower() != b[-1].lower() or a[-1].lower() not in _GENERIC:
         return False
-    others = {
-        a.speaker for k in range(len(texts)) for a in speech.attributions(texts, k) if a.speaker
-    }
-    return any(speech.same_entity(claimed, o) for o in others)
+    qa = " ".join(w for w in a[:-1] if w[:1].isupper() and w.lower() not in _DET)
+    qb = " ".join(w for w in b[:-1] if w[:1].isupper() and w.lower() not in _DET)
+    return bool(qa and qb) and not speech.same_entity(qa, qb)
+
+
+def _named(speaker: str) -> bool:
+    """Whether an attributed speaker names someone ("Bill Shorten", "the AWU"), not only
+    a kind of speaker ("officials", "Goshen police", "preliminary reports")."""
+    found: list[str] = re.findall(r"[\w’'-]+", speaker)
+    if found and found[-1].lower() in _GENERIC:
+        # "Goshen police", "Preliminary reports", "The Government"; not "Public Sector Union"
+        return sum(w[:1].isupper() and w.lower() not in _DET for w in found[:-1]) >= 2
+    return any(
+        w[:1].isupper() and bool(speech.name_parts(w)) and w.lower() not in _GENERIC
+        for w in re.findall(r"[\w’'-]+", speaker)
+    )
+
+
+_GENERIC = lexicon.words("generic_speakers")
+_DET = frozenset("the a an".split())
+# Words that may stand between an organisation or role and the person it names:
+# "RFS spokesman John Winter", "John Winter of the RFS", "the Treasurer, Peter Costello".
+_LINK = re.compile(r"^(?:[\s,()’'&-]|\b(?:of|for|the|at|s)\b|[A-Z][\w’'.-]*|[a-z]+)*$")
+
+
+def _same_speaker(claimed: str, speaker: str, texts: Sequence[str]) -> bool:
+    """Whether the claimed speaker and an attributed one are one, or the passage names them
+    together (an organisation and its spokesman, a role and its holder)."""
+    if speech.same_entity(claimed, speaker):
+        return True
+    if _sole_holder(claimed, speaker, texts):
+        return True
+    wanted = speech.name_parts(claimed)
+    held = speech.name_parts(speaker)
+    if not wanted or not held:
+        return False
+    for text in texts:
+        lowered = text.lower()
+        a = _spots(wanted, lowered)
+        b = _spots(held, lowered)
+        for x0, x1 in a:
+            for y0, y1 in b:
+                gap = text[x1:y0] if x1 <= y0 else text[y1:x0]
+                if (x1 <= y0 or y1 <= x0) and len(gap) <= 40 and _plain_link(gap):
+                    return True
+    return False
+
+
+def _sole_holder(claimed: str, speaker: str, texts: Sequence[str]) -> bool:
+    """Whether the claimed speaker is a title ("the Northern Alliance's president") that one
+    person alone holds in the passage ("its President Burhanuddin Rabbani"), that person
+    is the speaker, and the passage names what qualifies the title."""
+    claimed_words = re.findall(r"[\w’'-]+", claimed)
+    titles = {w.lower() for w in claimed_words if w.lower() in _TITLE_WORDS} - _DET
+    if not titles:
+        return False
+    passage = " ".join(texts)
+    qualifiers = [p for p in speech.name_parts(claimed) if p not in titles]
+    lowered = passage.lower()
+    if any(not re.search(rf"\b{re.escape(q)}", lowered) for q in qualifiers):
+        return False
+    holders: list[str] = []
+    for title in titles:
+        for m in re.finditer(
+            rf"\b{re.escape(title)}\s+((?:[A-Z][\w’'-]+\s?){{1,3}})", passage, re.I
+        ):
+            name = m.group(1).strip()
+            if not any(speech.same_entity(name, h) for h in holders):
+                holders.append(name)
+    return len(holders) == 1 and speech.same_entity(holders[0], speaker)
+
+
+def _spots(parts: Sequence[str], lowered: str) -> list[tuple[int, int]]:
+    """Where all of a name's words stand close together in lower-cased text: (start, end)."""
+    found = []
+    first = parts[0]
+    for m in re.finditer(rf"\b{re.escape(first)}\w*", lowered):
+        end = m.end()
+        ok = True
+        for p in parts[1:]:
+            nxt = re.compile(rf"\b{re.escape(p)}\w*").search(lowered, m.start(), m.start() + 80)
+            if nxt is None:
+                ok = False
+                break
+            end = max(end, nxt.end())
+        if ok:
+            found.append((m.start(), end))
+    return found
+
+
+def _plain_link(gap: str) -> bool:
+    """Whether text between two names only links them: titles, "of the", punctuation."""
+    words_ = re.findall(r"[A-Za-z’'-]+", gap)
+    lower = [w.lower() for w in words_ if w[:1].islower()]
+    allowed = _TITLE_WORDS | _GENERIC | _PERSON | {"of", "for", "the", "at", "s", "and", "its"}
+    return len(lower) <= 3 and all(w in allowed for w in lower) and ";" not in gap
+
+
+_TITLE_WORDS = lexicon.words("titles")
+_PERSON = lexicon.words("person_nouns")

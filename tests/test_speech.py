@@ -9,6 +9,8 @@ from rag.clauses import (
     negated,
     polarity_conflict,
     role_conflict,
+    slot_pairs,
+    swapped,
 )
 from rag.speech import (
     Attribution,
@@ -224,3 +226,148 @@ def test_a_comma_before_as_or_with_starts_a_new_clause():
     assert clause_texts(
         "Prices stay high, as shops don't pass on the savings, with the grocer noting it"
     ) == ["Prices stay high", "as shops don't pass on the savings", "with the grocer noting it"]
+
+
+def test_a_name_closing_a_clause_without_a_comma_is_the_speaker() -> None:
+    sentences = [
+        "Two walkers were found near the ridge at 6:30pm (8:30am GMT) park ranger Ines Moldt said.",
+        "One of them had a broken ankle, she said.",
+    ]
+    assert attribute(sentences, 0).speaker == "Ines Moldt"
+    assert attribute(sentences, 1).speaker == "Ines Moldt"
+
+
+def test_a_description_after_a_closing_quote_is_the_speaker() -> None:
+    sentences = ["“We have not reached the cellar yet,” said a Dunmore fire officer."]
+    speaker = attribute(sentences, 0).speaker
+    assert speaker is not None and same_entity(speaker, "Dunmore fire officer")
+
+
+def test_a_name_after_according_to_ends_where_the_clause_goes_on() -> None:
+    claim = "According to Ms Ferrante the board kept meeting and the bank did nothing."
+    assert speaker_of_claim(claim) == "Ms Ferrante"
+
+
+def test_the_subject_of_a_clause_before_saying_is_its_speaker() -> None:
+    unnamed = "The growers' council has criticised the levy, saying the ministry ignored them."
+    assert attribute([unnamed], 0).speaker is None
+    named = "Lindqvist Freight has criticised the levy, saying the ministry ignored them."
+    assert attribute([named], 0).speaker == "Lindqvist Freight"
+
+
+def test_a_subject_shared_by_two_verbs_is_the_speaker_of_the_second() -> None:
+    claim = "Senator Okafor will not name the programs to be cut and says she is not worried."
+    assert speaker_of_claim(claim) == "Senator Okafor"
+
+
+def test_nouns_and_names_that_look_like_reporting_verbs_report_no_one() -> None:
+    assert attribute(["Early reports suggested a gas leak in the depot."], 0).speaker != "Early"
+    assert attribute(["Trade with the United States grew by a tenth."], 0) == Attribution(
+        None, "none", None
+    )
+    assert attribute(["Several houses, believed to be empty, burned down."], 0).via == "none"
+    assert attribute(["The routes will not be revealed before the race."], 0).via == "none"
+
+
+def test_a_subordinate_clause_word_is_not_part_of_the_speaker() -> None:
+    claim = "Because she expects a wet winter, she says the dam is unlikely to run dry."
+    assert speaker_of_claim(claim) is None
+
+
+def test_a_definite_description_stands_for_the_named_body_that_holds_its_noun() -> None:
+    sentences = [
+        "The Department of Coastal Works has published a report on sea walls.",
+        "The Harbour Pilots Guild says the report ignores the northern beaches.",
+        "But the department says the walls will be rebuilt by 2030.",
+    ]
+    speaker = attribute(sentences, 2).speaker
+    assert speaker is not None and same_entity(speaker, "Department of Coastal Works")
+
+
+def test_two_names_trading_places_around_the_same_words_are_swapped() -> None:
+    assert swapped("Harwick beat Oldham 3-1 on Sunday.", "Oldham beat Harwick 3-1 on Sunday.")
+    assert swapped(
+        "Customs seized the cargo after Ellis tipped off Brandt.",
+        "Customs seized the cargo after Brandt tipped off Ellis.",
+    )
+    assert swapped(
+        "The permit went to the council in May, with the trust receiving a copy in June.",
+        "The permit went to the trust in May, with the council receiving a copy in June.",
+    )
+
+
+def test_passive_voice_reordered_lists_and_the_same_order_are_not_swaps() -> None:
+    assert not swapped("Oldham were beaten by Harwick.", "Harwick beat Oldham.")
+    assert not swapped(
+        "Spain, Italy and Greece signed the pact.", "Italy, Spain and Greece signed the pact."
+    )
+    assert not swapped("Harwick beat Oldham on Sunday.", "Harwick beat Oldham 3-1.")
+
+
+def test_names_and_dates_in_the_same_place_are_paired_but_not_the_first_word() -> None:
+    pairs = slot_pairs(
+        "Rangers patrolled the valley near Elmsworth in March.",
+        "Rangers patrolled the valley near Fairhaven in October.",
+    )
+    assert [(x, y) for x, y, _listed in pairs] == [("Elmsworth", "Fairhaven"), ("March", "October")]
+    assert slot_pairs("Several boats sank.", "Four boats sank.") == []
+    assert slot_pairs("The ferry may sail on 4 June.", "The ferry could sail on 4 June.") == []
+
+
+def test_opposites_beyond_the_first_list_conflict() -> None:
+    sentence = "The harvest was a good one and grain is cheaper in the north this year."
+    assert polarity_conflict("The harvest was a poor one.", sentence) == "antonym"
+    assert polarity_conflict("Grain is more expensive in the north this year.", sentence) == (
+        "antonym"
+    )
+    assert polarity_conflict("Grain is less expensive in the north this year.", sentence) is None
+    assert polarity_conflict("Exports climbed sharply in May.", "Exports slumped in May.") == (
+        "antonym"
+    )
+    assert polarity_conflict("The ferry service was unreliable.", "The ferry service was reliable.")
+
+
+def test_a_clause_joining_two_sentences_is_read_against_both() -> None:
+    from rag.chunk import chunk_article
+    from rag.types import Article, Hit
+    from rag.verify import Passage
+    from rag.verify_rules import meaning_reason
+
+    article = Article(
+        article_id="grain",
+        title="Grain exports",
+        text=(
+            "The co-operative is shipping its grain to the coast by road this winter. "
+            "That is worrying for the growers, because freight is far cheaper by rail."
+        ),
+        published="2025-01-01",
+        source="grain.txt",
+    )
+    passage = Passage.of(1, Hit(chunk_article(article, max_tokens=400)[0], 1.0))
+    claim = (
+        "The co-operative is shipping its grain to the coast by road this winter, which is "
+        "worrying for the growers because freight is far more expensive by rail."
+    )
+    assert meaning_reason(claim, passage, passage.sentences[0]) == "antonym"
+    kept = claim.replace("far more expensive", "far cheaper")
+    assert meaning_reason(kept, passage, passage.sentences[0]) is None
+
+
+def test_two_ways_of_setting_oneself_against_a_thing_agree() -> None:
+    sentence = "Nurses are fighting a proposed pay cap and want more staff on night shifts."
+    assert polarity_conflict("The nurses are opposing a proposed pay cap.", sentence) is None
+    assert polarity_conflict(
+        "The nurses have accepted a proposed pay cap.", "Nurses rejected a pay cap."
+    )
+
+
+def test_the_subject_of_a_participle_clause_does_its_own_part() -> None:
+    passage = [
+        "The audit was sent to the Harbour Trust in May, with the Port Authority receiving a "
+        "copy in June."
+    ]
+    assert not role_conflict("The Port Authority received a copy of the audit in June.", passage)
+    assert role_conflict(
+        "The Harbour Trust backed the levy.",
+        ["The Harbour Trust opposed the fee.", "The Port Authority backed the levy."],
+    )

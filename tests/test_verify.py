@@ -398,3 +398,223 @@ def test_a_speaker_named_by_the_role_the_passage_gives_them_is_the_speaker(real_
         real_embedder,
     )
     assert only_reason(other) == "speaker"
+
+
+LEVY = Article(
+    article_id="levy",
+    title="Growers fight water levy",
+    text=(
+        "Fruit growers are fighting a proposed water levy of 8 to 10 cents a litre and want "
+        "a seat on the river board. Ada Lindqvist of the Valley Growers Association (VGA) says "
+        "the growers will not pay until the board hears them. The Murray Basin Authority "
+        "spokesman, Piet Haas, said the levy would fund new weirs. Farm minister Rosa Jent has "
+        "urged both sides to meet."
+    ),
+    published="2025-07-01",
+    source="levy.txt",
+)
+
+
+def test_an_attribution_merging_the_articles_words_with_the_speakers_is_kept(real_embedder):
+    text = (
+        "According to the VGA's Ada Lindqvist, the growers, who are resisting a water levy of "
+        "8 to 10 cents a litre, will not pay until the board hears them [1]."
+    )
+    result = check(text, hits_of(LEVY), real_embedder)
+    assert not result.empty and not result.dropped
+    swapped = text.replace("the VGA's Ada Lindqvist", "Rosa Jent")
+    assert only_reason(check(swapped, hits_of(LEVY), real_embedder)) == "speaker"
+
+
+def test_an_organisation_speaks_through_the_spokesman_the_passage_names(real_embedder):
+    kept = check(
+        "The Murray Basin Authority said the levy would fund new weirs [1].",
+        hits_of(LEVY),
+        real_embedder,
+    )
+    assert not kept.empty and not kept.dropped
+    other = check(
+        "The Valley Growers Association said the levy would fund new weirs [1].",
+        hits_of(LEVY),
+        real_embedder,
+    )
+    assert only_reason(other) == "speaker"
+
+
+CUTS = Article(
+    article_id="cuts",
+    title="Council budget review",
+    text=(
+        "The council's finance chair, Moira Tennant, says she accepts the need to find "
+        "savings. Ms Tennant will not identify any services in her new portfolio which could "
+        "be cut and says she is not afraid of the scrutiny of the audit panel."
+    ),
+    published="2025-08-12",
+    source="cuts.txt",
+)
+
+
+def test_a_clause_reworded_in_other_words_is_supported_by_what_it_means(real_embedder):
+    result = check(
+        "Ms Tennant declines to name any parts of her new portfolio that might be reduced, and "
+        "says she does not fear the audit panel's scrutiny [1].",
+        hits_of(CUTS),
+        real_embedder,
+    )
+    assert not result.empty and not result.dropped
+
+
+def test_a_reworded_clause_does_not_carry_an_invented_one_joined_by_and(real_embedder):
+    result = check(
+        "Ms Tennant will not identify services in her portfolio that could be cut and that the "
+        "mayor has ordered an inquiry into the depot sale [1].",
+        hits_of(CUTS),
+        real_embedder,
+    )
+    assert only_reason(result) == "unsupported"
+
+
+DEPOT = Article(
+    article_id="depot",
+    title="Depot fire",
+    text=(
+        "Firefighters were called to the Brockley depot at 4:00am (6:00pm GMT), fire officer "
+        "Nadia Roux said. Three trucks were destroyed and the depot will reopen next week. "
+        "The owner, Halvard Freight, bought the site from Pellworth Estates in March 2019 "
+        "and sold a share to Anvik Transport in June 2021."
+    ),
+    published="2025-09-02",
+    source="depot.txt",
+)
+
+
+@pytest.mark.parametrize(
+    ("claim", "reason"),
+    [
+        ("Six trucks were destroyed and the depot will reopen next week.", "number"),
+        ("Three trucks were destroyed and the depot will reopen last week.", "date"),
+        ("Halvard Freight bought the site from Pellworth Estates in June 2019.", "date"),
+        ("Halvard Freight bought the site from Pellworth Estates in March 2021.", "date"),
+        ("Halvard Freight bought the site from Anvik Transport in March 2019.", "entity"),
+    ],
+)
+def test_a_name_number_or_date_put_in_another_ones_place_is_dropped(real_embedder, claim, reason):
+    assert only_reason(check(f"{claim} [1]", hits_of(DEPOT), real_embedder)) == reason
+
+
+def test_the_same_facts_in_other_words_and_order_are_kept(real_embedder):
+    for claim in (
+        "Three trucks were destroyed at the Brockley depot, which will reopen next week.",
+        "In March 2019 Halvard Freight bought the site from Pellworth Estates.",
+        "Fire officer Nadia Roux said firefighters were called to the depot at 4:00am.",
+    ):
+        result = check(f"{claim} [1]", hits_of(DEPOT), real_embedder)
+        assert not result.empty and not result.dropped, claim
+
+
+def test_unnamed_speakers_told_apart_by_their_country_are_different_speakers(real_embedder):
+    article = Article(
+        article_id="border",
+        title="Border talks",
+        text=(
+            "Talks on the border crossing resumed in the capital on Tuesday. Norwegian officials "
+            "say the crossing will reopen within a month. Swedish officials say the talks will "
+            "need another round."
+        ),
+        published="2025-04-01",
+        source="border.txt",
+    )
+    kept = check(
+        "Norwegian officials say the crossing will reopen within a month [1].",
+        hits_of(article),
+        real_embedder,
+    )
+    assert not kept.empty and not kept.dropped
+    other = check(
+        "Swedish officials say the crossing will reopen within a month [1].",
+        hits_of(article),
+        real_embedder,
+    )
+    assert only_reason(other) == "speaker"
+
+
+def test_a_title_one_person_holds_in_the_passage_stands_for_that_person(real_embedder):
+    article = Article(
+        article_id="league",
+        title="League talks",
+        text=(
+            "The Coastal League has asked for a week's delay to the merger talks, after its "
+            "President Ilse Varga objected to the voting rules. President Varga says the clubs "
+            "should vote on the merger themselves."
+        ),
+        published="2025-03-01",
+        source="league.txt",
+    )
+    kept = check(
+        "The Coastal League's president says the clubs should vote on the merger themselves [1].",
+        hits_of(article),
+        real_embedder,
+    )
+    assert not kept.empty and not kept.dropped
+    two = Article(
+        article_id="league2",
+        title="League talks",
+        text=article.text + " President Tomas Brandt of the Inland League disagrees.",
+        published="2025-03-01",
+        source="league2.txt",
+    )
+    ambiguous = check(
+        "The Inland League's president says the clubs should vote on the merger themselves [1].",
+        hits_of(two),
+        real_embedder,
+    )
+    assert only_reason(ambiguous) == "speaker"
+
+
+def test_a_country_given_by_its_initials_is_the_speaker(real_embedder):
+    article = Article(
+        article_id="tape",
+        title="Tape",
+        text=(
+            "The United States says a recording found at the border proves the smuggling "
+            "ring's guilt."
+        ),
+        published="2025-03-01",
+        source="tape.txt",
+    )
+    result = check(
+        "The US says a recording found at the border proves the smuggling ring's guilt [1].",
+        hits_of(article),
+        real_embedder,
+    )
+    assert not result.empty and not result.dropped
+
+
+SHED = Article(
+    article_id="shed",
+    title="Shed fire",
+    text=(
+        "Fourteen sheds burned at the Orrin allotments overnight. Police chased the driver "
+        "for 40 kilometres before he ran out of fuel."
+    ),
+    published="2025-10-10",
+    source="shed.txt",
+)
+
+
+def test_a_count_the_passage_spells_out_is_the_same_number(real_embedder):
+    result = check(
+        "14 sheds burned at the Orrin allotments overnight [1].", hits_of(SHED), real_embedder
+    )
+    assert not result.empty and not result.dropped
+
+
+@pytest.mark.parametrize(
+    ("claim", "reason"),
+    [
+        ("Fourteen sheds burned at the Orrin allotments last week.", "date"),
+        ("Police chased the driver for 40 kilometres after he ran out of fuel.", "antonym"),
+    ],
+)
+def test_another_time_or_order_of_events_is_dropped(real_embedder, claim, reason):
+    assert only_reason(check(f"{claim} [1]", hits_of(SHED), real_embedder)) == reason
