@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from rag.answer import ExtractiveAnswerer
+from rag.answer.mentions import mentions
 from rag.chunk import chunk_article
 from rag.load import make_article
 from rag.types import Answer, Hit
@@ -55,3 +56,17 @@ def test_the_next_answer_looks_up_the_idf_afresh() -> None:
     idf.weight = 2.0
     ask(answerer, KALLAS, hits_of())
     assert sum(idf.calls.values()) == 2 * first
+
+
+def test_a_name_looked_for_again_in_the_same_passage_is_remembered() -> None:
+    passage = "Estonia's Prime Minister, Kaja Kallas, said this week that troops would stay."
+    before = mentions.cache_info().hits
+    assert mentions(passage, "Kaja Kallas") and mentions(passage, "Kaja Kallas")
+    assert mentions.cache_info().hits == before + 1
+
+
+def test_a_changed_passage_or_name_is_looked_at_afresh() -> None:
+    passage = "Estonia's Prime Minister, Kaja Kallas, said this week that troops would stay."
+    assert mentions(passage, "Kallas")
+    assert not mentions(passage.replace("Kallas", "Karis"), "Kallas")
+    assert not mentions(passage, "Merkel")
