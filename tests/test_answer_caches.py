@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from rag.answer import ExtractiveAnswerer
+from rag.answer.candidates import _sentence_stems, sentence_stems
 from rag.answer.mentions import mentions
 from rag.chunk import chunk_article
 from rag.load import make_article
@@ -70,3 +71,19 @@ def test_a_changed_passage_or_name_is_looked_at_afresh() -> None:
     assert mentions(passage, "Kallas")
     assert not mentions(passage.replace("Kallas", "Karis"), "Kallas")
     assert not mentions(passage, "Merkel")
+
+
+def test_the_stems_of_a_sentence_seen_before_are_remembered() -> None:
+    sentence = "The Reserve Bank of Australia left interest rates on hold in Sydney."
+    before = _sentence_stems.cache_info().hits
+    assert sentence_stems(sentence) == sentence_stems(sentence)
+    assert _sentence_stems.cache_info().hits == before + 1
+    assert {"reserv", "rate", "rba"} <= sentence_stems(sentence)
+
+
+def test_remembered_stems_are_neither_stale_nor_spoilt_by_a_caller() -> None:
+    sentence = "The Reserve Bank of Australia left interest rates on hold in Sydney."
+    stems = sentence_stems(sentence)
+    stems.add("volcano")  # a caller's own copy
+    assert "volcano" not in sentence_stems(sentence)
+    assert "volcano" in sentence_stems(sentence.replace("Sydney", "a volcano"))
