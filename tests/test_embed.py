@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rag.embed import MAX_TOKENS, MiniLMEmbedder, as_llama_embedding
+from rag.embed import (
+    MAX_TOKENS,
+    PADDING_SLACK,
+    MiniLMEmbedder,
+    as_llama_embedding,
+    batches_by_length,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -50,6 +56,31 @@ def test_batching_and_order_do_not_change_vectors(real_embedder: MiniLMEmbedder)
     together = real_embedder.embed(texts)
     one_by_one = np.vstack([real_embedder.embed([t]) for t in texts[:5]])
     assert np.allclose(together[:5], one_by_one, atol=1e-4)
+
+
+def test_a_few_sentences_of_mixed_length_are_batched_with_little_padding() -> None:
+    lengths = [55, 15, 36, 33, 40, 29, 12, 40]  # the answerer's sentences of one question
+    batches = list(batches_by_length(lengths, size=32))
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
+    assert len(batches) > 1  # one batch would pad all eight to 55 word pieces
+    for batch in batches:
+        padded = max(lengths[i] for i in batch) * len(batch)
+        assert padded <= PADDING_SLACK * sum(lengths[i] for i in batch)
+        assert [lengths[i] for i in batch] == sorted(lengths[i] for i in batch)
+
+
+def test_texts_of_one_length_fill_batches_up_to_the_batch_size() -> None:
+    assert [len(b) for b in batches_by_length([256] * 70, size=32)] == [32, 32, 6]
+
+
+def test_vectors_of_sentences_do_not_depend_on_what_they_are_batched_with(
+    real_embedder: MiniLMEmbedder,
+) -> None:
+    # the answerer's caches and the length buckets rely on it: exactly equal, not close
+    texts = ["Rain fell in Perth.", "Kallas spoke about Nato's Article 5 at length in Tallinn."]
+    together = real_embedder.embed(texts)
+    assert np.array_equal(together[0], real_embedder.embed(texts[:1])[0])
+    assert np.array_equal(together[1], real_embedder.embed([texts[1], "x"])[0])
 
 
 def test_no_texts_give_an_empty_matrix(real_embedder: MiniLMEmbedder) -> None:

@@ -11,6 +11,7 @@ earlier sentence names X — and covers Y.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -92,7 +93,12 @@ def stem_found(s: str, text_stems: set[str]) -> bool:
 
 
 def sentence_stems(text: str) -> set[str]:
-    return set(content_stems(text)) | acronyms(text)
+    return set(_sentence_stems(text))  # a copy: the caller may add to it
+
+
+@functools.lru_cache(maxsize=8192)  # a sentence is a candidate, and its successor's context
+def _sentence_stems(text: str) -> frozenset[str]:
+    return frozenset(content_stems(text)) | acronyms(text)
 
 
 def score_candidates(

@@ -3,6 +3,7 @@ composition, without a language model."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -76,9 +77,10 @@ class ExtractiveAnswerer:
         candidates = candidates_of(hits)
         if not candidates:
             return Reply(refusal(question, standalone), Decision(0.0, True, ("no passages",)))
-        score_candidates(info, candidates, query_vector, self.idf, self.vectors, w)
+        idf = functools.cache(self.idf)  # hundreds of look-ups of a few dozen stems
+        score_candidates(info, candidates, query_vector, idf, self.vectors, w)
         ranked = sorted(candidates, key=lambda c: -c.score)
-        grounder = Grounder(info, ranked, self.idf, self.vectors, w)
+        grounder = Grounder(info, ranked, idf, self.vectors, w)
         value = support(info, ranked, w)  # of the question, before grounding reorders
         ranked, grounding = self._grounded_first(ranked, grounder)
         reasons = []

@@ -3,6 +3,7 @@ names a passage holds."""
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 
@@ -13,6 +14,7 @@ _CAPITALISED_RUN = re.compile(r"\b[A-Z][a-z]+(?:\s+(?:of\s+)?[A-Z][a-z]+)+")
 _MID_SENTENCE_CAPITAL = re.compile(r"(?<=[a-z,;] )[A-Z][a-z'’\-]+")
 
 
+@functools.lru_cache(maxsize=4096)  # a passage is asked about each of its sentences' names
 def mentions(text: str, name: str) -> bool:
     """Whether `text` mentions `name`, its surname ("Kallas" for "Kaja Kallas"), or, for
     a hyphenated or multi-word name, most of its parts ("Sydney to Hobart"). Case is

@@ -19,7 +19,8 @@ Everything runs in a temporary folder (`--workdir` to keep it) with the embedded
 
 The parts: `measure.py` (memory, disk, latency, timed child processes), `corpus.py` (the
 real corpus), `synthetic.py` (the synthetic corpora and their worker processes, run as
-`python -m rag.bench`), `report.py` (targets and Markdown tables).
+`python -m rag.bench`), `report.py` (targets and Markdown tables), `profile.py` (where a
+warm ask's time goes: `python -m rag.bench.profile --index DIR`).
 """
 
 from __future__ import annotations
