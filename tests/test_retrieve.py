@@ -241,3 +241,31 @@ def test_deleted_chunks_never_come_back_from_a_stale_bm25(fake_index, news: Path
     ChromaStore(settings).delete_articles(["tennis"])
     hits, _ = retriever.retrieve("Hopman Cup Perth Argentina", k=5)
     assert all(h.chunk.article_id != "tennis" for h in hits)
+
+
+def test_a_refresh_reads_the_stores_version_once_and_warms_the_article_index(
+    fake_index: Callable[..., Settings],
+    news: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = fake_index(news)
+    retriever = retriever_for(settings)
+    retriever.retrieve("rain harvest", k=2)  # the article index is built by the first search
+    later = tmp_path / "later"
+    later.mkdir()
+    (later / "cyclone.txt").write_text("Cyclone Tracy\n\nA cyclone struck Darwin overnight.\n")
+    ingest([later], settings, HashEmbedder, quiet=True)
+    store = retriever.store
+    reads: list[str] = []
+    original = store._chunks_metadata
+
+    def counted() -> dict[str, object]:
+        reads.append("metadata")
+        return original()
+
+    monkeypatch.setattr(store, "_chunks_metadata", counted)
+    retriever.refresh()
+    assert len(reads) == 1  # one read serves the keyword catch-up and the article index
+    assert retriever.articles is not None and "cyclone" in retriever.articles.article_ids
+    assert retriever.articles._matrix is not None  # built here, not by the next question
