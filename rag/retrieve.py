@@ -22,7 +22,7 @@ from rag.dates import DateRange, from_day_number
 from rag.embed import Embedder
 from rag.keyword import KeywordIndex, passage_text
 from rag.recency import cue_words, prefer_recent, recency_intent
-from rag.store import ChromaStore
+from rag.store import ChromaStore, StoreVersion
 from rag.terms import content_stems
 from rag.types import Chunk, Hit
 from rag.weights import retrieval_weights
@@ -62,17 +62,23 @@ def open_keyword_index(store: ChromaStore, index_dir: Path) -> KeywordIndex:
     return keyword
 
 
-def catch_up(store: ChromaStore, keyword: KeywordIndex, shared: bool | None = None) -> bool:
+def catch_up(
+    store: ChromaStore,
+    keyword: KeywordIndex,
+    shared: bool | None = None,
+    seq: int | None = None,
+) -> bool:
     """Bring `keyword` up to the store's change sequence; returns whether it changed.
 
     An embedded index shares its keyword file with the writer, which keeps it current, so
     only a never-built file is filled. With a Chroma server, each machine has its own file:
     it re-reads only the articles the change log lists since the sequence it last saw
     (deleted ones simply have no chunks now), never every chunk. `shared` (default: the
-    store is a server) says the file is this machine's own copy.
+    store is a server) says the file is this machine's own copy; `seq` is the store's
+    sequence when the caller has just read it.
     """
     shared = bool(store.settings.chroma_host) if shared is None else shared
-    current = store.seq()
+    current = store.seq() if seq is None else seq
     if not keyword.built:
         keyword.rebuild(store.iter_chunks(), generation="", seq=current)
         return True
@@ -112,12 +118,17 @@ class Retriever:
         """The keyword index (the BM25 side), under the name callers used before FTS5."""
         return self.keyword
 
-    def refresh(self) -> None:
+    def refresh(self, version: StoreVersion | None = None) -> None:
         """Pick up an ingest made by another process: nothing to reload for an embedded
-        index (the keyword file is shared); with a Chroma server, replay the change log."""
-        catch_up(self.store, self.keyword)
-        if self.articles is not None:  # catch up article by article
-            self.articles = article_index_for(self.store, self.articles)
+        index (the keyword file is shared); with a Chroma server, replay the change log;
+        the article index catches up article by article and builds its matrix here, not
+        in the next question. The store's seq and generation are read once for both (or
+        `version`, when the caller has just read them)."""
+        version = version or self.store.version()
+        catch_up(self.store, self.keyword, seq=version.seq)
+        if self.articles is not None:
+            self.articles = article_index_for(self.store, self.articles, version)
+            self.articles.warm()
 
     def now(self) -> date | None:
         """ "Now" for relative dates: the operator's setting, else the newest article's day."""

@@ -18,9 +18,13 @@ Each chunk's metadata has `published` (the ISO text) and, when dated, `published
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -40,6 +44,58 @@ RECORD_SCHEMA = 2
 _PAGE = 5000
 _WRITE_BATCH = 2000
 _PLACEHOLDER_VECTOR = [1.0]  # the articles collection is looked up by id only
+# While an ingest writes (its marker, rag.ingest.INCOMPLETE, is in the index folder), an
+# embedded reader that sees a new generation waits up to this long before reopening its
+# vector index, so that one ingest costs it one reload (when the ingest ends) rather
+# than two (one mid-write, loading an index that is about to change again); a long
+# ingest is still seen this often, and a crashed one (marker left behind) this late.
+DEFER_WHILE_WRITING_S = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class StoreVersion:
+    """Where the index is in its history: the change sequence and the generation, read
+    together from the chunks collection's metadata (one round trip)."""
+
+    seq: int
+    generation: str
+
+
+def prefer_wal(database: Path) -> bool:
+    """Put embedded Chroma's SQLite file in write-ahead-log mode; returns whether it is.
+
+    Chroma leaves it in SQLite's default rollback-journal mode, where a writer that
+    commits (or spills a big transaction to disk) locks every reader out: a running
+    `rag serve` then waited seconds in Chroma's reads while `rag ingest` wrote, and some
+    of Chroma's calls wait holding Python's GIL, so every other request stalled too
+    (measured: 3.7 s and 4.2 s waits during a 10-article ingest into 100,000 passages).
+    In WAL mode readers keep reading the last committed state while a writer writes. The
+    mode is stored in the file, so this is done once per index; it is best effort (a
+    read-only folder, or a file busy for longer than a moment, stays as it is).
+
+    Only before this process's Chroma first opens the file: Chroma links its own copy of
+    SQLite, and two copies with the same file open in one process undo each other's
+    POSIX locks (the first one to close its descriptor drops the other's locks), so a
+    file Chroma has opened here is never touched by Python's sqlite3 again.
+    """
+    key = str(database.resolve())
+    if key in _OPENED_BY_CHROMA or not database.exists():
+        return False
+    try:
+        db = sqlite3.connect(str(database), timeout=1.0)
+        try:
+            mode = db.execute("PRAGMA journal_mode").fetchone()[0]
+            if str(mode).lower() != "wal":
+                mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            return str(mode).lower() == "wal"
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return False
+
+
+# Chroma SQLite files this process has opened (see prefer_wal).
+_OPENED_BY_CHROMA: set[str] = set()
 
 
 def _published_out(value: Any) -> str | None:
@@ -118,6 +174,9 @@ class ChromaStore:
                         f"no index at {settings.index_dir}: run `rag ingest PATH` first"
                     )
                 path.mkdir(parents=True, exist_ok=True)
+                database = path / "chroma.sqlite3"
+                prefer_wal(database)  # a new index is moved by the next process to open it
+                _OPENED_BY_CHROMA.add(str(database.resolve()))
                 self.client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
         except IndexMissingError:
             raise
@@ -148,6 +207,7 @@ class ChromaStore:
         self.opened_generation = self.generation()
         self._reopen_lock = threading.Lock()
         self._reopening: threading.Thread | None = None
+        self._stale_since: float | None = None  # when a write in progress was first seen
 
     def reopen_if_stale(self, wait: bool = True) -> bool:
         """Re-read an embedded index from disk if another process wrote to it since it opened.
@@ -162,16 +222,19 @@ class ChromaStore:
         another thread finishes) and it is freed with the last of them. A server sees every
         write, so a store on one never reopens. Returns whether it reopened.
 
-        With `wait=False` (a server answering questions) the new client is opened, and its
-        vector index loaded by a first query, in a background thread, and swapped in when
-        ready; until then questions keep being answered from the old one, so no answer
-        waits for the vector index to load (seconds at 100,000 passages). Returns False
-        then: the reopen is under way.
+        Either way the new client's vector index is loaded (by a first query) before it is
+        swapped in, so no question pays for loading it (about a second at 100,000
+        passages, more on a busy machine); questions in other threads keep being answered
+        from the old one meanwhile. With `wait=False` the reopen runs in a background
+        thread and this returns False at once: the reopen is under way.
         """
         if self.settings.chroma_host:
             return False
         current = self.generation()
         if current == self.opened_generation:
+            self._stale_since = None
+            return False
+        if self._writer_busy():
             return False
         if not wait:
             with self._reopen_lock:
@@ -182,8 +245,21 @@ class ChromaStore:
                 )
                 self._reopening.start()
             return False
-        self._reopen(warm=False)
+        self._reopen(warm=True)
         return True
+
+    def _writer_busy(self) -> bool:
+        """Whether an ingest is writing now and the reopen may wait for its end (for at
+        most DEFER_WHILE_WRITING_S from when this reader first saw it writing)."""
+        from rag.ingest import INCOMPLETE
+
+        if not (self.settings.index_dir / INCOMPLETE).exists():
+            self._stale_since = None
+            return False
+        now = time.monotonic()
+        if self._stale_since is None:
+            self._stale_since = now
+        return now - self._stale_since < DEFER_WHILE_WRITING_S
 
     def _reopen(self, warm: bool) -> None:
         from chromadb.api.shared_system_client import SharedSystemClient
@@ -193,11 +269,7 @@ class ChromaStore:
         SharedSystemClient._identifier_to_system.pop(identifier, None)
         reopened = ChromaStore(self.settings)
         if warm:
-            with contextlib.suppress(Exception):  # a failed warm-up only costs the first query
-                sample = reopened.chunks.peek(1, include=["embeddings"])
-                vectors = sample.get("embeddings")
-                if vectors is not None and len(vectors):
-                    reopened.chunks.query(query_embeddings=[list(vectors[0])], n_results=1)
+            reopened.warm()
         self.client = reopened.client
         self.chunks, self.articles = reopened.chunks, reopened.articles
         self.changes = reopened.changes
@@ -205,6 +277,24 @@ class ChromaStore:
         # Only gives up this client's count on the old system: the new client counts on the
         # same path, so the count stays above zero and the new system is not stopped.
         old.close()
+
+    def warm(self) -> bool:
+        """Load what a question's first vector search would load (the collection's vector
+        index) by running one: its cost is paid here, not by a question. Returns whether
+        it ran (a failure only leaves that cost to the first question)."""
+        with contextlib.suppress(Exception):
+            sample = self.chunks.get(limit=1, include=["embeddings"])
+            vectors = sample.get("embeddings")
+            if vectors is None or not len(vectors):
+                return False
+            self.chunks.count()
+            self.chunks.query(
+                query_embeddings=[np.asarray(vectors[0], dtype=np.float32).tolist()],
+                n_results=1,
+                include=["documents", "metadatas", "distances"],
+            )
+            return True
+        return False
 
     # -- reading -----------------------------------------------------------------------
 
@@ -228,8 +318,12 @@ class ChromaStore:
 
     def seq(self) -> int:
         """The change sequence: raised at the start and at the end of every write."""
-        raw = self._chunks_metadata().get("seq", 0)
-        return int(raw) if isinstance(raw, int | float) else 0
+        return _seq_of(self._chunks_metadata())
+
+    def version(self) -> StoreVersion:
+        """The change sequence and the generation, from one read of the metadata."""
+        meta = self._chunks_metadata()
+        return StoreVersion(_seq_of(meta), str(meta.get("generation", "")))
 
     def changed_articles(self, since_seq: int) -> list[str] | None:
         """Ids of the articles written or deleted by writes at or after `since_seq`, from
@@ -478,3 +572,8 @@ class ChromaStore:
             if article_id and article_id not in recorded:
                 seen.add(article_id)
         return sorted(seen)
+
+
+def _seq_of(meta: dict[str, Any]) -> int:
+    raw = meta.get("seq", 0)
+    return int(raw) if isinstance(raw, int | float) else 0

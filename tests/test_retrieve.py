@@ -13,7 +13,7 @@ from rag.config import Settings
 from rag.ingest import ingest
 from rag.keyword import FILENAME as keyword_file
 from rag.keyword import KeywordIndex
-from rag.pipeline import build_pipeline
+from rag.pipeline import Pipeline, build_pipeline
 from rag.retrieve import RRF_K, VECTOR_WEIGHT, Retriever, catch_up, near_duplicate
 from rag.store import ChromaStore
 from tests.conftest import KALLAS, SEED
@@ -61,14 +61,16 @@ def retriever_for(settings: Settings) -> Retriever:
     reason="reported: the seed's Kallas chunk is BM25 #1 but not among the 20 vector "
     "candidates (cosine 0.23), so lee/lee-204#1 (vector 16 + BM25 2) wins the fusion",
 )
-def test_hybrid_returns_the_seed_article_first_for_the_kallas_question(corpus_pipeline) -> None:
+def test_hybrid_returns_the_seed_article_first_for_the_kallas_question(
+    corpus_pipeline: Pipeline,
+) -> None:
     hits = corpus_pipeline.retrieve(KALLAS)
     assert hits[0].chunk.article_id == SEED.stem
     assert "Article 5" in hits[0].chunk.text
 
 
 @pytest.mark.slow
-def test_hybrid_keeps_the_seed_kallas_passage_among_the_top_hits(corpus_pipeline) -> None:
+def test_hybrid_keeps_the_seed_kallas_passage_among_the_top_hits(corpus_pipeline: Pipeline) -> None:
     hits = corpus_pipeline.retrieve(KALLAS)
     seed = [h for h in hits[:3] if h.chunk.article_id == SEED.stem]
     assert seed and "Article 5" in seed[0].chunk.text
@@ -76,7 +78,7 @@ def test_hybrid_keeps_the_seed_kallas_passage_among_the_top_hits(corpus_pipeline
 
 
 @pytest.mark.slow
-def test_retrieval_returns_k_distinct_passages(corpus_pipeline) -> None:
+def test_retrieval_returns_k_distinct_passages(corpus_pipeline: Pipeline) -> None:
     hits = corpus_pipeline.retrieve("bushfires in New South Wales", k=7)
     assert len(hits) == 7
     assert len({h.chunk.chunk_id for h in hits}) == 7
@@ -87,14 +89,18 @@ def test_retrieval_returns_k_distinct_passages(corpus_pipeline) -> None:
 # -- with the hashing embedder ---------------------------------------------------------------
 
 
-def test_hybrid_finds_the_passage_that_matches_the_words(fake_index, news: Path) -> None:
+def test_hybrid_finds_the_passage_that_matches_the_words(
+    fake_index: Callable[..., Settings], news: Path
+) -> None:
     retriever = retriever_for(fake_index(news))
     hits, vector = retriever.retrieve("Which council voted to build a bridge?", k=3)
     assert hits[0].chunk.article_id == "bridge"
     assert vector.shape == (HashEmbedder.dim,)
 
 
-def test_passage_in_both_rankings_is_fused_above_the_others(fake_index, news: Path) -> None:
+def test_passage_in_both_rankings_is_fused_above_the_others(
+    fake_index: Callable[..., Settings], news: Path
+) -> None:
     retriever = retriever_for(fake_index(news))
     hits, _ = retriever.retrieve("Hopman Cup Perth Argentina", k=4)
     assert hits[0].chunk.article_id == "tennis"
@@ -105,7 +111,9 @@ def test_passage_in_both_rankings_is_fused_above_the_others(fake_index, news: Pa
 
 
 @pytest.mark.parametrize("mode", ["vector", "bm25"])
-def test_single_mode_uses_only_its_own_ranking(fake_index, news: Path, mode: str) -> None:
+def test_single_mode_uses_only_its_own_ranking(
+    fake_index: Callable[..., Settings], news: Path, mode: str
+) -> None:
     settings = fake_index(news).with_overrides(retrieval=mode)
     hits, _ = retriever_for(settings).retrieve("Hopman Cup Perth Argentina", k=3)
     assert hits and hits[0].chunk.article_id == "tennis"
@@ -115,7 +123,9 @@ def test_single_mode_uses_only_its_own_ranking(fake_index, news: Path, mode: str
         assert all(h.vector_rank is None and h.bm25_rank for h in hits)
 
 
-def test_near_duplicate_passages_are_collapsed(fake_index, news: Path) -> None:
+def test_near_duplicate_passages_are_collapsed(
+    fake_index: Callable[..., Settings], news: Path
+) -> None:
     shutil.copy(news / "tennis.txt", news / "tennis-syndicated.txt")
     retriever = retriever_for(fake_index(news))
     hits, _ = retriever.retrieve("Hopman Cup Perth Argentina", k=5)
@@ -144,7 +154,7 @@ def rowids(index_dir: Path) -> dict[str, int]:
 
 
 def test_keyword_index_is_kept_under_the_index_complete_at_the_stores_generation(
-    fake_index, news: Path
+    fake_index: Callable[..., Settings], news: Path
 ) -> None:
     settings = fake_index(news)
     store = ChromaStore(settings)
@@ -154,7 +164,9 @@ def test_keyword_index_is_kept_under_the_index_complete_at_the_stores_generation
     assert keyword.search("Hopman Cup", 1)[0][0].startswith("tennis#")
 
 
-def test_new_pipeline_opens_the_keyword_index_without_writing_to_it(fake_index, news: Path) -> None:
+def test_new_pipeline_opens_the_keyword_index_without_writing_to_it(
+    fake_index: Callable[..., Settings], news: Path
+) -> None:
     settings = fake_index(news)
     watcher = sqlite3.connect(settings.index_dir / keyword_file)
     before = int(watcher.execute("PRAGMA data_version").fetchone()[0])
@@ -165,7 +177,7 @@ def test_new_pipeline_opens_the_keyword_index_without_writing_to_it(fake_index, 
 
 
 def test_ingesting_one_more_article_rewrites_only_its_keyword_rows(
-    fake_index, news: Path, tmp_path: Path
+    fake_index: Callable[..., Settings], news: Path, tmp_path: Path
 ) -> None:
     settings = fake_index(news)
     before = rowids(settings.index_dir)
@@ -178,7 +190,9 @@ def test_ingesting_one_more_article_rewrites_only_its_keyword_rows(
     assert [cid for cid in after if cid not in before] == ["cyclone#0"]
 
 
-def test_changed_article_replaces_its_keyword_rows(fake_index, news: Path) -> None:
+def test_changed_article_replaces_its_keyword_rows(
+    fake_index: Callable[..., Settings], news: Path
+) -> None:
     settings = fake_index(news)
     (news / "tennis.txt").write_text("Hopman Cup closes\n\nSwitzerland won the final in Perth.\n")
     ingest([news], settings, HashEmbedder, quiet=True)
@@ -187,7 +201,9 @@ def test_changed_article_replaces_its_keyword_rows(fake_index, news: Path) -> No
     assert keyword.search("Switzerland final", 1)[0][0] == "tennis#0"
 
 
-def test_missing_keyword_index_is_rebuilt_from_the_store(fake_index, news: Path) -> None:
+def test_missing_keyword_index_is_rebuilt_from_the_store(
+    fake_index: Callable[..., Settings], news: Path
+) -> None:
     settings = fake_index(news)
     for leftover in settings.index_dir.glob(keyword_file + "*"):
         leftover.unlink()
@@ -197,7 +213,7 @@ def test_missing_keyword_index_is_rebuilt_from_the_store(fake_index, news: Path)
 
 
 def test_another_machine_catches_up_from_the_change_log_without_a_rebuild(
-    fake_index, news: Path, tmp_path: Path
+    fake_index: Callable[..., Settings], news: Path, tmp_path: Path
 ) -> None:
     """A machine reading a Chroma server keeps its own keyword file; after an ingest it
     re-reads only the articles the change log lists (simulated on the embedded store)."""
@@ -235,9 +251,39 @@ def test_refresh_picks_up_articles_ingested_since(
     assert hits[0].chunk.article_id == "cyclone" and hits[0].bm25_rank == 1
 
 
-def test_deleted_chunks_never_come_back_from_a_stale_bm25(fake_index, news: Path) -> None:
+def test_deleted_chunks_never_come_back_from_a_stale_bm25(
+    fake_index: Callable[..., Settings], news: Path
+) -> None:
     settings = fake_index(news)
     retriever = retriever_for(settings)  # holds BM25 built before the deletion
     ChromaStore(settings).delete_articles(["tennis"])
     hits, _ = retriever.retrieve("Hopman Cup Perth Argentina", k=5)
     assert all(h.chunk.article_id != "tennis" for h in hits)
+
+
+def test_a_refresh_reads_the_stores_version_once_and_warms_the_article_index(
+    fake_index: Callable[..., Settings],
+    news: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = fake_index(news)
+    retriever = retriever_for(settings)
+    retriever.retrieve("rain harvest", k=2)  # the article index is built by the first search
+    later = tmp_path / "later"
+    later.mkdir()
+    (later / "cyclone.txt").write_text("Cyclone Tracy\n\nA cyclone struck Darwin overnight.\n")
+    ingest([later], settings, HashEmbedder, quiet=True)
+    store = retriever.store
+    reads: list[str] = []
+    original = store._chunks_metadata
+
+    def counted() -> dict[str, object]:
+        reads.append("metadata")
+        return original()
+
+    monkeypatch.setattr(store, "_chunks_metadata", counted)
+    retriever.refresh()
+    assert len(reads) == 1  # one read serves the keyword catch-up and the article index
+    assert retriever.articles is not None and "cyclone" in retriever.articles.article_ids
+    assert retriever.articles._matrix is not None  # built here, not by the next question

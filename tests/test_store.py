@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from rag.chunk import chunk_article
+from rag.config import Settings
 from rag.errors import IndexMissingError
 from rag.store import ChromaStore
 from rag.types import Article, Chunk
@@ -102,7 +103,8 @@ def test_rewriting_a_shorter_article_leaves_no_stale_chunks(store: ChromaStore) 
     assert store.count_chunks() == 2
     write(store, make_article(text="Kallas said very little."), max_tokens=25)
     assert [c.chunk_id for c in store.iter_chunks()] == ["world/kallas#0"]
-    assert store.get_article("world/kallas").text == "Kallas said very little."
+    stored = store.get_article("world/kallas")
+    assert stored is not None and stored.text == "Kallas said very little."
 
 
 def test_write_many_writes_articles_and_drops_their_stale_chunks(store: ChromaStore) -> None:
@@ -169,7 +171,7 @@ def test_list_articles_gives_metadata_and_chunk_counts(store: ChromaStore) -> No
 
 
 @pytest.mark.slow
-def test_shipped_seed_article_is_stored_with_its_clean_text(corpus_index) -> None:
+def test_shipped_seed_article_is_stored_with_its_clean_text(corpus_index: Settings) -> None:
     from rag.load import load_file
     from tests.conftest import SEED
 
@@ -207,3 +209,128 @@ def test_chunks_carry_a_published_day_that_where_filters_and_dated_queries_use(
     vector = vectors_for(chunks)[0]
     assert store.query(vector, 5, DateRange.parse("2024-11-22", "2024-11-22"))
     assert store.query(vector, 5, DateRange.parse("2024-11-23", None)) == []
+
+
+# -- a reader beside a writer (issue 15: a serve answering while an ingest writes) ----------
+
+# Holds the exclusive lock a writer holds while it commits (or spills a big transaction)
+# on a Chroma SQLite file, from a process of its own, for 4 s. (Not until told: in
+# rollback mode Chroma waits for the lock holding Python's GIL, so this test process could
+# not tell it.)
+HOLD_WRITE_LOCK = """
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], timeout=5, isolation_level=None)
+db.execute("BEGIN EXCLUSIVE")
+print("locked", flush=True)
+time.sleep(4)
+db.execute("ROLLBACK")
+"""
+
+
+def _journal_mode(index_dir: Path) -> str:
+    import subprocess
+    import sys
+
+    # Read from another process: this one's Chroma has the file open (see prefer_wal).
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sqlite3, sys; print(sqlite3.connect(sys.argv[1])"
+            ".execute('PRAGMA journal_mode').fetchone()[0])",
+            str(index_dir / "chroma" / "chroma.sqlite3"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return done.stdout.strip()
+
+
+@pytest.fixture
+def older_index(store: ChromaStore, tmp_path: Path) -> Path:
+    """An index with one article, in SQLite's rollback-journal mode (as Chroma creates it
+    and as older versions left it), that this process has not opened yet."""
+    import shutil
+
+    write(store, make_article())
+    assert _journal_mode(store.settings.index_dir) == "delete"
+    copy = tmp_path / "older"
+    shutil.copytree(store.settings.index_dir, copy)
+    return copy
+
+
+def test_an_embedded_index_is_moved_to_sqlite_wal_mode_when_first_opened(
+    older_index: Path,
+) -> None:
+    reader = ChromaStore(make_settings(older_index))
+    assert reader.count_chunks() > 0
+    assert _journal_mode(older_index) == "wal"
+
+
+def test_a_reader_is_not_locked_out_while_another_process_holds_the_write_lock(
+    older_index: Path,
+) -> None:
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    reader = ChromaStore(make_settings(older_index))
+    reader.count_chunks()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_WRITE_LOCK, str(older_index / "chroma" / "chroma.sqlite3")],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    took: list[float] = []
+
+    def read() -> None:
+        began = time.perf_counter()
+        reader.count_chunks()
+        reader.version()
+        reader.get_chunks([f"{make_article().article_id}#0"])
+        took.append(time.perf_counter() - began)
+
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        thread = threading.Thread(target=read, daemon=True)
+        thread.start()
+        thread.join(timeout=3.0)
+    finally:
+        holder.wait(timeout=30)
+    assert took and took[0] < 1.0, took
+
+
+def test_the_version_is_the_seq_and_generation_read_together(store: ChromaStore) -> None:
+    store.bump_generation()
+    version = store.version()
+    assert (version.seq, version.generation) == (store.seq(), store.generation())
+    assert version.seq >= 1 and version.generation
+
+
+def test_warming_a_store_runs_a_vector_search(store: ChromaStore) -> None:
+    assert not store.warm()  # nothing to search yet
+    write(store, make_article())
+    assert store.warm()
+
+
+def test_a_reader_waits_for_an_ingest_in_progress_before_reloading_its_vector_index(
+    store: ChromaStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import rag.store
+    from rag.ingest import INCOMPLETE
+
+    write(store, make_article())
+    reader = ChromaStore(store.settings)
+    marker = store.settings.index_dir / INCOMPLETE
+    marker.write_text("1")  # an ingest is writing
+    store.bump_generation()
+    assert not reader.reopen_if_stale()  # it would load an index about to change again
+    monkeypatch.setattr(rag.store, "DEFER_WHILE_WRITING_S", 0.0)
+    assert reader.reopen_if_stale()  # waited long enough (or the writer died)
+    monkeypatch.setattr(rag.store, "DEFER_WHILE_WRITING_S", 30.0)
+    store.bump_generation()
+    marker.unlink()  # the ingest ended
+    assert reader.reopen_if_stale()
+    assert reader.opened_generation == store.generation()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, cast
 
 from fastapi import Depends
@@ -20,7 +21,10 @@ from ui.api.errors import public_message
 if TYPE_CHECKING:
     from rag.pipeline import Pipeline
 
-REFRESH_EVERY_S = 5.0
+# How often a request may start a refresh (a background check of the index's version;
+# a reload only when another process wrote). Cheap now that no request waits for it, and
+# it bounds how late a serve answers from what an ingest added: this, plus the reload.
+REFRESH_EVERY_S = 1.0
 RETRY_EVERY_S = 2.0
 
 
@@ -33,6 +37,7 @@ class PipelineHolder:
         self._lock = threading.Lock()
         self._refresh_lock = threading.Lock()
         self._refreshed_at = time.monotonic()
+        self._refreshing: threading.Thread | None = None
         self.problem: str | None = None
         self._failure: RagError | None = None
         self._failed_at = 0.0
@@ -71,18 +76,32 @@ class PipelineHolder:
         self._refreshed_at = time.monotonic()
 
     def _maybe_refresh(self) -> None:
-        """Pick up new ingests now and then, without making every request pay for it."""
+        """Pick up new ingests now and then, in a background thread: no request waits for
+        a refresh. Reading the store's version, catching the article index up and
+        reloading the vector index happen there, and each part is swapped in when it is
+        ready; meanwhile questions are answered from what was loaded before. At most one
+        refresh runs at a time."""
         if time.monotonic() - self._refreshed_at < REFRESH_EVERY_S:
             return
-        if not self._refresh_lock.acquire(blocking=False):
+        refresh = getattr(self.pipeline, "refresh", None)
+        if refresh is None:
             return
-        try:
+        with self._refresh_lock:
+            if self._refreshing is not None and self._refreshing.is_alive():
+                return
             self._refreshed_at = time.monotonic()
-            refresh = getattr(self.pipeline, "refresh", None)
-            if refresh is not None:
-                refresh(wait=False)  # the vector index reloads in the background
+            self._refreshing = threading.Thread(
+                target=self._refresh, args=(refresh,), name="rag-refresh", daemon=True
+            )
+            self._refreshing.start()
+
+    def _refresh(self, refresh: Callable[[], None]) -> None:
+        try:
+            refresh()
+        except Exception as exc:  # noqa: BLE001 - keep answering from what is loaded
+            print(f"rag serve: refreshing the index failed: {exc}", file=sys.stderr)
         finally:
-            self._refresh_lock.release()
+            self._refreshed_at = time.monotonic()
 
 
 async def settings_of(request: Request) -> Settings:
