@@ -371,3 +371,73 @@ def test_the_subject_of_a_participle_clause_does_its_own_part() -> None:
         "The Harbour Trust backed the levy.",
         ["The Harbour Trust opposed the fee.", "The Port Authority backed the levy."],
     )
+
+
+def test_a_flip_in_the_sentences_second_clause_is_read_when_the_claim_draws_on_it() -> None:
+    sentence = (
+        "Ferry crews are sailing extra routes around the bay they have charted near Norvik, "
+        "but are unlikely to join any strike at the depot."
+    )
+    claim = (
+        "Ferry crews sailing extra routes around the bay near Norvik are likely to join a "
+        "strike at the depot."
+    )
+    assert polarity_conflict(claim, sentence) == "antonym"
+    faithful = "Ferry crews are sailing extra routes around the bay they have charted near Norvik."
+    assert polarity_conflict(faithful, sentence) is None
+
+
+def test_a_negation_in_a_later_clause_counts_for_the_words_the_claim_takes_from_it() -> None:
+    sentence = (
+        "The council says it will have to consider delaying some library works because of "
+        "the flood bill, but says no works will be cancelled."
+    )
+    claim = "The council says that because of the flood bill, some library works will be cancelled."
+    assert polarity_conflict(claim, sentence) == "negation"
+
+
+def test_a_hedge_followed_by_a_negation_says_what_its_opposite_says() -> None:
+    sentence = "The dockers are unlikely to join the walkout."
+    assert polarity_conflict("The dockers probably won't join the walkout.", sentence) is None
+    assert polarity_conflict("The dockers will probably not join the walkout.", sentence) is None
+    assert polarity_conflict("The dockers probably will join the walkout.", sentence) == "antonym"
+
+
+def test_not_yet_keeps_its_negation_on_what_follows() -> None:
+    assert negated("The plan has not yet been approved by the board.")
+    assert (
+        polarity_conflict(
+            "The plan has been approved by the board.",
+            "The plan has not yet been approved by the board.",
+        )
+        == "negation"
+    )
+
+
+def test_pleased_and_disappointed_and_cut_and_raise_are_opposites() -> None:
+    assert (
+        polarity_conflict(
+            "The mayor says she is disappointed with the new tram timetable.",
+            "The mayor says she is pleased with the new tram timetable.",
+        )
+        == "antonym"
+    )
+    assert (
+        polarity_conflict(
+            "The lender again raised its mortgage rates yesterday.",
+            "The lender again cut its mortgage rates yesterday.",
+        )
+        == "antonym"
+    )
+
+
+def test_ranks_and_hyphenated_counts_are_numbers() -> None:
+    from rag.verify_rules import numbers_in
+
+    assert numbers_in("It was the club's fourth title in a row.") == {"4"}
+    assert numbers_in("It is the sixth title for the club.", passage=True) == {"6"}
+    assert numbers_in("after a two-hour meeting") == {"2"}
+    assert numbers_in("after a five-hour meeting", passage=True) == {"5"}
+    # shares and "the first time" are not ranks
+    assert numbers_in("a third of the boats") == set()
+    assert numbers_in("for the first time") == set()
