@@ -53,8 +53,24 @@ def numbers_in(text: str, passage: bool = False) -> set[str]:
     `passage`, every spelled-out count below a hundred ("fourteen" → "14")."""
     table = _PASSAGE_WORD_NUMBERS if passage else _WORD_NUMBERS
     found = {m.group().replace(",", "") for m in _DIGITS.finditer(text)}
-    found |= {table[w.lower()] for w in words(text) if w.lower() in table}
+    # "a two-hour session" states 2 as "two hours" does
+    parts = [p for w in words(text) for p in w.lower().split("-") if p]
+    found |= {table[p] for p in parts if p in table}
+    ordinals = _PASSAGE_ORDINALS if passage else _ORDINALS
+    for k, p in enumerate(parts):
+        value = ordinals.get(p)
+        before = parts[k - 1] if k else ""
+        after = parts[k + 1] if k + 1 < len(parts) else ""
+        # "the sixth cut" states 6; "a third of", "two thirds" are shares, not ranks
+        if value and (passage or (before not in _SHARE_BEFORE and after != "of")):
+            found.add(value)
     return found
+
+
+# "first" and "second" are left out of claims: "for the first time", "a second" state no rank.
+_PASSAGE_ORDINALS = {w: d for w, d in lexicon.pairs("ordinal_words") if d.isdigit()}
+_ORDINALS = {w: d for w, d in _PASSAGE_ORDINALS.items() if int(d) > 2}
+_SHARE_BEFORE = {"a", "an", "one", *_NUMBER_WORDS.values()}
 
 
 _CALENDAR = lexicon.words("calendar")
