@@ -441,3 +441,23 @@ def test_ranks_and_hyphenated_counts_are_numbers() -> None:
     # shares and "the first time" are not ranks
     assert numbers_in("a third of the boats") == set()
     assert numbers_in("for the first time") == set()
+
+
+def test_a_name_after_a_comma_and_said_that_goes_on_with_a_verb_is_what_was_said() -> None:
+    claim = "The port's spokeswoman, Ms Ida Crane, said Halloran had not been consulted."
+    assert speaker_of_claim(claim) == "Ms Ida Crane"
+    assert speaker_of_claim("The quay will open in May, said Ms Ida Crane.") == "Ms Ida Crane"
+    assert speaker_of_claim("The quay will open in May, said Crane on Monday.") == "Crane"
+
+
+def test_a_role_the_passage_gives_one_person_alone_speaks_for_that_person() -> None:
+    from rag.verify_rules import _same_speaker
+
+    texts = [
+        "The board wants 36 Norrland dockers back and has given leader Marta Olsen two days.",
+        "The Norrland leader said her members would not return before Friday.",
+    ]
+    assert _same_speaker("Olsen", "Norrland leader", texts)
+    assert not _same_speaker("Brenner", "Norrland leader", texts)
+    two = [*texts, "Their rivals' leader Piet Kral said he would wait."]
+    assert not _same_speaker("Olsen", "Norrland leader", two)
