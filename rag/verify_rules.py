@@ -538,8 +538,8 @@ def _same_speaker(claimed: str, speaker: str, texts: Sequence[str]) -> bool:
     together (an organisation and its spokesman, a role and its holder)."""
     if speech.same_entity(claimed, speaker):
         return True
-    if _sole_holder(claimed, speaker, texts):
-        return True
+    if _sole_holder(claimed, speaker, texts) or _sole_holder(speaker, claimed, texts):
+        return True  # "the Palestinian leader said" for "Arafat said", and the reverse
     wanted = speech.name_parts(claimed)
     held = speech.name_parts(speaker)
     if not wanted or not held:
@@ -572,7 +572,7 @@ def _sole_holder(claimed: str, speaker: str, texts: Sequence[str]) -> bool:
     holders: list[str] = []
     for title in titles:
         for m in re.finditer(
-            rf"\b{re.escape(title)}\s+((?:[A-Z][\w’'-]+\s?){{1,3}})", passage, re.I
+            rf"\b(?i:{re.escape(title)}),?\s+((?:[A-Z][\w’'-]+\s?){{1,3}})", passage
         ):
             name = m.group(1).strip()
             if not any(speech.same_entity(name, h) for h in holders):
