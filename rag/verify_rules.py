@@ -206,6 +206,8 @@ def meaning_reason(claim: str, passage: Passage, best: PassageSentence) -> str |
         changed = aligned_change(part, texts[index], passage.lowered, claim)
         if changed:
             return changed
+        if passive_swap(part, texts[index]):
+            return "role"
     if clauses.role_conflict(claim, texts):
         return "role"
     return None
@@ -608,3 +610,66 @@ def _plain_link(gap: str) -> bool:
 
 _TITLE_WORDS = lexicon.words("titles")
 _PERSON = lexicon.words("person_nouns")
+
+
+_PASSIVE = re.compile(r"\b(?:was|were|is|are|been|being|be)\s+(?:\w+ly\s+)?([a-z]+)\b(?!\s+to\b)")
+_ACTIVE_BEFORE = frozenset("was were is are been being be".split())
+
+
+def passive_swap(claim: str, sentence: str) -> bool:
+    """Whether the claim makes a name the doer of what the sentence says was done to it
+    or by someone else: "Ms Lo told Mr Bo" for "Ms Lo was told by Mr Bo", "the board hid
+    the losses from the firm" for "the firm's losses were hidden from the board". The
+    name must be the claim's subject of an active verb whose participle the sentence uses
+    in the passive, and the sentence must not give it as the doer ("by Ms Lo")."""
+    passives = {
+        _canonical_stem(stem(m.group(1))): m.end()
+        for m in _PASSIVE.finditer(sentence)
+        if m.group(1).endswith(("ed", "en")) or m.group(1) in _IRREGULAR_PAST
+    }
+    if not passives:
+        return False
+    for name in entities(claim):
+        parts = speech.name_parts(name)
+        if not parts:
+            continue
+        m = re.search(rf"{re.escape(name)}\s+(?:\w+ly\s+)?([a-z]+)\b", claim)
+        if m is None:
+            continue
+        before = re.findall(r"[\w’'-]+", claim[: m.start()])
+        if before and before[-1].lower() in _PREPOSITIONS:
+            continue  # "north of Kandahar killed": the name is no subject
+        verb = m.group(1)
+        verb_stem = _canonical_stem(stem(verb))
+        if verb in _ACTIVE_BEFORE or verb_stem not in passives:
+            continue
+        if not (verb.endswith("ed") or verb in _IRREGULAR_PAST):
+            continue
+        lowered = sentence.lower()
+        if not all(re.search(rf"\b{re.escape(p)}", lowered) for p in parts):
+            continue
+        if _by(parts[-1], sentence):
+            continue  # the sentence names it as the doer
+        if re.search(rf"\b{re.escape(parts[-1])}\w*\s+(?:\w+ly\s+)?{re.escape(verb)}\b", lowered):
+            continue  # the sentence says it did so too
+        return True
+    return False
+
+
+def _by(part: str, sentence: str) -> bool:
+    """Whether the sentence gives a name as a passive verb's doer: "by" and the name with
+    no verb or preposition between ("by the harbour master, Tom Reyes")."""
+    for m in re.finditer(r"\bby\b", sentence):
+        for w in re.findall(r"[\w’'-]+", sentence[m.end() :])[:7]:
+            lower = w.lower()
+            if lower.startswith(part):
+                return True
+            if lower in _ACTIVE_BEFORE or lower in _PREPOSITIONS or lower.endswith("ed"):
+                break  # "by Norvale were concealed from Castlegate": a new phrase
+    return False
+
+
+_PREPOSITIONS = frozenset(
+    "of in at on near from to by with for into over under about against between".split()
+)
+_IRREGULAR_PAST = frozenset(w for w, _base in lexicon.pairs("irregular_verbs"))

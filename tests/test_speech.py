@@ -461,3 +461,22 @@ def test_a_role_the_passage_gives_one_person_alone_speaks_for_that_person() -> N
     assert not _same_speaker("Brenner", "Norrland leader", texts)
     two = [*texts, "Their rivals' leader Piet Kral said he would wait."]
     assert not _same_speaker("Olsen", "Norrland leader", two)
+
+
+def test_a_claim_making_the_passive_subject_the_doer_swaps_roles() -> None:
+    from rag.verify_rules import passive_swap
+
+    sentence = "Ms Ida Crane was warned of the closure by the harbour master, Tom Reyes, on Friday."
+    assert passive_swap(
+        "Ms Ida Crane warned the harbour master, Tom Reyes, of the closure.", sentence
+    )
+    assert not passive_swap("Tom Reyes warned Ms Ida Crane of the closure on Friday.", sentence)
+    assert not passive_swap("Ms Ida Crane was warned of the closure by Tom Reyes.", sentence)
+    hidden = "The audit says debts run up by Norvale were concealed from Castlegate last year."
+    assert passive_swap("The audit says Castlegate concealed debts from Norvale last year.", hidden)
+    assert not passive_swap(
+        "The audit says Norvale concealed debts from Castlegate last year.", hidden
+    )
+    # a name after a preposition is no subject
+    killed = "Two guards were killed when a shell fell near the gate."
+    assert not passive_swap("A shell that fell near Hollin killed two guards.", killed)
