@@ -83,6 +83,31 @@ def _cues() -> tuple[tuple[str, ...], ...]:
 
 
 @cache
+def _hedges() -> tuple[tuple[str, ...], ...]:
+    return _phrases("negative_hedges")
+
+
+def _hedged(toks: Sequence[_Tok], negation: dict[int, int]) -> dict[int, int]:
+    """`negation` with the content words a hedged negative governs counted as negated
+    ("unlikely to take part in any assault": take, part, assault)."""
+    stems = [t.stem for t in toks]
+    out = dict(negation)
+    for phrase in _hedges():
+        for i in _find(stems, phrase):
+            j, n = i + len(phrase), 0
+            while j < len(toks) and n < SCOPE_WORDS:
+                t = toks[j]
+                if t.punct or t.lower in _SCOPE_ENDS:
+                    break
+                if t.content:
+                    n += 1
+                    if out.get(j, 0) % 2 == 0:
+                        out[j] = out.get(j, 0) + 1
+                j += 1
+    return out
+
+
+@cache
 def _antonyms() -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
     return tuple(
         (tuple(_stem(_norm(w)) for w in a.split()), tuple(_stem(_norm(w)) for w in b.split()))
@@ -244,9 +269,11 @@ def polarity_conflict(claim: str, passage_sentence: str) -> str | None:
     b_cues_here = [c for c in b_cues if any(lo <= b[c.start].start < hi for lo, hi in spans)]
     inside = here(list(range(len(b))))
     b_here_stems = {b[i].stem for i in inside if b[i].content}
-    b_neg_here = {i: n for i, n in b_neg.items() if i in set(inside)}
-    if _one_sided(a, a_cues, absorbed_a, a_neg, b, b_neg_here, b_here_stems) or _one_sided(
-        b, b_cues_here, absorbed_b, b_neg, a, a_neg, a_stems
+    # a hedged negative in the other text agrees with a negation ("not expected to join" /
+    # "unlikely to take part"); on its own it flips nothing
+    b_agree = {i: n for i, n in _hedged(b, b_neg).items() if i in set(inside)}
+    if _one_sided(a, a_cues, absorbed_a, a_neg, b, b_agree, b_here_stems) or _one_sided(
+        b, b_cues_here, absorbed_b, b_neg, a, _hedged(a, a_neg), a_stems
     ):
         return "negation"
     return "antonym" if antonym else None

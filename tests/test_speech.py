@@ -480,3 +480,23 @@ def test_a_claim_making_the_passive_subject_the_doer_swaps_roles() -> None:
     # a name after a preposition is no subject
     killed = "Two guards were killed when a shell fell near the gate."
     assert not passive_swap("A shell that fell near Hollin killed two guards.", killed)
+
+
+def test_a_hedged_negative_agrees_with_a_negation_but_flips_nothing_alone() -> None:
+    sentence = (
+        "Harbour pilots are working double shifts, but are unlikely to join any strike at "
+        "the docks."
+    )
+    claim = (
+        "Harbour pilots are working double shifts but are not expected to join any strike "
+        "at the docks."
+    )
+    assert polarity_conflict(claim, sentence) is None
+    likely = "Harbour pilots are likely to join a strike at the docks."
+    assert polarity_conflict(likely, sentence) == "antonym"
+    # "very improbable" rewords "unlikely that" without a negation of its own
+    source = "It is highly unlikely that the port will raise its fees in the next six months."
+    assert (
+        polarity_conflict("A port fee rise in the next six months is very improbable.", source)
+        is None
+    )
