@@ -181,10 +181,13 @@ def _demonyms() -> frozenset[tuple[str, str]]:
 
 def alike(x: str, y: str) -> bool:
     """One name word for another (lower-case): equal, or a form of it ("Russia", "Russian",
-    "Russians"): the longer starts with the shorter (4+ letters) and adds at most 3."""
+    "Russians", "Authority", "Authorities"): the longer starts with the shorter (4+ letters)
+    and adds at most 3, or is its plural in -ies."""
     if x == y or (x, y) in _demonyms():
         return True
     short, long_ = sorted((x, y), key=len)
+    if len(short) >= 4 and short.endswith("y") and long_ == short[:-1] + "ies":
+        return True  # "Authority", "Authorities"
     return len(short) >= 4 and long_.startswith(short) and len(long_) - len(short) <= 3
 
 

@@ -500,3 +500,19 @@ def test_a_hedged_negative_agrees_with_a_negation_but_flips_nothing_alone() -> N
         polarity_conflict("A port fee rise in the next six months is very improbable.", source)
         is None
     )
+
+
+def test_a_name_word_and_its_ies_plural_are_one_name() -> None:
+    from rag.speech import alike
+
+    assert alike("authority", "authorities")
+    assert alike("treasuries", "treasury")
+    assert not alike("authority", "authors")
+
+
+def test_a_word_opening_the_claim_is_no_part_of_the_name_after_it() -> None:
+    from rag.verify_rules import _names
+
+    claim = "Despite Okafor's warning, the council says the bridge will reopen in Lisle."
+    assert _names(claim) == ["Okafor's", "Lisle"]
+    assert _names("Dunmore Rail says the line will reopen.") == ["Dunmore Rail"]
