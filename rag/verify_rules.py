@@ -87,6 +87,9 @@ def entity_found(entity: str, lowered: str) -> bool:
     return bool(parts) and all(re.search(rf"\b{re.escape(p)}\b", lowered) for p in parts)
 
 
+_OPENING = lexicon.words("opening_words")
+
+
 def _names(claim: str) -> list[str]:
     """The claim's names: capitalised phrases, less words capitalised only by position."""
     tokens = [t.strip(",;:\"“”'‘’()") for t in claim.split()]
@@ -94,6 +97,9 @@ def _names(claim: str) -> list[str]:
     second = claim.split()[1] if len(tokens) > 1 and claim.split()[0][-1:] not in ",;:" else ""
     found = []
     for e in dict.fromkeys(entities(claim)):
+        head, _sep, rest = e.partition(" ")
+        if head == first and rest and head.lower() in _OPENING:
+            e = rest  # "Despite Blinken's push": "Despite" opens the sentence
         if e.lower() in STOPWORDS or e[:1].isdigit():
             continue
         if e == first and not second[:1].isupper():
