@@ -83,6 +83,31 @@ def _cues() -> tuple[tuple[str, ...], ...]:
 
 
 @cache
+def _hedges() -> tuple[tuple[str, ...], ...]:
+    return _phrases("negative_hedges")
+
+
+def _hedged(toks: Sequence[_Tok], negation: dict[int, int]) -> dict[int, int]:
+    """`negation` with the content words a hedged negative governs counted as negated
+    ("unlikely to take part in any assault": take, part, assault)."""
+    stems = [t.stem for t in toks]
+    out = dict(negation)
+    for phrase in _hedges():
+        for i in _find(stems, phrase):
+            j, n = i + len(phrase), 0
+            while j < len(toks) and n < SCOPE_WORDS:
+                t = toks[j]
+                if t.punct or t.lower in _SCOPE_ENDS:
+                    break
+                if t.content:
+                    n += 1
+                    if out.get(j, 0) % 2 == 0:
+                        out[j] = out.get(j, 0) + 1
+                j += 1
+    return out
+
+
+@cache
 def _antonyms() -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
     return tuple(
         (tuple(_stem(_norm(w)) for w in a.split()), tuple(_stem(_norm(w)) for w in b.split()))
@@ -143,7 +168,8 @@ def _negation_cues(toks: Sequence[_Tok], skip: frozenset[int] = frozenset()) -> 
         cut = False
         while j < len(toks) and len(scope) < SCOPE_WORDS:
             t = toks[j]
-            if t.punct or t.lower in _SCOPE_ENDS or t.lower in {"and", "or"}:
+            adverb = t.lower == "yet" and j == end  # "not yet approved": no new clause
+            if t.punct or (t.lower in _SCOPE_ENDS and not adverb) or t.lower in {"and", "or"}:
                 break
             if j >= stop:
                 cut = True
@@ -227,29 +253,46 @@ def polarity_conflict(claim: str, passage_sentence: str) -> str | None:
     absorbed_a: set[int] = set()
     absorbed_b: set[int] = set()
     antonym = False
-    for in_a, in_b, _la, _lb in flips:
-        pols_a = {a_neg.get(i, 0) % 2 for i in in_a}
-        pols_b = {b_neg.get(i, 0) % 2 for i in in_b}
+    for in_a, in_b, la, lb in flips:
+        after_a = _cue_after(a_cues, in_a, la)
+        after_b = _cue_after(b_cues, in_b, lb)
+        pols_a = {(a_neg.get(i, 0) + (i in after_a)) % 2 for i in in_a}
+        pols_b = {(b_neg.get(i, 0) + (i in after_b)) % 2 for i in in_b}
         if pols_a & pols_b:  # some use of one word stands where the other says the opposite
             antonym = True
         else:
             absorbed_a |= {id(c) for c in a_cues if set(c.scope) & set(in_a)}
             absorbed_b |= {id(c) for c in b_cues if set(c.scope) & set(in_b)}
+            absorbed_a |= {id(c) for c in after_a.values()}
+            absorbed_b |= {id(c) for c in after_b.values()}
     # the sentence's negations count only in the clauses the claim restates
     b_cues_here = [c for c in b_cues if any(lo <= b[c.start].start < hi for lo, hi in spans)]
     inside = here(list(range(len(b))))
     b_here_stems = {b[i].stem for i in inside if b[i].content}
-    b_neg_here = {i: n for i, n in b_neg.items() if i in set(inside)}
-    if _one_sided(a, a_cues, absorbed_a, a_neg, b, b_neg_here, b_here_stems) or _one_sided(
-        b, b_cues_here, absorbed_b, b_neg, a, a_neg, a_stems
+    # a hedged negative in the other text agrees with a negation ("not expected to join" /
+    # "unlikely to take part"); on its own it flips nothing
+    b_agree = {i: n for i, n in _hedged(b, b_neg).items() if i in set(inside)}
+    if _one_sided(a, a_cues, absorbed_a, a_neg, b, b_agree, b_here_stems) or _one_sided(
+        b, b_cues_here, absorbed_b, b_neg, a, _hedged(a, a_neg), a_stems
     ):
         return "negation"
     return "antonym" if antonym else None
 
 
+def _cue_after(cues: Sequence[_Cue], starts: Sequence[int], length: int) -> dict[int, _Cue]:
+    """The negation cue that directly follows each use of an antonym term ("probably won't
+    join", "likely not to"): the hedge then says what its opposite says ("unlikely to join")."""
+    out: dict[int, _Cue] = {}
+    for i in starts:
+        for cue in cues:
+            if 0 <= cue.start - (i + length) <= 1:
+                out[i] = cue
+    return out
+
+
 def _aligned_spans(sentence: str, claim_stems: set[str]) -> list[tuple[int, int]]:
     """Character spans of the sentence's clauses that share most words with the claim."""
-    spans: list[tuple[int, int, int]] = []
+    spans: list[tuple[int, int, set[str]]] = []
     cursor = 0
     for text in clause_texts(sentence):
         start = sentence.find(text, cursor)
@@ -257,14 +300,19 @@ def _aligned_spans(sentence: str, claim_stems: set[str]) -> list[tuple[int, int]
             return [(0, len(sentence))]
         cursor = start + len(text)
         # names say who; the lower-case words say what, which is what aligns a clause
-        shared = len(
-            {t.stem for t in _tokens(text) if t.content and t.text.islower()} & claim_stems
-        )
+        shared = {t.stem for t in _tokens(text) if t.content and t.text.islower()} & claim_stems
         spans.append((start, cursor, shared))
     if len(spans) <= 1:
         return [(0, len(sentence))]
-    best = max(shared for _s, _e, shared in spans)
-    return [(lo, hi) for lo, hi, shared in spans if shared == best]
+    best = max(len(shared) for _s, _e, shared in spans)
+    chosen = [(lo, hi, shared) for lo, hi, shared in spans if len(shared) == best]
+    covered = set().union(*(shared for _lo, _hi, shared in chosen))
+    # a clause that gives the claim a word the best-aligned ones lack is restated too
+    # ("… near Kandahar, but are unlikely to take part in any assault on the city")
+    more = [(lo, hi, shared) for lo, hi, shared in spans if shared - covered]
+    return sorted(
+        (lo, hi) for lo, hi, _shared in {(lo, hi, frozenset(s)) for lo, hi, s in chosen + more}
+    )
 
 
 def _prefix_flips(

@@ -181,10 +181,13 @@ def _demonyms() -> frozenset[tuple[str, str]]:
 
 def alike(x: str, y: str) -> bool:
     """One name word for another (lower-case): equal, or a form of it ("Russia", "Russian",
-    "Russians"): the longer starts with the shorter (4+ letters) and adds at most 3."""
+    "Russians", "Authority", "Authorities"): the longer starts with the shorter (4+ letters)
+    and adds at most 3, or is its plural in -ies."""
     if x == y or (x, y) in _demonyms():
         return True
     short, long_ = sorted((x, y), key=len)
+    if len(short) >= 4 and short.endswith("y") and long_ == short[:-1] + "ies":
+        return True  # "Authority", "Authorities"
     return len(short) >= 4 and long_.startswith(short) and len(long_) - len(short) <= 3
 
 
@@ -322,6 +325,14 @@ def _speaker_around(
     if verb_lower.endswith("ing") and verb_lower != "according to":
         names_after = False  # "…, saying DFAT is …": what follows is what was said
     closes_quote = bool(re.search(r"[”\"’]\s*$|[,.!?]\s*[”\"’]?\s*$", before)) or not before.strip()
+    if names_after and not re.search(r"[”\"’]\s*$", before) and before.strip():
+        # "Her aide, Ann Lo, said Bo had left": after a comma a name followed by an
+        # auxiliary is the reported clause's subject, not the speaker ("…, said Mr Bo.")
+        at = after.find(phrase)
+        rest = after[at + len(phrase) :] if phrase and at >= 0 else ""
+        nxt = rest.split()[0].lower() if rest.split() else ""
+        if nxt in _AUX or nxt in _BE:
+            names_after = False
     if (
         verb_lower == "according to"
         or re.match(r"\s+by\s", after)

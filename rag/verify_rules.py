@@ -53,8 +53,24 @@ def numbers_in(text: str, passage: bool = False) -> set[str]:
     `passage`, every spelled-out count below a hundred ("fourteen" → "14")."""
     table = _PASSAGE_WORD_NUMBERS if passage else _WORD_NUMBERS
     found = {m.group().replace(",", "") for m in _DIGITS.finditer(text)}
-    found |= {table[w.lower()] for w in words(text) if w.lower() in table}
+    # "a two-hour session" states 2 as "two hours" does
+    parts = [p for w in words(text) for p in w.lower().split("-") if p]
+    found |= {table[p] for p in parts if p in table}
+    ordinals = _PASSAGE_ORDINALS if passage else _ORDINALS
+    for k, p in enumerate(parts):
+        value = ordinals.get(p)
+        before = parts[k - 1] if k else ""
+        after = parts[k + 1] if k + 1 < len(parts) else ""
+        # "the sixth cut" states 6; "a third of", "two thirds" are shares, not ranks
+        if value and (passage or (before not in _SHARE_BEFORE and after != "of")):
+            found.add(value)
     return found
+
+
+# "first" and "second" are left out of claims: "for the first time", "a second" state no rank.
+_PASSAGE_ORDINALS = {w: d for w, d in lexicon.pairs("ordinal_words") if d.isdigit()}
+_ORDINALS = {w: d for w, d in _PASSAGE_ORDINALS.items() if int(d) > 2}
+_SHARE_BEFORE = {"a", "an", "one", *_NUMBER_WORDS.values()}
 
 
 _CALENDAR = lexicon.words("calendar")
@@ -71,6 +87,9 @@ def entity_found(entity: str, lowered: str) -> bool:
     return bool(parts) and all(re.search(rf"\b{re.escape(p)}\b", lowered) for p in parts)
 
 
+_OPENING = lexicon.words("opening_words")
+
+
 def _names(claim: str) -> list[str]:
     """The claim's names: capitalised phrases, less words capitalised only by position."""
     tokens = [t.strip(",;:\"“”'‘’()") for t in claim.split()]
@@ -78,6 +97,9 @@ def _names(claim: str) -> list[str]:
     second = claim.split()[1] if len(tokens) > 1 and claim.split()[0][-1:] not in ",;:" else ""
     found = []
     for e in dict.fromkeys(entities(claim)):
+        head, _sep, rest = e.partition(" ")
+        if head == first and rest and head.lower() in _OPENING:
+            e = rest  # "Despite Blinken's push": "Despite" opens the sentence
         if e.lower() in STOPWORDS or e[:1].isdigit():
             continue
         if e == first and not second[:1].isupper():
@@ -190,6 +212,8 @@ def meaning_reason(claim: str, passage: Passage, best: PassageSentence) -> str |
         changed = aligned_change(part, texts[index], passage.lowered, claim)
         if changed:
             return changed
+        if passive_swap(part, texts[index]):
+            return "role"
     if clauses.role_conflict(claim, texts):
         return "role"
     return None
@@ -522,8 +546,8 @@ def _same_speaker(claimed: str, speaker: str, texts: Sequence[str]) -> bool:
     together (an organisation and its spokesman, a role and its holder)."""
     if speech.same_entity(claimed, speaker):
         return True
-    if _sole_holder(claimed, speaker, texts):
-        return True
+    if _sole_holder(claimed, speaker, texts) or _sole_holder(speaker, claimed, texts):
+        return True  # "the Palestinian leader said" for "Arafat said", and the reverse
     wanted = speech.name_parts(claimed)
     held = speech.name_parts(speaker)
     if not wanted or not held:
@@ -556,7 +580,7 @@ def _sole_holder(claimed: str, speaker: str, texts: Sequence[str]) -> bool:
     holders: list[str] = []
     for title in titles:
         for m in re.finditer(
-            rf"\b{re.escape(title)}\s+((?:[A-Z][\w’'-]+\s?){{1,3}})", passage, re.I
+            rf"\b(?i:{re.escape(title)}),?\s+((?:[A-Z][\w’'-]+\s?){{1,3}})", passage
         ):
             name = m.group(1).strip()
             if not any(speech.same_entity(name, h) for h in holders):
@@ -592,3 +616,66 @@ def _plain_link(gap: str) -> bool:
 
 _TITLE_WORDS = lexicon.words("titles")
 _PERSON = lexicon.words("person_nouns")
+
+
+_PASSIVE = re.compile(r"\b(?:was|were|is|are|been|being|be)\s+(?:\w+ly\s+)?([a-z]+)\b(?!\s+to\b)")
+_ACTIVE_BEFORE = frozenset("was were is are been being be".split())
+
+
+def passive_swap(claim: str, sentence: str) -> bool:
+    """Whether the claim makes a name the doer of what the sentence says was done to it
+    or by someone else: "Ms Lo told Mr Bo" for "Ms Lo was told by Mr Bo", "the board hid
+    the losses from the firm" for "the firm's losses were hidden from the board". The
+    name must be the claim's subject of an active verb whose participle the sentence uses
+    in the passive, and the sentence must not give it as the doer ("by Ms Lo")."""
+    passives = {
+        _canonical_stem(stem(m.group(1))): m.end()
+        for m in _PASSIVE.finditer(sentence)
+        if m.group(1).endswith(("ed", "en")) or m.group(1) in _IRREGULAR_PAST
+    }
+    if not passives:
+        return False
+    for name in entities(claim):
+        parts = speech.name_parts(name)
+        if not parts:
+            continue
+        m = re.search(rf"{re.escape(name)}\s+(?:\w+ly\s+)?([a-z]+)\b", claim)
+        if m is None:
+            continue
+        before = re.findall(r"[\w’'-]+", claim[: m.start()])
+        if before and before[-1].lower() in _PREPOSITIONS:
+            continue  # "north of Kandahar killed": the name is no subject
+        verb = m.group(1)
+        verb_stem = _canonical_stem(stem(verb))
+        if verb in _ACTIVE_BEFORE or verb_stem not in passives:
+            continue
+        if not (verb.endswith("ed") or verb in _IRREGULAR_PAST):
+            continue
+        lowered = sentence.lower()
+        if not all(re.search(rf"\b{re.escape(p)}", lowered) for p in parts):
+            continue
+        if _by(parts[-1], sentence):
+            continue  # the sentence names it as the doer
+        if re.search(rf"\b{re.escape(parts[-1])}\w*\s+(?:\w+ly\s+)?{re.escape(verb)}\b", lowered):
+            continue  # the sentence says it did so too
+        return True
+    return False
+
+
+def _by(part: str, sentence: str) -> bool:
+    """Whether the sentence gives a name as a passive verb's doer: "by" and the name with
+    no verb or preposition between ("by the harbour master, Tom Reyes")."""
+    for m in re.finditer(r"\bby\b", sentence):
+        for w in re.findall(r"[\w’'-]+", sentence[m.end() :])[:7]:
+            lower = w.lower()
+            if lower.startswith(part):
+                return True
+            if lower in _ACTIVE_BEFORE or lower in _PREPOSITIONS or lower.endswith("ed"):
+                break  # "by Norvale were concealed from Castlegate": a new phrase
+    return False
+
+
+_PREPOSITIONS = frozenset(
+    "of in at on near from to by with for into over under about against between".split()
+)
+_IRREGULAR_PAST = frozenset(w for w, _base in lexicon.pairs("irregular_verbs"))

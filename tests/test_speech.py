@@ -371,3 +371,148 @@ def test_the_subject_of_a_participle_clause_does_its_own_part() -> None:
         "The Harbour Trust backed the levy.",
         ["The Harbour Trust opposed the fee.", "The Port Authority backed the levy."],
     )
+
+
+def test_a_flip_in_the_sentences_second_clause_is_read_when_the_claim_draws_on_it() -> None:
+    sentence = (
+        "Ferry crews are sailing extra routes around the bay they have charted near Norvik, "
+        "but are unlikely to join any strike at the depot."
+    )
+    claim = (
+        "Ferry crews sailing extra routes around the bay near Norvik are likely to join a "
+        "strike at the depot."
+    )
+    assert polarity_conflict(claim, sentence) == "antonym"
+    faithful = "Ferry crews are sailing extra routes around the bay they have charted near Norvik."
+    assert polarity_conflict(faithful, sentence) is None
+
+
+def test_a_negation_in_a_later_clause_counts_for_the_words_the_claim_takes_from_it() -> None:
+    sentence = (
+        "The council says it will have to consider delaying some library works because of "
+        "the flood bill, but says no works will be cancelled."
+    )
+    claim = "The council says that because of the flood bill, some library works will be cancelled."
+    assert polarity_conflict(claim, sentence) == "negation"
+
+
+def test_a_hedge_followed_by_a_negation_says_what_its_opposite_says() -> None:
+    sentence = "The dockers are unlikely to join the walkout."
+    assert polarity_conflict("The dockers probably won't join the walkout.", sentence) is None
+    assert polarity_conflict("The dockers will probably not join the walkout.", sentence) is None
+    assert polarity_conflict("The dockers probably will join the walkout.", sentence) == "antonym"
+
+
+def test_not_yet_keeps_its_negation_on_what_follows() -> None:
+    assert negated("The plan has not yet been approved by the board.")
+    assert (
+        polarity_conflict(
+            "The plan has been approved by the board.",
+            "The plan has not yet been approved by the board.",
+        )
+        == "negation"
+    )
+
+
+def test_pleased_and_disappointed_and_cut_and_raise_are_opposites() -> None:
+    assert (
+        polarity_conflict(
+            "The mayor says she is disappointed with the new tram timetable.",
+            "The mayor says she is pleased with the new tram timetable.",
+        )
+        == "antonym"
+    )
+    assert (
+        polarity_conflict(
+            "The lender again raised its mortgage rates yesterday.",
+            "The lender again cut its mortgage rates yesterday.",
+        )
+        == "antonym"
+    )
+
+
+def test_ranks_and_hyphenated_counts_are_numbers() -> None:
+    from rag.verify_rules import numbers_in
+
+    assert numbers_in("It was the club's fourth title in a row.") == {"4"}
+    assert numbers_in("It is the sixth title for the club.", passage=True) == {"6"}
+    assert numbers_in("after a two-hour meeting") == {"2"}
+    assert numbers_in("after a five-hour meeting", passage=True) == {"5"}
+    # shares and "the first time" are not ranks
+    assert numbers_in("a third of the boats") == set()
+    assert numbers_in("for the first time") == set()
+
+
+def test_a_name_after_a_comma_and_said_that_goes_on_with_a_verb_is_what_was_said() -> None:
+    claim = "The port's spokeswoman, Ms Ida Crane, said Halloran had not been consulted."
+    assert speaker_of_claim(claim) == "Ms Ida Crane"
+    assert speaker_of_claim("The quay will open in May, said Ms Ida Crane.") == "Ms Ida Crane"
+    assert speaker_of_claim("The quay will open in May, said Crane on Monday.") == "Crane"
+
+
+def test_a_role_the_passage_gives_one_person_alone_speaks_for_that_person() -> None:
+    from rag.verify_rules import _same_speaker
+
+    texts = [
+        "The board wants 36 Norrland dockers back and has given leader Marta Olsen two days.",
+        "The Norrland leader said her members would not return before Friday.",
+    ]
+    assert _same_speaker("Olsen", "Norrland leader", texts)
+    assert not _same_speaker("Brenner", "Norrland leader", texts)
+    two = [*texts, "Their rivals' leader Piet Kral said he would wait."]
+    assert not _same_speaker("Olsen", "Norrland leader", two)
+
+
+def test_a_claim_making_the_passive_subject_the_doer_swaps_roles() -> None:
+    from rag.verify_rules import passive_swap
+
+    sentence = "Ms Ida Crane was warned of the closure by the harbour master, Tom Reyes, on Friday."
+    assert passive_swap(
+        "Ms Ida Crane warned the harbour master, Tom Reyes, of the closure.", sentence
+    )
+    assert not passive_swap("Tom Reyes warned Ms Ida Crane of the closure on Friday.", sentence)
+    assert not passive_swap("Ms Ida Crane was warned of the closure by Tom Reyes.", sentence)
+    hidden = "The audit says debts run up by Norvale were concealed from Castlegate last year."
+    assert passive_swap("The audit says Castlegate concealed debts from Norvale last year.", hidden)
+    assert not passive_swap(
+        "The audit says Norvale concealed debts from Castlegate last year.", hidden
+    )
+    # a name after a preposition is no subject
+    killed = "Two guards were killed when a shell fell near the gate."
+    assert not passive_swap("A shell that fell near Hollin killed two guards.", killed)
+
+
+def test_a_hedged_negative_agrees_with_a_negation_but_flips_nothing_alone() -> None:
+    sentence = (
+        "Harbour pilots are working double shifts, but are unlikely to join any strike at "
+        "the docks."
+    )
+    claim = (
+        "Harbour pilots are working double shifts but are not expected to join any strike "
+        "at the docks."
+    )
+    assert polarity_conflict(claim, sentence) is None
+    likely = "Harbour pilots are likely to join a strike at the docks."
+    assert polarity_conflict(likely, sentence) == "antonym"
+    # "very improbable" rewords "unlikely that" without a negation of its own
+    source = "It is highly unlikely that the port will raise its fees in the next six months."
+    assert (
+        polarity_conflict("A port fee rise in the next six months is very improbable.", source)
+        is None
+    )
+
+
+def test_a_name_word_and_its_ies_plural_are_one_name() -> None:
+    from rag.speech import alike
+
+    assert alike("authority", "authorities")
+    assert alike("treasuries", "treasury")
+    assert not alike("authority", "authors")
+
+
+def test_a_word_opening_the_claim_is_no_part_of_the_name_after_it() -> None:
+    from rag.verify_rules import _names
+
+    claim = "Despite Okafor's warning, the council says the bridge will reopen in Lisle."
+    assert _names(claim) == ["Okafor's", "Lisle"]
+    assert _names("Dunmore Rail says the line will reopen.") == ["Dunmore Rail"]
