@@ -1,6 +1,6 @@
 """`rag eval --fit`: fit the answerer's refusal threshold(s) by k-fold cross-validation.
 
-    rag eval --fit                                   # news, holdout, nearmiss, paraphrase; 5 folds
+    rag eval --fit                  # news, holdout, starter, nearmiss, paraphrase, blind4-dev
     rag eval --fit --folds 10 --sets news,nearmiss --no-write --json
 
 Every question of the gold sets is retrieved once (its passages and vector cached).
@@ -27,7 +27,8 @@ false refusal above the cap costs ten points of objective, so when no value meet
 the least-bad one wins.
 
 Parameters fitted (rag/answer/weights.json, `weights`): `refuse_below` (swept over
-the records) and `ground_share`, `ground_similarity` (one answering pass per grid point).
+the records) and `support_soft`, `soft_similarity` (one answering pass per grid point;
+`ground_share` and `ground_similarity` were fitted so before and keep their values).
 Another weight of `rag.answer.weights.Weights` joins by adding a `Param` to `REANSWERED`
 (costs a pass per value) or, when it acts on recorded features only, to `SWEPT`.
 """
@@ -47,7 +48,7 @@ from evals.gold import GoldItem, load_gold
 from rag.errors import BadInputError
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_SETS = ("news", "holdout", "nearmiss", "paraphrase")
+DEFAULT_SETS = ("news", "holdout", "starter", "nearmiss", "paraphrase", "blind4-dev")
 DEFAULT_FOLDS = 5
 MAX_FALSE_REFUSALS = 0.08
 OVER_CAP_COST = 10.0
@@ -81,8 +82,8 @@ REFUSE_BELOW = Param("refuse_below", "weights", tuple(round(0.2 + 0.01 * i, 2) f
 PARAMS = (REFUSE_BELOW,)  # swept over recorded support
 SWEPT = PARAMS
 REANSWERED = (
-    Param("ground_share", "weights", (0.0, 0.25, 0.5)),
-    Param("ground_similarity", "weights", (0.45, 0.5, 0.6)),
+    Param("support_soft", "weights", (0.0, 0.35, 0.6)),
+    Param("soft_similarity", "weights", (0.45, 0.5)),
 )
 
 

@@ -120,7 +120,7 @@ def test_a_question_refused_for_an_ungrounded_part_is_refused_at_every_threshold
 
 
 def test_the_grid_point_and_threshold_are_chosen_together_and_scored_on_held_out_folds() -> None:
-    from evals.fit import choose_point, cross_validate_points
+    from evals.fit import REANSWERED_NAMES, choose_point, cross_validate_points
 
     # at the strict point every answerable question is refused for an ungrounded part;
     # at the loose point none is, and a threshold separates them
@@ -132,7 +132,7 @@ def test_the_grid_point_and_threshold_are_chosen_together_and_scored_on_held_out
     point, values, value = choose_point(runs)
     assert point == (0.5, 0.55) and 0.4 < values["refuse_below"] <= 0.8 and value == 1.0
     result = cross_validate_points(runs, 4)
-    assert all(c["ground_share"] == 0.5 for c in result["chosen_per_fold"])
+    assert all(c[REANSWERED_NAMES[0]] == 0.5 for c in result["chosen_per_fold"])
     assert result["held_out"]["false_refusal_rate"] == 0.0
     assert result["held_out"]["refusal_accuracy"] == 1.0
 
