@@ -82,7 +82,7 @@ REFUSE_BELOW = Param("refuse_below", "weights", tuple(round(0.2 + 0.01 * i, 2) f
 PARAMS = (REFUSE_BELOW,)  # swept over recorded support
 SWEPT = PARAMS
 REANSWERED = (
-    Param("support_soft", "weights", (0.0, 0.35, 0.6)),
+    Param("support_soft", "weights", (0.0, 0.6, 0.9)),
     Param("soft_similarity", "weights", (0.45, 0.5)),
 )
 

@@ -103,17 +103,6 @@ class Meaning:
         }
 
 
-def article_evidence(ranked: Sequence[Candidate]) -> dict[str, float]:
-    """Per article, how near its closest retrieved passage is to the question (cosine,
-    when retrieval measured it): whole-article evidence that the question is about it."""
-    out: dict[str, float] = {}
-    for c in ranked:
-        similarity = c.hit.similarity
-        if similarity is not None:
-            out[c.article_id] = max(out.get(c.article_id, 0.0), float(similarity))
-    return out
-
-
 def rescore_kinds(
     info: QuestionInfo, pool: Sequence[Candidate], meaning: Meaning, w: Weights
 ) -> None:

@@ -51,7 +51,6 @@ class Weights:
     unnamed_penalty: float = 0.45  # "name of the gunman" but the article says "a gunman"
     support_soft: float = 0.0  # the window's coverage gained by words of like meaning
     soft_similarity: float = 0.45  # MiniLM cosine for a common word to count as covered
-    support_article: float = 0.0  # cosine of the article's nearest passage to the question
     slot_pool: int = 3  # how many of the best sentences may fill the slot
     refuse_below: float = 0.55  # support under this is a refusal
 
