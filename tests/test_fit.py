@@ -207,3 +207,15 @@ def test_fit_retrieves_once_answers_each_grid_point_and_reports_held_out_figures
     assert (
         json.loads(path.read_text())["weights"]["refuse_below"] == result["fitted"]["refuse_below"]
     )
+
+
+def test_a_refusal_floor_keeps_the_threshold_above_the_unanswerable_questions() -> None:
+    # answerable questions spread over 0.3-0.9; unanswerable ones sit at 0.5-0.6: with
+    # only a cap on false refusals the threshold falls below them, with a floor it does not
+    answerable = [sample(i, True, 0.3 + 0.02 * i) for i in range(30)]
+    unanswerable = [sample(100 + i, False, 0.5 + 0.01 * i) for i in range(10)]
+    data = answerable + unanswerable
+    capped = choose(data, cap=0.05)
+    floored = choose(data, cap=0.05, floor=0.9)
+    assert floored["refuse_below"] > capped["refuse_below"]
+    assert score(data, floored).figures()["refusal_accuracy"] >= 0.9
