@@ -1,11 +1,11 @@
 """`rag eval --fit`: fit the answerer's refusal threshold(s) by k-fold cross-validation.
 
-    rag eval --fit                  # news, holdout, starter, nearmiss, paraphrase, blind4-dev
+    rag eval --fit --min-refusal 0.8   # news, holdout, starter, nearmiss, paraphrase, blind4-dev
     rag eval --fit --folds 10 --sets news,nearmiss --no-write --json
 
 Every question of the gold sets is retrieved once (its passages and vector cached).
 The answerer then answers the cached passages once per point of a small grid over its
-grounding weights (`ground_share`, `ground_similarity`: no retrieval, sentence vectors
+support weights (`support_soft`, `soft_similarity`: no retrieval, sentence vectors
 cached across points), with the support threshold off, recording per question its
 support, whether it refused anyway (an ungrounded part), whether the answer holds a gold
 alias, cites a gold article, and how long it is. The support threshold is then swept by
