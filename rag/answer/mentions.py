@@ -7,6 +7,7 @@ import os
 import re
 
 from rag import lexicon
+from rag.answer.equivalents import group_of, groups_in, same_group
 from rag.terms import stem, words
 
 _CAPITALISED_RUN = re.compile(r"\b[A-Z][a-z]+(?:\s+(?:of\s+)?[A-Z][a-z]+)+")
@@ -20,7 +21,12 @@ def mentions(text: str, name: str) -> bool:
 
     A part matches a word of the text exactly, or by stem when that word is capitalised
     too ("Japanese" for "Japan"), never a common word that shares a stem ("marred", "Mars").
+    A country or religion matches any of its forms (`rag.answer.equivalents`: "Aussies",
+    "Canberra" and "Australian" name one country; "Islamic" and "Muslim" one faith).
     """
+    if same_group(name, text):
+        return True
+    written = {w.lower(): w for w in re.split(r"[\s\-‐–]+", name.strip())}
     if re.fullmatch(r"[A-Z]{2,5}", name.strip()) and stem(name.strip().lower()) in acronyms(text):
         return True  # "WA" for "Western Australia"
     initials = "".join(w[0] for w in name.split() if w[:1].isupper())
@@ -43,7 +49,14 @@ def mentions(text: str, name: str) -> bool:
     exact = {w.lower().removesuffix("'s").removesuffix("’s") for w in words(text)}
     capitalised = {w.lower() for w in words(text) if w[:1].isupper()}
     stems = {stem(w) for w in capitalised}
-    found = [p in exact or stem(p) in stems or _same_root(p, capitalised) for p in parts]
+    groups = groups_in(text)
+    found = [
+        p in exact
+        or stem(p) in stems
+        or _same_root(p, capitalised)
+        or (group_of(written.get(p, p)) or "") in groups
+        for p in parts
+    ]
     if len(parts) >= 2:
         return found[-1] or sum(found) * 2 >= len(parts) + 1
     return found[0]
