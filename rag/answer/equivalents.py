@@ -46,22 +46,44 @@ def _written_as_name(found: str, form: str) -> bool:
     return found[:1].isupper()
 
 
+_WORD = re.compile(r"[\w'’]+")
+_LONGEST = 4  # words in the longest form ("united states of america")
+
+
+def _lookup(tokens: list[str], forms: dict[str, str]) -> str | None:
+    """The group of the words `tokens` as one form, plural or possessive allowed."""
+    key = " ".join(t.lower() for t in tokens)
+    if key in forms:
+        return key
+    for tail in ("'s", "’s", "es", "s"):
+        if key.endswith(tail) and len(tokens[-1]) > 3 + len(tail) and key[: -len(tail)] in forms:
+            return key[: -len(tail)]
+    return None
+
+
 @lru_cache(maxsize=512)
 def groups_in(text: str) -> frozenset[str]:
     """The groups (countries, religions) that `text` names in any of their forms."""
     forms = _forms()
+    tokens = _WORD.findall(text)
     found = set()
-    for match in _pattern().finditer(text):
-        written = match.group("form")
-        form = _key(written)
-        if form not in forms or not _written_as_name(written, form):
+    i = 0
+    while i < len(tokens):
+        if not tokens[i][:1].isupper():
+            i += 1
             continue
-        if len(form) <= 3 and match.group("tail") and not match.group("tail").startswith("'"):
-            continue  # "USs" is no plural of "US"
-        found.add(forms[form])
+        for n in range(min(_LONGEST, len(tokens) - i), 0, -1):
+            form = _lookup(tokens[i : i + n], forms)
+            if form is not None and _written_as_name(" ".join(tokens[i : i + n]), form):
+                found.add(forms[form])
+                i += n
+                break
+        else:
+            i += 1
     return frozenset(found)
 
 
+@lru_cache(maxsize=1024)
 def group_of(name: str) -> str | None:
     """The group a whole name is a form of ("Aussies" → Australia; "pro-Jakarta" →
     Indonesia, the word after a "pro-"/"anti-" prefix), or None when it is no such form."""

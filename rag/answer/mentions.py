@@ -51,12 +51,11 @@ def mentions(text: str, name: str) -> bool:
     exact = {w.lower().removesuffix("'s").removesuffix("’s") for w in words(text)}
     capitalised = {w.lower() for w in words(text) if w[:1].isupper()}
     stems = {stem(w) for w in capitalised}
-    groups = groups_in(text)
     found = [
         p in exact
         or stem(p) in stems
         or _same_root(p, capitalised)
-        or (group_of(written.get(p, p)) or "") in groups
+        or _same_group_word(written.get(p, p), text)
         for p in parts
     ]
     if len(parts) >= 2:
@@ -64,6 +63,12 @@ def mentions(text: str, name: str) -> bool:
             return False  # "Melbourne to Hobart": the text has the Sydney to Hobart
         return found[-1] or sum(found) * 2 >= len(parts) + 1
     return found[0]
+
+
+def _same_group_word(word: str, text: str) -> bool:
+    """Whether one word of a name is a country's or faith's form that `text` names."""
+    group = group_of(word)
+    return group is not None and group in groups_in(text)
 
 
 def _other_before(text: str, name: str, parts: list[str]) -> bool:
