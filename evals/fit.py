@@ -1,11 +1,11 @@
 """`rag eval --fit`: fit the answerer's refusal threshold(s) by k-fold cross-validation.
 
-    rag eval --fit                                   # news, holdout, nearmiss, paraphrase; 5 folds
+    rag eval --fit --min-refusal 0.8   # news, holdout, starter, nearmiss, paraphrase, blind4-dev
     rag eval --fit --folds 10 --sets news,nearmiss --no-write --json
 
 Every question of the gold sets is retrieved once (its passages and vector cached).
 The answerer then answers the cached passages once per point of a small grid over its
-grounding weights (`ground_share`, `ground_similarity`: no retrieval, sentence vectors
+support weights (`support_soft`, `soft_similarity`: no retrieval, sentence vectors
 cached across points), with the support threshold off, recording per question its
 support, whether it refused anyway (an ungrounded part), whether the answer holds a gold
 alias, cites a gold article, and how long it is. The support threshold is then swept by
@@ -24,10 +24,13 @@ generated near-misses outvote neither the answerable questions nor the hand-writ
 unanswerable ones, under a cap on false refusals (`--max-false-refusals`,
 0.08 by default: the issue's bound on refusing the near-misses' originals). Every point of
 false refusal above the cap costs ten points of objective, so when no value meets the cap
-the least-bad one wins.
+the least-bad one wins. `--min-refusal R` adds a floor the same way: every point of
+(unanswerable refused, averaged over the sets) under R costs ten points, so the
+threshold cannot fall until the hand-written unanswerable questions are answered.
 
 Parameters fitted (rag/answer/weights.json, `weights`): `refuse_below` (swept over
-the records) and `ground_share`, `ground_similarity` (one answering pass per grid point).
+the records) and `support_soft`, `soft_similarity` (one answering pass per grid point;
+`ground_share` and `ground_similarity` were fitted so before and keep their values).
 Another weight of `rag.answer.weights.Weights` joins by adding a `Param` to `REANSWERED`
 (costs a pass per value) or, when it acts on recorded features only, to `SWEPT`.
 """
@@ -47,9 +50,10 @@ from evals.gold import GoldItem, load_gold
 from rag.errors import BadInputError
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_SETS = ("news", "holdout", "nearmiss", "paraphrase")
+DEFAULT_SETS = ("news", "holdout", "starter", "nearmiss", "paraphrase", "blind4-dev")
 DEFAULT_FOLDS = 5
 MAX_FALSE_REFUSALS = 0.08
+MIN_REFUSAL = 0.0  # off unless asked (`--min-refusal`)
 OVER_CAP_COST = 10.0
 
 
@@ -81,8 +85,8 @@ REFUSE_BELOW = Param("refuse_below", "weights", tuple(round(0.2 + 0.01 * i, 2) f
 PARAMS = (REFUSE_BELOW,)  # swept over recorded support
 SWEPT = PARAMS
 REANSWERED = (
-    Param("ground_share", "weights", (0.0, 0.25, 0.5)),
-    Param("ground_similarity", "weights", (0.45, 0.5, 0.6)),
+    Param("support_soft", "weights", (0.0, 0.6, 0.9)),
+    Param("soft_similarity", "weights", (0.45, 0.5)),
 )
 
 
@@ -136,11 +140,16 @@ def score(samples: Sequence[Sample], values: dict[str, float]) -> Scores:
 
 
 def objective(
-    samples: Sequence[Sample], values: dict[str, float], cap: float = MAX_FALSE_REFUSALS
+    samples: Sequence[Sample],
+    values: dict[str, float],
+    cap: float = MAX_FALSE_REFUSALS,
+    floor: float = MIN_REFUSAL,
 ) -> float:
     """Balanced: mean of (answerable answered right) and (unanswerable refused, averaged
     over the gold sets so the hundreds of generated near-misses count as one set beside the
-    hand-written ones), less ten times any false refusal above `cap`."""
+    hand-written ones), less ten times any false refusal above `cap` and ten times any
+    shortfall of that averaged refusal under `floor` (a cap alone lets the threshold fall
+    until the hand-written unanswerable questions are answered)."""
     figures = score(samples, values).figures()
     by_set: dict[str, list[Sample]] = {}
     for s in samples:
@@ -148,23 +157,29 @@ def objective(
             by_set.setdefault(s.set, []).append(s)
     refusal = [sum(refused(s, values) for s in group) / len(group) for group in by_set.values()]
     parts = [figures["answer_match"]] if isinstance(figures["answer_match"], float) else []
+    mean_refused = sum(refusal) / len(refusal) if refusal else 1.0
     if refusal:
-        parts.append(sum(refusal) / len(refusal))
+        parts.append(mean_refused)
     value = sum(parts) / len(parts) if parts else 0.0
     false_refusals = figures["false_refusal_rate"]
     if isinstance(false_refusals, float) and false_refusals > cap:
         value -= OVER_CAP_COST * (false_refusals - cap)
+    if mean_refused < floor:
+        value -= OVER_CAP_COST * (floor - mean_refused)
     return value
 
 
 def choose(
-    samples: Sequence[Sample], params: Sequence[Param] = PARAMS, cap: float = MAX_FALSE_REFUSALS
+    samples: Sequence[Sample],
+    params: Sequence[Param] = PARAMS,
+    cap: float = MAX_FALSE_REFUSALS,
+    floor: float = MIN_REFUSAL,
 ) -> dict[str, float]:
     """The grid point with the best objective (coordinate-wise, the middle of a plateau)."""
     values = {p.name: p.grid[len(p.grid) // 2] for p in params}
     for _ in range(2):  # coordinate ascent; one pass is exact for a single parameter
         for p in params:
-            results = [objective(samples, {**values, p.name: g}, cap) for g in p.grid]
+            results = [objective(samples, {**values, p.name: g}, cap, floor) for g in p.grid]
             top = max(results)
             winners = [g for g, r in zip(p.grid, results, strict=True) if r >= top - 1e-12]
             values[p.name] = winners[len(winners) // 2]
@@ -187,6 +202,7 @@ def cross_validate(
     k: int,
     params: Sequence[Param] = PARAMS,
     cap: float = MAX_FALSE_REFUSALS,
+    floor: float = MIN_REFUSAL,
 ) -> dict[str, Any]:
     """Held-out-fold figures: each fold scored with values chosen on the others."""
     if k < 2:
@@ -197,7 +213,7 @@ def cross_validate(
     chosen = []
     for i, fold in enumerate(folds):
         train = [s for j, f in enumerate(folds) if j != i for s in f]
-        values = choose(train, params, cap)
+        values = choose(train, params, cap, floor)
         chosen.append(values)
         for s in fold:
             r = refused(s, values)
@@ -296,13 +312,14 @@ def choose_point(
     runs: dict[Point, list[Sample]],
     keep: Sequence[int] | None = None,
     cap: float = MAX_FALSE_REFUSALS,
+    floor: float = MIN_REFUSAL,
 ) -> tuple[Point, dict[str, float], float]:
     """The grid point and threshold with the best objective on the samples at `keep`."""
     best: tuple[Point, dict[str, float], float] | None = None
     for point, samples in runs.items():
         part = samples if keep is None else [samples[i] for i in keep]
-        values = choose(part, cap=cap)
-        value = objective(part, values, cap)
+        values = choose(part, cap=cap, floor=floor)
+        value = objective(part, values, cap, floor)
         if best is None or value > best[2] + 1e-12:
             best = (point, values, value)
     assert best is not None
@@ -310,7 +327,10 @@ def choose_point(
 
 
 def cross_validate_points(
-    runs: dict[Point, list[Sample]], k: int, cap: float = MAX_FALSE_REFUSALS
+    runs: dict[Point, list[Sample]],
+    k: int,
+    cap: float = MAX_FALSE_REFUSALS,
+    floor: float = MIN_REFUSAL,
 ) -> dict[str, Any]:
     """Held-out-fold figures when the grid point and threshold are both chosen on the
     other folds."""
@@ -324,7 +344,7 @@ def cross_validate_points(
     chosen = []
     for i, fold in enumerate(folds):
         train = [j for f, other in enumerate(folds) if f != i for j in other]
-        point, values, _ = choose_point(runs, train, cap)
+        point, values, _ = choose_point(runs, train, cap, floor)
         chosen.append({**dict(zip(REANSWERED_NAMES, point, strict=True)), **values})
         for j in fold:
             sample = runs[point][j]
@@ -349,6 +369,7 @@ def fit(
     k: int = DEFAULT_FOLDS,
     quiet: bool = False,
     cap: float = MAX_FALSE_REFUSALS,
+    floor: float = MIN_REFUSAL,
 ) -> dict[str, Any]:
     """Retrieve once, answer once per grid point, cross-validate, choose on everything."""
     sets = {}
@@ -379,13 +400,14 @@ def fit(
             runs[current_point] = answer_all(answerer, retrieved, original)
     finally:
         answerer.weights = original
-    result = cross_validate_points(runs, k, cap)
-    point, values, _ = choose_point(runs, None, cap)
+    result = cross_validate_points(runs, k, cap, floor)
+    point, values, _ = choose_point(runs, None, cap, floor)
     fitted = {**dict(zip(REANSWERED_NAMES, point, strict=True)), **values}
     result.update(
         questions=len(retrieved),
         sets=list(set_names),
         max_false_refusals=cap,
+        min_refusal=floor,
         current=current,
         current_figures=score(runs[current_point], current).figures(),
         fitted=fitted,
@@ -421,7 +443,8 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
     lines = [
         f"fit: {result['questions']} questions from {', '.join(result['sets'])}, "
         f"{result['folds']}-fold cross-validation by question group, false refusals capped "
-        f"at {result.get('max_false_refusals', MAX_FALSE_REFUSALS)}",
+        f"at {result.get('max_false_refusals', MAX_FALSE_REFUSALS)}"
+        + (f", refusal floor {result['min_refusal']}" if result.get("min_refusal") else ""),
         f"chosen per fold: {', '.join(str(v) for v in result['chosen_per_fold'])}",
         "held-out-fold figures (each fold scored with values fitted on the others):",
         "  " + "  ".join(["set".ljust(11), *columns]),

@@ -39,6 +39,7 @@ TYPES = (
     "near-miss",
     "recency",  # asks for the newest news ("What is the latest on …?"): the newest article
     "date-range",  # asked with `since`/`until` bounds: only articles published in range
+    "paraphrase",  # answerable, reworded so it shares few words with its article
 )
 UNANSWERABLE_TYPES = ("unanswerable", "near-miss")
 REQUIRED = ("id", "question", "answers", "article_ids", "answerable", "type")

@@ -886,6 +886,7 @@ def fit_main(args: argparse.Namespace, settings: Settings) -> int:
             int(args.folds),
             quiet=quiet,
             cap=fit.MAX_FALSE_REFUSALS if cap is None else float(cap),
+            floor=float(getattr(args, "min_refusal", None) or fit.MIN_REFUSAL),
         )
     if not getattr(args, "no_write", False):
         note = {
@@ -893,6 +894,7 @@ def fit_main(args: argparse.Namespace, settings: Settings) -> int:
             "sets": result["sets"],
             "folds": result["folds"],
             "max_false_refusals": result["max_false_refusals"],
+            "min_refusal": result["min_refusal"],
             "held_out": result["held_out"],
         }
         result["written"] = str(fit.write(result["fitted"], note))

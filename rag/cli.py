@@ -395,6 +395,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-write", action="store_true", dest="no_write", help="--fit: report only")
     p.add_argument("--max-false-refusals", type=float, dest="max_false_refusals", help="(0.08)")
     p.add_argument(
+        "--min-refusal", type=float, dest="min_refusal", help="--fit: refusal floor (off)"
+    )
+    p.add_argument(
         "--no-judge",
         action="store_true",
         dest="no_judge",

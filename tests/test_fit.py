@@ -120,7 +120,7 @@ def test_a_question_refused_for_an_ungrounded_part_is_refused_at_every_threshold
 
 
 def test_the_grid_point_and_threshold_are_chosen_together_and_scored_on_held_out_folds() -> None:
-    from evals.fit import choose_point, cross_validate_points
+    from evals.fit import REANSWERED_NAMES, choose_point, cross_validate_points
 
     # at the strict point every answerable question is refused for an ungrounded part;
     # at the loose point none is, and a threshold separates them
@@ -132,7 +132,7 @@ def test_the_grid_point_and_threshold_are_chosen_together_and_scored_on_held_out
     point, values, value = choose_point(runs)
     assert point == (0.5, 0.55) and 0.4 < values["refuse_below"] <= 0.8 and value == 1.0
     result = cross_validate_points(runs, 4)
-    assert all(c["ground_share"] == 0.5 for c in result["chosen_per_fold"])
+    assert all(c[REANSWERED_NAMES[0]] == 0.5 for c in result["chosen_per_fold"])
     assert result["held_out"]["false_refusal_rate"] == 0.0
     assert result["held_out"]["refusal_accuracy"] == 1.0
 
@@ -207,3 +207,15 @@ def test_fit_retrieves_once_answers_each_grid_point_and_reports_held_out_figures
     assert (
         json.loads(path.read_text())["weights"]["refuse_below"] == result["fitted"]["refuse_below"]
     )
+
+
+def test_a_refusal_floor_keeps_the_threshold_above_the_unanswerable_questions() -> None:
+    # answerable questions spread over 0.3-0.9; unanswerable ones sit at 0.5-0.6: with
+    # only a cap on false refusals the threshold falls below them, with a floor it does not
+    answerable = [sample(i, True, 0.3 + 0.02 * i) for i in range(30)]
+    unanswerable = [sample(100 + i, False, 0.5 + 0.01 * i) for i in range(10)]
+    data = answerable + unanswerable
+    capped = choose(data, cap=0.05)
+    floored = choose(data, cap=0.05, floor=0.9)
+    assert floored["refuse_below"] > capped["refuse_below"]
+    assert score(data, floored).figures()["refusal_accuracy"] >= 0.9

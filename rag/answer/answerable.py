@@ -26,6 +26,7 @@ import numpy as np
 from rag import clauses, lexicon
 from rag.answer import speakers
 from rag.answer.candidates import Candidate, sentence_stems, stem_found
+from rag.answer.meaning import Meaning
 from rag.answer.mentions import mentions
 from rag.answer.normal import date_spans, has_labelled, quantities, same_quantity, spans_agree
 from rag.answer.question import ASKED_KINDS, QuestionInfo, speaker_name
@@ -46,16 +47,25 @@ def asked_words(info: QuestionInfo) -> frozenset[str]:
     return frozenset(out)
 
 
-def support(info: QuestionInfo, ranked: Sequence[Candidate], w: Weights) -> float:
+def support(
+    info: QuestionInfo,
+    ranked: Sequence[Candidate],
+    w: Weights,
+    meaning: Meaning | None = None,
+) -> float:
     """How well the best sentences answer the question, on a 0–1-ish scale.
 
     When the question asks for a kind of thing (a date, a number, a name), only a
     sentence that holds one can carry full support; the best of the top few does.
+    With `meaning`, a reworded question's common words count as covered by words of
+    like meaning (`support_soft`).
     """
 
     def of(c: Candidate) -> float:
         value = w.support_window * c.window + w.support_lexical * c.lexical
         value += w.support_entity * c.entity + w.support_semantic * max(c.semantic, 0.0)
+        if meaning is not None and w.support_soft:
+            value += w.support_soft * max(meaning.coverage(c) - c.window, 0.0)
         if info.speaker:
             value += w.support_speech * (min(c.speech, 1.0) - 0.5)
         if c.kind > 1.0:

@@ -12,6 +12,7 @@ from rag.answer.answerable import Grounder, Grounding, support
 from rag.answer.base import Decision, Reply
 from rag.answer.candidates import Candidate, candidates_of, score_candidates
 from rag.answer.compose import compose, explained_refusal, refusal, select
+from rag.answer.meaning import Meaning, rescore_kinds
 from rag.answer.question import analyse_question
 from rag.answer.weights import Weights
 from rag.embed import Embedder
@@ -79,9 +80,12 @@ class ExtractiveAnswerer:
             return Reply(refusal(question, standalone), Decision(0.0, True, ("no passages",)))
         idf = functools.cache(self.idf)  # hundreds of look-ups of a few dozen stems
         score_candidates(info, candidates, query_vector, idf, self.vectors, w)
+        meaning = Meaning(info, idf, self.vectors, w)
+        ranked = sorted(candidates, key=lambda c: -c.score)
+        rescore_kinds(info, ranked[: w.semantic_pool], meaning, w)
         ranked = sorted(candidates, key=lambda c: -c.score)
         grounder = Grounder(info, ranked, idf, self.vectors, w)
-        value = support(info, ranked, w)  # of the question, before grounding reorders
+        value = support(info, ranked, w, meaning)  # of the question, before grounding reorders
         ranked, grounding = self._grounded_first(ranked, grounder)
         reasons = []
         if value < w.refuse_below:

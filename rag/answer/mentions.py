@@ -6,11 +6,14 @@ from __future__ import annotations
 import functools
 import os
 import re
+from difflib import SequenceMatcher
 
 from rag import lexicon
+from rag.answer.equivalents import group_of, groups_in, same_group
 from rag.terms import stem, words
 
 _CAPITALISED_RUN = re.compile(r"\b[A-Z][a-z]+(?:\s+(?:of\s+)?[A-Z][a-z]+)+")
+_SPELLED_ALIKE = 0.75  # two spellings of one name ("Rodriguez", "Rodregiuez"), not two names
 _MID_SENTENCE_CAPITAL = re.compile(r"(?<=[a-z,;] )[A-Z][a-z'’\-]+")
 
 
@@ -22,7 +25,12 @@ def mentions(text: str, name: str) -> bool:
 
     A part matches a word of the text exactly, or by stem when that word is capitalised
     too ("Japanese" for "Japan"), never a common word that shares a stem ("marred", "Mars").
+    A country or religion matches any of its forms (`rag.answer.equivalents`: "Aussies",
+    "Canberra" and "Australian" name one country; "Islamic" and "Muslim" one faith).
     """
+    if same_group(name, text):
+        return True
+    written = {w.lower(): w for w in re.split(r"[\s\-‐–]+", name.strip())}
     if re.fullmatch(r"[A-Z]{2,5}", name.strip()) and stem(name.strip().lower()) in acronyms(text):
         return True  # "WA" for "Western Australia"
     initials = "".join(w[0] for w in name.split() if w[:1].isupper())
@@ -45,10 +53,52 @@ def mentions(text: str, name: str) -> bool:
     exact = {w.lower().removesuffix("'s").removesuffix("’s") for w in words(text)}
     capitalised = {w.lower() for w in words(text) if w[:1].isupper()}
     stems = {stem(w) for w in capitalised}
-    found = [p in exact or stem(p) in stems or _same_root(p, capitalised) for p in parts]
+    found = [
+        p in exact
+        or stem(p) in stems
+        or _same_root(p, capitalised)
+        or _same_group_word(written.get(p, p), text)
+        for p in parts
+    ]
     if len(parts) >= 2:
+        if found[-1] and not all(found[:-1]) and _other_before(text, name, parts):
+            return False  # "Melbourne to Hobart": the text has the Sydney to Hobart
         return found[-1] or sum(found) * 2 >= len(parts) + 1
     return found[0]
+
+
+def _same_group_word(word: str, text: str) -> bool:
+    """Whether one word of a name is a country's or faith's form that `text` names."""
+    group = group_of(word)
+    return group is not None and group in groups_in(text)
+
+
+def _other_before(text: str, name: str, parts: list[str]) -> bool:
+    """Whether the text writes the name with another capitalised word where the name's
+    first part stands ("Sydney Olympics" for "Rio Olympics"): a different thing of the
+    same kind, not the same one shortened. Titles, determiners and sentence starts aside
+    ("Prime Minister Kallas", "The Olympics")."""
+    tokens = name.split()
+    if len(tokens) < 2 or tokens[0] != parts[0]:
+        return False
+    rest = r"[\s\-‐–]+".join(re.escape(t) for t in tokens[1:])
+    ignored = lexicon.words("titles") | lexicon.words("indefinites") | {"the", "this", "that"}
+    for match in re.finditer(rf"(?<![\w'’])([A-Z][\w'’]+)[\s\-‐–]+{rest}(?!\w)", text, re.I):
+        other = match.group(1)
+        if not other[:1].isupper() or other.lower() in ignored:
+            continue
+        before = text[: match.start()].rstrip()
+        if not before or before[-1] in '.!?\n"“':
+            continue  # capitalised because a sentence starts there
+        group = group_of(other)
+        if (
+            _same_root(parts[0], {other.lower()})
+            or (group and group == group_of(parts[0].title()))
+            or SequenceMatcher(None, parts[0], other.lower()).ratio() >= _SPELLED_ALIKE
+        ):
+            continue  # "Russian Navy", "Aussie Open", a misspelt "Rodregiuez Saa"
+        return True
+    return False
 
 
 def _same_root(part: str, capitalised: set[str]) -> bool:

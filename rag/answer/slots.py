@@ -5,7 +5,7 @@ a count of the right things for "how many", a new name for "who"/"which X", a ca
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -144,7 +144,11 @@ def is_source(info: QuestionInfo, sentence: str, name: str) -> bool:
 
 
 def slot_filled(
-    info: QuestionInfo, sentence: str, question_lower: str, known: frozenset[str] = frozenset()
+    info: QuestionInfo,
+    sentence: str,
+    question_lower: str,
+    known: frozenset[str] = frozenset(),
+    alias: Mapping[str, str] | None = None,
 ) -> float:
     """1.0 when the sentence holds something new of the kind asked for, 0.0 when it holds
     nothing of that kind, 0.5 when unsure or when the question asks for no particular kind;
@@ -152,6 +156,9 @@ def slot_filled(
 
     For "how many X" the number must stand near X: "vacate their homes" beside
     "hundreds of people" does not count homes; a number with no X in sight is unsure.
+
+    `alias` maps stems of the sentence to the question's stems they mean ("militants" for
+    "rebels"): the counted noun and the event are then found by meaning too.
     """
     patterns = _patterns()
     if info.asks == "date":
@@ -171,7 +178,7 @@ def slot_filled(
             return 1.0 if specific else 0.0  # "on what day": 1975 is not a day
         return 1.2 if specific else 1.0  # "when": a day says more than a year
     if info.asks == "number":
-        return _count_filled(info, sentence, question_lower)
+        return _count_filled(info, sentence, question_lower, alias or {})
     if info.asks in ("person", "place", "entity"):
         names = new_names(info, sentence, info.asks == "person", known)
         if not names:
@@ -189,7 +196,9 @@ def slot_filled(
     return 0.5
 
 
-def _count_filled(info: QuestionInfo, sentence: str, question_lower: str) -> float:
+def _count_filled(
+    info: QuestionInfo, sentence: str, question_lower: str, alias: Mapping[str, str]
+) -> float:
     patterns = _patterns()
     tokens = words(sentence)
     numbers = [i for i, t in enumerate(tokens) if patterns["number"].fullmatch(t)]
@@ -208,12 +217,13 @@ def _count_filled(info: QuestionInfo, sentence: str, question_lower: str) -> flo
         return 0.0
     done_to = question_event(info.text)
     # "how many were killed": a count of the injured is not the answer
-    other_event = done_to is not None and not done_to & {stem(t.lower()) for t in tokens}
+    said = {alias.get(s, s) for s in (stem(t.lower()) for t in tokens)}
+    other_event = done_to is not None and not done_to & said
     cap = 0.5 if other_event else 1.2
     focus = question_focus(info.text)
     if focus is None:
         return min(cap, 1.0)
-    stems = [_focus_stem(t, focus) for t in tokens]
+    stems = [alias.get(s, s) for s in (_focus_stem(t, focus) for t in tokens)]
     if focus in stems:
         if any(focus in stems[i + 1 : i + 4] for i in numbers):
             return min(cap, 1.2)  # "69 asylum seekers", "Fourteen homes": a count of them

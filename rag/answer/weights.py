@@ -49,6 +49,8 @@ class Weights:
     slot_penalty: float = 0.3  # a reason asked, none of the best sentences gives one
     missing_penalty: float = 0.45  # a date/number/name asked, none of the best gives one
     unnamed_penalty: float = 0.45  # "name of the gunman" but the article says "a gunman"
+    support_soft: float = 0.0  # the window's coverage gained by words of like meaning
+    soft_similarity: float = 0.45  # MiniLM cosine for a common word to count as covered
     slot_pool: int = 3  # how many of the best sentences may fill the slot
     refuse_below: float = 0.55  # support under this is a refusal
 
