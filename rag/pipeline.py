@@ -67,8 +67,9 @@ class Pipeline:
     def refresh(self, wait: bool = True) -> None:
         """Pick up articles ingested by another process since this one started; with
         `wait=False` the vector index reloads in the background (a server's way)."""
-        self.store.reopen_if_stale(wait)  # the vector index (the retriever shares this store)
-        self.retriever.refresh()  # the BM25 index
+        version = self.store.version()  # one read of the index's metadata serves both
+        self.store.reopen_if_stale(wait, version.generation)  # the vector index (shared)
+        self.retriever.refresh(version)  # the BM25 and article indexes
         self.extractive.idf = self.retriever.bm25.idf
 
     def standalone(self, question: str, history: Sequence[Turn]) -> str:

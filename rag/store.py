@@ -209,7 +209,7 @@ class ChromaStore:
         self._reopening: threading.Thread | None = None
         self._stale_since: float | None = None  # when a write in progress was first seen
 
-    def reopen_if_stale(self, wait: bool = True) -> bool:
+    def reopen_if_stale(self, wait: bool = True, generation: str | None = None) -> bool:
         """Re-read an embedded index from disk if another process wrote to it since it opened.
 
         Embedded Chroma keeps each collection's vector index in memory, in one system it
@@ -226,11 +226,12 @@ class ChromaStore:
         swapped in, so no question pays for loading it (about a second at 100,000
         passages, more on a busy machine); questions in other threads keep being answered
         from the old one meanwhile. With `wait=False` the reopen runs in a background
-        thread and this returns False at once: the reopen is under way.
+        thread and this returns False at once: the reopen is under way. `generation` is
+        the index's, when the caller has just read it.
         """
         if self.settings.chroma_host:
             return False
-        current = self.generation()
+        current = self.generation() if generation is None else generation
         if current == self.opened_generation:
             self._stale_since = None
             return False
