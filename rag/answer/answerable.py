@@ -26,7 +26,7 @@ import numpy as np
 from rag import clauses, lexicon
 from rag.answer import speakers
 from rag.answer.candidates import Candidate, sentence_stems, stem_found
-from rag.answer.meaning import Meaning
+from rag.answer.meaning import Meaning, close_in_meaning
 from rag.answer.mentions import mentions
 from rag.answer.normal import date_spans, has_labelled, quantities, same_quantity, spans_agree
 from rag.answer.question import ASKED_KINDS, QuestionInfo, speaker_name
@@ -233,13 +233,5 @@ class Grounder:
                 if x.lower() not in STOPWORDS and not x.isdigit() and len(x) > 2
             )
         )
-        if not own:
-            return set()
         asked = [self.words[s] for s in unmatched]
-        vectors = self.embed(asked + own)
-        sims = vectors[: len(asked)] @ vectors[len(asked) :].T
-        return {
-            s
-            for s, row in zip(unmatched, sims, strict=True)
-            if row.max() >= self.w.ground_similarity
-        }
+        return close_in_meaning(unmatched, asked, own, self.embed, self.w.ground_similarity)

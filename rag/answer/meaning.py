@@ -39,6 +39,22 @@ def common_words(text: str) -> dict[str, str]:
     return out
 
 
+def close_in_meaning(
+    stems: Sequence[str],
+    surface: Sequence[str],
+    own: Sequence[str],
+    embed: Callable[[list[str]], np.ndarray],
+    threshold: float,
+) -> set[str]:
+    """The `stems` whose word (`surface`, in the same order) some word of `own` means
+    nearly the same as: MiniLM cosine at or above `threshold`."""
+    if not stems or not own:
+        return set()
+    vectors = embed([*surface, *own])
+    sims = vectors[: len(surface)] @ vectors[len(surface) :].T
+    return {s for s, row in zip(stems, sims, strict=True) if row.max() >= threshold}
+
+
 class Meaning:
     """Coverage of a question's words by stem or by meaning, per candidate window."""
 
@@ -93,14 +109,8 @@ class Meaning:
         """The stems among `asked` that some common word of `text` means nearly the same
         as."""
         own = list(common_words(text).values())
-        if not own:
-            return set()
         surface = [self.common[s] for s in asked]
-        vectors = self.embed(surface + own)
-        sims = vectors[: len(surface)] @ vectors[len(surface) :].T
-        return {
-            s for s, row in zip(asked, sims, strict=True) if row.max() >= self.w.soft_similarity
-        }
+        return close_in_meaning(asked, surface, own, self.embed, self.w.soft_similarity)
 
 
 def rescore_kinds(
