@@ -153,7 +153,8 @@ def _required(q: Quantity, question: str, names: tuple[str, ...], labels: tuple[
     are compared as spans), not part of a name ("Zeus Two", "Article 6"), and not the
     count of the thing asked for ("Which two yachts…")."""
     first = q.text.split()[0]
-    if q.is_date or any(first in name for name in (*labels, *names)):
+    named = [n for n in (*labels, *names) if not re.fullmatch(r"[\d,.]+", n)]  # not "40"
+    if q.is_date or any(first in name for name in named):
         return False
     return not re.search(rf"\b(?:which|what)\s+{re.escape(first)}\b", question, re.IGNORECASE)
 
