@@ -75,3 +75,12 @@ def test_an_owner_before_a_name_may_be_left_out_and_a_pair_of_people_share_a_sur
 
     assert mentions("the vote in the House of Assembly was close", "Tasmania's House of Assembly")
     assert mentions("Mark Waugh and his brother reached the milestone", "Steve and Mark Waugh")
+
+
+def test_a_sentence_that_only_names_the_speaker_does_not_report_them() -> None:
+    text = (
+        "The goalkeeper Ana Ruiz was left out of the squad with a knee injury. "
+        "The coach said the team would train on Friday. The stadium roof was repaired."
+    )
+    grounding = grounding_of("What did Ana Ruiz say about her knee injury?", text)
+    assert "Ana Ruiz" in grounding.missing

@@ -25,7 +25,7 @@ import numpy as np
 
 from rag import clauses, lexicon
 from rag.answer import speakers
-from rag.answer.candidates import Candidate, sentence_stems, stem_found
+from rag.answer.candidates import Candidate, adjacent, sentence_stems, stem_found
 from rag.answer.meaning import Meaning, close_in_meaning
 from rag.answer.mentions import mentions
 from rag.answer.normal import date_spans, has_labelled, quantities, same_quantity, spans_agree
@@ -112,6 +112,7 @@ class Grounder:
         self.idf = idf
         self.embed = embed
         self.w = w
+        self.ranked = ranked
         self.articles: dict[str, str] = {}
         for c in ranked:
             chunk = c.hit.chunk
@@ -138,8 +139,9 @@ class Grounder:
         info = self.info
         missing: list[str] = []
         grounded: list[str] = []
-        near = f"{c.hit.chunk.title}\n{c.attribution}\n{c.context}\n{c.text}"
+        near = self.near(c)
         article = self.articles.get(c.article_id, near)
+        scope = near if self.w.near_names else article
         if info.speaker and info.speaker_required:
             (grounded if self.speaks(c) else missing).append(info.speaker)
         if (
@@ -153,13 +155,13 @@ class Grounder:
             where = self.own_words(c) if info.speaker_required else article
             (grounded if has_labelled(where, label) else missing).append(label)
         for name in info.names:
-            (grounded if mentions(article, name) else missing).append(name)
-        stated = quantities(article)
+            (grounded if mentions(scope, name) else missing).append(name)
+        stated = quantities(scope)
         for q in info.quantities:
             ok = any(same_quantity(q, s) for s in stated)
             (grounded if ok else missing).append(q.text)
         if info.dates:
-            spans = date_spans(article)
+            spans = date_spans(scope)
             year = self.published.get(c.article_id, "")[:4]
             if year.isdigit():
                 spans.append((int(year), int(year)))
@@ -168,10 +170,31 @@ class Grounder:
                 first, last = asked
                 shown = str(first) if first == last else f"{first}–{last}"
                 (grounded if ok else missing).append(shown)
-        share, unmatched = self.common_words(c, info.speaker_required)
+        text = near if self.w.near_words else None
+        if info.speaker_required and self.w.near_topic:
+            text = self.speaker_window(c)
+        share, unmatched = self.common_words(c, info.speaker_required, text)
         if share < (self.w.topic_grounded if info.speaker_required else self.w.ground_share):
             missing.extend(unmatched)
+        if self.w.slot_near and info.asks in ASKED_KINDS and info.asks != "reason":
+            (grounded if self.slot_near(c) else missing).append(f"the {info.asks} asked")
         return Grounding(tuple(missing), tuple(grounded))
+
+    def slot_near(self, c: Candidate) -> bool:
+        """Whether the sentence, or a sentence beside it, holds the kind of thing asked."""
+        if c.kind >= 1.0:
+            return True
+        return any(
+            o is not None and o.kind >= 1.0
+            for o in (adjacent(self.ranked, c, after=True), adjacent(self.ranked, c, after=False))
+        )
+
+    def speaker_window(self, c: Candidate) -> str:
+        """The speaker's own words around the sentence: it, the sentence it continues, and
+        the next one when that continues it ("she said", a bare quote)."""
+        following = adjacent(self.ranked, c, after=True)
+        after = following.text if following and speakers.points_back(following.text) else ""
+        return f"{self.own_words(c)}\n{after}"
 
     @staticmethod
     def own_words(c: Candidate) -> str:
@@ -195,9 +218,19 @@ class Grounder:
         if verdict is not None and (verdict or not mentions(c.text, speaker)):
             return verdict
         said = speakers.said_by(speaker, c.text, c.context, c.attribution)
-        return said > 0 or (speakers.reports_speech(c.text) and mentions(chunk.text, speaker))
+        # a sentence that only names X ("X was ruled out with an injury") is not X speaking
+        return said >= 1.0 or (speakers.reports_speech(c.text) and mentions(chunk.text, speaker))
 
-    def common_words(self, c: Candidate, topic_only: bool) -> tuple[float, list[str]]:
+    def near(self, c: Candidate) -> str:
+        """The sentence with what frames it: the title, the sentence naming the speaker,
+        the sentence before and the one after (when retrieved)."""
+        following = adjacent(self.ranked, c, after=True)
+        after = following.text if following is not None else ""
+        return f"{c.hit.chunk.title}\n{c.attribution}\n{c.context}\n{c.text}\n{after}"
+
+    def common_words(
+        self, c: Candidate, topic_only: bool, text: str | None = None
+    ) -> tuple[float, list[str]]:
         """The IDF-weighted share of the question's common words that the candidate's
         article grounds, and the words it does not. For "what did X say about Y" only Y's
         words count. The words may be anywhere in the article's retrieved passages: an
@@ -206,7 +239,8 @@ class Grounder:
         wanted = {s: x for s, x in self.words.items() if not topic_only or s in info.topic}
         if not wanted:
             return 1.0, []
-        text = self.articles.get(c.article_id, f"{c.hit.chunk.title}\n{c.hit.chunk.text}")
+        if text is None:
+            text = self.articles.get(c.article_id, f"{c.hit.chunk.title}\n{c.hit.chunk.text}")
         around = self._stems(text)
         weight = {s: self.idf(s) * (self.w.relation if s == info.relation else 1.0) for s in wanted}
         total = sum(weight.values()) or 1.0
