@@ -206,8 +206,12 @@ class Grounder:
         """Whether the sentence reports the question's speaker: by `rag.speech` when it
         names who speaks (directly, "she said", or a quote after the introduction); when
         it names nobody, a sentence that names the speaker or reports speech in a passage
-        that does."""
+        that does. A speaker the question describes without a name ("the monarch", "the
+        boss of the firm") is any speaker whose description shares a word, by stem or
+        meaning, with the sentence or the one before it."""
         speaker = speaker_name(self.info.speaker or "")
+        if not any(x[:1].isupper() for x in words(speaker)):
+            return self.described_speaks(c, speaker)
         chunk = c.hit.chunk
         sentences = [
             chunk.text[span.start - chunk.char_start : span.end - chunk.char_start]
@@ -220,6 +224,23 @@ class Grounder:
         said = speakers.said_by(speaker, c.text, c.context, c.attribution)
         # a sentence that only names X ("X was ruled out with an injury") is not X speaking
         return said >= 1.0 or (speakers.reports_speech(c.text) and mentions(chunk.text, speaker))
+
+    def described_speaks(self, c: Candidate, description: str) -> bool:
+        """Whether a sentence reporting speech (or the quote it continues) is by someone
+        the sentence, the one before it or the title describes as `description` does."""
+        if not (speakers.reports_speech(c.text) or speakers.points_back(c.text)):
+            return False
+        described = [
+            x.lower() for x in words(description) if x.lower() not in STOPWORDS and len(x) > 2
+        ]
+        if not described:
+            return True
+        text = f"{c.hit.chunk.title}\n{c.attribution}\n{c.context}\n{c.text}"
+        stems = [stem(x) for x in described]
+        have = self._stems(text)
+        if any(stem_found(s, have) for s in stems):
+            return True
+        return bool(self.similar_words(stems, described, text))
 
     def near(self, c: Candidate) -> str:
         """The sentence with what frames it: the title, the sentence naming the speaker,
@@ -260,6 +281,11 @@ class Grounder:
 
     def similar(self, unmatched: list[str], text: str) -> set[str]:
         """Question stems that some word of the text means nearly the same as (MiniLM)."""
+        asked = [self.words[s] for s in unmatched]
+        return self.similar_words(unmatched, asked, text)
+
+    def similar_words(self, stems: list[str], asked: list[str], text: str) -> set[str]:
+        """The `stems` (written `asked`) that some word of the text means nearly (MiniLM)."""
         own = list(
             dict.fromkeys(
                 x.lower()
@@ -267,5 +293,4 @@ class Grounder:
                 if x.lower() not in STOPWORDS and not x.isdigit() and len(x) > 2
             )
         )
-        asked = [self.words[s] for s in unmatched]
-        return close_in_meaning(unmatched, asked, own, self.embed, self.w.ground_similarity)
+        return close_in_meaning(stems, asked, own, self.embed, self.w.ground_similarity)
