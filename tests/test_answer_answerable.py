@@ -96,3 +96,16 @@ def test_a_speaker_described_without_a_name_is_grounded_by_the_description() -> 
     assert "head of the bakery firm" in grounding.grounded
     other = grounding_of("What did the mayor of the town say about the shops?", text)
     assert "mayor of the town" in other.missing
+
+
+def test_a_sentence_with_the_roles_reversed_does_not_answer() -> None:
+    from rag.answer.answerable import reversed_roles
+
+    told = "The burglar was later arrested by two constables who had chased him across the park."
+    assert reversed_roles("Who arrested the two constables near the park?", told)
+    assert not reversed_roles("Who arrested the burglar near the park?", told)
+    assert not reversed_roles("Which burglar was arrested by two constables?", told)
+    grounding = grounding_of(
+        "Who arrested the two constables?", told + " The park reopened on Monday."
+    )
+    assert "who did it to whom" in grounding.missing

@@ -47,6 +47,44 @@ def asked_words(info: QuestionInfo) -> frozenset[str]:
     return frozenset(out)
 
 
+_WH_SUBJECT = re.compile(
+    r"^\s*(?:[Ww]ho|[Ww]hich(?:\s+[\w\-]+){1,3}?)\s+(?P<verb>[a-z]+)\s+(?P<object>[^?]+)"
+)
+_PASSIVE_BY = re.compile(
+    r"\b(?:is|are|was|were|be|been|being)\s+(?:\w+ly\s+)?(?P<verb>[a-z]+)\b"
+    r"(?:\s+[a-z]+){0,2}?\s+by\s+(?P<agent>[^,.;:!?]+)",
+    re.IGNORECASE,
+)
+_BEFORE_PREPOSITION = re.compile(
+    r"\s(?:at|in|on|for|with|after|before|during|near|from|into|over|under|outside)\s"
+)
+
+
+def reversed_roles(question: str, sentence: str) -> bool:
+    """Whether the sentence has the question's roles the other way round: "Who shot the
+    two guards?" asks who did it to them, and "he was shot by two guards" says they did
+    it to him. Read for a question whose asked part is the subject of its verb, against
+    the sentence's passive clauses with that verb."""
+    bases = dict(lexicon.pairs("irregular_verbs"))
+    match = _WH_SUBJECT.match(question)
+    if not match:
+        return False
+    verb = match.group("verb")
+    if not (verb.endswith("ed") or verb in bases):
+        return False  # "Who was shot by…", "Which team did X beat": not the subject's act
+    verbs = {stem(verb), stem(bases.get(verb, verb))}
+    done_to = _BEFORE_PREPOSITION.split(f" {match.group('object')} ")[0]
+    objects = set(content_stems(done_to)) - verbs
+    if not objects:
+        return False
+    for passive in _PASSIVE_BY.finditer(sentence):
+        said = passive.group("verb").lower()
+        if verbs & {stem(said), stem(bases.get(said, said))}:
+            if objects & set(content_stems(passive.group("agent"))):
+                return True
+    return False
+
+
 def support(
     info: QuestionInfo,
     ranked: Sequence[Candidate],
@@ -113,6 +151,8 @@ class Grounder:
         self.embed = embed
         self.w = w
         self.ranked = ranked
+        # the best sentences say who did it to whom the other way round
+        self.reversed = any(reversed_roles(info.text, c.text) for c in ranked[: w.ground_pool])
         self.articles: dict[str, str] = {}
         for c in ranked:
             chunk = c.hit.chunk
@@ -150,6 +190,8 @@ class Grounder:
             and not (clauses.negated(c.text) or clauses.negated(c.context))
         ):
             missing.append("not")  # "who did not win": the sentence says who won
+        if self.reversed or reversed_roles(info.text, near):  # it, its neighbours, the best
+            missing.append("who did it to whom")
         for label in info.labelled:
             # What X said about "Article 6" must be in X's words; elsewhere in the article.
             where = self.own_words(c) if info.speaker_required else article
