@@ -51,8 +51,8 @@ _WH_SUBJECT = re.compile(
     r"^\s*(?:[Ww]ho|[Ww]hich(?:\s+[\w\-]+){1,3}?)\s+(?P<verb>[a-z]+)\s+(?P<object>[^?]+)"
 )
 _PASSIVE_BY = re.compile(
-    r"\b(?:is|are|was|were|be|been|being)\s+(?:\w+ly\s+)?(?P<verb>[a-z]+)\b"
-    r"(?:\s+[a-z]+){0,2}?\s+by\s+(?P<agent>[^,.;:!?]+)",
+    r"\b(?:is|are|was|were|be|been|being)\s+(?P<words>(?:[a-z]+\s+){1,3}?)"
+    r"by\s+(?P<agent>(?:[\w'’\-]+\s*){1,5})",
     re.IGNORECASE,
 )
 _BEFORE_PREPOSITION = re.compile(
@@ -70,7 +70,7 @@ def reversed_roles(question: str, sentence: str) -> bool:
     if not match:
         return False
     verb = match.group("verb")
-    if not (verb.endswith("ed") or verb in bases):
+    if verb in STOPWORDS or not (verb.endswith("ed") or verb in bases):
         return False  # "Who was shot by…", "Which team did X beat": not the subject's act
     verbs = {stem(verb), stem(bases.get(verb, verb))}
     done_to = _BEFORE_PREPOSITION.split(f" {match.group('object')} ")[0]
@@ -78,8 +78,8 @@ def reversed_roles(question: str, sentence: str) -> bool:
     if not objects:
         return False
     for passive in _PASSIVE_BY.finditer(sentence):
-        said = passive.group("verb").lower()
-        if verbs & {stem(said), stem(bases.get(said, said))}:
+        said = passive.group("words").lower().split()
+        if verbs & ({stem(bases.get(x, x)) for x in said} | {stem(x) for x in said}):
             if objects & set(content_stems(passive.group("agent"))):
                 return True
     return False
