@@ -89,7 +89,7 @@ def test_a_sentence_that_only_names_the_speaker_does_not_report_them() -> None:
 def test_a_speaker_described_without_a_name_is_grounded_by_the_description() -> None:
     text = (
         "The owner of the bakery chain, which closed last week, spoke to reporters. "
-        "\"We did everything we could to keep the shops open,\" she said. "
+        '"We did everything we could to keep the shops open," she said. '
         "The council will review the lease next month."
     )
     grounding = grounding_of("What did the head of the bakery firm say about the shops?", text)

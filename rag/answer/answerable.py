@@ -79,9 +79,9 @@ def reversed_roles(question: str, sentence: str) -> bool:
         return False
     for passive in _PASSIVE_BY.finditer(sentence):
         said = passive.group("words").lower().split()
-        if verbs & ({stem(bases.get(x, x)) for x in said} | {stem(x) for x in said}):
-            if objects & set(content_stems(passive.group("agent"))):
-                return True
+        acts = {stem(bases.get(x, x)) for x in said} | {stem(x) for x in said}
+        if verbs & acts and objects & set(content_stems(passive.group("agent"))):
+            return True
     return False
 
 

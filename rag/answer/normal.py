@@ -64,7 +64,7 @@ _ONE_IN = re.compile(r"\b(?:one|a|1)\s+in\s+(?:every\s+)?(?P<n>[\w,]+)", re.IGNO
 
 
 def _shares(text: str) -> tuple[list[Quantity], list[tuple[int, int]]]:
-    """"One in (every) N" as the share it is, in per cent ("one in five" is 20 per cent,
+    """The share "one in (every) N" states, in per cent ("one in five" is 20 per cent,
     "one in every hundred" 1 per cent), and where those phrases are."""
     found, spans = [], []
     for match in _ONE_IN.finditer(text):
