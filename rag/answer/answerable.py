@@ -181,7 +181,6 @@ class Grounder:
         grounded: list[str] = []
         near = self.near(c)
         article = self.articles.get(c.article_id, near)
-        scope = near if self.w.near_names else article
         if info.speaker and info.speaker_required:
             (grounded if self.speaks(c) else missing).append(info.speaker)
         if (
@@ -197,13 +196,13 @@ class Grounder:
             where = self.own_words(c) if info.speaker_required else article
             (grounded if has_labelled(where, label) else missing).append(label)
         for name in info.names:
-            (grounded if mentions(scope, name) else missing).append(name)
-        stated = quantities(scope)
+            (grounded if mentions(article, name) else missing).append(name)
+        stated = quantities(article)
         for q in info.quantities:
             ok = any(same_quantity(q, s) for s in stated)
             (grounded if ok else missing).append(q.text)
         if info.dates:
-            spans = date_spans(scope)
+            spans = date_spans(article)
             year = self.published.get(c.article_id, "")[:4]
             if year.isdigit():
                 spans.append((int(year), int(year)))
@@ -212,31 +211,10 @@ class Grounder:
                 first, last = asked
                 shown = str(first) if first == last else f"{first}–{last}"
                 (grounded if ok else missing).append(shown)
-        text = near if self.w.near_words else None
-        if info.speaker_required and self.w.near_topic:
-            text = self.speaker_window(c)
-        share, unmatched = self.common_words(c, info.speaker_required, text)
+        share, unmatched = self.common_words(c, info.speaker_required)
         if share < (self.w.topic_grounded if info.speaker_required else self.w.ground_share):
             missing.extend(unmatched)
-        if self.w.slot_near and info.asks in ASKED_KINDS and info.asks != "reason":
-            (grounded if self.slot_near(c) else missing).append(f"the {info.asks} asked")
         return Grounding(tuple(missing), tuple(grounded))
-
-    def slot_near(self, c: Candidate) -> bool:
-        """Whether the sentence, or a sentence beside it, holds the kind of thing asked."""
-        if c.kind >= 1.0:
-            return True
-        return any(
-            o is not None and o.kind >= 1.0
-            for o in (adjacent(self.ranked, c, after=True), adjacent(self.ranked, c, after=False))
-        )
-
-    def speaker_window(self, c: Candidate) -> str:
-        """The speaker's own words around the sentence: it, the sentence it continues, and
-        the next one when that continues it ("she said", a bare quote)."""
-        following = adjacent(self.ranked, c, after=True)
-        after = following.text if following and speakers.points_back(following.text) else ""
-        return f"{self.own_words(c)}\n{after}"
 
     @staticmethod
     def own_words(c: Candidate) -> str:
@@ -291,9 +269,7 @@ class Grounder:
         after = following.text if following is not None else ""
         return f"{c.hit.chunk.title}\n{c.attribution}\n{c.context}\n{c.text}\n{after}"
 
-    def common_words(
-        self, c: Candidate, topic_only: bool, text: str | None = None
-    ) -> tuple[float, list[str]]:
+    def common_words(self, c: Candidate, topic_only: bool) -> tuple[float, list[str]]:
         """The IDF-weighted share of the question's common words that the candidate's
         article grounds, and the words it does not. For "what did X say about Y" only Y's
         words count. The words may be anywhere in the article's retrieved passages: an
@@ -302,8 +278,7 @@ class Grounder:
         wanted = {s: x for s, x in self.words.items() if not topic_only or s in info.topic}
         if not wanted:
             return 1.0, []
-        if text is None:
-            text = self.articles.get(c.article_id, f"{c.hit.chunk.title}\n{c.hit.chunk.text}")
+        text = self.articles.get(c.article_id, f"{c.hit.chunk.title}\n{c.hit.chunk.text}")
         around = self._stems(text)
         weight = {s: self.idf(s) * (self.w.relation if s == info.relation else 1.0) for s in wanted}
         total = sum(weight.values()) or 1.0

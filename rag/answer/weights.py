@@ -61,10 +61,6 @@ class Weights:
     # the sentence and its context must ground
     topic_grounded: float = 0.5  # … of Y's common words, for "what did X say about Y"
     relation: float = 1.5  # the relation verb ("won", "founded") weighs this many words
-    near_names: float = 0.0  # 1: names, numbers and dates must be near the sentence
-    near_words: float = 0.0  # 1: common words must be near the sentence (else: the article)
-    near_topic: float = 0.0  # 1: Y of "what did X say about Y" in X's own words
-    slot_near: float = 0.0  # 1: the kind asked in the sentence or one beside it
     ground_pool: int = 3  # the best sentences tried, in score order, for a grounded one
 
     # -- composition (compose.py) ---------------------------------------------------------
