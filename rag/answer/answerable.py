@@ -195,7 +195,7 @@ class Grounder:
             # What X said about "Article 6" must be in X's words; elsewhere in the article.
             where = self.own_words(c) if info.speaker_required else article
             (grounded if has_labelled(where, label) else missing).append(label)
-        for name in info.names:
+        for name in (*info.names, *info.role_names):
             (grounded if mentions(article, name) else missing).append(name)
         stated = quantities(article)
         for q in info.quantities:

@@ -95,6 +95,19 @@ class QuestionInfo:
             and not any(e in label for label in self.labelled)
         )
 
+    @property
+    def role_names(self) -> tuple[str, ...]:
+        """Names in the speaker's description other than the speaker's own: "Ford" in
+        "Ford security chief Jabril Rajoub" (the story must name them too)."""
+        if not self.speaker:
+            return ()
+        name = speaker_name(self.speaker)
+        return tuple(
+            e
+            for e in self.entities
+            if e in self.speaker and e not in name and name not in e and not e.isdigit()
+        )
+
 
 def analyse_question(question: str) -> QuestionInfo:
     """Read a question into its parts (see the module docstring)."""
