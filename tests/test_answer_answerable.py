@@ -116,6 +116,8 @@ def test_a_name_in_the_speakers_description_must_be_in_the_story() -> None:
         "Senator Ruth Mills, the Greens housing spokeswoman, said on Tuesday that Clause 12 "
         "would protect renters. The bill also sets up a register of landlords."
     )
-    assert grounding_of("What did Greens spokeswoman Ruth Mills say about Clause 12?", text).complete
+    assert grounding_of(
+        "What did Greens spokeswoman Ruth Mills say about Clause 12?", text
+    ).complete
     swapped = grounding_of("What did Labor spokeswoman Ruth Mills say about Clause 12?", text)
     assert "Labor" in swapped.missing
