@@ -42,6 +42,9 @@ def write_section(name: str, values: dict[str, Any], path: Path = WEIGHTS_PATH) 
     retrieval_weights.cache_clear()
 
 
+_WHOLE = frozenset({"article_bring", "dense_bring"})  # counts, not weights
+
+
 @dataclass(frozen=True, slots=True)
 class RetrievalWeights:
     """How the retriever fuses its rankings (reciprocal rank fusion weights)."""
@@ -55,6 +58,15 @@ class RetrievalWeights:
     article_bring: int = 2
     # Within the article ranking, the weight of the mean-vector ranking against BM25's 1.
     article_vector: float = 0.5
+    # Weight of the passage vector ranking against the passage BM25 ranking's 1. News
+    # questions name people, places and numbers BM25 matches exactly, while the small
+    # offline model ranks topical neighbours high.
+    vector: float = 0.5
+    # When the passage vector ranking and the article mean-vector ranking agree on an
+    # article within their first `dense_bring` (0: off), its best passage ranks with the
+    # best candidate: a reworded question's strong meaning signal is not drowned by
+    # passages that share one rare word with it (rag/fusion.py).
+    dense_bring: int = 0
 
     @classmethod
     def from_mapping(cls, values: dict[str, Any]) -> RetrievalWeights:
@@ -62,7 +74,7 @@ class RetrievalWeights:
         kept: dict[str, Any] = {}
         for name, value in values.items():
             if name in known and isinstance(value, int | float) and not isinstance(value, bool):
-                kept[name] = int(value) if name == "article_bring" else float(value)
+                kept[name] = int(value) if name in _WHOLE else float(value)
         return cls(**kept)
 
 

@@ -14,8 +14,9 @@ from rag.ingest import ingest
 from rag.keyword import FILENAME as keyword_file
 from rag.keyword import KeywordIndex
 from rag.pipeline import Pipeline, build_pipeline
-from rag.retrieve import RRF_K, VECTOR_WEIGHT, Retriever, catch_up, near_duplicate
+from rag.retrieve import RRF_K, Retriever, catch_up, near_duplicate
 from rag.store import ChromaStore
+from rag.weights import retrieval_weights
 from tests.conftest import KALLAS, SEED
 from tests.fakes import HashEmbedder
 
@@ -107,7 +108,7 @@ def test_passage_in_both_rankings_is_fused_above_the_others(
     assert hits[0].vector_rank == 1 and hits[0].bm25_rank == 1
     # both passage rankings' first place, plus its article's first place (rag/articles.py)
     article = retriever.weights.article
-    assert hits[0].score == pytest.approx((1 + VECTOR_WEIGHT + article) / (RRF_K + 1))
+    assert hits[0].score == pytest.approx((1 + retrieval_weights().vector + article) / (RRF_K + 1))
 
 
 @pytest.mark.parametrize("mode", ["vector", "bm25"])

@@ -1,0 +1,141 @@
+"""How the retriever's rankings become one: reciprocal rank fusion, as a pure function.
+
+The retriever gathers its signals for a question (`Signals`: the passages nearest its
+vector, the passages BM25 ranks best, the articles BM25 over whole articles and the
+articles' mean vectors rank best) and `fuse` turns them into one score per passage,
+with the weights of `rag.weights.RetrievalWeights`. Kept apart from the searching so
+that `python -m evals.retrieval --fit` can gather each gold question's signals once and
+fuse them again for every point of a weight grid, exactly as the retriever would.
+
+Fusion, per passage: `vector / (RRF_K + its vector rank)` + `1 / (RRF_K + its BM25
+rank)` + `article / (RRF_K + its article's rank)`, the article rank being BM25 over
+whole articles fused with the mean-vector ranking (`article_vector` against BM25's 1).
+The best `article_bring` articles with no passage among the candidates bring in their
+passage nearest the question, scored as the weakest candidate plus its article's share.
+`dense_bring`: the best articles of the two dense rankings (passage vectors, article mean
+vectors) when they agree — the same article first in both — are brought in and scored as
+the best passage candidate plus their article's share, so one strong meaning signal is
+not drowned by many weak keyword matches (a reworded question shares few words with
+its article, and any passage sharing one rare word outranks a vector-only passage).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from rag.weights import RetrievalWeights
+
+RRF_K = 60
+ARTICLE_POOL = 10  # articles ranked per question, per article signal
+
+
+@dataclass(frozen=True, slots=True)
+class Signals:
+    """One question's rankings, best first: passage ids (`vector`, `keyword`) and article
+    ids (`article_bm25`, `article_vector`); `article_of` maps every passage id named here
+    to its article."""
+
+    vector: tuple[str, ...]
+    keyword: tuple[str, ...]
+    article_bm25: tuple[str, ...]
+    article_vector: tuple[str, ...]
+    article_of: Mapping[str, str]
+
+
+def rank_articles(
+    bm25: Sequence[str], vector: Sequence[str], vector_weight: float, k: int = ARTICLE_POOL
+) -> list[str]:
+    """The two article rankings fused by reciprocal rank (vector's weight against BM25's 1);
+    the best `k`."""
+    fused: dict[str, float] = {}
+    for rank, article_id in enumerate(bm25[:k], start=1):
+        fused[article_id] = fused.get(article_id, 0.0) + 1.0 / (RRF_K + rank)
+    for rank, article_id in enumerate(vector[:k], start=1):
+        fused[article_id] = fused.get(article_id, 0.0) + vector_weight / (RRF_K + rank)
+    return sorted(fused, key=lambda a: (-fused[a], a))[:k]
+
+
+def add_articles(
+    fused: dict[str, float],
+    article_of: Mapping[str, str],
+    ranked: Sequence[str],
+    closest: Callable[[str], str | None],
+    weight: float,
+    bring: int,
+) -> dict[str, str]:
+    """Add the article ranking to the passage scores in `fused` (in place): each passage
+    gains weight / (RRF_K + its article's rank); the best `bring` articles with no passage
+    among the candidates bring their passage nearest the question (`closest`), scored as
+    the weakest candidate plus its article's share. Returns the brought passages' articles
+    (passage id → article id)."""
+    if weight <= 0:
+        return {}
+    rank_of = {a: r for r, a in enumerate(ranked, start=1)}
+    floor = min(fused.values(), default=0.0)
+    for chunk_id in list(fused):
+        article = article_of[chunk_id]
+        if article in rank_of:
+            fused[chunk_id] += weight / (RRF_K + rank_of[article])
+    present = {article_of[c] for c in fused}
+    brought: dict[str, str] = {}
+    for article in ranked[:bring]:
+        if article not in present:
+            nearest = closest(article)
+            if nearest is not None:
+                fused[nearest] = floor + weight / (RRF_K + rank_of[article])
+                brought[nearest] = article
+    return brought
+
+
+def agreed_articles(signals: Signals, depth: int) -> list[str]:
+    """Articles both dense rankings put within their first `depth` (passage vectors by
+    their best passage), in the passage ranking's order."""
+    if depth <= 0:
+        return []
+    by_vector: list[str] = []
+    for chunk_id in signals.vector:
+        article = signals.article_of[chunk_id]
+        if article not in by_vector:
+            by_vector.append(article)
+        if len(by_vector) >= depth:
+            break
+    top_means = set(signals.article_vector[:depth])
+    return [a for a in by_vector if a in top_means]
+
+
+def fuse(
+    signals: Signals,
+    weights: RetrievalWeights,
+    closest: Callable[[str], str | None],
+    articles: bool = True,
+    vector_weight: float | None = None,
+) -> tuple[dict[str, float], dict[str, str]]:
+    """Every candidate passage's fused score, and the passages brought in by article
+    evidence (passage id → article id: the caller fetches them). `articles` False: the
+    passage rankings only; `vector_weight` overrides the weight of the vector ranking
+    (1.0 when it is the only one)."""
+    fused: dict[str, float] = {}
+    weight = weights.vector if vector_weight is None else vector_weight
+    for rank, chunk_id in enumerate(signals.vector, start=1):
+        fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (RRF_K + rank)
+    for rank, chunk_id in enumerate(signals.keyword, start=1):
+        fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank)
+    if not articles:
+        return fused, {}
+    article_of = dict(signals.article_of)
+    ranked = rank_articles(signals.article_bm25, signals.article_vector, weights.article_vector)
+    top = max(fused.values(), default=0.0)
+    brought = add_articles(
+        fused, article_of, ranked, closest, weights.article, weights.article_bring
+    )
+    article_of.update(brought)
+    rank_of = {a: r for r, a in enumerate(ranked, start=1)}
+    for article in agreed_articles(signals, weights.dense_bring):
+        # the two meaning signals agree: its best passage ranks with the best candidate
+        best = next((c for c in signals.vector if article_of[c] == article), None)
+        if best is None:
+            continue
+        share = weights.article / (RRF_K + rank_of.get(article, ARTICLE_POOL + 1))
+        fused[best] = max(fused.get(best, 0.0), top + share)
+    return fused, brought
