@@ -6,7 +6,7 @@
 
 For every answerable question (follow-ups made standalone the way `rag ask` does, offline),
 the retriever's top `k` (10) passages are ranked; the gold article's rank is the rank of
-the first passage from one of its `article_ids`. Reported: hit@1, hit@3 and MRR of that
+the first passage from one of its `article_ids`. Reported: hit@1, hit@3, hit@5 and MRR of that
 rank, per set and per question type. No answering, so a set takes seconds, not minutes:
 this is the measure for changes to `rag/retrieve.py`, `rag/articles.py`, `rag/keyword.py`.
 
@@ -129,14 +129,16 @@ def rank_items(
 
 
 def figures(ranks: Sequence[int | None]) -> dict[str, float | int]:
-    """hit@1, hit@3 and MRR of a list of gold ranks (None: missed)."""
+    """hit@1, hit@3, hit@5 (the answerer reads the top 5 passages) and MRR of a list of
+    gold ranks (None: missed)."""
     n = len(ranks)
     if not n:
-        return {"n": 0, "hit@1": 0.0, "hit@3": 0.0, "mrr": 0.0}
+        return {"n": 0, "hit@1": 0.0, "hit@3": 0.0, "hit@5": 0.0, "mrr": 0.0}
     return {
         "n": n,
         "hit@1": round(sum(1 for r in ranks if r == 1) / n, 3),
         "hit@3": round(sum(1 for r in ranks if r is not None and r <= 3) / n, 3),
+        "hit@5": round(sum(1 for r in ranks if r is not None and r <= 5) / n, 3),
         "mrr": round(sum(1.0 / r for r in ranks if r is not None) / n, 3),
     }
 
@@ -158,20 +160,21 @@ def summarize(rows: Sequence[Ranked]) -> dict[str, Any]:
 
 
 def table(summary: dict[str, Any]) -> str:
-    lines = ["| set | type | n | hit@1 | hit@3 | MRR |", "|---|---|---|---|---|---|"]
+    lines = ["| set | type | n | hit@1 | hit@3 | hit@5 | MRR |", "|---|---|---|---|---|---|---|"]
     for set_name, entry in summary.items():
         lines.append(
             f"| {set_name} | all | {entry['n']} | {entry['hit@1']:.3f} | {entry['hit@3']:.3f} "
-            f"| {entry['mrr']:.3f} |"
+            f"| {entry['hit@5']:.3f} | {entry['mrr']:.3f} |"
         )
         for kind, f in entry["types"].items():
             lines.append(
-                f"| | {kind} | {f['n']} | {f['hit@1']:.3f} | {f['hit@3']:.3f} | {f['mrr']:.3f} |"
+                f"| | {kind} | {f['n']} | {f['hit@1']:.3f} | {f['hit@3']:.3f} "
+                f"| {f['hit@5']:.3f} | {f['mrr']:.3f} |"
             )
         for signal, f in entry.get("signals", {}).items():
             lines.append(
                 f"| | signal {signal} | {f['n']} | {f['hit@1']:.3f} | {f['hit@3']:.3f} "
-                f"| {f['mrr']:.3f} |"
+                f"| {f['hit@5']:.3f} | {f['mrr']:.3f} |"
             )
     return "\n".join(lines)
 

@@ -12,11 +12,12 @@ rank)` + `article / (RRF_K + its article's rank)`, the article rank being BM25 o
 whole articles fused with the mean-vector ranking (`article_vector` against BM25's 1).
 The best `article_bring` articles with no passage among the candidates bring in their
 passage nearest the question, scored as the weakest candidate plus its article's share.
-`dense_bring`: the best articles of the two dense rankings (passage vectors, article mean
-vectors) when they agree — the same article first in both — are brought in and scored as
-the best passage candidate plus their article's share, so one strong meaning signal is
-not drowned by many weak keyword matches (a reworded question shares few words with
-its article, and any passage sharing one rare word outranks a vector-only passage).
+`vector_slot` and `article_vector_slot` keep each meaning signal's first choice near the
+top: the passage nearest the question, and the passage nearest it in the article whose
+mean vector is nearest, rank no lower than their slot. A reworded question shares few
+words with its article, and in rank fusion any passage that shares one rare word with
+it outranks a passage found by meaning alone, however close; a slot lets the strongest
+meaning match reach the passages the answerer reads without reordering the first places.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ def add_articles(
     closest: Callable[[str], str | None],
     weight: float,
     bring: int,
+    rrf_k: float = RRF_K,
 ) -> dict[str, str]:
     """Add the article ranking to the passage scores in `fused` (in place): each passage
     gains weight / (RRF_K + its article's rank); the best `bring` articles with no passage
@@ -76,32 +78,34 @@ def add_articles(
     for chunk_id in list(fused):
         article = article_of[chunk_id]
         if article in rank_of:
-            fused[chunk_id] += weight / (RRF_K + rank_of[article])
+            fused[chunk_id] += weight / (rrf_k + rank_of[article])
     present = {article_of[c] for c in fused}
     brought: dict[str, str] = {}
     for article in ranked[:bring]:
         if article not in present:
             nearest = closest(article)
             if nearest is not None:
-                fused[nearest] = floor + weight / (RRF_K + rank_of[article])
+                fused[nearest] = floor + weight / (rrf_k + rank_of[article])
                 brought[nearest] = article
     return brought
 
 
-def agreed_articles(signals: Signals, depth: int) -> list[str]:
-    """Articles both dense rankings put within their first `depth` (passage vectors by
-    their best passage), in the passage ranking's order."""
-    if depth <= 0:
-        return []
-    by_vector: list[str] = []
-    for chunk_id in signals.vector:
-        article = signals.article_of[chunk_id]
-        if article not in by_vector:
-            by_vector.append(article)
-        if len(by_vector) >= depth:
-            break
-    top_means = set(signals.article_vector[:depth])
-    return [a for a in by_vector if a in top_means]
+def lift_to(fused: dict[str, float], chunk_id: str, slot: int) -> None:
+    """Raise one passage's score (in place) just enough that it ranks `slot` or better
+    (1 = first); never lowers it."""
+    if slot <= 0:
+        return
+    mine = fused.get(chunk_id, 0.0)
+    ahead = sorted((s for c, s in fused.items() if c != chunk_id), reverse=True)
+    if len(ahead) < slot or mine > ahead[slot - 1]:
+        fused[chunk_id] = mine
+        return
+    below = ahead[slot - 1]  # the score now at `slot`: ours must pass it
+    if slot == 1:
+        fused[chunk_id] = below + abs(below) * 1e-6 + 1e-12
+    else:
+        above = ahead[slot - 2]
+        fused[chunk_id] = (below + above) / 2 if above > below else below + 1e-12
 
 
 def fuse(
@@ -116,26 +120,31 @@ def fuse(
     passage rankings only; `vector_weight` overrides the weight of the vector ranking
     (1.0 when it is the only one)."""
     fused: dict[str, float] = {}
+    rrf_k = weights.rrf_k
     weight = weights.vector if vector_weight is None else vector_weight
     for rank, chunk_id in enumerate(signals.vector, start=1):
-        fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (RRF_K + rank)
+        fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (rrf_k + rank)
     for rank, chunk_id in enumerate(signals.keyword, start=1):
-        fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank)
+        fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (rrf_k + rank)
     if not articles:
         return fused, {}
     article_of = dict(signals.article_of)
     ranked = rank_articles(signals.article_bm25, signals.article_vector, weights.article_vector)
-    top = max(fused.values(), default=0.0)
     brought = add_articles(
-        fused, article_of, ranked, closest, weights.article, weights.article_bring
+        fused, article_of, ranked, closest, weights.article, weights.article_bring, rrf_k
     )
-    article_of.update(brought)
-    rank_of = {a: r for r, a in enumerate(ranked, start=1)}
-    for article in agreed_articles(signals, weights.dense_bring):
-        # the two meaning signals agree: its best passage ranks with the best candidate
-        best = next((c for c in signals.vector if article_of[c] == article), None)
-        if best is None:
-            continue
-        share = weights.article / (RRF_K + rank_of.get(article, ARTICLE_POOL + 1))
-        fused[best] = max(fused.get(best, 0.0), top + share)
+    # Each meaning signal's first choice keeps a place near the top (`vector_slot`,
+    # `article_vector_slot`; 0: off): a reworded question's best meaning match is not
+    # pushed out of the passages the answerer reads by keyword matches on one rare word.
+    if signals.vector:
+        lift_to(fused, signals.vector[0], weights.vector_slot)
+    if signals.article_vector and weights.article_vector_slot > 0:
+        first = signals.article_vector[0]
+        nearest = next((c for c in signals.vector if article_of.get(c) == first), None)
+        nearest = nearest or closest(first)
+        if nearest is not None:
+            if nearest not in fused:
+                brought[nearest] = first
+                fused[nearest] = 0.0
+            lift_to(fused, nearest, weights.article_vector_slot)
     return fused, brought

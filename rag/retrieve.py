@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -251,9 +251,10 @@ def ordered_hits(
     vector_rank: Mapping[str, int] | None = None,
     bm25_rank: Mapping[str, int] | None = None,
     similarity: Mapping[str, float] | None = None,
+    similar: Callable[[str, str], bool] = near_duplicate,
 ) -> list[Hit]:
-    """The best `k` fused passages, best first: near-duplicates of a better one and passages
-    outside `dates` left out."""
+    """The best `k` fused passages, best first: near-duplicates of a better one (`similar`)
+    and passages outside `dates` left out."""
     vector_rank = vector_rank or {}
     bm25_rank = bm25_rank or {}
     similarity = similarity or {}
@@ -263,7 +264,7 @@ def ordered_hits(
         chunk = chunks[chunk_id]
         if dates is not None and not dates.contains(chunk.published):
             continue  # written between the keyword and the vector search, or stale
-        if any(near_duplicate(chunk.text, h.chunk.text) for h in hits):
+        if any(similar(chunk.text, h.chunk.text) for h in hits):
             continue
         hits.append(
             Hit(
