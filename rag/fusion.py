@@ -4,12 +4,13 @@ The retriever gathers its signals for a question (`Signals`: the passages neares
 vector, the passages BM25 ranks best, the articles BM25 over whole articles and the
 articles' mean vectors rank best) and `fuse` turns them into one score per passage,
 with the weights of `rag.weights.RetrievalWeights`. Kept apart from the searching so
-that `python -m evals.retrieval --fit` can gather each gold question's signals once and
+that `python -m evals.retrieval_fit` can gather each gold question's signals once and
 fuse them again for every point of a weight grid, exactly as the retriever would.
 
-Fusion, per passage: `vector / (RRF_K + its vector rank)` + `1 / (RRF_K + its BM25
-rank)` + `article / (RRF_K + its article's rank)`, the article rank being BM25 over
-whole articles fused with the mean-vector ranking (`article_vector` against BM25's 1).
+Fusion, per passage: `vector / (rrf_k + its vector rank)` + `1 / (rrf_k + its BM25
+rank)` + `article / (rrf_k + its article's rank)`, the article rank being BM25 over
+whole articles fused with the mean-vector ranking (`article_vector` against BM25's 1,
+by reciprocal rank with the constant `RRF_K`).
 The best `article_bring` articles with no passage among the candidates bring in their
 passage nearest the question, scored as the weakest candidate plus its article's share.
 `vector_slot` and `article_vector_slot` keep each meaning signal's first choice near the
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 
 from rag.weights import RetrievalWeights
 
-RRF_K = 60
+RRF_K = 60  # within the article ranking, and the default of `rrf_k`
 ARTICLE_POOL = 10  # articles ranked per question, per article signal
 
 

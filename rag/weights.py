@@ -67,10 +67,10 @@ class RetrievalWeights:
     # question to `article_vector_slot` or better: one strong meaning signal is not
     # drowned by many weak keyword matches (rag/fusion.py).
     vector_slot: int = 0
+    article_vector_slot: int = 0
     # Reciprocal rank fusion's constant for the passage and article shares (score
     # weight / (rrf_k + rank)): the smaller, the more a first place outweighs a twentieth.
     rrf_k: float = 60.0
-    article_vector_slot: int = 0
 
     @classmethod
     def from_mapping(cls, values: dict[str, Any]) -> RetrievalWeights:
