@@ -138,8 +138,11 @@ class _Cue:
     scope: tuple[int, ...]  # token indexes of the content words it negates
 
 
-def _negation_cues(toks: Sequence[_Tok], skip: frozenset[int] = frozenset()) -> list[_Cue]:
-    """Negation cues with their scopes; `skip` holds token indexes that are antonym terms."""
+def _negation_cues(
+    toks: Sequence[_Tok], skip: frozenset[int] = frozenset(), no_one: bool = False
+) -> list[_Cue]:
+    """Negation cues with their scopes; `skip` holds token indexes that are antonym terms.
+    With `no_one`, "no one" negates what follows as "nobody" does ("no one was hurt")."""
     stems = [t.stem for t in toks]
     found: list[tuple[int, int]] = []
     taken: set[int] = set()
@@ -154,7 +157,13 @@ def _negation_cues(toks: Sequence[_Tok], skip: frozenset[int] = frozenset()) -> 
         if i not in taken and i not in skip and _is_neg_word(t):
             # "no one", "not only", "nothing but" state no negation of what follows
             nxt = toks[i + 1].lower if i + 1 < len(toks) else ""
-            if (t.lower, nxt) in {("not", "only"), ("no", "one"), ("nothing", "but")}:
+            if (t.lower, nxt) in {("not", "only"), ("nothing", "but")}:
+                continue
+            if (t.lower, nxt) == ("no", "one"):
+                if not no_one:
+                    continue
+                found.append((i, i + 2))
+                taken.add(i + 1)
                 continue
             found.append((i, i + 1))
     cues = []
@@ -245,8 +254,8 @@ def polarity_conflict(claim: str, passage_sentence: str) -> str | None:
         flips.append(([i], [j], 1, 1))
         a_skip.add(i)
         b_skip.add(j)
-    a_cues = _negation_cues(a, frozenset(a_skip))
-    b_cues = _negation_cues(b, frozenset(b_skip))
+    a_cues = _negation_cues(a, frozenset(a_skip), no_one=True)
+    b_cues = _negation_cues(b, frozenset(b_skip), no_one=True)
     a_neg = _negated_positions(a, a_cues)
     b_neg = _negated_positions(b, b_cues)
     # an antonym under a negation on one side only is a paraphrase ("not likely"/"unlikely")
@@ -568,7 +577,53 @@ def swapped(claim: str, sentence: str) -> bool:
             crossed = min(_shared(a1, b2), _shared(a2, b1))
             if crossed >= 0.5 and crossed > max(_shared(a1, b1), _shared(a2, b2)):
                 return True
-    return _reversed(claim, sentence)
+    return _reversed(claim, sentence) or _exchanged(claim, sentence)
+
+
+_CLOSE = 0.6  # the least share of words the claim and the sentence align on
+_MOVED = 4  # the most content words of a moved stretch that an exchange looks at
+
+
+def _exchanged(claim: str, sentence: str) -> bool:
+    """Whether two stretches of the sentence trade places in the claim, the words between
+    them kept: "government funding has run out … support from a charity" for "funding
+    from a charity has run out … government support". With the claim aligned word by word
+    with the sentence, a stretch the claim adds at one place and the sentence has at
+    another has moved; two such moves, each of words the other texts holds only there,
+    crossing in opposite directions, exchange the two stretches. (A phrase moved alone,
+    "yesterday, X did Y" for "X did Y yesterday", is no exchange.)"""
+    a = [t for t in _tokens(claim) if t.text not in "()"]
+    b = [t for t in _tokens(sentence) if t.text not in "()"]
+    matcher = SequenceMatcher(None, [t.stem for t in a], [t.stem for t in b], autojunk=False)
+    if matcher.ratio() < _CLOSE:
+        return False  # a reworded sentence: its changes are no exchange
+    ops = [op for op in matcher.get_opcodes() if op[0] != "equal"]
+    a_count = _counts(a)
+    b_count = _counts(b)
+    added = [_content(a[i1:i2]) for _op, i1, i2, _j1, _j2 in ops]
+    lacking = [_content(b[j1:j2]) for _op, _i1, _i2, j1, j2 in ops]
+    moves: list[tuple[int, int, set[str]]] = []  # (where the claim has it, where the sentence has)
+    for k, claimed in enumerate(added):
+        for m, stated in enumerate(lacking):
+            # the whole stretch moves, and its words stand once in each text
+            whole = claimed == stated and all(a_count[w] == b_count[w] == 1 for w in claimed)
+            if m != k and claimed and whole and len(claimed) <= _MOVED:
+                moves.append((k, m, claimed))
+    for k1, m1, x in moves:
+        for k2, m2, y in moves:
+            if x & y or not (k1 < m1 and k2 > m2):
+                continue
+            if max(k1, m2) < min(m1, k2):  # the two moves cross
+                return True
+    return False
+
+
+def _counts(toks: Sequence[_Tok]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for t in toks:
+        if t.content:
+            out[t.stem] = out.get(t.stem, 0) + 1
+    return out
 
 
 def _reversed(claim: str, sentence: str) -> bool:

@@ -88,6 +88,7 @@ def entity_found(entity: str, lowered: str) -> bool:
 
 
 _OPENING = lexicon.words("opening_words")
+_PLACE_WORDS = frozenset(w for pair in lexicon.pairs("places") for w in pair if len(w) > 3)
 
 
 def _names(claim: str) -> list[str]:
@@ -102,8 +103,9 @@ def _names(claim: str) -> list[str]:
             e = rest  # "Despite Blinken's push": "Despite" opens the sentence
         if e.lower() in STOPWORDS or e[:1].isdigit():
             continue
-        if e == first and not second[:1].isupper():
+        if e == first and not second[:1].isupper() and e.lower() not in _PLACE_WORDS:
             continue  # "Officials said": capitalised because it opens the sentence
+            # (but "Norwegian maxi Nicorette …" names a country however it stands)
         found.append(e)
     return found
 
@@ -117,6 +119,10 @@ def fact_reason(claim: str, passage: Passage) -> str | None:
     """'number', 'date' or 'entity' when the claim states one the passage does not."""
     missing = numbers_in(claim) - passage.numbers
     if missing:
+        # "two days" for "48 hours", "twelve months" for "a year": one length of time
+        held = durations(passage.text)
+        missing -= {n for n, hours in _duration_pairs(claim) if any(_close(hours, h) for h in held)}
+    if missing:
         years = {n for n in missing if len(n) == 4 and n[:2] in {"18", "19", "20"}}
         return "date" if years == missing else "number"
     passage_words = {w.removesuffix("'s").removesuffix("’s") for w in words(passage.lowered)}
@@ -126,6 +132,7 @@ def fact_reason(claim: str, passage: Passage) -> str | None:
         return "date"
     passage_names = [speech.name_parts(e) for e in entities(passage.text)]
     passage_words |= _initialisms(passage.text)  # "AFP" for "Australian Federal Police"
+    passage_words |= _lower_initialisms(passage.text)  # "CEO" for "chief executive officer"
     for name in _names(claim):
         words_ = [w for w in re.split(r"[\s\-]+", name) if w[:1].isupper() or w[:1].isdigit()]
         parts = [p for w in words_ for p in speech.name_parts(w) if len(p) > 2]
@@ -135,6 +142,40 @@ def fact_reason(claim: str, passage: Passage) -> str | None:
         if len(found) < len(parts) and _other_name(parts, found, passage_names):
             return "entity"
     return None
+
+
+_DURATIONS = {w: float(h) for w, h in lexicon.pairs("durations")}
+_DURATION = re.compile(
+    r"\b(\d+(?:\.\d+)?|[a-z]+)[\s-]+(" + "|".join(sorted(_DURATIONS, key=len, reverse=True)) + r")\b",
+    re.IGNORECASE,
+)
+_ONE = frozenset({"a", "an", "one"})
+
+
+def _duration_pairs(text: str) -> list[tuple[str, float]]:
+    """Each length of time the text states: (its number as digits, its length in hours)
+    ("two days" → ("2", 48.0), "a year" → ("1", 8760.0))."""
+    out = []
+    for m in _DURATION.finditer(text):
+        count, unit = m.group(1).lower(), m.group(2).lower()
+        if count in _ONE:
+            digits = "1"
+        elif count.replace(".", "", 1).isdigit():
+            digits = count
+        else:
+            digits = _PASSAGE_WORD_NUMBERS.get(count, "")
+        if digits:
+            out.append((digits, float(digits) * _DURATIONS[unit]))
+    return out
+
+
+def durations(text: str) -> set[float]:
+    """The lengths of time a text states, in hours."""
+    return {hours for _digits, hours in _duration_pairs(text)}
+
+
+def _close(x: float, y: float) -> bool:
+    return abs(x - y) <= 0.02 * max(x, y)
 
 
 def _initialisms(text: str) -> set[str]:
@@ -147,6 +188,20 @@ def _initialisms(text: str) -> set[str]:
         # a leading run of three or more: "New South Wales Fire Brigades" → "nsw"
         found |= {"".join(capitals[:k]).lower() for k in range(3, len(capitals))}
     return found
+
+
+def _lower_initialisms(text: str) -> set[str]:
+    """Initials of each run of three or four words of meaning ("chief executive officer"
+    → "ceo"), which a claim may write as capitals."""
+    runs: list[list[str]] = [[]]
+    for w in re.findall(r"[A-Za-z][\w’'-]*|[^\w\s]", text):
+        if w[:1].isalpha() and w.lower() not in STOPWORDS:
+            runs[-1].append(w[0].lower())
+        else:
+            runs.append([])
+    return {
+        "".join(run[i : i + k]) for run in runs for k in (3, 4) for i in range(len(run) - k + 1)
+    }
 
 
 def _other_name(
@@ -236,13 +291,19 @@ def aligned_change(part: str, sentence: str, passage_lowered: str, claim: str = 
     for sub in clauses.substitutions(part, sentence):
         said = {t.lower for t in sub.claimed}
         stated = {t.lower for t in sub.stated}
-        if len(sub.claimed) > 3 or len(sub.stated) > 3:
+        if _wordy(sub.claimed) > 3 or _wordy(sub.stated) > 3:
             continue
-        # "last week" for "next week", "tomorrow" for "yesterday", "last week" for "overnight"
-        when_said = _when(said, sub.after)
-        when_stated = _when(stated, sub.after)
+        # "last week" for "next week", "tomorrow" for "yesterday", "last week" for "overnight",
+        # "next month" for "next year" (the unchanged "next" before the change)
+        when_said = _when(said, sub.after, sub.before)
+        when_stated = _when(stated, sub.after, sub.before)
         if when_said and when_stated and when_said != when_stated:
             return "date"
+        # "the third year in a row" for "the second year": ranks differ
+        ranks_said = {_RANKS[w] for w in said if w in _RANKS}
+        ranks_stated = {_RANKS[w] for w in stated if w in _RANKS}
+        if ranks_said and ranks_stated and not ranks_said & ranks_stated:
+            return "number"
     part_names = entities(part)
     for new, old, _listed in clauses.slot_pairs(part, sentence):
         if speech.same_entity(new, old):
@@ -279,17 +340,35 @@ def aligned_change(part: str, sentence: str, passage_lowered: str, claim: str = 
 _DAY_WORDS = frozenset({"yesterday", "today", "tonight", "tomorrow", "overnight"})
 
 
-def _when(words_: set[str], after: str) -> frozenset[str]:
+def _when(words_: set[str], after: str, before: str = "") -> frozenset[str]:
     """The relative time a few changed words give: a day word ("yesterday"), or a word
     like "last" before a word of time ("last week", with `after` when the time word is the
-    unchanged word that follows)."""
+    unchanged word that follows, `before` when "last" is the unchanged word before it)."""
     days = words_ & _DAY_WORDS
     if days:
         return frozenset(days)
     relative = words_ & _RELATIVE
     if relative and (words_ & _TIME_WORDS or after in _TIME_WORDS):
-        return frozenset(relative | (words_ & _TIME_WORDS))
+        return _plain_time(relative | (words_ & _TIME_WORDS))
+    if before in _RELATIVE and words_ & _TIME_WORDS:
+        return _plain_time(words_ & _TIME_WORDS)
     return frozenset()
+
+
+# "the coming days" is "the next days"; "the past week" is "the last week"
+_SAME_WHEN = {"coming": "next", "following": "next", "past": "last", "previous": "last"}
+
+
+def _plain_time(words_: set[str]) -> frozenset[str]:
+    return frozenset(_SAME_WHEN.get(w, w).removesuffix("s") for w in words_)
+
+
+def _wordy(toks: Sequence[speech._Tok]) -> int:
+    """How many words of a changed stretch carry meaning ("in the next hour": two)."""
+    return sum(1 for t in toks if t.content)
+
+
+_RANKS = {w: d for w, d in lexicon.pairs("ordinal_words") if d.isdigit()}
 
 
 _TIME = re.compile(r"\b\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)|\b\d{1,2}:\d{2}\b", re.I)
