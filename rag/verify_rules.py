@@ -145,10 +145,8 @@ def fact_reason(claim: str, passage: Passage) -> str | None:
 
 
 _DURATIONS = {w: float(h) for w, h in lexicon.pairs("durations")}
-_DURATION = re.compile(
-    r"\b(\d+(?:\.\d+)?|[a-z]+)[\s-]+(" + "|".join(sorted(_DURATIONS, key=len, reverse=True)) + r")\b",
-    re.IGNORECASE,
-)
+_UNITS = "|".join(sorted(_DURATIONS, key=len, reverse=True))
+_DURATION = re.compile(rf"\b(\d+(?:\.\d+)?|[a-z]+)[\s-]+({_UNITS})\b", re.IGNORECASE)
 _ONE = frozenset({"a", "an", "one"})
 
 
