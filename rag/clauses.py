@@ -46,6 +46,7 @@ from rag.terms import STOPWORDS, entities
 
 __all__ = [
     "Clause",
+    "antonym_substituted",
     "clause_texts",
     "clauses",
     "negated",
@@ -84,16 +85,25 @@ def _cues() -> tuple[tuple[str, ...], ...]:
 
 @cache
 def _hedges() -> tuple[tuple[str, ...], ...]:
-    return _phrases("negative_hedges")
+    both = set(_phrases("negative_hedges")) | set(_phrases("implicit_negatives"))
+    return tuple(sorted(both, key=lambda s: -len(s)))
 
 
-def _hedged(toks: Sequence[_Tok], negation: dict[int, int]) -> dict[int, int]:
+def _hedged(
+    toks: Sequence[_Tok], negation: dict[int, int], other: Sequence[_Tok] = ()
+) -> dict[int, int]:
     """`negation` with the content words a hedged negative governs counted as negated
-    ("unlikely to take part in any assault": take, part, assault)."""
+    ("unlikely to take part in any assault": take, part, assault); not one that the
+    `other` text uses too ("were not kept from the board" against "were kept from it")."""
     stems = [t.stem for t in toks]
+    other_stems = [t.stem for t in other]
     out = dict(negation)
     for phrase in _hedges():
+        if other_stems and _find(other_stems, phrase):
+            continue
         for i in _find(stems, phrase):
+            # "were not kept from the board": a negated hedge says the opposite of it
+            flip = negation.get(i, 0) % 2 == 1
             j, n = i + len(phrase), 0
             while j < len(toks) and n < SCOPE_WORDS:
                 t = toks[j]
@@ -101,7 +111,7 @@ def _hedged(toks: Sequence[_Tok], negation: dict[int, int]) -> dict[int, int]:
                     break
                 if t.content:
                     n += 1
-                    if out.get(j, 0) % 2 == 0:
+                    if flip or out.get(j, 0) % 2 == 0:
                         out[j] = out.get(j, 0) + 1
                 j += 1
     return out
@@ -280,9 +290,12 @@ def polarity_conflict(claim: str, passage_sentence: str) -> str | None:
     b_here_stems = {b[i].stem for i in inside if b[i].content}
     # a hedged negative in the other text agrees with a negation ("not expected to join" /
     # "unlikely to take part"); on its own it flips nothing
-    b_agree = {i: n for i, n in _hedged(b, b_neg).items() if i in set(inside)}
-    if _one_sided(a, a_cues, absorbed_a, a_neg, b, b_agree, b_here_stems) or _one_sided(
-        b, b_cues_here, absorbed_b, b_neg, a, _hedged(a, a_neg), a_stems
+    b_hedged = _hedged(b, b_neg, a)
+    a_hedged = _hedged(a, a_neg, b)
+    b_agree = {i: n for i, n in b_hedged.items() if i in set(inside)}
+    b_plain = {i: n for i, n in b_neg.items() if i in set(inside)}
+    if _one_sided(a, a_cues, absorbed_a, a_hedged, b, b_agree, b_here_stems, b_plain) or (
+        _one_sided(b, b_cues_here, absorbed_b, b_hedged, a, a_hedged, a_stems, a_neg)
     ):
         return "negation"
     return "antonym" if antonym else None
@@ -354,6 +367,7 @@ def _one_sided(
     other: Sequence[_Tok],
     other_neg: dict[int, int],
     other_stems: set[str],
+    other_plain: dict[int, int] | None = None,
 ) -> bool:
     """Whether a cue of `toks` gives words a polarity that `other` does not give them.
 
@@ -378,7 +392,8 @@ def _one_sided(
         )
         if agree:
             continue
-        if scope_stems[0] not in other_stems and any(other_neg.values()):
+        plain = other_neg if other_plain is None else other_plain
+        if scope_stems[0] not in other_stems and any(n % 2 for n in plain.values()):
             continue  # both negative, about differently worded things: a paraphrase
         return True
     return False
@@ -538,6 +553,60 @@ def substitutions(claim: str, sentence: str) -> list[Substitution]:
         after = b[j2].lower if j2 < len(b) else ""
         out.append(Substitution(tuple(a[i1:i2]), tuple(b[j1:j2]), before, after))
     return out
+
+
+@cache
+def _single_antonyms() -> tuple[tuple[str, str], ...]:
+    return tuple(
+        (a.lower(), b.lower())
+        for a, b in lexicon.pairs("antonyms")
+        if " " not in a and " " not in b and a.lower() != b.lower()
+    )
+
+
+def _root_of(word: str, base: str) -> bool:
+    """Whether `word` is `base` or a form derived from it ("criticism" of "criticise",
+    "acceptance" of "accept"): they share all but the last two letters of the shorter,
+    five letters at least."""
+    if word == base:
+        return True
+    k = 0
+    for x, y in zip(word, base, strict=False):
+        if x != y:
+            break
+        k += 1
+    return k >= 5 and k >= min(len(word), len(base)) - 2
+
+
+def antonym_substituted(claim: str, sentence: str) -> bool:
+    """Whether the claim, aligned word by word with the sentence it restates, puts a word
+    where the sentence has its opposite in another form ("drew criticism" for "drew
+    praise", "their acceptance of" for "their rejection of"): a changed stretch of one or
+    two words of meaning a side, neither negated, holding two words derived from the two
+    sides of an antonym pair."""
+    a = [t for t in _tokens(claim) if t.text not in "()"]
+    b = [t for t in _tokens(sentence) if t.text not in "()"]
+    matcher = SequenceMatcher(None, [t.stem for t in a], [t.stem for t in b], autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op != "replace":
+            continue
+        said = [t for t in a[i1:i2] if t.content]
+        stated = [t for t in b[j1:j2] if t.content]
+        if not said or not stated or len(said) > 2 or len(stated) > 2:
+            continue
+        near = [*a[max(i1 - 2, 0) : i2], *b[max(j1 - 2, 0) : j2]]
+        if any(_is_neg_word(t) for t in near):
+            continue
+        for x in said:
+            for y in stated:
+                if x.stem == y.stem:
+                    continue
+                for p, q in _single_antonyms():
+                    if (_root_of(x.lower, p) and _root_of(y.lower, q)) or (
+                        _root_of(x.lower, q) and _root_of(y.lower, p)
+                    ):
+                        return True
+    return False
 
 
 def _content(toks: Sequence[_Tok]) -> set[str]:

@@ -265,6 +265,8 @@ def meaning_reason(claim: str, passage: Passage, best: PassageSentence) -> str |
         changed = aligned_change(part, texts[index], passage.lowered, claim)
         if changed:
             return changed
+        if clauses.antonym_substituted(part, texts[index]):
+            return "antonym"
         if passive_swap(part, texts[index]):
             return "role"
     if clauses.role_conflict(claim, texts):
