@@ -104,6 +104,10 @@ def _hedged(
         for i in _find(stems, phrase):
             # "were not kept from the board": a negated hedge says the opposite of it
             flip = negation.get(i, 0) % 2 == 1
+            # the phrase's own verb is what is said not to be so ("knows little")
+            for j in range(i, i + len(phrase)):
+                if toks[j].content and (flip or out.get(j, 0) % 2 == 0):
+                    out[j] = out.get(j, 0) + 1
             j, n = i + len(phrase), 0
             while j < len(toks) and n < SCOPE_WORDS:
                 t = toks[j]
@@ -507,6 +511,8 @@ def role_conflict(claim: str, passage_sentences: Sequence[str]) -> bool:
     for claimed in clauses(claim):
         if not claimed.subjects or len(set(claimed.predicate)) < 2 or _reports(claimed.text):
             continue
+        if _PASSIVE.search(claimed.text):
+            continue  # "X has been sentenced by Y": the subject is not the doer
         wanted = set(claimed.predicate)
         own = 0
         other = 0
@@ -760,7 +766,11 @@ def slot_pairs(claim: str, sentence: str, initial: bool = False) -> list[tuple[s
             near = [
                 a_keys[i + step] for step in (-3, -2, -1, 1, 2, 3) if 0 <= d + step < block.size
             ]
-            if not near or (key == "<N>" and not any(_meaningful(k) for k in near)):
+            # a name stands in the same place when a word of meaning is near it, or when
+            # it ends a long stretch aligned word for word ("… in both Queensland and <N>")
+            if not near or (
+                key == "<N>" and not any(_meaningful(k) for k in near) and block.size < _LONG
+            ):
                 continue
             x, y = a_marks[a_index[i]], b_marks[b_index[j]]
             if x.lower() == y.lower():
@@ -773,6 +783,7 @@ def slot_pairs(claim: str, sentence: str, initial: bool = False) -> list[tuple[s
 
 
 _LIST = frozenset({",", "and", "or"})
+_LONG = 6  # keys of an aligned stretch long enough to place a name by itself
 _CALENDAR = lexicon.words("calendar")
 _STRETCH = 8  # the most words of a changed stretch that a swap looks at
 

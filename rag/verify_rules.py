@@ -56,6 +56,8 @@ def numbers_in(text: str, passage: bool = False) -> set[str]:
     # "a two-hour session" states 2 as "two hours" does
     parts = [p for w in words(text) for p in w.lower().split("-") if p]
     found |= {table[p] for p in parts if p in table}
+    if passage:
+        found |= _spelled_out(parts)
     ordinals = _PASSAGE_ORDINALS if passage else _ORDINALS
     for k, p in enumerate(parts):
         value = ordinals.get(p)
@@ -64,6 +66,39 @@ def numbers_in(text: str, passage: bool = False) -> set[str]:
         # "the sixth cut" states 6; "a third of", "two thirds" are shares, not ranks
         if value and (passage or (before not in _SHARE_BEFORE and after != "of")):
             found.add(value)
+    return found
+
+
+_SMALL = {
+    w: int(d)
+    for w, d in lexicon.pairs("number_words")
+    if d.isdigit() and int(d) < 100 and w not in ("dozen",)
+}
+_SCALES = {"hundred": 100, "thousand": 1000}
+
+
+def _spelled_out(parts: Sequence[str]) -> set[str]:
+    """Counts spelled out in several words ("two hundred and thirty" → "230",
+    "twenty five" → "25")."""
+    found: set[str] = set()
+    total = current = 0
+    words_in_run = 0
+    for k, p in enumerate([*parts, ""]):
+        nxt = parts[k + 1] if k + 1 < len(parts) else ""
+        if p in _SMALL:
+            current += _SMALL[p]
+            words_in_run += 1
+        elif p in _SCALES and (current or words_in_run):
+            current = max(current, 1) * _SCALES[p]
+            if _SCALES[p] == 1000:
+                total, current = total + current, 0
+            words_in_run += 1
+        elif p == "and" and words_in_run and (nxt in _SMALL):
+            continue
+        else:
+            if words_in_run > 1 and total + current:
+                found.add(str(total + current))
+            total = current = words_in_run = 0
     return found
 
 
@@ -235,7 +270,7 @@ def meaning_reason(claim: str, passage: Passage, best: PassageSentence) -> str |
     chunk = passage.hit.chunk
     context = [chunk.title, *texts] if chunk.n > 0 and chunk.title else texts
     for part in clauses.clause_texts(claim) or [claim]:
-        claimed = speech.speaker_of_claim(part)
+        claimed = speech.speaker_of_claim(part, described=True)
         offset = len(context) - len(texts)
         speaking = (
             [k for k in range(len(texts)) if _speaks(claimed, context, k + offset)]
@@ -499,7 +534,10 @@ def _described(claimed: str, sentence: str) -> bool:
     described = set(content_stems(claimed))
     if len(described) < 2 or not any(w.islower() for w in words(claimed)[1:]):
         return False
-    return len(described & set(content_stems(sentence))) * 3 >= len(described) * 2
+    # the sentence's own words, not what it quotes ("… by the authority," X said)
+    mask = speech._quoted_mask(sentence)
+    own = "".join(" " if mask[i] else ch for i, ch in enumerate(sentence))
+    return len(described & set(content_stems(own))) * 3 >= len(described) * 2
 
 
 def _wrong_speaker(
@@ -577,6 +615,12 @@ def _verdict(claimed: str, texts: Sequence[str], k: int, quoted_only: bool = Fal
         return "none"
     if any(_kind_differs(claimed, s) for s in speakers):
         return "other"  # "Israeli officials" for "Palestinian officials"
+    if speakers and not any(w[:1].isupper() for w in words(claimed)):
+        # a speaker the claim only describes ("the local fire brigade", "a police
+        # dispatcher"): one who shares a word with it is the same, else another
+        if any(set(content_stems(claimed)) & set(content_stems(s)) for s in speakers):
+            return "same"
+        return "other"
     if any(_named(s) for s in speakers):
         # "Estonia's prime minister said" for "Estonia's Prime Minister, Kaja Kallas, said":
         # a speaker described by the role the sentence gives its speaker
@@ -654,9 +698,15 @@ def _sole_holder(claimed: str, speaker: str, texts: Sequence[str]) -> bool:
     passage = " ".join(texts)
     qualifiers = [p for p in speech.name_parts(claimed) if p not in titles]
     lowered = passage.lower()
-    if any(not re.search(rf"\b{re.escape(q)}", lowered) for q in qualifiers):
+    passage_words = {w.removesuffix("'s").removesuffix("’s") for w in words(lowered)}
+    if any(
+        not re.search(rf"\b{re.escape(q)}", lowered)
+        and not any(speech.alike(q, w) for w in passage_words)
+        for q in qualifiers
+    ):
         return False
     holders: list[str] = []
+    qualified: list[str] = []  # holders whose title the claim's qualifier stands before
     for title in titles:
         for m in re.finditer(
             rf"\b(?i:{re.escape(title)}),?\s+((?:[A-Z][\w’'-]+\s?){{1,3}})", passage
@@ -664,7 +714,16 @@ def _sole_holder(claimed: str, speaker: str, texts: Sequence[str]) -> bool:
             name = m.group(1).strip()
             if not any(speech.same_entity(name, h) for h in holders):
                 holders.append(name)
-    return len(holders) == 1 and speech.same_entity(holders[0], speaker)
+            before = {w.lower() for w in words(passage[max(m.start() - 30, 0) : m.start()])}
+            before = {w.removesuffix("'s").removesuffix("’s") for w in before}
+            near = qualifiers and all(any(speech.alike(q, w) for w in before) for q in qualifiers)
+            if near and not any(speech.same_entity(name, h) for h in qualified):
+                qualified.append(name)
+    # "the Swedish king" where the passage has "Sweden's King Carl" and "Spain's King Juan"
+    for found in (holders, qualified):
+        if len(found) == 1 and speech.same_entity(found[0], speaker):
+            return True
+    return False
 
 
 def _spots(parts: Sequence[str], lowered: str) -> list[tuple[int, int]]:
@@ -690,7 +749,13 @@ def _plain_link(gap: str) -> bool:
     words_ = re.findall(r"[A-Za-z’'-]+", gap)
     lower = [w.lower() for w in words_ if w[:1].islower()]
     allowed = _TITLE_WORDS | _GENERIC | _PERSON | {"of", "for", "the", "at", "s", "and", "its"}
-    return len(lower) <= 3 and all(w in allowed for w in lower) and ";" not in gap
+    # a quotation mark between them parts what is quoted from who says it
+    return (
+        len(lower) <= 3
+        and all(w in allowed for w in lower)
+        and ";" not in gap
+        and not any(q in gap for q in '"“”')
+    )
 
 
 _TITLE_WORDS = lexicon.words("titles")
