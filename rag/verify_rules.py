@@ -202,6 +202,17 @@ def _duration_pairs(text: str) -> list[tuple[str, float]]:
     return out
 
 
+def _same_duration(numbers: set[str], claim: str, sentence: str) -> bool:
+    """Whether each of these numbers of the claim counts a length of time the sentence
+    states in other units."""
+    held = durations(sentence)
+    lengths = _duration_pairs(claim)
+    return all(
+        any(d == n and any(_close(hours, h) for h in held) for d, hours in lengths)
+        for n in numbers
+    )
+
+
 def durations(text: str) -> set[float]:
     """The lengths of time a text states, in hours."""
     return {hours for _digits, hours in _duration_pairs(text)}
@@ -350,6 +361,8 @@ def aligned_change(part: str, sentence: str, passage_lowered: str, claim: str = 
                 continue  # "18-month" for "18 month"
             if all(_YEAR.fullmatch(n) for n in new_numbers | old_numbers):
                 return "date"
+            if _same_duration(new_numbers, part, sentence):
+                continue  # "two days" where the sentence has "48 hours"
             return "number"
         new_dates = {w for w in new.lower().split() if w in _CALENDAR}
         old_dates = {w for w in old.lower().split() if w in _CALENDAR}
@@ -385,7 +398,7 @@ def _when(words_: set[str], after: str, before: str = "") -> frozenset[str]:
     relative = words_ & _RELATIVE
     if relative and (words_ & _TIME_WORDS or after in _TIME_WORDS):
         return _plain_time(relative | (words_ & _TIME_WORDS))
-    if before in _RELATIVE and words_ & _TIME_WORDS:
+    if before in _RELATIVE and words_ and words_ <= _TIME_WORDS:
         return _plain_time(words_ & _TIME_WORDS)
     return frozenset()
 
@@ -532,12 +545,16 @@ def _described(claimed: str, sentence: str) -> bool:
     """Whether a claimed speaker is a description (two or more words, lower-case ones among
     them: "the top US military officer") whose words the sentence mostly holds."""
     described = set(content_stems(claimed))
-    if len(described) < 2 or not any(w.islower() for w in words(claimed)[1:]):
-        return False
+    said = words(claimed)
+    if len(described) < 2 or not any(w.islower() or w.isupper() for w in said[1:]):
+        return False  # (an initialism may describe: "the firm's CEO")
     # the sentence's own words, not what it quotes ("… by the authority," X said)
     mask = speech._quoted_mask(sentence)
     own = "".join(" " if mask[i] else ch for i, ch in enumerate(sentence))
-    return len(described & set(content_stems(own))) * 3 >= len(described) * 2
+    held = set(content_stems(own))
+    initials = _initialisms(own) | _lower_initialisms(own)  # "CEO" for "chief executive officer"
+    held |= {stem(w.lower()) for w in words(claimed) if w.isupper() and w.lower() in initials}
+    return len(described & held) * 3 >= len(described) * 2
 
 
 def _wrong_speaker(
