@@ -208,8 +208,7 @@ def _same_duration(numbers: set[str], claim: str, sentence: str) -> bool:
     held = durations(sentence)
     lengths = _duration_pairs(claim)
     return all(
-        any(d == n and any(_close(hours, h) for h in held) for d, hours in lengths)
-        for n in numbers
+        any(d == n and any(_close(hours, h) for h in held) for d, hours in lengths) for n in numbers
     )
 
 
