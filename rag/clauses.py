@@ -384,6 +384,8 @@ def _one_sided(
             continue
         if cue.end - cue.start == 1 and toks[cue.start].stem in contrary and other_contrary:
             continue  # "opposing a freeze" against "fighting a freeze": both set against it
+        if any(toks[j].stem in contrary for j in cue.scope) and _double_negative(other):
+            continue  # "nothing would stop it" against "nothing would prevent it"
         scope_stems = [toks[j].stem for j in cue.scope]
         shared = [s for s in scope_stems if s in other_stems]
         if not shared or (scope_stems[0] not in other_stems and len(set(shared)) < 2):
@@ -400,6 +402,21 @@ def _one_sided(
         if scope_stems[0] not in other_stems and any(n % 2 for n in plain.values()):
             continue  # both negative, about differently worded things: a paraphrase
         return True
+    return False
+
+
+def _double_negative(toks: Sequence[_Tok]) -> bool:
+    """Whether a negation word governs a verb set against what follows ("nothing would
+    prevent", "no one could stop"): two negatives that say it may go ahead."""
+    contrary = _contrary()
+    for i, t in enumerate(toks):
+        if not _is_neg_word(t):
+            continue
+        for u in toks[i + 1 : i + 1 + SCOPE_WORDS + 2]:
+            if u.punct or u.lower in _SCOPE_ENDS - {"that", "which", "who"}:
+                break
+            if u.stem in contrary:
+                return True
     return False
 
 

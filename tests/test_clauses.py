@@ -107,3 +107,16 @@ def test_a_name_ending_a_long_aligned_stretch_is_paired_with_the_sentences() -> 
     claim = "Nine people were hurt on the roads, with two injuries in both Kent and Essex."
     sentence = "Nine people were hurt on the roads, with two injuries in both Kent and Surrey."
     assert ("Essex", "Surrey", True) in slot_pairs(claim, sentence)
+
+
+def test_two_negatives_agree_with_two_negatives_in_other_words() -> None:
+    sentence = '"Nothing in the rules would prevent the board making that call," she said.'
+    claim = "She says nothing in the rules would stop the board making that call."
+    assert polarity_conflict(claim, sentence) is None
+    assert (
+        polarity_conflict(
+            "She says nothing stops the board making that call.",
+            "The rules stop the board making that call.",
+        )
+        == "negation"
+    )
