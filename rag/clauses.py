@@ -663,7 +663,8 @@ def swapped(claim: str, sentence: str) -> bool:
         and len(s.stated) <= _STRETCH
         and not _reports(" ".join(t.text for t in (*s.claimed, *s.stated)))  # "X said": speaker's
     ]
-    changes = [(x, y) for x, y in changes if x and y]
+    # a stretch rewritten in more words of meaning than a swapped part holds is a rewording
+    changes = [(x, y) for x, y in changes if x and y and min(len(x), len(y)) <= _MOVED]
     for k, (a1, b1) in enumerate(changes):
         for a2, b2 in changes[k + 1 :]:
             crossed = min(_shared(a1, b2), _shared(a2, b1))

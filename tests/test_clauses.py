@@ -120,3 +120,12 @@ def test_two_negatives_agree_with_two_negatives_in_other_words() -> None:
         )
         == "negation"
     )
+
+
+def test_a_sentence_rewritten_in_many_words_on_both_sides_is_no_swap() -> None:
+    sentence = (
+        "The national boating toll for the Easter holiday period stands at 45, "
+        "eight fewer than for the same time last year."
+    )
+    claim = "Holiday boating deaths are down on last year's figure for the same period."
+    assert not swapped(claim, sentence)
