@@ -467,7 +467,7 @@ def clause_support(
 
     A model that adds a detail of its own ("…, and the mayor resigned") adds a clause
     whose words the passage lacks, while the rest of the claim keeps the whole-claim score
-    high. Clauses of fewer than three content words are not judged (1.0)."""
+    high. Clauses of fewer than two content words are not judged (1.0)."""
     shares = clause_shares(claim, passage, idf, question_stems)
     return min([1.0, *(share for _part, share in shares)])
 
@@ -483,8 +483,9 @@ def clause_shares(
     out = []
     for part in clauses.clause_texts(claim):
         # "…, and the mayor resigned", "… and that the mayor resigned": each joined part
+        # ("… are baseless and politically motivated": two words are a detail too)
         for piece in AND_PARTS.split(part):
-            share = held_share(piece, passage, idf, question_stems, least=3)
+            share = held_share(piece, passage, idf, question_stems, least=LEAST_WORDS)
             if share is not None:
                 out.append((piece, share))
     return out
@@ -508,6 +509,7 @@ def held_share(
 
 
 AND_PARTS = re.compile(r",?\s+and\s+(?:that\s+)?")
+LEAST_WORDS = 2  # the fewest words of meaning of a joined part that is judged
 
 
 @cache

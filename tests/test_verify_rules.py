@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from rag.types import Chunk, Hit
 from rag.verify import Passage
-from rag.verify_rules import aligned_change, fact_reason, meaning_reason, numbers_in
+from rag.verify_rules import (
+    aligned_change,
+    clause_support,
+    fact_reason,
+    meaning_reason,
+    numbers_in,
+)
 
 
 def passage(text: str, title: str = "A story", n: int = 0) -> Passage:
@@ -118,3 +124,11 @@ def test_a_passive_claim_clause_does_not_swap_roles() -> None:
     text = "City officials have fined the builder Karl Moss for the collapse of the wall."
     claim = "The builder Karl Moss has been fined by city officials for the collapse of the wall."
     assert reason(claim, text) is None
+
+
+def test_a_joined_detail_of_two_words_the_passage_lacks_is_judged() -> None:
+    p = passage("The owner says the council's claims against the club are baseless.")
+    claim = "The owner says the council's claims against the club are baseless and politically motivated."
+    assert clause_support(claim, p, lambda _s: 1.0, frozenset()) < 0.3
+    faithful = "The owner says the council's claims against the club are baseless."
+    assert clause_support(faithful, p, lambda _s: 1.0, frozenset()) == 1.0
