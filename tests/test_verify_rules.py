@@ -128,7 +128,10 @@ def test_a_passive_claim_clause_does_not_swap_roles() -> None:
 
 def test_a_joined_detail_of_two_words_the_passage_lacks_is_judged() -> None:
     p = passage("The owner says the council's claims against the club are baseless.")
-    claim = "The owner says the council's claims against the club are baseless and politically motivated."
+    claim = (
+        "The owner says the council's claims against the club are baseless "
+        "and politically motivated."
+    )
     assert clause_support(claim, p, lambda _s: 1.0, frozenset()) < 0.3
     faithful = "The owner says the council's claims against the club are baseless."
     assert clause_support(faithful, p, lambda _s: 1.0, frozenset()) == 1.0
