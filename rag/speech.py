@@ -530,9 +530,14 @@ def _persons(sentence: str) -> list[str]:
     names = []
     for e in entities(plain):
         parts = name_parts(e)
+        if e.lower() in _HOLIDAYS or e.lower() in _CALENDAR:
+            continue  # "in his annual Christmas speech": a day, not a person
         if parts and not parts[0][0].isdigit():
             names.append(e)
     return names
+
+
+_HOLIDAYS = lexicon.words("holidays")
 
 
 def attributions(sentences: Sequence[str], i: int) -> list[Attribution]:

@@ -122,6 +122,18 @@ def entity_found(entity: str, lowered: str) -> bool:
     return bool(parts) and all(re.search(rf"\b{re.escape(p)}\b", lowered) for p in parts)
 
 
+def name_held(entity: str, lowered: str) -> bool:
+    """Whether a name occurs in lower-cased text (`entity_found`) or each of its words in
+    some form ("Swedish" for "Sweden's", "Ukrainians" for "Ukraine")."""
+    if entity_found(entity, lowered):
+        return True
+    parts = [p for p in speech.name_parts(entity) if len(p) > 2]
+    if not parts:
+        return False
+    held = {w.removesuffix("'s").removesuffix("’s") for w in words(lowered)}
+    return all(_word_in(p, held) for p in parts)
+
+
 _OPENING = lexicon.words("opening_words")
 _PLACE_WORDS = frozenset(w for pair in lexicon.pairs("places") for w in pair if len(w) > 3)
 

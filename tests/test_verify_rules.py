@@ -9,6 +9,7 @@ from rag.verify_rules import (
     clause_support,
     fact_reason,
     meaning_reason,
+    name_held,
     numbers_in,
 )
 
@@ -135,3 +136,9 @@ def test_a_joined_detail_of_two_words_the_passage_lacks_is_judged() -> None:
     assert clause_support(claim, p, lambda _s: 1.0, frozenset()) < 0.3
     faithful = "The owner says the council's claims against the club are baseless."
     assert clause_support(faithful, p, lambda _s: 1.0, frozenset()) == 1.0
+
+
+def test_a_name_is_held_in_another_form_of_its_words() -> None:
+    lowered = "norway's king olav berg spoke of the floods."
+    assert name_held("Norwegian", lowered)
+    assert not name_held("Danish", lowered)
