@@ -532,3 +532,12 @@ def test_a_claim_may_describe_its_speaker_without_naming_them() -> None:
     assert speaker_of_claim(claim) is None
     assert speaker_of_claim(claim, described=True) == "local fire brigade"
     assert speaker_of_claim("Police officials said it was over.", described=True) is None
+
+
+def test_a_plural_subject_reports_with_the_base_form_of_the_verb() -> None:
+    sentences = [
+        "Farmers warn that the drought will cut the harvest.",
+        "Dock workers point out the risk.",
+    ]
+    assert attribute(sentences, 0).speaker == "Farmers"
+    assert speaker_of_claim("The grain traders point out that prices rose.", described=True)
