@@ -47,6 +47,7 @@ from rag.terms import STOPWORDS, entities
 __all__ = [
     "Clause",
     "antonym_substituted",
+    "attempt_claimed_done",
     "clause_texts",
     "clauses",
     "negated",
@@ -303,6 +304,51 @@ def polarity_conflict(claim: str, passage_sentence: str) -> str | None:
     ):
         return "negation"
     return "antonym" if antonym else None
+
+
+@cache
+def _attempts() -> tuple[tuple[str, ...], ...]:
+    return _phrases("attempt_phrases")
+
+
+def attempt_claimed_done(claim: str, passage_sentence: str) -> bool:
+    """Whether the claim states as done ("authorities have tracked down the source") what
+    the sentence says is only being attempted ("are still trying to track down the
+    source"): the verb after an attempt phrase in the sentence stands in the claim in a past
+    form ("tracked", "found", "has found"), not itself after an attempt phrase or a negation."""
+    a, b = _tokens(claim), _tokens(passage_sentence)
+    a_stems = [t.stem for t in a]
+    b_stems = [t.stem for t in b]
+    attempted: set[str] = set()
+    for phrase in _attempts():
+        for i in _find(b_stems, phrase):
+            j = i + len(phrase)
+            if j < len(b) and b[j].content:
+                attempted.add(b[j].stem)
+    if not attempted:
+        return False
+    for phrase in _attempts():
+        if _find(a_stems, phrase):
+            return False  # the claim says it is attempted too
+    if negated(claim):
+        return False
+    for k, t in enumerate(a):
+        if t.stem not in attempted:
+            continue
+        before = a[k - 1].lower if k else ""
+        past = (
+            t.lower.endswith("ed")
+            or t.lower in _irregular_past()
+            or before in {"has", "have", "had"}
+        )
+        if past and t.lower != t.stem:
+            return True
+    return False
+
+
+@cache
+def _irregular_past() -> frozenset[str]:
+    return frozenset(past for past, _base in lexicon.pairs("irregular_verbs"))
 
 
 def _cue_after(cues: Sequence[_Cue], starts: Sequence[int], length: int) -> dict[int, _Cue]:

@@ -324,6 +324,8 @@ def meaning_reason(claim: str, passage: Passage, best: PassageSentence) -> str |
             return changed
         if clauses.antonym_substituted(part, texts[index]):
             return "antonym"
+        if clauses.attempt_claimed_done(part, texts[index]):
+            return "negation"  # done, where the passage says it is still being attempted
         if passive_swap(part, texts[index]):
             return "role"
     if clauses.role_conflict(claim, texts):

@@ -3,7 +3,14 @@ claim set)."""
 
 from __future__ import annotations
 
-from rag.clauses import antonym_substituted, negated, polarity_conflict, slot_pairs, swapped
+from rag.clauses import (
+    antonym_substituted,
+    attempt_claimed_done,
+    negated,
+    polarity_conflict,
+    slot_pairs,
+    swapped,
+)
 
 
 def test_no_one_negates_what_follows_in_the_polarity_check() -> None:
@@ -129,3 +136,10 @@ def test_a_sentence_rewritten_in_many_words_on_both_sides_is_no_swap() -> None:
     )
     claim = "Holiday boating deaths are down on last year's figure for the same period."
     assert not swapped(claim, sentence)
+
+
+def test_a_claim_that_states_as_done_what_is_only_attempted_flips_it() -> None:
+    sentence = "Engineers are still trying to repair the damaged cable."
+    assert attempt_claimed_done("Engineers have repaired the damaged cable.", sentence)
+    assert not attempt_claimed_done("Engineers are working to repair the damaged cable.", sentence)
+    assert not attempt_claimed_done("Engineers have not repaired the damaged cable.", sentence)
