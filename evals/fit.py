@@ -1,6 +1,6 @@
 """`rag eval --fit`: fit the answerer's refusal threshold(s) by k-fold cross-validation.
 
-    rag eval --fit --min-refusal 0.8   # news, holdout, starter, nearmiss, paraphrase, blind4-dev
+    rag eval --fit --min-refusal 0.8   # news, holdout, starter, nearmiss, paraphrase, blind4/5-dev
     rag eval --fit --folds 10 --sets news,nearmiss --no-write --json
 
 Every question of the gold sets is retrieved once (its passages and vector cached).
@@ -50,7 +50,15 @@ from evals.gold import GoldItem, load_gold
 from rag.errors import BadInputError
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_SETS = ("news", "holdout", "starter", "nearmiss", "paraphrase", "blind4-dev")
+DEFAULT_SETS = (
+    "news",
+    "holdout",
+    "starter",
+    "nearmiss",
+    "paraphrase",
+    "blind4-dev",
+    "blind5-dev",
+)
 DEFAULT_FOLDS = 5
 MAX_FALSE_REFUSALS = 0.08
 MIN_REFUSAL = 0.0  # off unless asked (`--min-refusal`)

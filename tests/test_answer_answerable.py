@@ -75,3 +75,49 @@ def test_an_owner_before_a_name_may_be_left_out_and_a_pair_of_people_share_a_sur
 
     assert mentions("the vote in the House of Assembly was close", "Tasmania's House of Assembly")
     assert mentions("Mark Waugh and his brother reached the milestone", "Steve and Mark Waugh")
+
+
+def test_a_sentence_that_only_names_the_speaker_does_not_report_them() -> None:
+    text = (
+        "The goalkeeper Ana Ruiz was left out of the squad with a knee injury. "
+        "The coach said the team would train on Friday. The stadium roof was repaired."
+    )
+    grounding = grounding_of("What did Ana Ruiz say about her knee injury?", text)
+    assert "Ana Ruiz" in grounding.missing
+
+
+def test_a_speaker_described_without_a_name_is_grounded_by_the_description() -> None:
+    text = (
+        "The owner of the bakery chain, which closed last week, spoke to reporters. "
+        '"We did everything we could to keep the shops open," she said. '
+        "The council will review the lease next month."
+    )
+    grounding = grounding_of("What did the head of the bakery firm say about the shops?", text)
+    assert "head of the bakery firm" in grounding.grounded
+    other = grounding_of("What did the mayor of the town say about the shops?", text)
+    assert "mayor of the town" in other.missing
+
+
+def test_a_sentence_with_the_roles_reversed_does_not_answer() -> None:
+    from rag.answer.answerable import reversed_roles
+
+    told = "The burglar was later arrested by two constables who had chased him across the park."
+    assert reversed_roles("Who arrested the two constables near the park?", told)
+    assert not reversed_roles("Who arrested the burglar near the park?", told)
+    assert not reversed_roles("Which burglar was arrested by two constables?", told)
+    grounding = grounding_of(
+        "Who arrested the two constables?", told + " The park reopened on Monday."
+    )
+    assert "who did it to whom" in grounding.missing
+
+
+def test_a_name_in_the_speakers_description_must_be_in_the_story() -> None:
+    text = (
+        "Senator Ruth Mills, the Greens housing spokeswoman, said on Tuesday that Clause 12 "
+        "would protect renters. The bill also sets up a register of landlords."
+    )
+    assert grounding_of(
+        "What did Greens spokeswoman Ruth Mills say about Clause 12?", text
+    ).complete
+    swapped = grounding_of("What did Labor spokeswoman Ruth Mills say about Clause 12?", text)
+    assert "Labor" in swapped.missing

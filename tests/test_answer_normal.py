@@ -47,3 +47,16 @@ def test_article_six_is_not_article_five() -> None:
 def test_a_year_before_a_comma_is_still_a_year() -> None:
     assert date_spans("cars built prior to 1986, which use leaded petrol") == [(1986, 1986)]
     assert date_spans("a crowd of 1,986 people") == []
+
+
+def test_one_in_n_is_the_share_it_states() -> None:
+    from rag.answer.normal import quantities, same_quantity
+
+    (asked,) = quantities("one in every hundred drivers was fined")
+    (stated,) = quantities("1 per cent of drivers were fined")
+    assert same_quantity(asked, stated)
+    (fifth,) = quantities("one in five voters stayed home")
+    assert same_quantity(fifth, quantities("20 per cent of voters")[0])
+    assert not same_quantity(fifth, quantities("25 per cent of voters")[0])
+    (third,) = quantities("a one in three chance of rain")
+    assert same_quantity(third, quantities("a 33 per cent chance")[0])

@@ -46,3 +46,13 @@ def test_the_count_asked_for_and_a_word_capitalised_by_position_are_not_parts_to
 
 def test_dates_are_kept_as_spans() -> None:
     assert analyse_question("What was built in the 10th century?").dates == ("0900-0999",)
+
+
+def test_a_figure_written_in_digits_is_a_part_to_find_not_a_name() -> None:
+    # digits are among the question's entities; they must not excuse themselves
+    info = analyse_question("Which town lost 40 houses to the floods?")
+    assert [q.value for q in info.quantities] == [40.0]
+    share = analyse_question("Which bank said profits rose 12 per cent in March?")
+    assert [q.value for q in share.quantities] == [12.0]
+    day = analyse_question("Which ferry sank on May 11 near the harbour?")
+    assert [q.value for q in day.quantities] == [11.0]

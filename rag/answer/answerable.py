@@ -25,7 +25,7 @@ import numpy as np
 
 from rag import clauses, lexicon
 from rag.answer import speakers
-from rag.answer.candidates import Candidate, sentence_stems, stem_found
+from rag.answer.candidates import Candidate, adjacent, sentence_stems, stem_found
 from rag.answer.meaning import Meaning, close_in_meaning
 from rag.answer.mentions import mentions
 from rag.answer.normal import date_spans, has_labelled, quantities, same_quantity, spans_agree
@@ -45,6 +45,44 @@ def asked_words(info: QuestionInfo) -> frozenset[str]:
     if match:
         out.add(match.group(1))
     return frozenset(out)
+
+
+_WH_SUBJECT = re.compile(
+    r"^\s*(?:[Ww]ho|[Ww]hich(?:\s+[\w\-]+){1,3}?)\s+(?P<verb>[a-z]+)\s+(?P<object>[^?]+)"
+)
+_PASSIVE_BY = re.compile(
+    r"\b(?:is|are|was|were|be|been|being)\s+(?P<words>(?:[a-z]+\s+){1,3}?)"
+    r"by\s+(?P<agent>(?:[\w'’\-]+\s*){1,5})",
+    re.IGNORECASE,
+)
+_BEFORE_PREPOSITION = re.compile(
+    r"\s(?:at|in|on|for|with|after|before|during|near|from|into|over|under|outside)\s"
+)
+
+
+def reversed_roles(question: str, sentence: str) -> bool:
+    """Whether the sentence has the question's roles the other way round: "Who shot the
+    two guards?" asks who did it to them, and "he was shot by two guards" says they did
+    it to him. Read for a question whose asked part is the subject of its verb, against
+    the sentence's passive clauses with that verb."""
+    bases = dict(lexicon.pairs("irregular_verbs"))
+    match = _WH_SUBJECT.match(question)
+    if not match:
+        return False
+    verb = match.group("verb")
+    if verb in STOPWORDS or not (verb.endswith("ed") or verb in bases):
+        return False  # "Who was shot by…", "Which team did X beat": not the subject's act
+    verbs = {stem(verb), stem(bases.get(verb, verb))}
+    done_to = _BEFORE_PREPOSITION.split(f" {match.group('object')} ")[0]
+    objects = set(content_stems(done_to)) - verbs
+    if not objects:
+        return False
+    for passive in _PASSIVE_BY.finditer(sentence):
+        said = passive.group("words").lower().split()
+        acts = {stem(bases.get(x, x)) for x in said} | {stem(x) for x in said}
+        if verbs & acts and objects & set(content_stems(passive.group("agent"))):
+            return True
+    return False
 
 
 def support(
@@ -112,6 +150,9 @@ class Grounder:
         self.idf = idf
         self.embed = embed
         self.w = w
+        self.ranked = ranked
+        # the best sentences say who did it to whom the other way round
+        self.reversed = any(reversed_roles(info.text, c.text) for c in ranked[: w.ground_pool])
         self.articles: dict[str, str] = {}
         for c in ranked:
             chunk = c.hit.chunk
@@ -138,7 +179,7 @@ class Grounder:
         info = self.info
         missing: list[str] = []
         grounded: list[str] = []
-        near = f"{c.hit.chunk.title}\n{c.attribution}\n{c.context}\n{c.text}"
+        near = self.near(c)
         article = self.articles.get(c.article_id, near)
         if info.speaker and info.speaker_required:
             (grounded if self.speaks(c) else missing).append(info.speaker)
@@ -148,11 +189,13 @@ class Grounder:
             and not (clauses.negated(c.text) or clauses.negated(c.context))
         ):
             missing.append("not")  # "who did not win": the sentence says who won
+        if self.reversed or reversed_roles(info.text, near):  # it, its neighbours, the best
+            missing.append("who did it to whom")
         for label in info.labelled:
             # What X said about "Article 6" must be in X's words; elsewhere in the article.
             where = self.own_words(c) if info.speaker_required else article
             (grounded if has_labelled(where, label) else missing).append(label)
-        for name in info.names:
+        for name in (*info.names, *info.role_names):
             (grounded if mentions(article, name) else missing).append(name)
         stated = quantities(article)
         for q in info.quantities:
@@ -183,8 +226,12 @@ class Grounder:
         """Whether the sentence reports the question's speaker: by `rag.speech` when it
         names who speaks (directly, "she said", or a quote after the introduction); when
         it names nobody, a sentence that names the speaker or reports speech in a passage
-        that does."""
+        that does. A speaker the question describes without a name ("the monarch", "the
+        boss of the firm") is any speaker whose description shares a word, by stem or
+        meaning, with the sentence or the one before it."""
         speaker = speaker_name(self.info.speaker or "")
+        if not any(x[:1].isupper() for x in words(speaker)):
+            return self.described_speaks(c, speaker)
         chunk = c.hit.chunk
         sentences = [
             chunk.text[span.start - chunk.char_start : span.end - chunk.char_start]
@@ -195,7 +242,32 @@ class Grounder:
         if verdict is not None and (verdict or not mentions(c.text, speaker)):
             return verdict
         said = speakers.said_by(speaker, c.text, c.context, c.attribution)
-        return said > 0 or (speakers.reports_speech(c.text) and mentions(chunk.text, speaker))
+        # a sentence that only names X ("X was ruled out with an injury") is not X speaking
+        return said >= 1.0 or (speakers.reports_speech(c.text) and mentions(chunk.text, speaker))
+
+    def described_speaks(self, c: Candidate, description: str) -> bool:
+        """Whether a sentence reporting speech (or the quote it continues) is by someone
+        the sentence, the one before it or the title describes as `description` does."""
+        if not (speakers.reports_speech(c.text) or speakers.points_back(c.text)):
+            return False
+        described = [
+            x.lower() for x in words(description) if x.lower() not in STOPWORDS and len(x) > 2
+        ]
+        if not described:
+            return True
+        text = f"{c.hit.chunk.title}\n{c.attribution}\n{c.context}\n{c.text}"
+        stems = [stem(x) for x in described]
+        have = self._stems(text)
+        if any(stem_found(s, have) for s in stems):
+            return True
+        return bool(self.similar_words(stems, described, text))
+
+    def near(self, c: Candidate) -> str:
+        """The sentence with what frames it: the title, the sentence naming the speaker,
+        the sentence before and the one after (when retrieved)."""
+        following = adjacent(self.ranked, c, after=True)
+        after = following.text if following is not None else ""
+        return f"{c.hit.chunk.title}\n{c.attribution}\n{c.context}\n{c.text}\n{after}"
 
     def common_words(self, c: Candidate, topic_only: bool) -> tuple[float, list[str]]:
         """The IDF-weighted share of the question's common words that the candidate's
@@ -226,6 +298,11 @@ class Grounder:
 
     def similar(self, unmatched: list[str], text: str) -> set[str]:
         """Question stems that some word of the text means nearly the same as (MiniLM)."""
+        asked = [self.words[s] for s in unmatched]
+        return self.similar_words(unmatched, asked, text)
+
+    def similar_words(self, stems: list[str], asked: list[str], text: str) -> set[str]:
+        """The `stems` (written `asked`) that some word of the text means nearly (MiniLM)."""
         own = list(
             dict.fromkeys(
                 x.lower()
@@ -233,5 +310,4 @@ class Grounder:
                 if x.lower() not in STOPWORDS and not x.isdigit() and len(x) > 2
             )
         )
-        asked = [self.words[s] for s in unmatched]
-        return close_in_meaning(unmatched, asked, own, self.embed, self.w.ground_similarity)
+        return close_in_meaning(stems, asked, own, self.embed, self.w.ground_similarity)

@@ -60,12 +60,34 @@ def _number(token: str) -> float | None:
     return None
 
 
+_ONE_IN = re.compile(r"\b(?:one|a|1)\s+in\s+(?:every\s+)?(?P<n>[\w,]+)", re.IGNORECASE)
+
+
+def _shares(text: str) -> tuple[list[Quantity], list[tuple[int, int]]]:
+    """The share "one in (every) N" states, in per cent ("one in five" is 20 per cent,
+    "one in every hundred" 1 per cent), and where those phrases are."""
+    found, spans = [], []
+    for match in _ONE_IN.finditer(text):
+        n = _number(match.group("n"))
+        if n is None and match.group("n").lower() in _MULTIPLIERS:
+            n = _MULTIPLIERS[match.group("n").lower()]
+        if n is None and match.group("n").lower() == "hundred":
+            n = 100.0
+        if n is not None and n >= 2:
+            found.append(Quantity(match.group(), 100.0 / n, "per"))
+            spans.append(match.span())
+    return found, spans
+
+
 def quantities(text: str) -> list[Quantity]:
     """The figures of `text`: digits and number words, with a multiplier ("2.5 billion")
-    and a time unit turned into years ("three decades" → 30 years)."""
+    and a time unit turned into years ("three decades" → 30 years); "one in five" is the
+    share 20 (per cent)."""
     _, _, time_units = _tables()
-    found = []
+    found, shares = _shares(text)
     for match in _figure().finditer(text):
+        if any(start <= match.start() < end for start, end in shares):
+            continue
         value = _number(match.group("num"))
         if value is None:
             continue
@@ -95,7 +117,8 @@ def quantities(text: str) -> list[Quantity]:
 def same_quantity(a: Quantity, b: Quantity) -> bool:
     """Whether two figures state the same amount (units must agree when both have one
     that is a span of time)."""
-    if abs(a.value - b.value) > 1e-9 * max(abs(a.value), abs(b.value), 1.0):
+    rounded = _ONE_IN.match(a.text) or _ONE_IN.match(b.text)  # "one in three" is 33%
+    if abs(a.value - b.value) > (0.5 if rounded else 1e-9 * max(abs(a.value), abs(b.value), 1.0)):
         return False
     return not ((a.unit == "year") != (b.unit == "year") and a.unit and b.unit)
 

@@ -95,6 +95,19 @@ class QuestionInfo:
             and not any(e in label for label in self.labelled)
         )
 
+    @property
+    def role_names(self) -> tuple[str, ...]:
+        """Names in the speaker's description other than the speaker's own: "Ford" in
+        "Ford security chief Jabril Rajoub" (the story must name them too)."""
+        if not self.speaker:
+            return ()
+        name = speaker_name(self.speaker)
+        return tuple(
+            e
+            for e in self.entities
+            if e in self.speaker and e not in name and name not in e and not e.isdigit()
+        )
+
 
 def analyse_question(question: str) -> QuestionInfo:
     """Read a question into its parts (see the module docstring)."""
@@ -153,7 +166,8 @@ def _required(q: Quantity, question: str, names: tuple[str, ...], labels: tuple[
     are compared as spans), not part of a name ("Zeus Two", "Article 6"), and not the
     count of the thing asked for ("Which two yachts…")."""
     first = q.text.split()[0]
-    if q.is_date or any(first in name for name in (*labels, *names)):
+    named = [n for n in (*labels, *names) if not re.fullmatch(r"[\d,.]+", n)]  # not "40"
+    if q.is_date or any(first in name for name in named):
         return False
     return not re.search(rf"\b(?:which|what)\s+{re.escape(first)}\b", question, re.IGNORECASE)
 
