@@ -12,6 +12,7 @@ import numpy as np
 from rag.answer import ExtractiveAnswerer
 from rag.answer.candidates import candidates_of
 from rag.config import Settings
+from rag.embed import MiniLMEmbedder
 from rag.ingest import delete, ingest
 from rag.pipeline import build_pipeline
 from rag.store import ChromaStore
@@ -154,7 +155,7 @@ def test_fill_embeds_only_texts_not_stored_yet(tmp_path: Path) -> None:
 
 
 def test_stored_vectors_of_the_real_model_equal_its_answer_time_vectors_bit_for_bit(
-    tmp_path: Path, real_embedder
+    tmp_path: Path, real_embedder: MiniLMEmbedder
 ) -> None:
     texts = [f"Sentence {i} about {'long ' * (i % 9)}news from Kyiv." for i in range(40)]
     texts += ["tremor", "earthquake", "officers"]
