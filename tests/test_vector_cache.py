@@ -4,7 +4,7 @@ read back at answer time, replaced with their article, and equal the model's."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -27,18 +27,6 @@ from rag.vector_cache import (
 )
 from tests.conftest import KALLAS, SEED
 from tests.fakes import HashEmbedder
-
-
-class RecordingEmbedder(HashEmbedder):
-    """The hashing embedder, remembering every text it was asked to embed."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.seen: list[str] = []
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        self.seen.extend(texts)
-        return super().embed(texts)
 
 
 def chunks_of(settings: Settings) -> list[Chunk]:
@@ -70,7 +58,7 @@ def test_a_warm_answer_embeds_only_the_question_when_its_passages_were_ingested(
     seed_folder: Path, fake_index: Callable[..., Settings]
 ) -> None:
     settings = fake_index(seed_folder)
-    recording = RecordingEmbedder()
+    recording = HashEmbedder()
     pipeline = build_pipeline(settings, embedder=recording)
     recording.seen.clear()
     with_store = pipeline.ask(KALLAS)
@@ -78,7 +66,7 @@ def test_a_warm_answer_embeds_only_the_question_when_its_passages_were_ingested(
     assert recording.seen and set(recording.seen) <= asked
     # the same answer as from the model alone
     shutil.move(settings.index_dir / FILE, settings.index_dir / "moved")
-    without = build_pipeline(settings, embedder=RecordingEmbedder())
+    without = build_pipeline(settings, embedder=HashEmbedder())
     assert without.extractive.vectors(["Kallas"]).shape == (1, HashEmbedder.dim)
     model_only = without.ask(KALLAS)
     assert (with_store.answer, with_store.citations) == (model_only.answer, model_only.citations)
@@ -114,7 +102,7 @@ def test_re_ingesting_a_changed_article_replaces_its_stored_sentences(
     old = chunk_sentences(chunks_of(settings)[0])[1]
     path = seed_folder / SEED.name
     path.write_text(path.read_text().replace(old, "Volcanoes erupted in Iceland overnight."))
-    recording = RecordingEmbedder()
+    recording = HashEmbedder()
     ingest([seed_folder], settings, lambda: recording, quiet=True)
     stored = StoredVectors.reader(settings.index_dir, HashEmbedder())
     assert stored.get([old]) == {}
@@ -146,7 +134,7 @@ def test_deleting_an_article_removes_its_sentences_but_not_other_articles(
 
 
 def test_fill_embeds_only_texts_not_stored_yet(tmp_path: Path) -> None:
-    fake = RecordingEmbedder()
+    fake = HashEmbedder()
     stored = StoredVectors.writer(tmp_path, fake)
     chunks = [c.hit.chunk for c in candidates_of(_hits())][:1]
     assert fill(stored, fake, {"a": chunks}) == len(fake.seen) > 0
