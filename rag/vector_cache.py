@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -86,6 +87,7 @@ class StoredVectors:
         self.dim = dim
         self.write = write
         self._db: sqlite3.Connection | None = None
+        self._lock = threading.Lock()  # a serve answers in several threads
         if write:
             self._db = sqlite3.connect(path, timeout=30, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -127,8 +129,14 @@ class StoredVectors:
 
     def get(self, texts: Sequence[str]) -> dict[str, Vectors]:
         """The stored vectors of those of `texts` that have one."""
+        if not texts:
+            return {}
+        with self._lock:
+            return self._get(texts)
+
+    def _get(self, texts: Sequence[str]) -> dict[str, Vectors]:
         db = self._connection()
-        if db is None or not texts:
+        if db is None:
             return {}
         by_key = {_key(t): t for t in texts}
         keys = list(by_key)
@@ -245,26 +253,29 @@ class VectorCache:
         self.embedder = embedder
         self.stored = stored
         self.memory: OrderedDict[str, Vectors] = OrderedDict()
+        self._lock = threading.Lock()  # a serve answers in several threads
 
     def __call__(self, texts: list[str]) -> Vectors:
         memory = self.memory
         found: dict[str, Vectors] = {}
-        for t in texts:
-            v = memory.get(t)
-            if v is not None:
-                memory.move_to_end(t)
-                found[t] = v
+        with self._lock:
+            for t in texts:
+                v = memory.get(t)
+                if v is not None:
+                    memory.move_to_end(t)
+                    found[t] = v
         missing = [t for t in dict.fromkeys(texts) if t not in found]
         if missing and self.stored is not None:
             found.update(self.stored.get(missing))
             missing = [t for t in missing if t not in found]
         if missing:
             found.update(zip(missing, self.embedder.embed(missing), strict=True))
-        for t in texts:
-            if t not in memory:
-                memory[t] = found[t]
-        while len(memory) > MEMORY:
-            memory.popitem(last=False)  # least recently used
+        with self._lock:
+            for t in texts:
+                if t not in memory:
+                    memory[t] = found[t]
+            while len(memory) > MEMORY:
+                memory.popitem(last=False)  # least recently used
         if not texts:
             return np.zeros((0, self.embedder.dim), dtype=np.float32)
         return np.stack([found[t] for t in texts])
