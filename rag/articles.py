@@ -27,11 +27,13 @@ from typing import Any
 
 import numpy as np
 
+from rag.fusion import ARTICLE_POOL, RRF_K, add_articles, rank_articles
 from rag.terms import content_stems
 from rag.types import Chunk
 
-RRF_K = 60
-POOL = 10  # articles ranked per question
+__all__ = ["RRF_K", "ArticleIndex", "article_index_for", "fuse_articles", "chunks_with_vectors"]
+
+POOL = ARTICLE_POOL  # articles ranked per question
 K1, B = 1.5, 0.75  # BM25 (Lucene variant), as for passages
 _PAGE = 1000
 
@@ -143,21 +145,12 @@ class ArticleIndex:
             self._matrix = (ids, matrix)
         return self._matrix
 
-    def rank(
-        self,
-        question: str,
-        query_vector: np.ndarray | None,
-        k: int = POOL,
-        vector_weight: float = 0.5,
-    ) -> list[str]:
-        """Article ids, best first: BM25 over whole articles fused with the mean-vector
-        cosine by reciprocal rank (the vector ranking weighing `vector_weight` against
-        BM25's 1)."""
+    def bm25_scores(self, question: str) -> dict[str, float]:
+        """BM25 (Lucene variant) of every article sharing a stem with the question."""
         with self._lock:
             n = len(self._articles)
             if not n:
-                return []
-            k = min(k, n)
+                return {}
             average = self._total_length / n or 1.0
             scores: dict[str, float] = {}
             for stem in content_stems(question):  # repeated question words count again
@@ -171,16 +164,42 @@ class ArticleIndex:
                     scores[article_id] = scores.get(article_id, 0.0) + idf * tf * (K1 + 1) / (
                         tf + norm
                     )
-            ids, means = self._means()
-        fused: dict[str, float] = {}
+        return scores
+
+    def bm25_ranking(self, question: str, k: int = POOL) -> list[str]:
+        """The `k` articles with the best BM25 for the question, best first."""
+        scores = self.bm25_scores(question)
         best = sorted((a for a in scores if scores[a] > 0), key=lambda a: (-scores[a], a))
-        for rank, article_id in enumerate(best[:k], start=1):
-            fused[article_id] = fused.get(article_id, 0.0) + 1.0 / (RRF_K + rank)
-        if query_vector is not None and means.size:
-            similarity = means @ _unit(np.asarray(query_vector, dtype=np.float32)[None])[0]
-            for rank, i in enumerate(np.argsort(-similarity, kind="stable")[:k].tolist(), 1):
-                fused[ids[i]] = fused.get(ids[i], 0.0) + vector_weight / (RRF_K + rank)
-        return sorted(fused, key=lambda a: (-fused[a], a))[:k]
+        return best[:k]
+
+    def vector_ranking(self, query_vector: np.ndarray | None, k: int = POOL) -> list[str]:
+        """The `k` articles whose mean passage vector is nearest the question, best first."""
+        if query_vector is None:
+            return []
+        with self._lock:
+            ids, means = self._means()
+        if not means.size:
+            return []
+        similarity = means @ _unit(np.asarray(query_vector, dtype=np.float32)[None])[0]
+        return [ids[i] for i in np.argsort(-similarity, kind="stable")[:k].tolist()]
+
+    def rank(
+        self,
+        question: str,
+        query_vector: np.ndarray | None,
+        k: int = POOL,
+        vector_weight: float = 0.5,
+    ) -> list[str]:
+        """Article ids, best first: BM25 over whole articles fused with the mean-vector
+        cosine by reciprocal rank (the vector ranking weighing `vector_weight` against
+        BM25's 1)."""
+        with self._lock:
+            k = min(k, len(self._articles))
+        if k <= 0:
+            return []
+        return rank_articles(
+            self.bm25_ranking(question, k), self.vector_ranking(query_vector, k), vector_weight, k
+        )
 
     def closest_chunk(self, article_id: str, query_vector: np.ndarray) -> str | None:
         """The article's passage nearest the question (its first when vectors are missing)."""
@@ -264,27 +283,21 @@ def fuse_articles(
     if weight <= 0:
         return
     ranked = index.rank(question, query_vector, vector_weight=vector_weight)
-    rank_of = {a: r for r, a in enumerate(ranked, start=1)}
-    # A passage brought in scores as if it were the last passage candidate, plus its
-    # article's share.
-    floor = min(fused.values(), default=0.0)
-    for chunk_id in list(fused):
-        article = chunks[chunk_id].article_id
-        if article in rank_of:
-            fused[chunk_id] += weight / (RRF_K + rank_of[article])
-    present = {chunks[c].article_id for c in fused}
-    wanted: dict[str, float] = {}
-    for article in ranked[:bring]:
-        if article not in present:
-            closest = index.closest_chunk(article, query_vector)
-            if closest is not None:
-                wanted[closest] = floor + weight / (RRF_K + rank_of[article])
-    if wanted:
-        found = fetch(list(wanted))
-        for chunk_id, score in wanted.items():
-            if chunk_id in found:
-                chunks[chunk_id] = found[chunk_id]
-                fused[chunk_id] = score
+    article_of = {chunk_id: chunk.article_id for chunk_id, chunk in chunks.items()}
+    wanted = add_articles(
+        fused,
+        article_of,
+        ranked,
+        lambda article_id: index.closest_chunk(article_id, query_vector),
+        weight,
+        bring,
+    )
+    found = fetch(list(wanted)) if wanted else {}
+    for chunk_id in wanted:
+        if chunk_id in found:
+            chunks[chunk_id] = found[chunk_id]
+        else:
+            del fused[chunk_id]
 
 
 def article_index_for(

@@ -46,6 +46,8 @@ from rag.terms import STOPWORDS, entities
 
 __all__ = [
     "Clause",
+    "antonym_substituted",
+    "attempt_claimed_done",
     "clause_texts",
     "clauses",
     "negated",
@@ -84,16 +86,29 @@ def _cues() -> tuple[tuple[str, ...], ...]:
 
 @cache
 def _hedges() -> tuple[tuple[str, ...], ...]:
-    return _phrases("negative_hedges")
+    both = set(_phrases("negative_hedges")) | set(_phrases("implicit_negatives"))
+    return tuple(sorted(both, key=lambda s: -len(s)))
 
 
-def _hedged(toks: Sequence[_Tok], negation: dict[int, int]) -> dict[int, int]:
+def _hedged(
+    toks: Sequence[_Tok], negation: dict[int, int], other: Sequence[_Tok] = ()
+) -> dict[int, int]:
     """`negation` with the content words a hedged negative governs counted as negated
-    ("unlikely to take part in any assault": take, part, assault)."""
+    ("unlikely to take part in any assault": take, part, assault); not one that the
+    `other` text uses too ("were not kept from the board" against "were kept from it")."""
     stems = [t.stem for t in toks]
+    other_stems = [t.stem for t in other]
     out = dict(negation)
     for phrase in _hedges():
+        if other_stems and _find(other_stems, phrase):
+            continue
         for i in _find(stems, phrase):
+            # "were not kept from the board": a negated hedge says the opposite of it
+            flip = negation.get(i, 0) % 2 == 1
+            # the phrase's own verb is what is said not to be so ("knows little")
+            for j in range(i, i + len(phrase)):
+                if toks[j].content and (flip or out.get(j, 0) % 2 == 0):
+                    out[j] = out.get(j, 0) + 1
             j, n = i + len(phrase), 0
             while j < len(toks) and n < SCOPE_WORDS:
                 t = toks[j]
@@ -101,7 +116,7 @@ def _hedged(toks: Sequence[_Tok], negation: dict[int, int]) -> dict[int, int]:
                     break
                 if t.content:
                     n += 1
-                    if out.get(j, 0) % 2 == 0:
+                    if flip or out.get(j, 0) % 2 == 0:
                         out[j] = out.get(j, 0) + 1
                 j += 1
     return out
@@ -138,8 +153,11 @@ class _Cue:
     scope: tuple[int, ...]  # token indexes of the content words it negates
 
 
-def _negation_cues(toks: Sequence[_Tok], skip: frozenset[int] = frozenset()) -> list[_Cue]:
-    """Negation cues with their scopes; `skip` holds token indexes that are antonym terms."""
+def _negation_cues(
+    toks: Sequence[_Tok], skip: frozenset[int] = frozenset(), no_one: bool = False
+) -> list[_Cue]:
+    """Negation cues with their scopes; `skip` holds token indexes that are antonym terms.
+    With `no_one`, "no one" negates what follows as "nobody" does ("no one was hurt")."""
     stems = [t.stem for t in toks]
     found: list[tuple[int, int]] = []
     taken: set[int] = set()
@@ -154,7 +172,13 @@ def _negation_cues(toks: Sequence[_Tok], skip: frozenset[int] = frozenset()) -> 
         if i not in taken and i not in skip and _is_neg_word(t):
             # "no one", "not only", "nothing but" state no negation of what follows
             nxt = toks[i + 1].lower if i + 1 < len(toks) else ""
-            if (t.lower, nxt) in {("not", "only"), ("no", "one"), ("nothing", "but")}:
+            if (t.lower, nxt) in {("not", "only"), ("nothing", "but")}:
+                continue
+            if (t.lower, nxt) == ("no", "one"):
+                if not no_one:
+                    continue
+                found.append((i, i + 2))
+                taken.add(i + 1)
                 continue
             found.append((i, i + 1))
     cues = []
@@ -245,8 +269,8 @@ def polarity_conflict(claim: str, passage_sentence: str) -> str | None:
         flips.append(([i], [j], 1, 1))
         a_skip.add(i)
         b_skip.add(j)
-    a_cues = _negation_cues(a, frozenset(a_skip))
-    b_cues = _negation_cues(b, frozenset(b_skip))
+    a_cues = _negation_cues(a, frozenset(a_skip), no_one=True)
+    b_cues = _negation_cues(b, frozenset(b_skip), no_one=True)
     a_neg = _negated_positions(a, a_cues)
     b_neg = _negated_positions(b, b_cues)
     # an antonym under a negation on one side only is a paraphrase ("not likely"/"unlikely")
@@ -271,12 +295,60 @@ def polarity_conflict(claim: str, passage_sentence: str) -> str | None:
     b_here_stems = {b[i].stem for i in inside if b[i].content}
     # a hedged negative in the other text agrees with a negation ("not expected to join" /
     # "unlikely to take part"); on its own it flips nothing
-    b_agree = {i: n for i, n in _hedged(b, b_neg).items() if i in set(inside)}
-    if _one_sided(a, a_cues, absorbed_a, a_neg, b, b_agree, b_here_stems) or _one_sided(
-        b, b_cues_here, absorbed_b, b_neg, a, _hedged(a, a_neg), a_stems
+    b_hedged = _hedged(b, b_neg, a)
+    a_hedged = _hedged(a, a_neg, b)
+    b_agree = {i: n for i, n in b_hedged.items() if i in set(inside)}
+    b_plain = {i: n for i, n in b_neg.items() if i in set(inside)}
+    if _one_sided(a, a_cues, absorbed_a, a_hedged, b, b_agree, b_here_stems, b_plain) or (
+        _one_sided(b, b_cues_here, absorbed_b, b_hedged, a, a_hedged, a_stems, a_neg)
     ):
         return "negation"
     return "antonym" if antonym else None
+
+
+@cache
+def _attempts() -> tuple[tuple[str, ...], ...]:
+    return _phrases("attempt_phrases")
+
+
+def attempt_claimed_done(claim: str, passage_sentence: str) -> bool:
+    """Whether the claim states as done ("authorities have tracked down the source") what
+    the sentence says is only being attempted ("are still trying to track down the
+    source"): the verb after an attempt phrase in the sentence stands in the claim in a past
+    form ("tracked", "found", "has found"), not itself after an attempt phrase or a negation."""
+    a, b = _tokens(claim), _tokens(passage_sentence)
+    a_stems = [t.stem for t in a]
+    b_stems = [t.stem for t in b]
+    attempted: set[str] = set()
+    for phrase in _attempts():
+        for i in _find(b_stems, phrase):
+            j = i + len(phrase)
+            if j < len(b) and b[j].content:
+                attempted.add(b[j].stem)
+    if not attempted:
+        return False
+    for phrase in _attempts():
+        if _find(a_stems, phrase):
+            return False  # the claim says it is attempted too
+    if negated(claim):
+        return False
+    for k, t in enumerate(a):
+        if t.stem not in attempted:
+            continue
+        before = a[k - 1].lower if k else ""
+        past = (
+            t.lower.endswith("ed")
+            or t.lower in _irregular_past()
+            or before in {"has", "have", "had"}
+        )
+        if past and t.lower != t.stem:
+            return True
+    return False
+
+
+@cache
+def _irregular_past() -> frozenset[str]:
+    return frozenset(past for past, _base in lexicon.pairs("irregular_verbs"))
 
 
 def _cue_after(cues: Sequence[_Cue], starts: Sequence[int], length: int) -> dict[int, _Cue]:
@@ -345,6 +417,7 @@ def _one_sided(
     other: Sequence[_Tok],
     other_neg: dict[int, int],
     other_stems: set[str],
+    other_plain: dict[int, int] | None = None,
 ) -> bool:
     """Whether a cue of `toks` gives words a polarity that `other` does not give them.
 
@@ -357,6 +430,8 @@ def _one_sided(
             continue
         if cue.end - cue.start == 1 and toks[cue.start].stem in contrary and other_contrary:
             continue  # "opposing a freeze" against "fighting a freeze": both set against it
+        if any(toks[j].stem in contrary for j in cue.scope) and _double_negative(other):
+            continue  # "nothing would stop it" against "nothing would prevent it"
         scope_stems = [toks[j].stem for j in cue.scope]
         shared = [s for s in scope_stems if s in other_stems]
         if not shared or (scope_stems[0] not in other_stems and len(set(shared)) < 2):
@@ -369,9 +444,25 @@ def _one_sided(
         )
         if agree:
             continue
-        if scope_stems[0] not in other_stems and any(other_neg.values()):
+        plain = other_neg if other_plain is None else other_plain
+        if scope_stems[0] not in other_stems and any(n % 2 for n in plain.values()):
             continue  # both negative, about differently worded things: a paraphrase
         return True
+    return False
+
+
+def _double_negative(toks: Sequence[_Tok]) -> bool:
+    """Whether a negation word governs a verb set against what follows ("nothing would
+    prevent", "no one could stop"): two negatives that say it may go ahead."""
+    contrary = _contrary()
+    for i, t in enumerate(toks):
+        if not _is_neg_word(t):
+            continue
+        for u in toks[i + 1 : i + 1 + SCOPE_WORDS + 2]:
+            if u.punct or u.lower in _SCOPE_ENDS - {"that", "which", "who"}:
+                break
+            if u.stem in contrary:
+                return True
     return False
 
 
@@ -483,6 +574,8 @@ def role_conflict(claim: str, passage_sentences: Sequence[str]) -> bool:
     for claimed in clauses(claim):
         if not claimed.subjects or len(set(claimed.predicate)) < 2 or _reports(claimed.text):
             continue
+        if _PASSIVE.search(claimed.text):
+            continue  # "X has been sentenced by Y": the subject is not the doer
         wanted = set(claimed.predicate)
         own = 0
         other = 0
@@ -531,6 +624,60 @@ def substitutions(claim: str, sentence: str) -> list[Substitution]:
     return out
 
 
+@cache
+def _single_antonyms() -> tuple[tuple[str, str], ...]:
+    return tuple(
+        (a.lower(), b.lower())
+        for a, b in lexicon.pairs("antonyms")
+        if " " not in a and " " not in b and a.lower() != b.lower()
+    )
+
+
+def _root_of(word: str, base: str) -> bool:
+    """Whether `word` is `base` or a form derived from it ("criticism" of "criticise",
+    "acceptance" of "accept"): they share all but the last two letters of the shorter,
+    five letters at least."""
+    if word == base:
+        return True
+    k = 0
+    for x, y in zip(word, base, strict=False):
+        if x != y:
+            break
+        k += 1
+    return k >= 5 and k >= min(len(word), len(base)) - 2
+
+
+def antonym_substituted(claim: str, sentence: str) -> bool:
+    """Whether the claim, aligned word by word with the sentence it restates, puts a word
+    where the sentence has its opposite in another form ("drew criticism" for "drew
+    praise", "their acceptance of" for "their rejection of"): a changed stretch of one or
+    two words of meaning a side, neither negated, holding two words derived from the two
+    sides of an antonym pair."""
+    a = [t for t in _tokens(claim) if t.text not in "()"]
+    b = [t for t in _tokens(sentence) if t.text not in "()"]
+    matcher = SequenceMatcher(None, [t.stem for t in a], [t.stem for t in b], autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op != "replace":
+            continue
+        said = [t for t in a[i1:i2] if t.content]
+        stated = [t for t in b[j1:j2] if t.content]
+        if not said or not stated or len(said) > 2 or len(stated) > 2:
+            continue
+        near = [*a[max(i1 - 2, 0) : i2], *b[max(j1 - 2, 0) : j2]]
+        if any(_is_neg_word(t) for t in near):
+            continue
+        for x in said:
+            for y in stated:
+                if x.stem == y.stem:
+                    continue
+                for p, q in _single_antonyms():
+                    if (_root_of(x.lower, p) and _root_of(y.lower, q)) or (
+                        _root_of(x.lower, q) and _root_of(y.lower, p)
+                    ):
+                        return True
+    return False
+
+
 def _content(toks: Sequence[_Tok]) -> set[str]:
     return {t.stem for t in toks if t.content}
 
@@ -562,13 +709,60 @@ def swapped(claim: str, sentence: str) -> bool:
         and len(s.stated) <= _STRETCH
         and not _reports(" ".join(t.text for t in (*s.claimed, *s.stated)))  # "X said": speaker's
     ]
-    changes = [(x, y) for x, y in changes if x and y]
+    # a stretch rewritten in more words of meaning than a swapped part holds is a rewording
+    changes = [(x, y) for x, y in changes if x and y and min(len(x), len(y)) <= _MOVED]
     for k, (a1, b1) in enumerate(changes):
         for a2, b2 in changes[k + 1 :]:
             crossed = min(_shared(a1, b2), _shared(a2, b1))
             if crossed >= 0.5 and crossed > max(_shared(a1, b1), _shared(a2, b2)):
                 return True
-    return _reversed(claim, sentence)
+    return _reversed(claim, sentence) or _exchanged(claim, sentence)
+
+
+_CLOSE = 0.6  # the least share of words the claim and the sentence align on
+_MOVED = 4  # the most content words of a moved stretch that an exchange looks at
+
+
+def _exchanged(claim: str, sentence: str) -> bool:
+    """Whether two stretches of the sentence trade places in the claim, the words between
+    them kept: "government funding has run out … support from a charity" for "funding
+    from a charity has run out … government support". With the claim aligned word by word
+    with the sentence, a stretch the claim adds at one place and the sentence has at
+    another has moved; two such moves, each of words the other texts holds only there,
+    crossing in opposite directions, exchange the two stretches. (A phrase moved alone,
+    "yesterday, X did Y" for "X did Y yesterday", is no exchange.)"""
+    a = [t for t in _tokens(claim) if t.text not in "()"]
+    b = [t for t in _tokens(sentence) if t.text not in "()"]
+    matcher = SequenceMatcher(None, [t.stem for t in a], [t.stem for t in b], autojunk=False)
+    if matcher.ratio() < _CLOSE:
+        return False  # a reworded sentence: its changes are no exchange
+    ops = [op for op in matcher.get_opcodes() if op[0] != "equal"]
+    a_count = _counts(a)
+    b_count = _counts(b)
+    added = [_content(a[i1:i2]) for _op, i1, i2, _j1, _j2 in ops]
+    lacking = [_content(b[j1:j2]) for _op, _i1, _i2, j1, j2 in ops]
+    moves: list[tuple[int, int, set[str]]] = []  # (where the claim has it, where the sentence has)
+    for k, claimed in enumerate(added):
+        for m, stated in enumerate(lacking):
+            # the whole stretch moves, and its words stand once in each text
+            whole = claimed == stated and all(a_count[w] == b_count[w] == 1 for w in claimed)
+            if m != k and claimed and whole and len(claimed) <= _MOVED:
+                moves.append((k, m, claimed))
+    for k1, m1, x in moves:
+        for k2, m2, y in moves:
+            if x & y or not (k1 < m1 and k2 > m2):
+                continue
+            if max(k1, m2) < min(m1, k2):  # the two moves cross
+                return True
+    return False
+
+
+def _counts(toks: Sequence[_Tok]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for t in toks:
+        if t.content:
+            out[t.stem] = out.get(t.stem, 0) + 1
+    return out
 
 
 def _reversed(claim: str, sentence: str) -> bool:
@@ -636,7 +830,11 @@ def slot_pairs(claim: str, sentence: str, initial: bool = False) -> list[tuple[s
             near = [
                 a_keys[i + step] for step in (-3, -2, -1, 1, 2, 3) if 0 <= d + step < block.size
             ]
-            if not near or (key == "<N>" and not any(_meaningful(k) for k in near)):
+            # a name stands in the same place when a word of meaning is near it, or when
+            # it ends a long stretch aligned word for word ("… in both Queensland and <N>")
+            if not near or (
+                key == "<N>" and not any(_meaningful(k) for k in near) and block.size < _LONG
+            ):
                 continue
             x, y = a_marks[a_index[i]], b_marks[b_index[j]]
             if x.lower() == y.lower():
@@ -649,6 +847,7 @@ def slot_pairs(claim: str, sentence: str, initial: bool = False) -> list[tuple[s
 
 
 _LIST = frozenset({",", "and", "or"})
+_LONG = 6  # keys of an aligned stretch long enough to place a name by itself
 _CALENDAR = lexicon.words("calendar")
 _STRETCH = 8  # the most words of a changed stretch that a swap looks at
 

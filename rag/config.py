@@ -62,6 +62,9 @@ class Settings:
     log_enabled: bool = True
     log_db: Path | None = None
     log_days: float = 30.0
+    # The chat window's operator page (ui/pages/operator.py) asks for this key when it is set
+    # (RAG_OPERATOR_KEY); unset, anyone who can open the chat window can open the page.
+    operator_key: str | None = None
     # For tests only (RAG_TEST_HOOK): "kill@POINT" kills the ingest with SIGKILL, and
     # "sleep:SECONDS@POINT" pauses it, at a named point of rag/ingest.py (crash tests).
     test_hook: str = ""
@@ -179,6 +182,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         log_enabled=_switch(env, "RAG_LOG", True),
         log_db=Path(env["RAG_LOG_DB"]).expanduser() if env.get("RAG_LOG_DB") else None,
         log_days=_number(env, "RAG_LOG_DAYS", 30.0),
+        operator_key=env.get("RAG_OPERATOR_KEY") or None,
     )
     return settings.with_overrides(**overrides)
 

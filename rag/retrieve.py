@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 
-from rag.articles import ArticleIndex, article_index_for, fuse_articles
+from rag.articles import ArticleIndex, article_index_for
 from rag.config import Settings
 from rag.dates import DateRange, from_day_number
 from rag.embed import Embedder
+from rag.fusion import RRF_K, Signals, fuse
 from rag.keyword import KeywordIndex, passage_text
 from rag.recency import cue_words, prefer_recent, recency_intent
 from rag.store import ChromaStore, StoreVersion
@@ -27,14 +29,7 @@ from rag.terms import content_stems
 from rag.types import Chunk, Hit
 from rag.weights import retrieval_weights
 
-RRF_K = 60
-# Weight of the vector ranking against BM25's (1.0) in the fusion. News questions name
-# people, places and numbers that BM25 matches exactly, while the small offline model
-# ranks topical neighbours high; at equal weight the vector list pulls wrong articles
-# to the top (evals/example-report: hit@1 0.921 equal, 0.960 at 0.5, BM25 alone 0.976).
-# At 0.5 a vector-only passage can still enter the top k when BM25 finds little, which
-# keeps paraphrased questions answerable.
-VECTOR_WEIGHT = 0.5
+__all__ = ["RRF_K", "Retriever", "catch_up", "near_duplicate", "ordered_hits"]
 
 
 def passage_for_embedding(chunk: Chunk) -> str:
@@ -202,52 +197,87 @@ class Retriever:
         missing = [cid for cid, _ in bm25_hits if cid not in chunks]
         if missing:
             chunks.update(self.store.get_chunks(missing))
-        fused: dict[str, float] = {}
-        vector_rank: dict[str, int] = {}
-        bm25_rank: dict[str, int] = {}
-        for rank, (chunk, _) in enumerate(vector_hits, start=1):
-            vector_rank[chunk.chunk_id] = rank
-            weight = VECTOR_WEIGHT if mode == "hybrid" else 1.0
-            fused[chunk.chunk_id] = fused.get(chunk.chunk_id, 0.0) + weight / (RRF_K + rank)
-        for rank, (chunk_id, _) in enumerate(bm25_hits, start=1):
-            if chunk_id not in chunks:
-                continue  # deleted since the keyword rows were read
-            bm25_rank[chunk_id] = rank
-            fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank)
-        if mode == "hybrid":  # whole-article evidence beside the passage rankings
+        bm25_hits = [(cid, s) for cid, s in bm25_hits if cid in chunks]  # deleted since read
+        vector_rank = {c.chunk_id: r for r, (c, _) in enumerate(vector_hits, start=1)}
+        bm25_rank = {cid: r for r, (cid, _) in enumerate(bm25_hits, start=1)}
+        hybrid = mode == "hybrid"
+        articles: ArticleIndex | None = None
+        if hybrid:  # whole-article evidence beside the passage rankings
             if self.articles is None:
                 self.articles = article_index_for(self.store)
-            fuse_articles(
-                self.articles,
-                question,
-                query_vector,
-                fused,
-                chunks,
-                self.store.get_chunks,
-                self.weights.article,
-                self.weights.article_bring,
-                self.weights.article_vector,
+            articles = self.articles
+        signals = gather_signals(vector_hits, bm25_hits, chunks, articles, question, query_vector)
+        fused, brought = fuse(
+            signals,
+            self.weights,
+            lambda article_id: (
+                None if articles is None else articles.closest_chunk(article_id, query_vector)
+            ),
+            articles=hybrid,
+            vector_weight=None if hybrid else 1.0,
+        )
+        wanted = [cid for cid in fused if cid not in chunks]
+        if wanted:
+            chunks.update(self.store.get_chunks(wanted))
+        for chunk_id in [cid for cid in fused if cid not in chunks]:
+            del fused[chunk_id]  # brought in, but deleted since the article index read it
+        return ordered_hits(fused, chunks, k, dates, vector_rank, bm25_rank, similarity)
+
+
+def gather_signals(
+    vector_hits: Sequence[tuple[Chunk, float]],
+    bm25_hits: Sequence[tuple[str, float]],
+    chunks: Mapping[str, Chunk],
+    articles: ArticleIndex | None,
+    question: str,
+    query_vector: np.ndarray,
+) -> Signals:
+    """One question's rankings as `rag.fusion.fuse` reads them (article rankings only with
+    an article index)."""
+    return Signals(
+        vector=tuple(c.chunk_id for c, _ in vector_hits),
+        keyword=tuple(cid for cid, _ in bm25_hits),
+        article_bm25=tuple(articles.bm25_ranking(question)) if articles else (),
+        article_vector=tuple(articles.vector_ranking(query_vector)) if articles else (),
+        article_of={cid: chunk.article_id for cid, chunk in chunks.items()},
+    )
+
+
+def ordered_hits(
+    fused: Mapping[str, float],
+    chunks: Mapping[str, Chunk],
+    k: int,
+    dates: DateRange | None,
+    vector_rank: Mapping[str, int] | None = None,
+    bm25_rank: Mapping[str, int] | None = None,
+    similarity: Mapping[str, float] | None = None,
+    similar: Callable[[str, str], bool] = near_duplicate,
+) -> list[Hit]:
+    """The best `k` fused passages, best first: near-duplicates of a better one (`similar`)
+    and passages outside `dates` left out."""
+    vector_rank = vector_rank or {}
+    bm25_rank = bm25_rank or {}
+    similarity = similarity or {}
+    ordered = sorted(fused, key=lambda cid: -fused[cid])
+    hits: list[Hit] = []
+    for chunk_id in ordered:
+        chunk = chunks[chunk_id]
+        if dates is not None and not dates.contains(chunk.published):
+            continue  # written between the keyword and the vector search, or stale
+        if any(similar(chunk.text, h.chunk.text) for h in hits):
+            continue
+        hits.append(
+            Hit(
+                chunk=chunk,
+                score=fused[chunk_id],
+                vector_rank=vector_rank.get(chunk_id),
+                bm25_rank=bm25_rank.get(chunk_id),
+                similarity=similarity.get(chunk_id),
             )
-        ordered = sorted(fused, key=lambda cid: -fused[cid])
-        hits: list[Hit] = []
-        for chunk_id in ordered:
-            chunk = chunks[chunk_id]
-            if dates is not None and not dates.contains(chunk.published):
-                continue  # written between the keyword and the vector search, or stale
-            if any(near_duplicate(chunk.text, h.chunk.text) for h in hits):
-                continue
-            hits.append(
-                Hit(
-                    chunk=chunk,
-                    score=fused[chunk_id],
-                    vector_rank=vector_rank.get(chunk_id),
-                    bm25_rank=bm25_rank.get(chunk_id),
-                    similarity=similarity.get(chunk_id),
-                )
-            )
-            if len(hits) >= k:
-                break
-        return hits
+        )
+        if len(hits) >= k:
+            break
+    return hits
 
 
 def _intersect(window: DateRange, dates: DateRange | None) -> DateRange | None:

@@ -37,9 +37,9 @@ from rag.types import Citation, Dropped, Hit
 from rag.verify_rules import (
     clause_shares,
     clause_support,
-    entity_found,
     fact_reason,
     meaning_reason,
+    name_held,
     numbers_in,
 )
 
@@ -315,7 +315,7 @@ def support_features(
         for e in dict.fromkeys(entities(claim))
         if e.lower() not in STOPWORDS and e != first_word  # capitalised by position only
     ]
-    entity = sum(entity_found(e, passage.lowered) for e in names) / len(names) if names else 1.0
+    entity = sum(name_held(e, passage.lowered) for e in names) / len(names) if names else 1.0
     return max(semantic, 0.0), lexical, entity, best
 
 

@@ -56,6 +56,8 @@ def numbers_in(text: str, passage: bool = False) -> set[str]:
     # "a two-hour session" states 2 as "two hours" does
     parts = [p for w in words(text) for p in w.lower().split("-") if p]
     found |= {table[p] for p in parts if p in table}
+    if passage:
+        found |= _spelled_out(parts)
     ordinals = _PASSAGE_ORDINALS if passage else _ORDINALS
     for k, p in enumerate(parts):
         value = ordinals.get(p)
@@ -64,6 +66,39 @@ def numbers_in(text: str, passage: bool = False) -> set[str]:
         # "the sixth cut" states 6; "a third of", "two thirds" are shares, not ranks
         if value and (passage or (before not in _SHARE_BEFORE and after != "of")):
             found.add(value)
+    return found
+
+
+_SMALL = {
+    w: int(d)
+    for w, d in lexicon.pairs("number_words")
+    if d.isdigit() and int(d) < 100 and w not in ("dozen",)
+}
+_SCALES = {"hundred": 100, "thousand": 1000}
+
+
+def _spelled_out(parts: Sequence[str]) -> set[str]:
+    """Counts spelled out in several words ("two hundred and thirty" → "230",
+    "twenty five" → "25")."""
+    found: set[str] = set()
+    total = current = 0
+    words_in_run = 0
+    for k, p in enumerate([*parts, ""]):
+        nxt = parts[k + 1] if k + 1 < len(parts) else ""
+        if p in _SMALL:
+            current += _SMALL[p]
+            words_in_run += 1
+        elif p in _SCALES and (current or words_in_run):
+            current = max(current, 1) * _SCALES[p]
+            if _SCALES[p] == 1000:
+                total, current = total + current, 0
+            words_in_run += 1
+        elif p == "and" and words_in_run and (nxt in _SMALL):
+            continue
+        else:
+            if words_in_run > 1 and total + current:
+                found.add(str(total + current))
+            total = current = words_in_run = 0
     return found
 
 
@@ -87,7 +122,20 @@ def entity_found(entity: str, lowered: str) -> bool:
     return bool(parts) and all(re.search(rf"\b{re.escape(p)}\b", lowered) for p in parts)
 
 
+def name_held(entity: str, lowered: str) -> bool:
+    """Whether a name occurs in lower-cased text (`entity_found`) or each of its words in
+    some form ("Swedish" for "Sweden's", "Ukrainians" for "Ukraine")."""
+    if entity_found(entity, lowered):
+        return True
+    parts = [p for p in speech.name_parts(entity) if len(p) > 2]
+    if not parts:
+        return False
+    held = {w.removesuffix("'s").removesuffix("’s") for w in words(lowered)}
+    return all(_word_in(p, held) for p in parts)
+
+
 _OPENING = lexicon.words("opening_words")
+_PLACE_WORDS = frozenset(w for pair in lexicon.pairs("places") for w in pair if len(w) > 3)
 
 
 def _names(claim: str) -> list[str]:
@@ -102,8 +150,9 @@ def _names(claim: str) -> list[str]:
             e = rest  # "Despite Blinken's push": "Despite" opens the sentence
         if e.lower() in STOPWORDS or e[:1].isdigit():
             continue
-        if e == first and not second[:1].isupper():
+        if e == first and not second[:1].isupper() and e.lower() not in _PLACE_WORDS:
             continue  # "Officials said": capitalised because it opens the sentence
+            # (but "Norwegian maxi Nicorette …" names a country however it stands)
         found.append(e)
     return found
 
@@ -117,6 +166,10 @@ def fact_reason(claim: str, passage: Passage) -> str | None:
     """'number', 'date' or 'entity' when the claim states one the passage does not."""
     missing = numbers_in(claim) - passage.numbers
     if missing:
+        # "two days" for "48 hours", "twelve months" for "a year": one length of time
+        held = durations(passage.text)
+        missing -= {n for n, hours in _duration_pairs(claim) if any(_close(hours, h) for h in held)}
+    if missing:
         years = {n for n in missing if len(n) == 4 and n[:2] in {"18", "19", "20"}}
         return "date" if years == missing else "number"
     passage_words = {w.removesuffix("'s").removesuffix("’s") for w in words(passage.lowered)}
@@ -126,6 +179,7 @@ def fact_reason(claim: str, passage: Passage) -> str | None:
         return "date"
     passage_names = [speech.name_parts(e) for e in entities(passage.text)]
     passage_words |= _initialisms(passage.text)  # "AFP" for "Australian Federal Police"
+    passage_words |= _lower_initialisms(passage.text)  # "CEO" for "chief executive officer"
     for name in _names(claim):
         words_ = [w for w in re.split(r"[\s\-]+", name) if w[:1].isupper() or w[:1].isdigit()]
         parts = [p for w in words_ for p in speech.name_parts(w) if len(p) > 2]
@@ -135,6 +189,48 @@ def fact_reason(claim: str, passage: Passage) -> str | None:
         if len(found) < len(parts) and _other_name(parts, found, passage_names):
             return "entity"
     return None
+
+
+_DURATIONS = {w: float(h) for w, h in lexicon.pairs("durations")}
+_UNITS = "|".join(sorted(_DURATIONS, key=len, reverse=True))
+_DURATION = re.compile(rf"\b(\d+(?:\.\d+)?|[a-z]+)[\s-]+({_UNITS})\b", re.IGNORECASE)
+_ONE = frozenset({"a", "an", "one"})
+
+
+def _duration_pairs(text: str) -> list[tuple[str, float]]:
+    """Each length of time the text states: (its number as digits, its length in hours)
+    ("two days" → ("2", 48.0), "a year" → ("1", 8760.0))."""
+    out = []
+    for m in _DURATION.finditer(text):
+        count, unit = m.group(1).lower(), m.group(2).lower()
+        if count in _ONE:
+            digits = "1"
+        elif count.replace(".", "", 1).isdigit():
+            digits = count
+        else:
+            digits = _PASSAGE_WORD_NUMBERS.get(count, "")
+        if digits:
+            out.append((digits, float(digits) * _DURATIONS[unit]))
+    return out
+
+
+def _same_duration(numbers: set[str], claim: str, sentence: str) -> bool:
+    """Whether each of these numbers of the claim counts a length of time the sentence
+    states in other units."""
+    held = durations(sentence)
+    lengths = _duration_pairs(claim)
+    return all(
+        any(d == n and any(_close(hours, h) for h in held) for d, hours in lengths) for n in numbers
+    )
+
+
+def durations(text: str) -> set[float]:
+    """The lengths of time a text states, in hours."""
+    return {hours for _digits, hours in _duration_pairs(text)}
+
+
+def _close(x: float, y: float) -> bool:
+    return abs(x - y) <= 0.02 * max(x, y)
 
 
 def _initialisms(text: str) -> set[str]:
@@ -147,6 +243,20 @@ def _initialisms(text: str) -> set[str]:
         # a leading run of three or more: "New South Wales Fire Brigades" → "nsw"
         found |= {"".join(capitals[:k]).lower() for k in range(3, len(capitals))}
     return found
+
+
+def _lower_initialisms(text: str) -> set[str]:
+    """Initials of each run of three or four words of meaning ("chief executive officer"
+    → "ceo"), which a claim may write as capitals."""
+    runs: list[list[str]] = [[]]
+    for w in re.findall(r"[A-Za-z][\w’'-]*|[^\w\s]", text):
+        if w[:1].isalpha() and w.lower() not in STOPWORDS:
+            runs[-1].append(w[0].lower())
+        else:
+            runs.append([])
+    return {
+        "".join(run[i : i + k]) for run in runs for k in (3, 4) for i in range(len(run) - k + 1)
+    }
 
 
 def _other_name(
@@ -182,7 +292,7 @@ def meaning_reason(claim: str, passage: Passage, best: PassageSentence) -> str |
     chunk = passage.hit.chunk
     context = [chunk.title, *texts] if chunk.n > 0 and chunk.title else texts
     for part in clauses.clause_texts(claim) or [claim]:
-        claimed = speech.speaker_of_claim(part)
+        claimed = speech.speaker_of_claim(part, described=True)
         offset = len(context) - len(texts)
         speaking = (
             [k for k in range(len(texts)) if _speaks(claimed, context, k + offset)]
@@ -212,6 +322,10 @@ def meaning_reason(claim: str, passage: Passage, best: PassageSentence) -> str |
         changed = aligned_change(part, texts[index], passage.lowered, claim)
         if changed:
             return changed
+        if clauses.antonym_substituted(part, texts[index]):
+            return "antonym"
+        if clauses.attempt_claimed_done(part, texts[index]):
+            return "negation"  # done, where the passage says it is still being attempted
         if passive_swap(part, texts[index]):
             return "role"
     if clauses.role_conflict(claim, texts):
@@ -236,13 +350,19 @@ def aligned_change(part: str, sentence: str, passage_lowered: str, claim: str = 
     for sub in clauses.substitutions(part, sentence):
         said = {t.lower for t in sub.claimed}
         stated = {t.lower for t in sub.stated}
-        if len(sub.claimed) > 3 or len(sub.stated) > 3:
+        if _wordy(sub.claimed) > 3 or _wordy(sub.stated) > 3:
             continue
-        # "last week" for "next week", "tomorrow" for "yesterday", "last week" for "overnight"
-        when_said = _when(said, sub.after)
-        when_stated = _when(stated, sub.after)
+        # "last week" for "next week", "tomorrow" for "yesterday", "last week" for "overnight",
+        # "next month" for "next year" (the unchanged "next" before the change)
+        when_said = _when(said, sub.after, sub.before)
+        when_stated = _when(stated, sub.after, sub.before)
         if when_said and when_stated and when_said != when_stated:
             return "date"
+        # "the third year in a row" for "the second year": ranks differ
+        ranks_said = {_RANKS[w] for w in said if w in _RANKS}
+        ranks_stated = {_RANKS[w] for w in stated if w in _RANKS}
+        if ranks_said and ranks_stated and not ranks_said & ranks_stated:
+            return "number"
     part_names = entities(part)
     for new, old, _listed in clauses.slot_pairs(part, sentence):
         if speech.same_entity(new, old):
@@ -254,6 +374,8 @@ def aligned_change(part: str, sentence: str, passage_lowered: str, claim: str = 
                 continue  # "18-month" for "18 month"
             if all(_YEAR.fullmatch(n) for n in new_numbers | old_numbers):
                 return "date"
+            if _same_duration(new_numbers, part, sentence):
+                continue  # "two days" where the sentence has "48 hours"
             return "number"
         new_dates = {w for w in new.lower().split() if w in _CALENDAR}
         old_dates = {w for w in old.lower().split() if w in _CALENDAR}
@@ -279,17 +401,35 @@ def aligned_change(part: str, sentence: str, passage_lowered: str, claim: str = 
 _DAY_WORDS = frozenset({"yesterday", "today", "tonight", "tomorrow", "overnight"})
 
 
-def _when(words_: set[str], after: str) -> frozenset[str]:
+def _when(words_: set[str], after: str, before: str = "") -> frozenset[str]:
     """The relative time a few changed words give: a day word ("yesterday"), or a word
     like "last" before a word of time ("last week", with `after` when the time word is the
-    unchanged word that follows)."""
+    unchanged word that follows, `before` when "last" is the unchanged word before it)."""
     days = words_ & _DAY_WORDS
     if days:
         return frozenset(days)
     relative = words_ & _RELATIVE
     if relative and (words_ & _TIME_WORDS or after in _TIME_WORDS):
-        return frozenset(relative | (words_ & _TIME_WORDS))
+        return _plain_time(relative | (words_ & _TIME_WORDS))
+    if before in _RELATIVE and words_ and words_ <= _TIME_WORDS:
+        return _plain_time(words_ & _TIME_WORDS)
     return frozenset()
+
+
+# "the coming days" is "the next days"; "the past week" is "the last week"
+_SAME_WHEN = {"coming": "next", "following": "next", "past": "last", "previous": "last"}
+
+
+def _plain_time(words_: set[str]) -> frozenset[str]:
+    return frozenset(_SAME_WHEN.get(w, w).removesuffix("s") for w in words_)
+
+
+def _wordy(toks: Sequence[speech._Tok]) -> int:
+    """How many words of a changed stretch carry meaning ("in the next hour": two)."""
+    return sum(1 for t in toks if t.content)
+
+
+_RANKS = {w: d for w, d in lexicon.pairs("ordinal_words") if d.isdigit()}
 
 
 _TIME = re.compile(r"\b\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)|\b\d{1,2}:\d{2}\b", re.I)
@@ -341,7 +481,7 @@ def clause_support(
 
     A model that adds a detail of its own ("…, and the mayor resigned") adds a clause
     whose words the passage lacks, while the rest of the claim keeps the whole-claim score
-    high. Clauses of fewer than three content words are not judged (1.0)."""
+    high. Clauses of fewer than two content words are not judged (1.0)."""
     shares = clause_shares(claim, passage, idf, question_stems)
     return min([1.0, *(share for _part, share in shares)])
 
@@ -357,8 +497,9 @@ def clause_shares(
     out = []
     for part in clauses.clause_texts(claim):
         # "…, and the mayor resigned", "… and that the mayor resigned": each joined part
+        # ("… are baseless and politically motivated": two words are a detail too)
         for piece in AND_PARTS.split(part):
-            share = held_share(piece, passage, idf, question_stems, least=3)
+            share = held_share(piece, passage, idf, question_stems, least=LEAST_WORDS)
             if share is not None:
                 out.append((piece, share))
     return out
@@ -382,6 +523,7 @@ def held_share(
 
 
 AND_PARTS = re.compile(r",?\s+and\s+(?:that\s+)?")
+LEAST_WORDS = 2  # the fewest words of meaning of a joined part that is judged
 
 
 @cache
@@ -418,9 +560,16 @@ def _described(claimed: str, sentence: str) -> bool:
     """Whether a claimed speaker is a description (two or more words, lower-case ones among
     them: "the top US military officer") whose words the sentence mostly holds."""
     described = set(content_stems(claimed))
-    if len(described) < 2 or not any(w.islower() for w in words(claimed)[1:]):
-        return False
-    return len(described & set(content_stems(sentence))) * 3 >= len(described) * 2
+    said = words(claimed)
+    if len(described) < 2 or not any(w.islower() or w.isupper() for w in said[1:]):
+        return False  # (an initialism may describe: "the firm's CEO")
+    # the sentence's own words, not what it quotes ("… by the authority," X said)
+    mask = speech._quoted_mask(sentence)
+    own = "".join(" " if mask[i] else ch for i, ch in enumerate(sentence))
+    held = set(content_stems(own))
+    initials = _initialisms(own) | _lower_initialisms(own)  # "CEO" for "chief executive officer"
+    held |= {stem(w.lower()) for w in words(claimed) if w.isupper() and w.lower() in initials}
+    return len(described & held) * 3 >= len(described) * 2
 
 
 def _wrong_speaker(
@@ -498,6 +647,12 @@ def _verdict(claimed: str, texts: Sequence[str], k: int, quoted_only: bool = Fal
         return "none"
     if any(_kind_differs(claimed, s) for s in speakers):
         return "other"  # "Israeli officials" for "Palestinian officials"
+    if speakers and not any(w[:1].isupper() for w in words(claimed)):
+        # a speaker the claim only describes ("the local fire brigade", "a police
+        # dispatcher"): one who shares a word with it is the same, else another
+        if any(set(content_stems(claimed)) & set(content_stems(s)) for s in speakers):
+            return "same"
+        return "other"
     if any(_named(s) for s in speakers):
         # "Estonia's prime minister said" for "Estonia's Prime Minister, Kaja Kallas, said":
         # a speaker described by the role the sentence gives its speaker
@@ -575,9 +730,15 @@ def _sole_holder(claimed: str, speaker: str, texts: Sequence[str]) -> bool:
     passage = " ".join(texts)
     qualifiers = [p for p in speech.name_parts(claimed) if p not in titles]
     lowered = passage.lower()
-    if any(not re.search(rf"\b{re.escape(q)}", lowered) for q in qualifiers):
+    passage_words = {w.removesuffix("'s").removesuffix("’s") for w in words(lowered)}
+    if any(
+        not re.search(rf"\b{re.escape(q)}", lowered)
+        and not any(speech.alike(q, w) for w in passage_words)
+        for q in qualifiers
+    ):
         return False
     holders: list[str] = []
+    qualified: list[str] = []  # holders whose title the claim's qualifier stands before
     for title in titles:
         for m in re.finditer(
             rf"\b(?i:{re.escape(title)}),?\s+((?:[A-Z][\w’'-]+\s?){{1,3}})", passage
@@ -585,7 +746,16 @@ def _sole_holder(claimed: str, speaker: str, texts: Sequence[str]) -> bool:
             name = m.group(1).strip()
             if not any(speech.same_entity(name, h) for h in holders):
                 holders.append(name)
-    return len(holders) == 1 and speech.same_entity(holders[0], speaker)
+            before = {w.lower() for w in words(passage[max(m.start() - 30, 0) : m.start()])}
+            before = {w.removesuffix("'s").removesuffix("’s") for w in before}
+            near = qualifiers and all(any(speech.alike(q, w) for w in before) for q in qualifiers)
+            if near and not any(speech.same_entity(name, h) for h in qualified):
+                qualified.append(name)
+    # "the Swedish king" where the passage has "Sweden's King Carl" and "Spain's King Juan"
+    for found in (holders, qualified):
+        if len(found) == 1 and speech.same_entity(found[0], speaker):
+            return True
+    return False
 
 
 def _spots(parts: Sequence[str], lowered: str) -> list[tuple[int, int]]:
@@ -611,7 +781,13 @@ def _plain_link(gap: str) -> bool:
     words_ = re.findall(r"[A-Za-z’'-]+", gap)
     lower = [w.lower() for w in words_ if w[:1].islower()]
     allowed = _TITLE_WORDS | _GENERIC | _PERSON | {"of", "for", "the", "at", "s", "and", "its"}
-    return len(lower) <= 3 and all(w in allowed for w in lower) and ";" not in gap
+    # a quotation mark between them parts what is quoted from who says it
+    return (
+        len(lower) <= 3
+        and all(w in allowed for w in lower)
+        and ";" not in gap
+        and not any(q in gap for q in '"“”')
+    )
 
 
 _TITLE_WORDS = lexicon.words("titles")

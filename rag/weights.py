@@ -38,8 +38,11 @@ def write_section(name: str, values: dict[str, Any], path: Path = WEIGHTS_PATH) 
     body = read_file(path)
     current = body.get(name) if isinstance(body.get(name), dict) else {}
     body[name] = {**(current or {}), **values}
-    path.write_text(json.dumps(body, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")  # keeps its order
     retrieval_weights.cache_clear()
+
+
+_WHOLE = frozenset({"article_bring", "vector_slot", "article_vector_slot"})  # counts, not weights
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +58,19 @@ class RetrievalWeights:
     article_bring: int = 2
     # Within the article ranking, the weight of the mean-vector ranking against BM25's 1.
     article_vector: float = 0.5
+    # Weight of the passage vector ranking against the passage BM25 ranking's 1. News
+    # questions name people, places and numbers BM25 matches exactly, while the small
+    # offline model ranks topical neighbours high.
+    vector: float = 0.5
+    # The passage vector ranking's first passage ranks no lower than this (0: off), and
+    # the article nearest the question by mean vector brings its passage nearest the
+    # question to `article_vector_slot` or better: one strong meaning signal is not
+    # drowned by many weak keyword matches (rag/fusion.py).
+    vector_slot: int = 0
+    article_vector_slot: int = 0
+    # Reciprocal rank fusion's constant for the passage and article shares (score
+    # weight / (rrf_k + rank)): the smaller, the more a first place outweighs a twentieth.
+    rrf_k: float = 60.0
 
     @classmethod
     def from_mapping(cls, values: dict[str, Any]) -> RetrievalWeights:
@@ -62,7 +78,7 @@ class RetrievalWeights:
         kept: dict[str, Any] = {}
         for name, value in values.items():
             if name in known and isinstance(value, int | float) and not isinstance(value, bool):
-                kept[name] = int(value) if name == "article_bring" else float(value)
+                kept[name] = int(value) if name in _WHOLE else float(value)
         return cls(**kept)
 
 

@@ -111,3 +111,24 @@ def test_the_operator_page_of_an_empty_log_says_so(
 ) -> None:
     page = run_operator(tmp_path / "index", monkeypatch)
     assert any("No answers logged" in t.value for t in page.text)
+
+
+def test_with_an_operator_key_set_the_operator_page_opens_only_for_that_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answer_log = AnswerLog(make_settings(tmp_path / "index"))
+    answer_log.record(answer(f"Question {HOSTILE}?"), "api")
+    monkeypatch.setenv("RAG_OPERATOR_KEY", "s3cret-key")
+
+    page = run_operator(tmp_path / "index", monkeypatch)
+    assert not page.metric and not page.text  # nothing from the log before the key
+    page.text_input[0].set_value("wrong")
+    page.button[0].click()
+    page.run()
+    assert not page.metric and any("not the operator key" in e.value for e in page.error)
+
+    page.text_input[0].set_value("s3cret-key")
+    page.button[0].click()
+    page.run()
+    assert not page.exception
+    assert {m.label: m.value for m in page.metric}["Answers"] == "1"

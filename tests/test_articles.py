@@ -175,3 +175,9 @@ def test_a_reader_catches_up_by_reading_only_the_articles_written_since() -> Non
     assert store.full_reads == 1  # no second read of every chunk
     assert later.article_ids == ("ferry", "orchard")
     assert later.rank("ferry cancelled", None)[0] == "ferry"
+
+
+def test_articles_are_ranked_by_bm25_and_by_mean_vector_apart() -> None:
+    assert index().bm25_ranking("When did the apple harvest begin?")[0] == "orchard"
+    assert index().vector_ranking(unit(0, 0.2, 1))[:2] == ["museum", "ferry"]
+    assert index().vector_ranking(None) == []

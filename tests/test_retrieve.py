@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import sqlite3
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from rag.ingest import ingest
 from rag.keyword import FILENAME as keyword_file
 from rag.keyword import KeywordIndex
 from rag.pipeline import Pipeline, build_pipeline
-from rag.retrieve import RRF_K, VECTOR_WEIGHT, Retriever, catch_up, near_duplicate
+from rag.retrieve import Retriever, catch_up, near_duplicate
 from rag.store import ChromaStore
 from tests.conftest import KALLAS, SEED
 from tests.fakes import HashEmbedder
@@ -106,8 +107,8 @@ def test_passage_in_both_rankings_is_fused_above_the_others(
     assert hits[0].chunk.article_id == "tennis"
     assert hits[0].vector_rank == 1 and hits[0].bm25_rank == 1
     # both passage rankings' first place, plus its article's first place (rag/articles.py)
-    article = retriever.weights.article
-    assert hits[0].score == pytest.approx((1 + VECTOR_WEIGHT + article) / (RRF_K + 1))
+    w = retriever.weights
+    assert hits[0].score == pytest.approx((1 + w.vector + w.article) / (w.rrf_k + 1))
 
 
 @pytest.mark.parametrize("mode", ["vector", "bm25"])
@@ -287,3 +288,17 @@ def test_a_refresh_reads_the_stores_version_once_and_warms_the_article_index(
     assert len(reads) == 1  # one read serves the keyword catch-up and the article index
     assert retriever.articles is not None and "cyclone" in retriever.articles.article_ids
     assert retriever.articles._matrix is not None  # built here, not by the next question
+
+
+def test_the_vector_rankings_first_passage_takes_the_slot_the_weights_give_it(
+    fake_index: Callable[..., Settings], news: Path
+) -> None:
+    retriever = retriever_for(fake_index(news))
+    question = "Prices fell for the fruit"  # BM25 finds the farm; the hashed vector, tennis
+    retriever.weights = replace(retriever.weights, vector_slot=0)
+    plain, _ = retriever.retrieve(question, k=4)
+    nearest = next(h for h in plain if h.vector_rank == 1)
+    assert plain[0].chunk.chunk_id != nearest.chunk.chunk_id  # fusion put another first
+    retriever.weights = replace(retriever.weights, vector_slot=1)
+    lifted, _ = retriever.retrieve(question, k=4)
+    assert lifted[0].chunk.chunk_id == nearest.chunk.chunk_id

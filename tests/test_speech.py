@@ -516,3 +516,28 @@ def test_a_word_opening_the_claim_is_no_part_of_the_name_after_it() -> None:
     claim = "Despite Okafor's warning, the council says the bridge will reopen in Lisle."
     assert _names(claim) == ["Okafor's", "Lisle"]
     assert _names("Dunmore Rail says the line will reopen.") == ["Dunmore Rail"]
+
+
+def test_he_said_never_stands_for_a_holiday_or_a_month() -> None:
+    sentences = [
+        "Norway's Queen Ingrid Dahl spoke of the floods in her annual Christmas address in "
+        "December.",
+        "“We must help one another,” she said.",
+    ]
+    assert attribute(sentences, 1).speaker == "Norway's Queen Ingrid Dahl"
+
+
+def test_a_claim_may_describe_its_speaker_without_naming_them() -> None:
+    claim = "The local fire brigade says no residents were hurt."
+    assert speaker_of_claim(claim) is None
+    assert speaker_of_claim(claim, described=True) == "local fire brigade"
+    assert speaker_of_claim("Police officials said it was over.", described=True) is None
+
+
+def test_a_plural_subject_reports_with_the_base_form_of_the_verb() -> None:
+    sentences = [
+        "Farmers warn that the drought will cut the harvest.",
+        "Dock workers point out the risk.",
+    ]
+    assert attribute(sentences, 0).speaker == "Farmers"
+    assert speaker_of_claim("The grain traders point out that prices rose.", described=True)

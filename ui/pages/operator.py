@@ -9,6 +9,7 @@ characters. `rag feedback stats` gives the same figures on the command line.
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
 import pandas as pd
@@ -126,12 +127,38 @@ def render_worst(answer_log: AnswerLog) -> None:
             st.text(f"Answer id: {row.id}")
 
 
+def unlocked(settings: Settings) -> bool:
+    """Whether this session may see the page: no key is set, or the right key was given.
+
+    The key is compared in constant time and kept only as a yes/no in the session.
+    """
+    if not settings.operator_key:
+        st.caption(
+            "Anyone who can open the chat window can open this page: set RAG_OPERATOR_KEY "
+            "to ask for a key."
+        )
+        return True
+    if st.session_state.get("operator_unlocked"):
+        return True
+    with st.form("operator-key"):
+        given = st.text_input("Operator key", type="password")
+        sent = st.form_submit_button("Open")
+    if sent:
+        if hmac.compare_digest(given.encode(), settings.operator_key.encode()):
+            st.session_state["operator_unlocked"] = True
+            st.rerun()
+        st.error("That is not the operator key.", icon=":material/lock:")
+    return False
+
+
 def render(settings: Settings) -> None:
     st.title("Operator")
     st.caption(
         "How the bot is doing, from the answer log. `rag feedback export --gold FILE` turns "
         "these ratings into gold questions for `rag eval`."
     )
+    if not unlocked(settings):
+        return
     answer_log = AnswerLog(settings)
     if not answer_log.enabled:
         st.info("The answer log is off (RAG_LOG=off): nothing to show.")

@@ -1,0 +1,151 @@
+"""How the retriever's rankings become one: reciprocal rank fusion, as a pure function.
+
+The retriever gathers its signals for a question (`Signals`: the passages nearest its
+vector, the passages BM25 ranks best, the articles BM25 over whole articles and the
+articles' mean vectors rank best) and `fuse` turns them into one score per passage,
+with the weights of `rag.weights.RetrievalWeights`. Kept apart from the searching so
+that `python -m evals.retrieval_fit` can gather each gold question's signals once and
+fuse them again for every point of a weight grid, exactly as the retriever would.
+
+Fusion, per passage: `vector / (rrf_k + its vector rank)` + `1 / (rrf_k + its BM25
+rank)` + `article / (rrf_k + its article's rank)`, the article rank being BM25 over
+whole articles fused with the mean-vector ranking (`article_vector` against BM25's 1,
+by reciprocal rank with the constant `RRF_K`).
+The best `article_bring` articles with no passage among the candidates bring in their
+passage nearest the question, scored as the weakest candidate plus its article's share.
+`vector_slot` and `article_vector_slot` keep each meaning signal's first choice near the
+top: the passage nearest the question, and the passage nearest it in the article whose
+mean vector is nearest, rank no lower than their slot. A reworded question shares few
+words with its article, and in rank fusion any passage that shares one rare word with
+it outranks a passage found by meaning alone, however close; a slot lets the strongest
+meaning match reach the passages the answerer reads without reordering the first places.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from rag.weights import RetrievalWeights
+
+RRF_K = 60  # within the article ranking, and the default of `rrf_k`
+ARTICLE_POOL = 10  # articles ranked per question, per article signal
+
+
+@dataclass(frozen=True, slots=True)
+class Signals:
+    """One question's rankings, best first: passage ids (`vector`, `keyword`) and article
+    ids (`article_bm25`, `article_vector`); `article_of` maps every passage id named here
+    to its article."""
+
+    vector: tuple[str, ...]
+    keyword: tuple[str, ...]
+    article_bm25: tuple[str, ...]
+    article_vector: tuple[str, ...]
+    article_of: Mapping[str, str]
+
+
+def rank_articles(
+    bm25: Sequence[str], vector: Sequence[str], vector_weight: float, k: int = ARTICLE_POOL
+) -> list[str]:
+    """The two article rankings fused by reciprocal rank (vector's weight against BM25's 1);
+    the best `k`."""
+    fused: dict[str, float] = {}
+    for rank, article_id in enumerate(bm25[:k], start=1):
+        fused[article_id] = fused.get(article_id, 0.0) + 1.0 / (RRF_K + rank)
+    for rank, article_id in enumerate(vector[:k], start=1):
+        fused[article_id] = fused.get(article_id, 0.0) + vector_weight / (RRF_K + rank)
+    return sorted(fused, key=lambda a: (-fused[a], a))[:k]
+
+
+def add_articles(
+    fused: dict[str, float],
+    article_of: Mapping[str, str],
+    ranked: Sequence[str],
+    closest: Callable[[str], str | None],
+    weight: float,
+    bring: int,
+    rrf_k: float = RRF_K,
+) -> dict[str, str]:
+    """Add the article ranking to the passage scores in `fused` (in place): each passage
+    gains weight / (RRF_K + its article's rank); the best `bring` articles with no passage
+    among the candidates bring their passage nearest the question (`closest`), scored as
+    the weakest candidate plus its article's share. Returns the brought passages' articles
+    (passage id → article id)."""
+    if weight <= 0:
+        return {}
+    rank_of = {a: r for r, a in enumerate(ranked, start=1)}
+    floor = min(fused.values(), default=0.0)
+    for chunk_id in list(fused):
+        article = article_of[chunk_id]
+        if article in rank_of:
+            fused[chunk_id] += weight / (rrf_k + rank_of[article])
+    present = {article_of[c] for c in fused}
+    brought: dict[str, str] = {}
+    for article in ranked[:bring]:
+        if article not in present:
+            nearest = closest(article)
+            if nearest is not None:
+                fused[nearest] = floor + weight / (rrf_k + rank_of[article])
+                brought[nearest] = article
+    return brought
+
+
+def lift_to(fused: dict[str, float], chunk_id: str, slot: int) -> None:
+    """Raise one passage's score (in place) just enough that it ranks `slot` or better
+    (1 = first); never lowers it."""
+    if slot <= 0:
+        return
+    mine = fused.get(chunk_id, 0.0)
+    ahead = sorted((s for c, s in fused.items() if c != chunk_id), reverse=True)
+    if len(ahead) < slot or mine > ahead[slot - 1]:
+        fused[chunk_id] = mine
+        return
+    below = ahead[slot - 1]  # the score now at `slot`: ours must pass it
+    if slot == 1:
+        fused[chunk_id] = below + abs(below) * 1e-6 + 1e-12
+    else:
+        above = ahead[slot - 2]
+        fused[chunk_id] = (below + above) / 2 if above > below else below + 1e-12
+
+
+def fuse(
+    signals: Signals,
+    weights: RetrievalWeights,
+    closest: Callable[[str], str | None],
+    articles: bool = True,
+    vector_weight: float | None = None,
+) -> tuple[dict[str, float], dict[str, str]]:
+    """Every candidate passage's fused score, and the passages brought in by article
+    evidence (passage id → article id: the caller fetches them). `articles` False: the
+    passage rankings only; `vector_weight` overrides the weight of the vector ranking
+    (1.0 when it is the only one)."""
+    fused: dict[str, float] = {}
+    rrf_k = weights.rrf_k
+    weight = weights.vector if vector_weight is None else vector_weight
+    for rank, chunk_id in enumerate(signals.vector, start=1):
+        fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (rrf_k + rank)
+    for rank, chunk_id in enumerate(signals.keyword, start=1):
+        fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (rrf_k + rank)
+    if not articles:
+        return fused, {}
+    article_of = dict(signals.article_of)
+    ranked = rank_articles(signals.article_bm25, signals.article_vector, weights.article_vector)
+    brought = add_articles(
+        fused, article_of, ranked, closest, weights.article, weights.article_bring, rrf_k
+    )
+    # Each meaning signal's first choice keeps a place near the top (`vector_slot`,
+    # `article_vector_slot`; 0: off): a reworded question's best meaning match is not
+    # pushed out of the passages the answerer reads by keyword matches on one rare word.
+    if signals.vector:
+        lift_to(fused, signals.vector[0], weights.vector_slot)
+    if signals.article_vector and weights.article_vector_slot > 0:
+        first = signals.article_vector[0]
+        nearest = next((c for c in signals.vector if article_of.get(c) == first), None)
+        nearest = nearest or closest(first)
+        if nearest is not None:
+            if nearest not in fused:
+                brought[nearest] = first
+                fused[nearest] = 0.0
+            lift_to(fused, nearest, weights.article_vector_slot)
+    return fused, brought

@@ -1,0 +1,145 @@
+"""Polarity, antonyms and swaps between a claim and the sentence it restates (text in no
+claim set)."""
+
+from __future__ import annotations
+
+from rag.clauses import (
+    antonym_substituted,
+    attempt_claimed_done,
+    negated,
+    polarity_conflict,
+    slot_pairs,
+    swapped,
+)
+
+
+def test_no_one_negates_what_follows_in_the_polarity_check() -> None:
+    sentence = "The mayor says no one was hurt in the blast."
+    assert polarity_conflict("The mayor says nobody was hurt in the blast.", sentence) is None
+    assert polarity_conflict("The mayor says people were hurt in the blast.", sentence) == (
+        "negation"
+    )
+
+
+def test_negated_keeps_its_old_reading_of_no_one_for_the_answerer() -> None:
+    assert not negated("no one of them came")
+
+
+def test_an_implicit_negative_agrees_with_a_negation() -> None:
+    assert (
+        polarity_conflict(
+            "Some results have not yet been checked.", "Results are yet to be checked."
+        )
+        is None
+    )
+    assert (
+        polarity_conflict(
+            "Divers have not yet found the wreck.", "Divers are still trying to find the wreck."
+        )
+        is None
+    )
+    assert (
+        polarity_conflict(
+            "The accounts were kept from the auditors.",
+            "The accounts were not made known to the auditors.",
+        )
+        is None
+    )
+    assert (
+        polarity_conflict(
+            "The ministry knows little more than what is in the report.",
+            "The ministry does not know much more than what is in the report.",
+        )
+        is None
+    )
+
+
+def test_a_negated_implicit_negative_says_the_opposite() -> None:
+    sentence = "The report says losses were concealed from the auditors at meetings last year."
+    claim = "The report says losses were not kept from the auditors at meetings last year."
+    assert polarity_conflict(claim, sentence) == "negation"
+
+
+def test_an_implicit_negative_alone_flips_nothing() -> None:
+    assert (
+        polarity_conflict("The bill is still awaiting approval.", "The bill is yet to be approved.")
+        is None
+    )
+
+
+def test_everyday_opposites_are_antonyms() -> None:
+    assert (
+        polarity_conflict(
+            "The patient is in a stable condition.", "The patient is in a critical condition."
+        )
+        == "antonym"
+    )
+    assert (
+        polarity_conflict(
+            "The team faces certain relegation.", "The team faces possible relegation."
+        )
+        == "antonym"
+    )
+
+
+def test_an_antonym_in_another_form_on_the_aligned_words_is_an_antonym() -> None:
+    sentence = "The new stadium drew praise from local residents."
+    assert antonym_substituted("The new stadium drew criticism from local residents.", sentence)
+    assert not antonym_substituted("The new stadium drew praise from nearby residents.", sentence)
+    assert not antonym_substituted(
+        "The new stadium did not draw criticism from local residents.", sentence
+    )
+
+
+def test_two_stretches_trading_places_is_a_swap() -> None:
+    sentence = (
+        "She says state funding has ended and the club now seeks support from private donors."
+    )
+    claim = "She says funding from private donors has ended and the club now seeks state support."
+    assert swapped(claim, sentence)
+
+
+def test_one_phrase_moved_or_a_reworded_sentence_is_no_swap() -> None:
+    assert not swapped(
+        "Yesterday the board approved the plan.", "The board approved the plan yesterday."
+    )
+    assert not swapped(
+        "Counting in the remote seats won't begin until Monday, once the boxes are moved.",
+        "In some of the remote seats counting will not even start until Monday after the "
+        "boxes are carried to one place.",
+    )
+
+
+def test_a_name_ending_a_long_aligned_stretch_is_paired_with_the_sentences() -> None:
+    claim = "Nine people were hurt on the roads, with two injuries in both Kent and Essex."
+    sentence = "Nine people were hurt on the roads, with two injuries in both Kent and Surrey."
+    assert ("Essex", "Surrey", True) in slot_pairs(claim, sentence)
+
+
+def test_two_negatives_agree_with_two_negatives_in_other_words() -> None:
+    sentence = '"Nothing in the rules would prevent the board making that call," she said.'
+    claim = "She says nothing in the rules would stop the board making that call."
+    assert polarity_conflict(claim, sentence) is None
+    assert (
+        polarity_conflict(
+            "She says nothing stops the board making that call.",
+            "The rules stop the board making that call.",
+        )
+        == "negation"
+    )
+
+
+def test_a_sentence_rewritten_in_many_words_on_both_sides_is_no_swap() -> None:
+    sentence = (
+        "The national boating toll for the Easter holiday period stands at 45, "
+        "eight fewer than for the same time last year."
+    )
+    claim = "Holiday boating deaths are down on last year's figure for the same period."
+    assert not swapped(claim, sentence)
+
+
+def test_a_claim_that_states_as_done_what_is_only_attempted_flips_it() -> None:
+    sentence = "Engineers are still trying to repair the damaged cable."
+    assert attempt_claimed_done("Engineers have repaired the damaged cable.", sentence)
+    assert not attempt_claimed_done("Engineers are working to repair the damaged cable.", sentence)
+    assert not attempt_claimed_done("Engineers have not repaired the damaged cable.", sentence)

@@ -1,0 +1,144 @@
+"""The checker's rules on text in no claim set: what a claim changes in its passage."""
+
+from __future__ import annotations
+
+from rag.types import Chunk, Hit
+from rag.verify import Passage
+from rag.verify_rules import (
+    aligned_change,
+    clause_support,
+    fact_reason,
+    meaning_reason,
+    name_held,
+    numbers_in,
+)
+
+
+def passage(text: str, title: str = "A story", n: int = 0) -> Passage:
+    chunk = Chunk(
+        chunk_id=f"story#{n}",
+        article_id="story",
+        n=n,
+        text=text,
+        char_start=0,
+        char_end=len(text),
+        title=title,
+        published="2024-05-01",
+        source="test",
+        content_hash="x",
+    )
+    return Passage.of(1, Hit(chunk, 1.0))
+
+
+def reason(claim: str, text: str, title: str = "A story", n: int = 0) -> str | None:
+    """What the checker's rules say of the claim against this passage (fact, then meaning)."""
+    p = passage(text, title, n)
+    best = max(p.sentences, key=lambda s: len(set(s.text.split()) & set(claim.split())))
+    return fact_reason(claim, p) or meaning_reason(claim, p, best)
+
+
+def test_another_time_word_after_an_unchanged_next_is_a_date_change() -> None:
+    sentence = "The council will vote on the budget next week."
+    assert aligned_change("The council will vote on the budget next month.", sentence, "") == "date"
+    assert aligned_change("The council will vote on the budget next week.", sentence, "") is None
+
+
+def test_a_day_word_for_a_longer_relative_time_is_a_date_change() -> None:
+    sentence = "The storm is expected to reach the coast in the next hour."
+    changed = "The storm is expected to reach the coast tomorrow morning."
+    assert aligned_change(changed, sentence, "") == "date"
+
+
+def test_coming_and_next_say_the_same_time() -> None:
+    sentence = "Prices will keep rising over the next few days."
+    assert aligned_change("Prices will keep rising in the coming days.", sentence, "") is None
+
+
+def test_another_rank_is_a_number_change_even_when_the_passage_has_that_number() -> None:
+    text = "The festival lasted three days. The choir won the prize for the second year in a row."
+    assert reason("The choir won the prize for the third year in a row.", text) == "number"
+    assert reason("The choir won the prize for the second year in a row.", text) is None
+
+
+def test_a_duration_in_other_units_is_the_same_number() -> None:
+    text = "Police may hold a suspect for up to 48 hours without charge."
+    assert reason("Police may hold a suspect for up to two days without charge.", text) is None
+    assert reason("Police may hold a suspect for up to three days without charge.", text) == (
+        "number"
+    )
+    year = "The ban will last a year."
+    assert reason("The ban will last twelve months.", year) is None
+
+
+def test_a_count_spelled_out_in_several_words_is_read_as_one_number() -> None:
+    assert "230" in numbers_in("Two hundred and thirty boats set out.", passage=True)
+    assert "3500" in numbers_in("three thousand five hundred fans", passage=True)
+    text = "Two hundred and thirty boats set out from the harbour at dawn."
+    assert reason("Of the 230 boats that set out from the harbour, all returned.", text) != (
+        "number"
+    )
+
+
+def test_a_country_word_opening_the_claim_is_a_name_to_check() -> None:
+    text = "Danish freighter Ostmark is in second place, two miles behind the leader."
+    assert reason("Finnish freighter Ostmark is in second place.", text) == "entity"
+    assert reason("Danish freighter Ostmark is in second place.", text) is None
+
+
+def test_capital_initials_of_lower_case_words_are_found() -> None:
+    text = "The firm's chief executive officer, Ann Berg, says sales rose."
+    assert reason("The firm's CEO says sales rose.", text) is None
+
+
+def test_a_speaker_the_claim_only_describes_must_be_the_passages() -> None:
+    text = (
+        "Two sheds burned down overnight. The council say no residents were hurt, "
+        "but four staff were treated for burns."
+    )
+    title = "The Parks Council says fires destroyed two sheds…"
+    wrong = "The regional ambulance service says no residents were hurt."
+    assert reason(wrong, text, title, n=1) == "speaker"
+    right = "The parks council says no residents were hurt."
+    assert reason(right, text, title, n=1) is None
+
+
+def test_a_name_inside_a_quotation_is_not_its_speaker() -> None:
+    text = (
+        "Dr Lena Ortiz leads the clinic. "
+        '"Nothing stops the approval being given by the licensing board," Dr Ortiz said.'
+    )
+    claim = "The licensing board said nothing stops the approval being given."
+    assert reason(claim, text) == "speaker"
+
+
+def test_a_title_qualified_by_a_country_names_that_countrys_holder() -> None:
+    text = (
+        "Norway's King Olav Berg spoke of the floods in his address. "
+        '"We must help one another," he said. '
+        "Denmark's King Anders Holm said the year had been hard."
+    )
+    assert reason("The Norwegian king said we must help one another.", text) is None
+    assert reason("The Danish king said we must help one another.", text) == "speaker"
+
+
+def test_a_passive_claim_clause_does_not_swap_roles() -> None:
+    text = "City officials have fined the builder Karl Moss for the collapse of the wall."
+    claim = "The builder Karl Moss has been fined by city officials for the collapse of the wall."
+    assert reason(claim, text) is None
+
+
+def test_a_joined_detail_of_two_words_the_passage_lacks_is_judged() -> None:
+    p = passage("The owner says the council's claims against the club are baseless.")
+    claim = (
+        "The owner says the council's claims against the club are baseless "
+        "and politically motivated."
+    )
+    assert clause_support(claim, p, lambda _s: 1.0, frozenset()) < 0.3
+    faithful = "The owner says the council's claims against the club are baseless."
+    assert clause_support(faithful, p, lambda _s: 1.0, frozenset()) == 1.0
+
+
+def test_a_name_is_held_in_another_form_of_its_words() -> None:
+    lowered = "norway's king olav berg spoke of the floods."
+    assert name_held("Norwegian", lowered)
+    assert not name_held("Danish", lowered)
