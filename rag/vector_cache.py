@@ -16,7 +16,7 @@ vector is the one the model would give, bit for bit:
   (another machine's reader finds no file and uses the model).
 - `VectorCache`: what the answerer calls — recent vectors in memory, then the stored ones,
   then the model for the rest (the question's own words, an index written before this
-  file existed).
+  file existed: `python -m rag.vector_cache --index DIR` fills one).
 
 Content addressing is what keeps it correct under incremental ingest, re-ingest of a
 changed article, deletion and a serve's reload: a text either has its own vector or none.
@@ -24,12 +24,15 @@ changed article, deletion and a serve's reload: a text either has its own vector
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import sqlite3
+import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -37,6 +40,9 @@ from rag.chunk import split_sentences
 from rag.embed import Embedder, Vectors
 from rag.terms import STOPWORDS, words
 from rag.types import Chunk
+
+if TYPE_CHECKING:
+    from rag.config import Settings
 
 FILE = "vectors.sqlite3"
 MEMORY = 20_000  # recent vectors kept in memory (a conversation revisits its articles)
@@ -279,3 +285,55 @@ class VectorCache:
         if not texts:
             return np.zeros((0, self.embedder.dim), dtype=np.float32)
         return np.stack([found[t] for t in texts])
+
+
+def fill_index(
+    settings: Settings, embedder_factory: Callable[[], Embedder], articles_per_batch: int = 200
+) -> int:
+    """Store the answer vectors of every article already in the index (one written before
+    `vectors.sqlite3` existed), under the index's write lock; returns texts embedded."""
+    from rag.ingest import write_lock
+    from rag.store import ChromaStore
+
+    store = ChromaStore(settings)  # no index: IndexMissingError, before any folder is made
+    with write_lock(settings.index_dir, settings.lock_wait):
+        by_article: dict[str, list[Chunk]] = {}
+        for chunk in store.iter_chunks():
+            by_article.setdefault(chunk.article_id, []).append(chunk)
+        if not by_article:
+            return 0
+        embedder = embedder_factory()
+        stored = StoredVectors.writer(settings.index_dir, embedder)
+        try:
+            ids = sorted(by_article)
+            return sum(
+                fill(stored, embedder, {a: by_article[a] for a in ids[i : i + articles_per_batch]})
+                for i in range(0, len(ids), articles_per_batch)
+            )
+        finally:
+            stored.close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m rag.vector_cache",
+        description="store the answer vectors of an index written before vectors.sqlite3",
+    )
+    parser.add_argument("--index", type=Path, help="index folder (default $RAG_INDEX_DIR)")
+    args = parser.parse_args(argv)
+    from rag.config import load_settings
+    from rag.errors import RagError
+    from rag.pipeline import build_embedder
+
+    try:
+        settings = load_settings(index_dir=args.index)
+        embedded = fill_index(settings, lambda: build_embedder(settings))
+    except RagError as error:
+        print(f"rag: {error}", file=sys.stderr)
+        return error.exit_code
+    print(f"{embedded} sentences and words embedded into {settings.index_dir / FILE}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

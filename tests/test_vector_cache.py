@@ -23,6 +23,7 @@ from rag.vector_cache import (
     VectorCache,
     chunk_sentences,
     fill,
+    fill_index,
     vocabulary,
 )
 from tests.conftest import KALLAS, SEED
@@ -161,3 +162,16 @@ def _hits() -> list[Hit]:
     text = "Alpha rose sharply on Monday. Beta fell. Officials said talks would go on."
     article = make_article("x/a", "Markets", text, "2024-11-22", "a.txt", "/n")
     return [Hit(c, 1.0) for c in chunk_article(article, 40, 0)]
+
+
+def test_an_index_written_before_the_store_existed_is_filled_by_fill_index(
+    seed_folder: Path, fake_index: Callable[..., Settings]
+) -> None:
+    settings = fake_index(seed_folder)
+    (settings.index_dir / FILE).unlink()
+    fake = HashEmbedder()
+    assert fill_index(settings, lambda: fake) == len(fake.seen) > 0
+    stored = StoredVectors.reader(settings.index_dir, HashEmbedder())
+    sentences = [s for c in chunks_of(settings) for s in chunk_sentences(c)]
+    assert set(stored.get(sentences)) == set(sentences)
+    assert fill_index(settings, HashEmbedder) == 0  # nothing left to embed
