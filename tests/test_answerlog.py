@@ -187,7 +187,6 @@ def test_the_configuration_hash_changes_with_retrieval_chunking_model_and_weight
 
 def test_the_answerers_thresholds_count_as_its_weights() -> None:
     from rag.answer import ExtractiveAnswerer
-
     from tests.fakes import HashEmbedder
 
     # a real answerer: its Weights object (a module constant once stood in for it here)
