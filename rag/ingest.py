@@ -41,6 +41,7 @@ from rag.load import LoadResult, SourceFile, discover, load_file
 from rag.retrieve import passage_for_embedding
 from rag.store import RECORD_SCHEMA, ChromaStore
 from rag.types import Article, Chunk, IngestReport
+from rag.vector_cache import StoredVectors, fill, forget
 
 if TYPE_CHECKING:
     from rag.feeds import WebResult
@@ -253,6 +254,12 @@ def ingest(
         done = 0
         writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rag-write")
         writing: Future[None] | None = None
+        stored: list[StoredVectors] = []
+
+        def answer_vectors(embedder: Embedder) -> StoredVectors:
+            if not stored:
+                stored.append(StoredVectors.writer(settings.index_dir, embedder))
+            return stored[0]
 
         def flush() -> None:
             nonlocal embedded, done, writing
@@ -263,6 +270,8 @@ def ingest(
             )
             assert embedder is not None  # loaded whenever an article changed
             vectors, fresh = _embed_batch(embedder, batch, reusable)
+            # the answerer's sentences and words, stored before the chunks that hold them
+            fill(answer_vectors(embedder), embedder, {a.article_id: cs for a, cs in batch})
             if writing is not None:
                 writing.result()  # batches are written in order; errors surface here
             test_hook(settings, "embedded")
@@ -288,10 +297,12 @@ def ingest(
                 writing.result()
         finally:
             writer.shutdown(wait=True)
+            for opened in stored:
+                opened.close()
         progress.close()
         test_hook(settings, "written")
 
-        removed = _delete_articles(store, keyword, prune_ids) if prune_ids else 0
+        removed = _delete_articles(store, keyword, prune_ids, settings) if prune_ids else 0
         test_hook(settings, "pruned")
         # Orphans found before the writes may have been ingested just now: sweep only
         # the chunks whose article still has no record.
@@ -299,7 +310,7 @@ def ingest(
             written = {a.article_id for a, _ in todo}
             leftover = [aid for aid in orphans if aid not in written]
             if leftover:
-                _delete_articles(store, keyword, leftover)
+                _delete_articles(store, keyword, leftover, settings)
         if wrote:
             # A new generation after the last write: an embedded reader that reopened its
             # vector index mid-write sees it is stale and reopens again.
@@ -383,9 +394,13 @@ def _write_batch(
     store.write_many(items, vectors)
 
 
-def _delete_articles(store: ChromaStore, keyword: KeywordIndex, article_ids: Sequence[str]) -> int:
+def _delete_articles(
+    store: ChromaStore, keyword: KeywordIndex, article_ids: Sequence[str], settings: Settings
+) -> int:
     keyword.delete_articles(article_ids)
-    return store.delete_articles(article_ids)
+    removed = store.delete_articles(article_ids)
+    forget(settings.index_dir, article_ids)
+    return removed
 
 
 def _complete_keyword_index(
@@ -448,7 +463,7 @@ def delete(article_ids: Sequence[str], settings: Settings) -> int:
         marker = settings.index_dir / INCOMPLETE
         marker.write_text(str(os.getpid()))
         store.bump_generation()
-        removed = _delete_articles(store, keyword, list(article_ids))
+        removed = _delete_articles(store, keyword, list(article_ids), settings)
         seq = store.bump_generation()
         _complete_keyword_index(store, keyword, complete, seq)
         marker.unlink(missing_ok=True)

@@ -21,6 +21,7 @@ from rag.recency import with_dates
 from rag.retrieve import Retriever
 from rag.store import ChromaStore
 from rag.types import Answer, Hit, Turn
+from rag.vector_cache import StoredVectors
 
 # A typical question, so that warming up runs the answerer's usual paths.
 WARM_UP_QUESTION = "What did the minister say about the plan?"
@@ -194,7 +195,8 @@ def build_pipeline(
         )
     embedder = embedder or build_embedder(settings)
     retriever = Retriever(settings, store, embedder)
-    extractive = ExtractiveAnswerer(embedder, retriever.bm25.idf)
+    stored = StoredVectors.reader(settings.index_dir, embedder)
+    extractive = ExtractiveAnswerer(embedder, retriever.bm25.idf, stored=stored)
     if llm is None and settings.llm == "openai":
         from rag.llm import build_llm
 

@@ -187,8 +187,10 @@ def test_the_configuration_hash_changes_with_retrieval_chunking_model_and_weight
 
 def test_the_answerers_thresholds_count_as_its_weights() -> None:
     from rag.answer import ExtractiveAnswerer
+    from tests.fakes import HashEmbedder
 
-    weights = answerer_weights(ExtractiveAnswerer.__new__(ExtractiveAnswerer))
+    # a real answerer: its Weights object (a module constant once stood in for it here)
+    weights = answerer_weights(ExtractiveAnswerer(HashEmbedder(), lambda stem: 1.0))
     assert weights and all(isinstance(v, int | float) for v in weights.values())
 
 

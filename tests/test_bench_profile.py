@@ -30,3 +30,6 @@ def test_profile_gives_each_stage_and_the_models_share_of_warm_asks(
     assert figures["texts_embedded"]["p50"] >= 1  # the question, at least
     assert 0 < figures["model"]["p50"] <= figures["total"]["p95"]
     assert figures["retrieve"]["p50"] + figures["answer"]["p50"] > 0
+    assert figures["cpu"]["p50"] > 0
+    # every model call is put down to what asked for it: the retriever asks for the question
+    assert figures["calls"]["retrieve.retrieve"]["texts_per_ask"] == 1.0

@@ -16,7 +16,7 @@ from rag.keyword import KeywordIndex
 from rag.store import ChromaStore
 from rag.types import IngestReport
 from tests.conftest import CORPUS, SEED, make_settings
-from tests.fakes import HashEmbedder
+from tests.fakes import HashEmbedder, passages_embedded
 
 LONG_BODY = "\n\n".join(
     f"Paragraph {i}: the council of town {i} debated the harvest, the river and the new bridge "
@@ -35,9 +35,9 @@ class CountingFactory:
         self.made.append(HashEmbedder())
         return self.made[-1]
 
-    @property
-    def texts_embedded(self) -> int:
-        return sum(e.texts_embedded for e in self.made)
+    def passages_embedded(self, index: Path) -> int:
+        """Passages embedded (not the answerer's sentences and words, also embedded)."""
+        return passages_embedded(self.made, list(store_of(index).iter_chunks()))
 
 
 def write(folder: Path, name: str, title: str, body: str) -> Path:
@@ -73,7 +73,7 @@ def chunk_ids(index: Path) -> list[str]:
 def test_first_ingest_embeds_every_chunk(folder: Path, tmp_path: Path) -> None:
     report, factory = run([folder], tmp_path / "index")
     assert report.articles == 3 and report.skipped == 0 and report.failed == ()
-    assert report.embedded == report.chunks == factory.texts_embedded
+    assert report.embedded == report.chunks == factory.passages_embedded(tmp_path / "index")
     assert report.chunks > 3
     assert len(chunk_ids(tmp_path / "index")) == report.chunks
 
@@ -101,7 +101,7 @@ def test_changed_article_is_reembedded_and_the_rest_skipped(folder: Path, tmp_pa
     write(folder, "short.txt", "Short story", "Snow fell on Hobart. Skiers were pleased.")
     report, factory = run([folder], tmp_path / "index")
     assert report.skipped == 2
-    assert report.embedded == 1 == factory.texts_embedded
+    assert report.embedded == 1 == factory.passages_embedded(tmp_path / "index")
     article = store_of(tmp_path / "index").get_article("short")
     assert article is not None and "Hobart" in article.text
 

@@ -17,8 +17,7 @@ from rag.answer.question import analyse_question
 from rag.answer.weights import Weights
 from rag.embed import Embedder
 from rag.types import Answer, Hit
-
-VECTOR_CACHE = 20_000
+from rag.vector_cache import StoredVectors, VectorCache
 
 
 class ExtractiveAnswerer:
@@ -31,23 +30,17 @@ class ExtractiveAnswerer:
         embedder: Embedder,
         idf: Callable[[str], float],
         weights: Weights | None = None,
+        stored: StoredVectors | None = None,
     ) -> None:
         self.embedder = embedder
         self.idf = idf
         self.weights = weights if weights is not None else Weights.load()
-        self._vectors: dict[str, np.ndarray] = {}
+        self._cache = VectorCache(embedder, stored)
 
     def vectors(self, texts: list[str]) -> np.ndarray:
-        """Embed sentences or words, remembering recent ones (a conversation revisits
-        its articles, and words recur)."""
-        missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
-        fresh: dict[str, np.ndarray] = {}
-        if missing:
-            fresh = dict(zip(missing, self.embedder.embed(missing), strict=True))
-            self._vectors.update(fresh)
-            while len(self._vectors) > VECTOR_CACHE:  # oldest first
-                self._vectors.pop(next(iter(self._vectors)), None)
-        return np.stack([fresh[t] if t in fresh else self._vectors[t] for t in texts])
+        """Vectors of sentences or words: recent ones from memory, the passages' own from
+        those stored at ingest (`stored`), the rest from the model (rag/vector_cache.py)."""
+        return self._cache(texts)
 
     def answer(
         self,
