@@ -56,6 +56,11 @@ def test_bench_json_reports_every_figure_on_the_real_corpus(bench_report: dict[s
     assert corpus["ingest"]["tokens_per_second"] > 0
     assert corpus["ingest"]["throughput_ratio_to_bare"] > 0
     assert corpus["ingest"]["time_over_bare"] > 0
+    # ingest also embeds the answer's sentences and words: the ratio on the same texts
+    assert corpus["bare_model_all"]["answer_texts"] > corpus["passages"]
+    assert (
+        corpus["ingest"]["ratio_to_bare_same_texts"] > corpus["ingest"]["throughput_ratio_to_bare"]
+    )
     assert corpus["reingest_seconds"] >= 0 and corpus["reingest_embedded"] == 0
     assert corpus["reingest_cli"]["seconds_reported"] is not None
     for part in ("retrieve", "answer", "total"):
@@ -81,6 +86,7 @@ def test_bench_builds_synthetic_indexes_of_the_asked_sizes(bench_report: dict[st
     assert any("DERIVED" in note for note in bench_report["notes"])
     figures = {t["figure"] for t in bench_report["targets"]}
     assert "ingest throughput / bare model" in figures
+    assert any(f.startswith("ingest / bare model on the texts ingest embeds") for f in figures)
     assert "query p50 at 200 passages (ms)" in figures
 
 
