@@ -42,7 +42,7 @@ from rag.speech import (
     name_parts,
     same_entity,
 )
-from rag.terms import STOPWORDS, entities
+from rag.terms import STOPWORDS, entities, stem
 
 __all__ = [
     "Clause",
@@ -82,6 +82,14 @@ _SCOPE_ENDS = frozenset(
 @cache
 def _cues() -> tuple[tuple[str, ...], ...]:
     return _phrases("negation_cues")
+
+
+@cache
+def _word_cues() -> tuple[tuple[str, ...], ...]:
+    """The negation cues as plain stems, no synonym put in a word's place: "declined to
+    comment" negates, "dropped to 5 per cent" (a synonym of "declined") does not."""
+    seqs = {tuple(stem(w.lower()) for w in p.split()) for p in lexicon.words("negation_cues")}
+    return tuple(sorted(seqs, key=lambda s: -len(s)))
 
 
 @cache
@@ -154,14 +162,18 @@ class _Cue:
 
 
 def _negation_cues(
-    toks: Sequence[_Tok], skip: frozenset[int] = frozenset(), no_one: bool = False
+    toks: Sequence[_Tok],
+    skip: frozenset[int] = frozenset(),
+    no_one: bool = False,
+    words_only: bool = False,
 ) -> list[_Cue]:
     """Negation cues with their scopes; `skip` holds token indexes that are antonym terms.
-    With `no_one`, "no one" negates what follows as "nobody" does ("no one was hurt")."""
-    stems = [t.stem for t in toks]
+    With `no_one`, "no one" negates what follows as "nobody" does ("no one was hurt"); with
+    `words_only`, a cue is matched by its own words' stems, not a synonym's."""
+    stems = [stem(t.lower) if words_only else t.stem for t in toks]
     found: list[tuple[int, int]] = []
     taken: set[int] = set()
-    for phrase in _cues():
+    for phrase in _word_cues() if words_only else _cues():
         for i in _find(stems, phrase):
             span = set(range(i, i + len(phrase)))
             if span & taken or span & skip:
@@ -272,8 +284,8 @@ def polarity_conflict(claim: str, passage_sentence: str) -> str | None:
         flips.append(([i], [j], 1, 1))
         a_skip.add(i)
         b_skip.add(j)
-    a_cues = _negation_cues(a, frozenset(a_skip), no_one=True)
-    b_cues = _negation_cues(b, frozenset(b_skip), no_one=True)
+    a_cues = _negation_cues(a, frozenset(a_skip), no_one=True, words_only=True)
+    b_cues = _negation_cues(b, frozenset(b_skip), no_one=True, words_only=True)
     a_neg = _negated_positions(a, a_cues)
     b_neg = _negated_positions(b, b_cues)
     # an antonym under a negation on one side only is a paraphrase ("not likely"/"unlikely")

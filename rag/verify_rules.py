@@ -195,9 +195,9 @@ def fact_reason(claim: str, passage: Passage) -> str | None:
 
 def _given_in_full(name: str, article: str) -> bool:
     """Whether the article (lower-cased) gives the name as the claim writes it, its
-    words in a row: the passage's "Connor" is the article's "Keith Connor"."""
+    words in a row, two at least: the passage's "Connor" is the article's "Keith Connor"."""
     parts = [p for p in re.split(r"[\s\-]+", name.lower()) if p]
-    if not article or not parts:
+    if not article or len(parts) < 2:
         return False
     gap = r"[\s\-]+"
     return bool(re.search(r"\b" + gap.join(re.escape(p) for p in parts) + r"\b", article))
@@ -695,12 +695,10 @@ def _resolved_elsewhere(
     claimed: str, speakers: Sequence[str], texts: Sequence[str], article: str
 ) -> bool:
     """Whether a claimed name may be the speaker the passage only describes: the passage
-    never names them, the article gives the name in full elsewhere, and each speaker of
-    the sentence is a description ending in a role ("the Olympic gold medallist"), not a
-    name ("club chief executive Jo Bloggs")."""
-    if not article or name_held(claimed, " ".join(texts).lower()):
-        return False
-    if not _given_in_full(claimed, article):
+    never names them, the article does in full, and each speaker of the sentence is a
+    description ending in a role ("the Olympic gold medallist"), not a name ("club chief
+    executive Jo Bloggs")."""
+    if name_held(claimed, " ".join(texts).lower()) or not _given_in_full(claimed, article):
         return False
     return all(words(s)[-1:] and words(s)[-1].islower() for s in speakers)
 

@@ -164,3 +164,11 @@ def test_an_opposite_word_in_the_same_place_is_still_an_antonym() -> None:
     sentence = "The staff were paid more than $300 million for their work."
     claim = "The staff earned less than $300 million."
     assert polarity_conflict(claim, sentence) == "antonym"
+
+
+def test_a_fall_to_a_level_is_no_negation_though_declined_to_is_one() -> None:
+    sentence = "It blamed the drop on tighter rules and reduced grants."
+    claim = "It linked the fall to tighter rules and reduced grants."
+    assert polarity_conflict(claim, sentence) is None
+    refused = "The minister declined to back the tighter rules."
+    assert polarity_conflict("The minister backed the tighter rules.", refused) == "negation"
