@@ -268,12 +268,11 @@ def polarity_conflict(claim: str, passage_sentence: str) -> str | None:
                 continue  # synonyms made the pair one word
             if x[0] not in a_all or y[0] not in b_all:
                 continue  # (fast path: neither side can match)
-            in_a, in_b = _same_place(
-                a, b, gaps, _antonym_spans(a, x), len(x), _antonym_spans(b, y), len(y)
-            )
+            all_a, all_b = _antonym_spans(a, x), _antonym_spans(b, y)
+            in_a, in_b = _same_place(a, b, gaps, all_a, len(x), all_b, len(y))
             if not in_a or not in_b:
                 continue
-            if len(_antonym_spans(b, x)) >= len(in_a) or len(_antonym_spans(a, y)) >= len(in_b):
+            if len(_antonym_spans(b, x)) >= len(all_a) or len(_antonym_spans(a, y)) >= len(all_b):
                 continue  # the other side says it as often: no flip between them
             flips.append((in_a, in_b, len(x), len(y)))
             a_skip |= {i + k for i in in_a for k in range(len(x))}
