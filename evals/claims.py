@@ -25,7 +25,7 @@ import json
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -133,6 +133,14 @@ def corpus_chunks(corpus: Path, settings: Settings) -> dict[str, Chunk]:
     return chunks
 
 
+def article_texts(chunks: Iterable[Chunk]) -> dict[str, str]:
+    """Each article's text by id, its passages joined in order (overlaps repeated)."""
+    parts: dict[str, list[Chunk]] = {}
+    for chunk in chunks:
+        parts.setdefault(chunk.article_id, []).append(chunk)
+    return {a: " ".join(c.text for c in sorted(cs, key=lambda c: c.n)) for a, cs in parts.items()}
+
+
 def corpus_idf(chunks: Sequence[Chunk]) -> Callable[[str], float]:
     """The checker's word weights over these passages, as the index computes them."""
     from rag.keyword import KeywordIndex
@@ -177,6 +185,7 @@ def evaluate_claims(
 ) -> list[ClaimResult]:
     """Check each claim against its one passage, cited as [1]."""
     cached = CachedEmbedder(embedder)
+    articles = article_texts(chunks.values())
     results = []
     for item in items:
         chunk = chunks.get(item.chunk_id)
@@ -184,7 +193,16 @@ def evaluate_claims(
             raise BadInputError(f"claim {item.id}: no passage {item.chunk_id} in the corpus")
         hits = [Hit(chunk, 1.0)]
         text = f"{item.claim.rstrip().rstrip('.')} [1]."
-        loose = check(text, hits, cached, item.question, idf, threshold=-1.0, meaning=meaning)
+        loose = check(
+            text,
+            hits,
+            cached,
+            item.question,
+            idf,
+            threshold=-1.0,
+            meaning=meaning,
+            articles=articles,
+        )
         detail = loose.details[0]
         score = detail.scores.get(1, 0.0)
         rule = detail.code

@@ -42,7 +42,7 @@ from rag.speech import (
     name_parts,
     same_entity,
 )
-from rag.terms import STOPWORDS, entities
+from rag.terms import STOPWORDS, entities, stem
 
 __all__ = [
     "Clause",
@@ -82,6 +82,14 @@ _SCOPE_ENDS = frozenset(
 @cache
 def _cues() -> tuple[tuple[str, ...], ...]:
     return _phrases("negation_cues")
+
+
+@cache
+def _word_cues() -> tuple[tuple[str, ...], ...]:
+    """The negation cues as plain stems, no synonym put in a word's place: "declined to
+    comment" negates, "dropped to 5 per cent" (a synonym of "declined") does not."""
+    seqs = {tuple(stem(w.lower()) for w in p.split()) for p in lexicon.words("negation_cues")}
+    return tuple(sorted(seqs, key=lambda s: -len(s)))
 
 
 @cache
@@ -154,14 +162,18 @@ class _Cue:
 
 
 def _negation_cues(
-    toks: Sequence[_Tok], skip: frozenset[int] = frozenset(), no_one: bool = False
+    toks: Sequence[_Tok],
+    skip: frozenset[int] = frozenset(),
+    no_one: bool = False,
+    words_only: bool = False,
 ) -> list[_Cue]:
     """Negation cues with their scopes; `skip` holds token indexes that are antonym terms.
-    With `no_one`, "no one" negates what follows as "nobody" does ("no one was hurt")."""
-    stems = [t.stem for t in toks]
+    With `no_one`, "no one" negates what follows as "nobody" does ("no one was hurt"); with
+    `words_only`, a cue is matched by its own words' stems, not a synonym's."""
+    stems = [stem(t.lower) if words_only else t.stem for t in toks]
     found: list[tuple[int, int]] = []
     taken: set[int] = set()
-    for phrase in _cues():
+    for phrase in _word_cues() if words_only else _cues():
         for i in _find(stems, phrase):
             span = set(range(i, i + len(phrase)))
             if span & taken or span & skip:
@@ -249,28 +261,30 @@ def polarity_conflict(claim: str, passage_sentence: str) -> str | None:
 
     a_all = {t.stem for t in a}
     b_all = {t.stem for t in b}
+    gaps = _gaps(a, b)
     for left, right in _antonyms():
         for x, y in ((left, right), (right, left)):
             if x == y:
                 continue  # synonyms made the pair one word
             if x[0] not in a_all or y[0] not in b_all:
                 continue  # (fast path: neither side can match)
-            in_a, in_b = _antonym_spans(a, x), here(_antonym_spans(b, y))
+            all_a, all_b = _antonym_spans(a, x), _antonym_spans(b, y)
+            in_a, in_b = _same_place(a, b, gaps, all_a, len(x), all_b, len(y))
             if not in_a or not in_b:
                 continue
-            if len(_antonym_spans(b, x)) >= len(in_a) or len(_antonym_spans(a, y)) >= len(in_b):
+            if len(_antonym_spans(b, x)) >= len(all_a) or len(_antonym_spans(a, y)) >= len(all_b):
                 continue  # the other side says it as often: no flip between them
             flips.append((in_a, in_b, len(x), len(y)))
             a_skip |= {i + k for i in in_a for k in range(len(x))}
             b_skip |= {i + k for i in in_b for k in range(len(y))}
     for i, j in _prefix_flips(a, b, a_stems, b_stems):
-        if not here([j]):
+        if not _same_place(a, b, gaps, [i], 1, [j], 1)[0]:
             continue
         flips.append(([i], [j], 1, 1))
         a_skip.add(i)
         b_skip.add(j)
-    a_cues = _negation_cues(a, frozenset(a_skip), no_one=True)
-    b_cues = _negation_cues(b, frozenset(b_skip), no_one=True)
+    a_cues = _negation_cues(a, frozenset(a_skip), no_one=True, words_only=True)
+    b_cues = _negation_cues(b, frozenset(b_skip), no_one=True, words_only=True)
     a_neg = _negated_positions(a, a_cues)
     b_neg = _negated_positions(b, b_cues)
     # an antonym under a negation on one side only is a paraphrase ("not likely"/"unlikely")
@@ -385,6 +399,73 @@ def _aligned_spans(sentence: str, claim_stems: set[str]) -> list[tuple[int, int]
     return sorted(
         (lo, hi) for lo, hi, _shared in {(lo, hi, frozenset(s)) for lo, hi, s in chosen + more}
     )
+
+
+def _gaps(a: Sequence[_Tok], b: Sequence[_Tok]) -> tuple[list[int], list[int]]:
+    """For each token of each text, how many of the two texts' shared content words (their
+    longest common run in order, `_anchors`) come before it: two words stand in the same
+    place when the same number of shared words precede them and they precede the next."""
+    pairs = _anchors(a, b)
+    gap_a = [sum(1 for i, _j in pairs if i < k) for k in range(len(a))]
+    gap_b = [sum(1 for _i, j in pairs if j < k) for k in range(len(b))]
+    return gap_a, gap_b
+
+
+def _anchors(a: Sequence[_Tok], b: Sequence[_Tok]) -> list[tuple[int, int]]:
+    """The longest in-order run of content stems the two texts share, as index pairs."""
+    xs = [i for i, t in enumerate(a) if t.content]
+    ys = [j for j, t in enumerate(b) if t.content]
+    n, m = len(xs), len(ys)
+    table = [[0] * (m + 1) for _ in range(n + 1)]
+    for p in range(n - 1, -1, -1):
+        for q in range(m - 1, -1, -1):
+            if a[xs[p]].stem == b[ys[q]].stem:
+                table[p][q] = table[p + 1][q + 1] + 1
+            else:
+                table[p][q] = max(table[p + 1][q], table[p][q + 1])
+    pairs = []
+    p = q = 0
+    while p < n and q < m:
+        if a[xs[p]].stem == b[ys[q]].stem:
+            pairs.append((xs[p], ys[q]))
+            p, q = p + 1, q + 1
+        elif table[p + 1][q] >= table[p][q + 1]:
+            p += 1
+        else:
+            q += 1
+    return pairs
+
+
+def _same_place(
+    a: Sequence[_Tok],
+    b: Sequence[_Tok],
+    gaps: tuple[list[int], list[int]],
+    in_a: list[int],
+    la: int,
+    in_b: list[int],
+    lb: int,
+) -> tuple[list[int], list[int]]:
+    """The uses of a word in one text and of its opposite in the other that stand in the
+    same place: between the same shared words (`_gaps`), or next to one same word on the
+    same side (of the two content words before, or the two after). "beating Roddick" is
+    not set against "Spain's victory" three words earlier, nor "after the fumble" at the
+    start of a sentence against "before hooking it clear" at its end."""
+    gap_a, gap_b = gaps
+
+    def near(toks: Sequence[_Tok], start: int, length: int) -> tuple[set[str], set[str]]:
+        before = [t.stem for t in toks[:start] if t.content][-2:]
+        after = [t.stem for t in toks[start + length :] if t.content][:2]
+        return set(before), set(after)
+
+    def same(i: int, j: int) -> bool:
+        if {gap_a[i], gap_a[i + la - 1]} & {gap_b[j], gap_b[j + lb - 1]}:
+            return True
+        (a_before, a_after), (b_before, b_after) = near(a, i, la), near(b, j, lb)
+        return bool(a_before & b_before or a_after & b_after)
+
+    keep_a = [i for i in in_a if any(same(i, j) for j in in_b)]
+    keep_b = [j for j in in_b if any(same(i, j) for i in in_a)]
+    return keep_a, keep_b
 
 
 def _prefix_flips(

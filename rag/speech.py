@@ -614,6 +614,14 @@ def speaker_of_claim(claim: str, described: bool = False) -> str | None:
     for report in _reports(claim):
         if not report.speaker:
             continue
+        if report.verb.endswith("ing") and claim[: report.start].rstrip().endswith(","):
+            # "A signed once B's deal was agreed, saying …": the participle's speaker is
+            # the clause's subject A, not the name that ends the words before the comma
+            subject = next(iter(entities(claim)), "")
+            if not subject or not claim.startswith(subject):
+                continue
+            if not same_entity(subject, report.speaker):
+                return subject
         if report.via == "direct":
             named = [
                 w

@@ -24,7 +24,7 @@ sentence that best supports the claim, exactly as the article has it at
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -93,6 +93,7 @@ class Passage:
     stems: set[str]
     lowered: str
     numbers: set[str]
+    article: str = ""  # the whole article's text, lower-cased, when known (names resolve in it)
 
     @property
     def text(self) -> str:
@@ -100,7 +101,7 @@ class Passage:
         return " ".join(s.text for s in self.sentences if not s.hostile)
 
     @classmethod
-    def of(cls, n: int, hit: Hit) -> Passage:
+    def of(cls, n: int, hit: Hit, article: str = "") -> Passage:
         chunk = hit.chunk
         sentences = []
         for span in split_sentences(chunk.text, offset=chunk.char_start):
@@ -111,8 +112,9 @@ class Passage:
         # the publication year may be restated ("in 2024"); its day and month are not a source
         numbers = numbers_in(support_text, passage=True) | numbers_in((chunk.published or "")[:4])
         numbers |= {n.lstrip("0") for n in numbers if n.lstrip("0")}
+        lowered = support_text.lower()
         return cls(
-            n, hit, sentences, set(content_stems(support_text)), support_text.lower(), numbers
+            n, hit, sentences, set(content_stems(support_text)), lowered, numbers, article.lower()
         )
 
 
@@ -384,6 +386,7 @@ def check(
     threshold: float = SUPPORT_THRESHOLD,
     vectors: dict[str, np.ndarray] | None = None,
     meaning: bool = True,
+    articles: Mapping[str, str] | None = None,
 ) -> CheckResult:
     """Keep only the sentences of `text` that a passage they cite supports; renumber.
 
@@ -391,9 +394,15 @@ def check(
     A cited passage supports a sentence when its score reaches `threshold`, it states
     every number, date and name of the sentence (`fact_reason`) and, with `meaning`,
     its best sentence says the same thing (`meaning_reason`: speaker, polarity, roles).
+    `articles` may map a passage's article id to the article's whole text: a name the
+    passage shortens ("Connor") may then be given in full ("Keith Connor").
     """
     idf = idf or (lambda _stem: 1.0)
-    passages = [Passage.of(n, hit) for n, hit in enumerate(hits, start=1)]
+    articles = articles or {}
+    passages = [
+        Passage.of(n, hit, articles.get(hit.chunk.article_id, ""))
+        for n, hit in enumerate(hits, start=1)
+    ]
     leaks = leak_words(passages, question)
     checks: list[SentenceCheck] = []
     for sentence in answer_sentences(text):

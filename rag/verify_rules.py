@@ -186,9 +186,21 @@ def fact_reason(claim: str, passage: Passage) -> str | None:
         found = [p for p in parts if _word_in(p, passage_words)]
         if parts and not found:
             return "entity"
+        if len(found) < len(parts) and _given_in_full(name, passage.article):
+            continue  # "Keith Connor" where the passage says "Connor" and the article both
         if len(found) < len(parts) and _other_name(parts, found, passage_names):
             return "entity"
     return None
+
+
+def _given_in_full(name: str, article: str) -> bool:
+    """Whether the article (lower-cased) gives the name as the claim writes it, its
+    words in a row, two at least: the passage's "Connor" is the article's "Keith Connor"."""
+    parts = [p for p in re.split(r"[\s\-]+", name.lower()) if p]
+    if not article or len(parts) < 2:
+        return False
+    gap = r"[\s\-]+"
+    return bool(re.search(r"\b" + gap.join(re.escape(p) for p in parts) + r"\b", article))
 
 
 _DURATIONS = {w: float(h) for w, h in lexicon.pairs("durations")}
@@ -307,7 +319,9 @@ def meaning_reason(claim: str, passage: Passage, best: PassageSentence) -> str |
             if claimed
             else []
         )
-        if claimed and _wrong_speaker(claimed, context, index + offset, part, near):
+        if claimed and _wrong_speaker(
+            claimed, context, index + offset, part, near, passage.article
+        ):
             return "speaker"
         conflict = clauses.polarity_conflict(part, texts[index])
         if conflict:
@@ -356,8 +370,10 @@ def aligned_change(part: str, sentence: str, passage_lowered: str, claim: str = 
         # "next month" for "next year" (the unchanged "next" before the change)
         when_said = _when(said, sub.after, sub.before)
         when_stated = _when(stated, sub.after, sub.before)
-        if when_said and when_stated and when_said != when_stated:
-            return "date"
+        moved = when_said <= _plain_time({w.lower() for w in words(sentence)})
+        if when_said and when_stated and when_said != when_stated and not moved:
+            return "date"  # (not when the sentence has the claim's words in another order:
+            # "next spring" for "in Spring next year")
         # "the third year in a row" for "the second year": ranks differ
         ranks_said = {_RANKS[w] for w in said if w in _RANKS}
         ranks_stated = {_RANKS[w] for w in stated if w in _RANKS}
@@ -573,7 +589,12 @@ def _described(claimed: str, sentence: str) -> bool:
 
 
 def _wrong_speaker(
-    claimed: str, texts: Sequence[str], index: int, part: str = "", near: Sequence[int] = ()
+    claimed: str,
+    texts: Sequence[str],
+    index: int,
+    part: str = "",
+    near: Sequence[int] = (),
+    article: str = "",
 ) -> bool:
     """Whether the claim (clause `part`, restating sentence `index`) gives `claimed` words
     that someone else says.
@@ -587,7 +608,7 @@ def _wrong_speaker(
     (`_same_speaker`: "Rural Fire Service spokesman John Winter" makes "the Rural Fire
     Service said" right)."""
     sources = _sources(claimed, texts, index, part)
-    verdicts = [_verdict(claimed, texts, k) for k, _gain in sources]
+    verdicts = [_verdict(claimed, texts, k, article=article) for k, _gain in sources]
     if verdicts[0] == "other" or any(
         v == "other" and gain >= 3 and not _names_speaker_of(part, texts, k)
         for v, (k, gain) in zip(verdicts[1:], sources[1:], strict=True)
@@ -635,7 +656,9 @@ def _sources(claimed: str, texts: Sequence[str], index: int, part: str) -> list[
     return chosen
 
 
-def _verdict(claimed: str, texts: Sequence[str], k: int, quoted_only: bool = False) -> str:
+def _verdict(
+    claimed: str, texts: Sequence[str], k: int, quoted_only: bool = False, article: str = ""
+) -> str:
     """Whom sentence k gives its words: "same" (the claimed speaker, or a mention of them
     as the actor), "other" (another named speaker), "unknown" (a pronoun the passage does
     not resolve) or "none" (the article's own words, or an unnamed "officials said")."""
@@ -656,12 +679,28 @@ def _verdict(claimed: str, texts: Sequence[str], k: int, quoted_only: bool = Fal
     if any(_named(s) for s in speakers):
         # "Estonia's prime minister said" for "Estonia's Prime Minister, Kaja Kallas, said":
         # a speaker described by the role the sentence gives its speaker
-        return "same" if _described(claimed, texts[k]) else "other"
+        if _described(claimed, texts[k]):
+            return "same"
+        if _resolved_elsewhere(claimed, speakers, texts, article):
+            return "unknown"
+        return "other"
     if any(a.via != "none" for a in found) and not speakers:
         return "unknown"
     if any(speech.same_entity(claimed, e) for e in entities(texts[k])):
         return "same"  # the claim says what X did ("X has visited…"), or whom officials speak for
     return "none"
+
+
+def _resolved_elsewhere(
+    claimed: str, speakers: Sequence[str], texts: Sequence[str], article: str
+) -> bool:
+    """Whether a claimed name may be the speaker the passage only describes: the passage
+    never names them, the article does in full, and each speaker of the sentence is a
+    description ending in a role ("the Olympic gold medallist"), not a name ("club chief
+    executive Jo Bloggs")."""
+    if name_held(claimed, " ".join(texts).lower()) or not _given_in_full(claimed, article):
+        return False
+    return all(words(s)[-1:] and words(s)[-1].islower() for s in speakers)
 
 
 def _kind_differs(claimed: str, speaker: str) -> bool:

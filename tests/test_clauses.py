@@ -143,3 +143,32 @@ def test_a_claim_that_states_as_done_what_is_only_attempted_flips_it() -> None:
     assert attempt_claimed_done("Engineers have repaired the damaged cable.", sentence)
     assert not attempt_claimed_done("Engineers are working to repair the damaged cable.", sentence)
     assert not attempt_claimed_done("Engineers have not repaired the damaged cable.", sentence)
+
+
+def test_an_opposite_word_in_another_place_of_the_sentence_is_no_antonym() -> None:
+    sentence = (
+        "Okafor made up for missing the club's 1998 victory through injury by beating "
+        "Lindqvist in straight sets."
+    )
+    claim = "Okafor, who missed the club's 1998 triumph through injury, defeated Lindqvist."
+    assert polarity_conflict(claim, sentence) is None
+
+
+def test_before_and_after_about_different_events_are_no_antonym() -> None:
+    sentence = "The keeper dropped the ball into his own net before clearing it."
+    claim = "After the keeper dropped the ball, the referee said it had crossed the line."
+    assert polarity_conflict(claim, sentence) is None
+
+
+def test_an_opposite_word_in_the_same_place_is_still_an_antonym() -> None:
+    sentence = "The staff were paid more than $300 million for their work."
+    claim = "The staff earned less than $300 million."
+    assert polarity_conflict(claim, sentence) == "antonym"
+
+
+def test_a_fall_to_a_level_is_no_negation_though_declined_to_is_one() -> None:
+    sentence = "It blamed the drop on tighter rules and reduced grants."
+    claim = "It linked the fall to tighter rules and reduced grants."
+    assert polarity_conflict(claim, sentence) is None
+    refused = "The minister declined to back the tighter rules."
+    assert polarity_conflict("The minister backed the tighter rules.", refused) == "negation"

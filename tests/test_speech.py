@@ -541,3 +541,9 @@ def test_a_plural_subject_reports_with_the_base_form_of_the_verb() -> None:
     ]
     assert attribute(sentences, 0).speaker == "Farmers"
     assert speaker_of_claim("The grain traders point out that prices rose.", described=True)
+
+
+def test_a_participle_after_a_comma_reports_the_clauses_subject_not_the_name_before_it() -> None:
+    claim = "Okafor signed once deals were agreed for Ann Lisle and Ben Tarr, saying they mattered."
+    assert speaker_of_claim(claim, described=True) == "Okafor"
+    assert speaker_of_claim("Ann Lisle spoke on Friday, saying they mattered.") == "Ann Lisle"

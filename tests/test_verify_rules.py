@@ -14,7 +14,7 @@ from rag.verify_rules import (
 )
 
 
-def passage(text: str, title: str = "A story", n: int = 0) -> Passage:
+def passage(text: str, title: str = "A story", n: int = 0, article: str = "") -> Passage:
     chunk = Chunk(
         chunk_id=f"story#{n}",
         article_id="story",
@@ -27,7 +27,7 @@ def passage(text: str, title: str = "A story", n: int = 0) -> Passage:
         source="test",
         content_hash="x",
     )
-    return Passage.of(1, Hit(chunk, 1.0))
+    return Passage.of(1, Hit(chunk, 1.0), article)
 
 
 def reason(claim: str, text: str, title: str = "A story", n: int = 0) -> str | None:
@@ -142,3 +142,54 @@ def test_a_name_is_held_in_another_form_of_its_words() -> None:
     lowered = "norway's king olav berg spoke of the floods."
     assert name_held("Norwegian", lowered)
     assert not name_held("Danish", lowered)
+
+
+def test_a_surname_given_in_full_elsewhere_in_the_article_is_no_invented_name() -> None:
+    text = "Brenner withdrew from the race after a fall. Her father Karl Brenner coaches her."
+    article = "The favourite, Lotte Brenner, was injured in May. " + text
+    claim = "Lotte Brenner withdrew from the race after a fall in training."
+    assert fact_reason(claim, passage(text)) == "entity"
+    assert fact_reason(claim, passage(text, article=article)) is None
+
+
+def test_a_full_name_the_article_never_gives_stays_an_invented_name() -> None:
+    text = "Brenner withdrew from the race after a fall. Her father Karl Brenner coaches her."
+    article = "The favourite, Lotte Brenner, was injured in May. " + text
+    claim = "Anna Brenner withdrew from the race after a fall in training."
+    assert fact_reason(claim, passage(text, article=article)) == "entity"
+
+
+def test_a_described_speaker_may_be_the_person_the_article_names() -> None:
+    text = "The Olympic sprint champion says the coach misled her and she wants an apology."
+    article = "Greta Solvang has sued her old coach. " + text
+    claim = "Greta Solvang says the coach misled her and she wants an apology."
+    assert meaning_reason(claim, passage(text), passage(text).sentences[0]) == "speaker"
+    full = passage(text, article=article)
+    assert meaning_reason(claim, full, full.sentences[0]) is None
+
+
+def test_a_speaker_named_in_the_passage_is_still_another_speaker() -> None:
+    text = "Mr Hallam said the bridge would reopen in June. Ms Ortiz said repairs were late."
+    article = "Tom Hallam and Rosa Ortiz spoke. " + text
+    claim = "Rosa Ortiz said the bridge would reopen in June."
+    full = passage(text, article=article)
+    assert meaning_reason(claim, full, full.sentences[0]) == "speaker"
+
+
+def test_a_speaker_named_with_a_role_is_not_taken_for_a_name_given_elsewhere() -> None:
+    text = "Club chief executive Stuart Pell said half the squad are out of contract."
+    article = "Forward Dane Rowe has retired. " + text
+    claim = "Dane Rowe said half the squad are out of contract."
+    full = passage(text, article=article)
+    assert meaning_reason(claim, full, full.sentences[0]) == "speaker"
+
+
+def test_time_words_the_sentence_holds_in_another_order_are_no_date_change() -> None:
+    sentence = "The new series will open in Autumn next year in a longer slot."
+    assert (
+        aligned_change("The new series will open next autumn.", sentence, sentence.lower()) is None
+    )
+    assert (
+        aligned_change("The new series will open in Autumn last year.", sentence, sentence.lower())
+        == "date"
+    )
