@@ -62,12 +62,19 @@ _REFUSAL = re.compile(
 )
 
 
+# Whole article texts by id, for a batch of article ids (`ChromaStore.article_texts`).
+ArticleTexts = Callable[[Sequence[str]], Mapping[str, str]]
+
+
 class Unavailable(Exception):
     """The model gave no usable text in time; the message says why, in a few words."""
 
 
 def build_llm(
-    settings: Settings, embedder: Embedder, extractive: ExtractiveAnswerer
+    settings: Settings,
+    embedder: Embedder,
+    extractive: ExtractiveAnswerer,
+    article_texts: ArticleTexts | None = None,
 ) -> OpenAIAnswerer:
     """The LLM answerer for `RAG_LLM=openai`, or a ConfigError saying what is missing.
 
@@ -80,14 +87,18 @@ def build_llm(
         )
     if settings.llm_timeout <= 0:
         raise ConfigError(f"RAG_LLM_TIMEOUT must be positive, got {settings.llm_timeout:g}")
-    return OpenAIAnswerer(settings, embedder, extractive)
+    return OpenAIAnswerer(settings, embedder, extractive, article_texts)
 
 
 class OpenAIAnswerer:
     """Answers from retrieved passages with a chat-completions model, then checks citations."""
 
     def __init__(
-        self, settings: Settings, embedder: Embedder, extractive: ExtractiveAnswerer
+        self,
+        settings: Settings,
+        embedder: Embedder,
+        extractive: ExtractiveAnswerer,
+        article_texts: ArticleTexts | None = None,
     ) -> None:
         try:
             import openai
@@ -98,6 +109,8 @@ class OpenAIAnswerer:
         self.settings = settings
         self.embedder = embedder
         self.extractive = extractive
+        # the cited passages' whole articles, for names a passage shortens (rag/verify.py)
+        self.article_texts = article_texts
         self.model = settings.llm_model
         self.timeout = settings.llm_timeout
         self.retries = max(settings.llm_retries, 0)
@@ -135,6 +148,11 @@ class OpenAIAnswerer:
         # sentence vectors for the checker and the fallback answer, so that neither pushes
         # the reply past the deadline.
         vectors = passage_vectors(hits, self.embedder)
+        articles = (
+            self.article_texts(sorted({hit.chunk.article_id for hit in hits}))
+            if self.article_texts is not None
+            else None
+        )
         fallback = self._degraded(question, condensed, hits, query_vector, "")
         try:
             text = call.result()
@@ -142,7 +160,15 @@ class OpenAIAnswerer:
             log.warning("LLM unavailable: %s", exc)
             return replace(fallback, notice=f"{exc}; showing the extractive answer instead")
         generated = time.perf_counter()
-        result = check(text, hits, self.embedder, searched, self.extractive.idf, vectors=vectors)
+        result = check(
+            text,
+            hits,
+            self.embedder,
+            searched,
+            self.extractive.idf,
+            vectors=vectors,
+            articles=articles,
+        )
         checked = time.perf_counter()
         log.info("citation check: %s", result.summary())
         timings = {"generate": (generated - began) * 1000, "check": (checked - generated) * 1000}

@@ -200,7 +200,7 @@ def build_pipeline(
     if llm is None and settings.llm == "openai":
         from rag.llm import build_llm
 
-        llm = build_llm(settings, embedder, extractive)
+        llm = build_llm(settings, embedder, extractive, store.article_texts)
     pipeline = Pipeline(settings, embedder, store, retriever, extractive, llm)
     pipeline.warm_up()
     return pipeline

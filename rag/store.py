@@ -369,6 +369,17 @@ class ChromaStore:
     def all_article_ids(self) -> list[str]:
         return [article_id for article_id, _ in self._paged(self.articles, include=[])]
 
+    def article_texts(self, article_ids: Sequence[str]) -> dict[str, str]:
+        """The whole stored text of these articles, by id (the citation checker resolves a
+        passage's short names against its article)."""
+        found: dict[str, str] = {}
+        for begin in range(0, len(article_ids), _PAGE):
+            part = list(article_ids[begin : begin + _PAGE])
+            page = self.articles.get(ids=part, include=["documents"])
+            for article_id, doc in zip(page["ids"], page["documents"] or [], strict=False):
+                found[article_id] = doc or ""
+        return found
+
     def get_article(self, article_id: str) -> Article | None:
         page = self.articles.get(ids=[article_id], include=["documents", "metadatas"])
         if not page["ids"]:

@@ -53,7 +53,9 @@ def pipeline(small_index, real_embedder, server):
 
 def ask(pipeline, model: str, question: str = KALLAS, timeout: float = 10.0, **kw) -> Answer:
     settings = pipeline.settings.with_overrides(llm_model=model, llm_timeout=timeout)
-    pipeline.llm = build_llm(settings, pipeline.embedder, pipeline.extractive)
+    pipeline.llm = build_llm(
+        settings, pipeline.embedder, pipeline.extractive, pipeline.store.article_texts
+    )
     return pipeline.ask(question, **kw)
 
 
@@ -338,3 +340,21 @@ def test_supported_claims_about_something_else_are_a_refusal(pipeline):
     # words; for a question the corpus cannot answer those are true but beside the point
     answer = ask(pipeline, "good", "What is the population of Reykjavik?")
     assert answer.refused and answer.citations == () and answer.mode == "llm"
+
+
+def test_the_checker_reads_the_cited_passages_whole_articles(pipeline, server):
+    """Names a passage shortens ("Mr Blinken") are checked against the article's own text."""
+    asked: list[list[str]] = []
+
+    def article_texts(ids):
+        asked.append(list(ids))
+        return pipeline.store.article_texts(ids)
+
+    settings = pipeline.settings.with_overrides(llm_model="good", llm_timeout=10.0)
+    pipeline.llm = build_llm(settings, pipeline.embedder, pipeline.extractive, article_texts)
+    answer = pipeline.ask(KALLAS)
+    assert answer.citations and not answer.refused
+    (ids,) = asked
+    assert {c.chunk_id.split("#")[0] for c in answer.citations} <= set(ids)
+    texts = pipeline.store.article_texts(ids)
+    assert "Kaja Kallas" in texts["us-red-lines-ukraine-2024-11-22"]
