@@ -92,3 +92,15 @@ def test_the_best_sentences_are_read_again_with_words_of_like_meaning() -> None:
     kind = other.kind
     rescore_kinds(info, [other], Meaning(info, lambda s: 1.0, embed, w), w)
     assert other.kind == kind
+
+
+def test_a_count_found_through_words_of_like_meaning_is_less_sure_than_the_asked_ones() -> None:
+    info = analyse_question("How many smugglers were drowned off the coast?")
+    w = Weights()
+    alike = candidate("Police said 14 traffickers were killed when their boat sank.")
+    alike.kind = slot_filled(info, alike.text, info.text.lower())
+    rescore_kinds(info, [alike], Meaning(info, lambda s: 1.0, embed, w), w)
+    own = candidate("Police said 14 smugglers were drowned when their boat sank.")
+    own.kind = slot_filled(info, own.text, info.text.lower())
+    assert alike.kind == 1.0
+    assert own.kind > alike.kind

@@ -151,6 +151,8 @@ def score_candidates(
         if info.speaker:
             # what X said *about Y*: of X's sentences, the one on the topic
             c.score += w.speech * c.speech + w.topic * coverage(idf, info.topic, own)
+    if info.speaker and any(x[:1].isupper() for x in speaker.split()):  # a named speaker
+        _others_speaking(speaker, sorted(candidates, key=lambda c: -c.score)[: w.semantic_pool], w)
     pool = sorted(candidates, key=lambda c: -c.score)[: w.semantic_pool]
     if pool:
         vectors = embed([c.text for c in pool])
@@ -159,6 +161,24 @@ def score_candidates(
             c.score += w.semantic * c.semantic
     if info.speaker:
         _quotes_ride_on_their_introduction(candidates, w)
+
+
+def _others_speaking(speaker: str, pool: Sequence[Candidate], w: Weights) -> None:
+    """Of the best sentences said to report X, those the shared speech analysis
+    (`rag.speech`) finds reporting somebody else ("Y said he had suspended X") only
+    mention X: they lose the speech score."""
+    for c in pool:
+        if c.speech < w.speech_named - 1e-9 or not mentions(c.text, speaker):
+            continue  # a bare quote after X's introduction keeps its speaker
+        chunk = c.hit.chunk
+        sentences = [
+            chunk.text[span.start - chunk.char_start : span.end - chunk.char_start]
+            for span in split_sentences(chunk.text, offset=chunk.char_start)
+        ]
+        index = next((i for i, text in enumerate(sentences) if text == c.text), None)
+        if index is not None and speakers.speaks_for(speaker, sentences, index) is False:
+            c.score -= w.speech * (c.speech - w.speech_mention)
+            c.speech = w.speech_mention
 
 
 def _quotes_ride_on_their_introduction(candidates: list[Candidate], w: Weights) -> None:

@@ -132,7 +132,9 @@ def rescore_kinds(
             continue
         alias = meaning.alias(c.text, asked)
         if alias:
-            kind = slot_filled(info, c.text, question_lower, alias=alias)
+            # a count found only through words of like meaning is less sure than one
+            # beside the question's own words: it fills the slot, never "beside the noun"
+            kind = min(slot_filled(info, c.text, question_lower, alias=alias), 1.0)
             if kind > c.kind:
                 c.score += w.kind * (kind - c.kind)
                 c.kind = kind

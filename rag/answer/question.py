@@ -225,6 +225,8 @@ def asked_kind(lowered: str) -> str | None:
         r"\b(what|which) (year|date|day|month)\b|\b(since|until|till) when\b", lowered
     ):
         return "date"
+    if re.match(r"^how (far back|long ago)\b", lowered):
+        return "date"  # "how far back…": a time, not a distance
     if re.match(
         r"^(how (many|much|long|far|old|big|large|tall|high|heavy|fast|strong|powerful|"
         r"deep|wide|severe|hot|cold|often))\b",
@@ -296,8 +298,14 @@ def question_focus(question: str) -> str | None:
         re.IGNORECASE,
     )
     if not match or not match.group("phrase").strip():
-        return None
-    noun = match.group("phrase").split()[-1].lower()
+        # "how many times quicker than …": no verb within reach, the counted noun is
+        # the word straight after "how many" when it is plural
+        bare = re.search(r"\bhow many\s+(?P<noun>[a-z]+s)\b", question, re.IGNORECASE)
+        if bare is None:
+            return None
+        noun = bare.group("noun").lower()
+    else:
+        noun = match.group("phrase").split()[-1].lower()
     if noun in QUESTION_WORDS or noun in STOPWORDS:
         return None
     return stem(noun)

@@ -44,7 +44,17 @@ def _patterns() -> dict[str, re.Pattern[str]]:
             re.IGNORECASE,
         ),
         "number": re.compile(
-            rf"\b(\d[\d,.]*(?:-[a-z]+)*|{numbers}|{vague})\b",
+            # "Twenty-eight" is one figure, as "28" is
+            rf"\b(\d[\d,.]*(?:-[a-z]+)*|(?:{numbers})(?:-(?:{numbers}))?|{vague})\b",
+            re.IGNORECASE,
+        ),
+        "era": re.compile(r"\b((1[0-9]|20)\d\d|\d{2,4}s|century|centuries|decades?)\b"),
+        "share": re.compile(
+            r"\b(what|which) ((is|was|were|are) the )?"
+            r"(share|portion|fraction|percentage|proportion)\b"
+        ),
+        "part": re.compile(
+            r"%|\bper ?cent\b|\b(half|third|thirds|quarter|quarters|fifth|tenth|majority)\b",
             re.IGNORECASE,
         ),
         "unit": re.compile(
@@ -169,6 +179,9 @@ def slot_filled(
         ]
         if not found:
             return 0.0
+        if re.search(r"\bhow (far back|long ago)\b", question_lower):
+            # a time long past: a year, a decade or a century, not a day of the week
+            return 1.2 if patterns["era"].search(sentence) else 0.5
         if re.search(r"\b(year|decade|century)\b", question_lower):
             return 1.0
         specific = any(
@@ -207,6 +220,9 @@ def _count_filled(
         for i in numbers
         if tokens[i].lower() not in question_lower.split() and not in_date(tokens, i)
     ]
+    if patterns["share"].search(question_lower):
+        # "what share of …": a percentage or a fraction, not a count
+        return 1.2 if patterns["part"].search(sentence) else 0.5
     if re.search(r"\bhow many\b", question_lower):
         # a count: "$2.5 billion" or "1 per cent" counts nothing
         spans = word_spans(sentence)

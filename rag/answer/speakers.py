@@ -20,7 +20,7 @@ _SPEECH = re.compile(
     r"states|warned|warns|insisted|insists|believes|believed|described|describes|explained|"
     r"explains|announced|announces|according to|urged|urges|suggested|suggests|noted|notes|"
     r"asked|asks|called|calls|wrote|writes|predicted|predicts|admitted|admits|denied|denies|"
-    r"confirmed|confirms|signalled|indicated|emphasised|emphasized)\b",
+    r"confirmed|confirms|signalled|indicated|emphasised|emphasized|quoted)\b",
     re.IGNORECASE,
 )
 _PRONOUN_SPEAKER = re.compile(

@@ -1,0 +1,43 @@
+"""The kind of thing asked for, found in a sentence (rag/answer/slots.py) and read from
+the question (rag/answer/question.py)."""
+
+from __future__ import annotations
+
+from rag.answer.question import analyse_question, question_focus
+from rag.answer.slots import slot_filled
+
+
+def filled(question: str, sentence: str) -> float:
+    info = analyse_question(question)
+    return slot_filled(info, sentence, info.text.lower())
+
+
+def test_a_hyphenated_number_word_is_a_count() -> None:
+    question = "How many sailors were rescued from the trawler?"
+    assert filled(question, "Thirty-four sailors were rescued from the trawler on Sunday.") > 1.0
+    assert filled(question, "The sailors were rescued from the trawler on Sunday.") == 0.0
+
+
+def test_what_share_of_asks_for_a_number_and_a_percentage_or_fraction_fills_it() -> None:
+    question = "What share of the village's farmers own their land?"
+    assert analyse_question(question).asks == "number"
+    assert analyse_question("What portion of the mill does the family own?").asks == "number"
+    assert filled(question, "About 60% of the farmers own the land they work.") > 1.0
+    assert filled(question, "Nearly a third of farmers own their land outright.") > 1.0
+    # a count is not a share
+    assert filled(question, "The village has 400 farmers and two mills.") < 1.0
+
+
+def test_how_far_back_asks_for_a_time_long_past_not_a_day() -> None:
+    question = "How far back must you go to find floods this bad in the valley?"
+    assert analyse_question(question).asks == "date"
+    long_ago = "The valley has not flooded like this since the 1950s."
+    this_week = "The river burst its banks on Tuesday, flooding the valley."
+    assert filled(question, long_ago) > filled(question, this_week)
+
+
+def test_how_many_times_counts_times_even_when_no_verb_follows_closely() -> None:
+    question = "How many times faster than the old pump will the new station's engine be?"
+    assert question_focus(question) == "time"
+    assert filled(question, "The new engine will be forty times faster.") > 1.0
+    assert filled(question, "The old pump ran at 300 litres a minute.") <= 1.0
