@@ -65,6 +65,10 @@ class Settings:
     # The chat window's operator page (ui/pages/operator.py) asks for this key when it is set
     # (RAG_OPERATOR_KEY); unset, anyone who can open the chat window can open the page.
     operator_key: str | None = None
+    # Ingest also embeds each passage's sentences and words for the answerer
+    # (rag/vector_cache.py), so a warm ask embeds only the question; RAG_ANSWER_VECTORS=off
+    # skips that (ingest at the model's speed on the passages; answers the same, slower).
+    answer_vectors: bool = True
     # For tests only (RAG_TEST_HOOK): "kill@POINT" kills the ingest with SIGKILL, and
     # "sleep:SECONDS@POINT" pauses it, at a named point of rag/ingest.py (crash tests).
     test_hook: str = ""
@@ -183,6 +187,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         log_db=Path(env["RAG_LOG_DB"]).expanduser() if env.get("RAG_LOG_DB") else None,
         log_days=_number(env, "RAG_LOG_DAYS", 30.0),
         operator_key=env.get("RAG_OPERATOR_KEY") or None,
+        answer_vectors=_switch(env, "RAG_ANSWER_VECTORS", True),
     )
     return settings.with_overrides(**overrides)
 

@@ -271,7 +271,8 @@ def ingest(
             assert embedder is not None  # loaded whenever an article changed
             vectors, fresh = _embed_batch(embedder, batch, reusable)
             # the answerer's sentences and words, stored before the chunks that hold them
-            fill(answer_vectors(embedder), embedder, {a.article_id: cs for a, cs in batch})
+            if settings.answer_vectors:
+                fill(answer_vectors(embedder), embedder, {a.article_id: cs for a, cs in batch})
             if writing is not None:
                 writing.result()  # batches are written in order; errors surface here
             test_hook(settings, "embedded")

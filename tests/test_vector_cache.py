@@ -26,7 +26,7 @@ from rag.vector_cache import (
     fill_index,
     vocabulary,
 )
-from tests.conftest import KALLAS, SEED
+from tests.conftest import KALLAS, SEED, make_settings
 from tests.fakes import HashEmbedder
 
 
@@ -175,3 +175,28 @@ def test_an_index_written_before_the_store_existed_is_filled_by_fill_index(
     sentences = [s for c in chunks_of(settings) for s in chunk_sentences(c)]
     assert set(stored.get(sentences)) == set(sentences)
     assert fill_index(settings, HashEmbedder) == 0  # nothing left to embed
+
+
+def test_with_answer_vectors_off_ingest_embeds_only_passages_and_answers_the_same(
+    seed_folder: Path, tmp_path: Path
+) -> None:
+    from rag.config import load_settings
+
+    assert load_settings({"RAG_ANSWER_VECTORS": "off"}).answer_vectors is False
+    on = make_settings(tmp_path / "on")
+    off = make_settings(tmp_path / "off", answer_vectors=False)
+    embedders: list[HashEmbedder] = []
+
+    def recording() -> HashEmbedder:
+        embedders.append(HashEmbedder())
+        return embedders[-1]
+
+    ingest([seed_folder], off, recording, quiet=True)
+    passages = chunks_of(off)
+    seen = {t for e in embedders for t in e.seen}
+    assert len(seen) <= len(passages)  # the passages only, no sentences or words
+    assert not StoredVectors.reader(off.index_dir, HashEmbedder()).get(chunk_sentences(passages[0]))
+    ingest([seed_folder], on, HashEmbedder, quiet=True)
+    slow = build_pipeline(off, embedder=HashEmbedder()).ask(KALLAS)
+    fast = build_pipeline(on, embedder=HashEmbedder()).ask(KALLAS)
+    assert (slow.answer, slow.citations) == (fast.answer, fast.citations)
