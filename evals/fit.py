@@ -43,7 +43,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from evals import metrics as m
 from evals.gold import GoldItem, load_gold
@@ -194,12 +194,21 @@ def choose(
     return values
 
 
-def folds_of(samples: Sequence[Sample], k: int, seed: int = 14) -> list[list[Sample]]:
-    """k folds by group, shuffled with a fixed seed, as even as the groups allow."""
+class Grouped(Protocol):
+    @property
+    def group(self) -> str: ...
+
+
+G = TypeVar("G", bound=Grouped)
+
+
+def folds_of(samples: Sequence[G], k: int, seed: int = 14) -> list[list[G]]:
+    """k folds by group, shuffled with a fixed seed, as even as the groups allow (the
+    answer fit's samples and the retrieval fit's recorded questions alike)."""
     groups = sorted({s.group for s in samples})
     random.Random(seed).shuffle(groups)
     which = {g: i % k for i, g in enumerate(groups)}
-    folds: list[list[Sample]] = [[] for _ in range(k)]
+    folds: list[list[G]] = [[] for _ in range(k)]
     for s in samples:
         folds[which[s.group]].append(s)
     return [f for f in folds if f]

@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import random
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
@@ -35,6 +34,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from evals.fit import folds_of
 from evals.gold import GoldItem, load_gold
 from evals.retrieval import DEFAULT_SETS, HERE, K, figures, first_rank, standalone_question
 from rag.errors import BadInputError, RagError
@@ -175,16 +175,6 @@ def choose(
         if value > best_value + 1e-9:
             best, best_value = weights, value
     return best
-
-
-def folds_of(samples: Sequence[Recorded], k: int, seed: int = 14) -> list[list[Recorded]]:
-    groups = sorted({s.group for s in samples})
-    random.Random(seed).shuffle(groups)
-    which = {g: i % k for i, g in enumerate(groups)}
-    folds: list[list[Recorded]] = [[] for _ in range(k)]
-    for s in samples:
-        folds[which[s.group]].append(s)
-    return [f for f in folds if f]
 
 
 def values_of(weights: RetrievalWeights) -> dict[str, float | int]:
