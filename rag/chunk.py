@@ -99,6 +99,14 @@ def count_word_pieces(text: str) -> int:
     return 0 if tokenizer is None else len(tokenizer.encode(text, add_special_tokens=False).ids)
 
 
+def chunk_sentences(chunk: Chunk) -> list[str]:
+    """The passage's sentences, as the answerer reads them (`candidates_of`)."""
+    return [
+        chunk.text[span.start - chunk.char_start : span.end - chunk.char_start]
+        for span in split_sentences(chunk.text, offset=chunk.char_start)
+    ]
+
+
 def split_sentences(text: str, offset: int = 0) -> list[Span]:
     """Sentence spans of `text` (offsets shifted by `offset`), whitespace trimmed."""
     tokenizer = _punkt()

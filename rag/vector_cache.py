@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rag.chunk import split_sentences
+from rag.chunk import chunk_sentences
 from rag.embed import Embedder, Vectors
 from rag.terms import STOPWORDS, words
 from rag.types import Chunk
@@ -47,14 +47,6 @@ if TYPE_CHECKING:
 FILE = "vectors.sqlite3"
 MEMORY = 20_000  # recent vectors kept in memory (a conversation revisits its articles)
 _LOOKUP = 500  # keys per SQL lookup (SQLite's variable limit is far above)
-
-
-def chunk_sentences(chunk: Chunk) -> list[str]:
-    """The passage's sentences as the answerer reads them (`candidates_of`)."""
-    return [
-        chunk.text[span.start - chunk.char_start : span.end - chunk.char_start]
-        for span in split_sentences(chunk.text, offset=chunk.char_start)
-    ]
 
 
 def vocabulary(text: str) -> list[str]:

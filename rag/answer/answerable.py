@@ -25,14 +25,13 @@ import numpy as np
 
 from rag import clauses, lexicon
 from rag.answer import speakers
-from rag.answer.candidates import Candidate, adjacent, sentence_stems, stem_found
+from rag.answer.candidates import Candidate, adjacent, sentence_stems, speaks_here, stem_found
 from rag.answer.meaning import Meaning, close_in_meaning
 from rag.answer.mentions import mentions
 from rag.answer.normal import date_spans, has_labelled, quantities, same_quantity, spans_agree
 from rag.answer.question import ASKED_KINDS, QuestionInfo, speaker_name
 from rag.answer.slots import unnamed
 from rag.answer.weights import Weights
-from rag.chunk import split_sentences
 from rag.terms import QUESTION_WORDS, STOPWORDS, content_stems, stem, words
 
 
@@ -65,10 +64,10 @@ def reversed_roles(question: str, sentence: str) -> bool:
     two guards?" asks who did it to them, and "he was shot by two guards" says they did
     it to him. Read for a question whose asked part is the subject of its verb, against
     the sentence's passive clauses with that verb."""
-    bases = dict(lexicon.pairs("irregular_verbs"))
     match = _WH_SUBJECT.match(question)
     if not match:
         return False
+    bases = dict(lexicon.pairs("irregular_verbs"))
     verb = match.group("verb")
     if verb in STOPWORDS or not (verb.endswith("ed") or verb in bases):
         return False  # "Who was shot by…", "Which team did X beat": not the subject's act
@@ -233,12 +232,7 @@ class Grounder:
         if not any(x[:1].isupper() for x in words(speaker)):
             return self.described_speaks(c, speaker)
         chunk = c.hit.chunk
-        sentences = [
-            chunk.text[span.start - chunk.char_start : span.end - chunk.char_start]
-            for span in split_sentences(chunk.text, offset=chunk.char_start)
-        ]
-        index = next((i for i, text in enumerate(sentences) if text == c.text), None)
-        verdict = None if index is None else speakers.speaks_for(speaker, sentences, index)
+        verdict = speaks_here(speaker, c)
         if verdict is not None and (verdict or not mentions(c.text, speaker)):
             return verdict
         said = speakers.said_by(speaker, c.text, c.context, c.attribution)

@@ -22,7 +22,7 @@ from rag.answer.mentions import acronyms, mentions, names_in
 from rag.answer.question import QuestionInfo, speaker_name
 from rag.answer.slots import slot_filled
 from rag.answer.weights import Weights
-from rag.chunk import split_sentences
+from rag.chunk import chunk_sentences, split_sentences
 from rag.terms import content_stems
 from rag.types import Hit
 
@@ -170,15 +170,17 @@ def _others_speaking(speaker: str, pool: Sequence[Candidate], w: Weights) -> Non
     for c in pool:
         if c.speech < w.speech_named - 1e-9 or not mentions(c.text, speaker):
             continue  # a bare quote after X's introduction keeps its speaker
-        chunk = c.hit.chunk
-        sentences = [
-            chunk.text[span.start - chunk.char_start : span.end - chunk.char_start]
-            for span in split_sentences(chunk.text, offset=chunk.char_start)
-        ]
-        index = next((i for i, text in enumerate(sentences) if text == c.text), None)
-        if index is not None and speakers.speaks_for(speaker, sentences, index) is False:
+        if speaks_here(speaker, c) is False:
             c.score -= w.speech * (c.speech - w.speech_mention)
             c.speech = w.speech_mention
+
+
+def speaks_here(speaker: str, c: Candidate) -> bool | None:
+    """`rag.speech`'s verdict on whether the candidate reports `speaker` speaking, read
+    in its passage (None: it cannot tell, or the sentence is not found there)."""
+    sentences = chunk_sentences(c.hit.chunk)
+    index = next((i for i, text in enumerate(sentences) if text == c.text), None)
+    return None if index is None else speakers.speaks_for(speaker, sentences, index)
 
 
 def _quotes_ride_on_their_introduction(candidates: list[Candidate], w: Weights) -> None:
