@@ -121,3 +121,40 @@ def test_a_name_in_the_speakers_description_must_be_in_the_story() -> None:
     ).complete
     swapped = grounding_of("What did Labor spokeswoman Ruth Mills say about Clause 12?", text)
     assert "Labor" in swapped.missing
+
+
+def test_the_topic_of_what_a_speaker_said_must_be_in_the_passage_quoting_them() -> None:
+    quoted = (
+        "Senator Ruth Mills said the housing bill would protect renters from sudden "
+        "evictions, and she called on every party to back it before the winter recess. "
+        "Her office said the register of landlords would open in March next year. "
+    )
+    elsewhere = (
+        "In other business, the council voted to raise ferry fares by a fifth. The mayor "
+        "said the ferry had lost money for six years and the fares had not risen since then. "
+    )
+    hits = hits_for(story(quoted + elsewhere, "politics/housing"), max_tokens=45)
+    assert len({h.chunk.chunk_id for h in hits}) >= 2  # the two stories in two passages
+    embedder = HashEmbedder()
+    for question, complete in (
+        ("What did Ruth Mills say about evictions of renters?", True),
+        ("What did Ruth Mills say about ferry fares?", False),
+    ):
+        info = analyse_question(question)
+        candidates = candidates_of(hits)
+        vector = embedder.embed([question])[0]
+        score_candidates(info, candidates, vector, lambda s: 1.0, embedder.embed, Weights())
+        ranked = sorted(candidates, key=lambda c: -c.score)
+        grounder = Grounder(info, ranked, lambda s: 1.0, embedder.embed, Weights())
+        mills = next(c for c in ranked if "Mills" in c.text)
+        assert grounder.ground(mills).complete is complete, question
+
+
+def test_a_sentence_with_the_parties_swapped_or_the_event_denied_grounds_nothing() -> None:
+    text = "Norland has agreed to sell 40,000 tonnes of wheat a year to Estova."
+    assert grounding_of("How much wheat a year will Norland sell to Estova?", text).complete
+    swapped = grounding_of("How much wheat a year will Estova sell to Norland?", text)
+    assert "who did it to whom" in swapped.missing
+    cleared = "The league cleared Hana Berg because the pills are not banned outside matches."
+    denied = grounding_of("Why did the league ban Hana Berg?", cleared)
+    assert "what the question takes as given" in denied.missing

@@ -30,6 +30,7 @@ from rag.answer.meaning import Meaning, close_in_meaning
 from rag.answer.mentions import mentions
 from rag.answer.normal import date_spans, has_labelled, quantities, same_quantity, spans_agree
 from rag.answer.question import ASKED_KINDS, QuestionInfo, speaker_name
+from rag.answer.relation import denied, figure_changed, roles_swapped
 from rag.answer.slots import unnamed
 from rag.answer.weights import Weights
 from rag.terms import QUESTION_WORDS, STOPWORDS, content_stems, stem, words
@@ -121,6 +122,22 @@ def support(
     return of(ranked[0])
 
 
+def contradictions(info: QuestionInfo, best: Sequence[str]) -> tuple[str, ...]:
+    """What the best sentences say otherwise than the question (`rag.answer.relation`):
+    its parties the other way round, its event denied, its figure changed. Not read for
+    "what did X say": X may well deny something, and X's topic is grounded on its own."""
+    if info.speaker:
+        return ()
+    found = []
+    if any(roles_swapped(info.text, s) for s in best):
+        found.append("who did it to whom")  # "B is suing A" for "why is A suing B"
+    if any(denied(info.text, s) for s in best):
+        found.append("what the question takes as given")  # "X was not banned"
+    if any(figure_changed(info.text, s) for s in best):
+        found.append("the figure asked")  # "14 years" where "12 years" was asked
+    return tuple(found)
+
+
 @dataclass(frozen=True, slots=True)
 class Grounding:
     """Which parts of the question a candidate grounds."""
@@ -152,6 +169,7 @@ class Grounder:
         self.ranked = ranked
         # the best sentences say who did it to whom the other way round
         self.reversed = any(reversed_roles(info.text, c.text) for c in ranked[: w.ground_pool])
+        self.contradicted = contradictions(info, [c.text for c in ranked[: w.ground_pool]])
         self.articles: dict[str, str] = {}
         for c in ranked:
             chunk = c.hit.chunk
@@ -190,6 +208,7 @@ class Grounder:
             missing.append("not")  # "who did not win": the sentence says who won
         if self.reversed or reversed_roles(info.text, near):  # it, its neighbours, the best
             missing.append("who did it to whom")
+        missing.extend(self.contradicted)
         for label in info.labelled:
             # What X said about "Article 6" must be in X's words; elsewhere in the article.
             where = self.own_words(c) if info.speaker_required else article
@@ -265,14 +284,20 @@ class Grounder:
 
     def common_words(self, c: Candidate, topic_only: bool) -> tuple[float, list[str]]:
         """The IDF-weighted share of the question's common words that the candidate's
-        article grounds, and the words it does not. For "what did X say about Y" only Y's
-        words count. The words may be anywhere in the article's retrieved passages: an
-        extractive answer quotes one sentence of a story that states the rest around it."""
+        article grounds, and the words it does not. The words may be anywhere in the
+        article's retrieved passages: an extractive answer quotes one sentence of a story
+        that states the rest around it. For "what did X say about Y" only Y's words count,
+        and only in the passage that quotes X: Y elsewhere in the story is another topic
+        the article pairs with somebody else."""
         info = self.info
         wanted = {s: x for s, x in self.words.items() if not topic_only or s in info.topic}
         if not wanted:
             return 1.0, []
         text = self.articles.get(c.article_id, f"{c.hit.chunk.title}\n{c.hit.chunk.text}")
+        if topic_only:
+            # Y must be in the passage that quotes X, not only somewhere in the story
+            # (X's own sentence alone is too narrow: "he added" quotes stand apart)
+            text = f"{c.hit.chunk.title}\n{c.hit.chunk.text}"
         around = self._stems(text)
         weight = {s: self.idf(s) * (self.w.relation if s == info.relation else 1.0) for s in wanted}
         total = sum(weight.values()) or 1.0

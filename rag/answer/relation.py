@@ -1,0 +1,192 @@
+"""Whether the chosen sentence says what the question asks *the same way round*.
+
+Three near-misses share every name and most words with the sentence that answers the
+original question, so coverage and name grounding pass them:
+
+- **the sentence denies the question's event** ("Why does the app have to be trained?"
+  against "the app does not have to be trained"): `denied` asks `rag.clauses` whether a
+  negation in one of them covers words the other states plainly;
+- **a figure of the question stands changed in the sentence** ("jailed for 12 years"
+  against "jailed for 14 years"): `figure_changed` aligns the two word by word
+  (`rag.clauses.substitutions`) and finds a number of the question where the sentence
+  has another number, between the same words;
+- **the two parties of the verb are swapped** ("Why is A suing B?" against "B is
+  suing A"; "Who described A as …?" against "A described C as …"): `roles_swapped`
+  finds the question's verb in the sentence and which side of it each name stands on.
+
+All three read the chosen sentence only: the rest of the article may well state the
+question's figure or event about something else.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from rag import clauses, lexicon
+from rag.answer.mentions import mentions
+from rag.terms import QUESTION_WORDS, STOPWORDS, content_stems, entities, stem, words
+
+_FIGURE = re.compile(r"\d[\d,.]*|[a-z]+-?(?:teen|ty|hundred|thousand|million|billion)")
+_AUXILIARIES = frozenset(
+    "did does do will would can could is are was were has have had should may might must".split()
+)
+# questions that take their event as given ("Why was X banned?", "Which team won?"),
+# unlike "When will X report?", which "X declined to say" answers, and "What share of …",
+# whose sentence may negate something beside the share ("is not surprised the share …")
+_PRESUPPOSING = re.compile(r"^\s*(?:why|which|who|whom|whose)\b", re.IGNORECASE)
+_STOP_STEMS = frozenset(stem(w) for w in STOPWORDS)
+_SHAPING = frozenset(stem(w) for w in QUESTION_WORDS)
+_BE = frozenset("is are was were be been being".split())
+# where a clause's subject may start: a relative or reported clause inside the sentence
+_CLAUSE_START = re.compile(r"[;:]|,\s|\b(?:that|who|which|whom|while|whereas|but|and)\b")
+
+
+def denied(question: str, sentence: str) -> bool:
+    """Whether the sentence negates what the question states plainly ("Why was X banned?"
+    against "X is not banned"). A question that is negated itself is left to the
+    question's own negation check."""
+    if clauses.negated(question) or not _PRESUPPOSING.match(question):
+        return False
+    if clauses.polarity_conflict(question, sentence) != "negation":
+        return False
+    # the negated clause must be about the question's event, not another one beside it
+    asked = {stem(w.lower()) for w in words(question) if w[:1].islower()} - _SHAPING
+    asked = {s for s in asked if s not in _STOP_STEMS}
+    return any(
+        c.negated and len(asked & set(content_stems(c.text))) * 2 > len(asked)
+        for c in clauses.clauses(sentence)
+    )
+
+
+def _is_figure(tokens: tuple[str, ...]) -> bool:
+    numbers = lexicon.words("number_words")
+    return bool(tokens) and all(
+        _FIGURE.fullmatch(t.lower()) or t.lower() in numbers for t in tokens
+    )
+
+
+def figure_changed(question: str, sentence: str) -> bool:
+    """Whether a figure of the question stands in the sentence as another figure between
+    the same words ("the 1985 riots" / "the 1981 riots", "a 20% rise" / "a 13.8% rise")."""
+    if not re.search(r"\d", question) and not any(
+        w.lower() in lexicon.words("number_words") for w in words(question)
+    ):
+        return False
+    for change in clauses.substitutions(question, sentence):
+        claimed = tuple(t.text for t in change.claimed)
+        stated = tuple(t.text for t in change.stated)
+        if not any(x and x not in STOPWORDS for x in (change.before, change.after)):
+            continue  # no word of meaning around it in common: not the same place
+        if _is_figure(claimed) and _is_figure(stated) and claimed != stated:
+            return True
+    return False
+
+
+@cache
+def _demonyms() -> frozenset[str]:
+    return frozenset(a for a, _ in lexicon.pairs("demonyms"))
+
+
+def _adjective(word: str) -> bool:
+    """A word for a country's people or things ("Iranian", "American"): it describes a
+    noun that follows, it is not the subject itself."""
+    return word in _demonyms() or word.endswith(("ian", "ese", "ish", "ern"))
+
+
+@cache
+def _not_verbs() -> frozenset[str]:
+    return lexicon.words("titles") | lexicon.words("person_nouns")
+
+
+@cache
+def _bases() -> dict[str, str]:
+    return dict(lexicon.pairs("irregular_verbs"))
+
+
+def _verb_stem(word: str) -> str:
+    lower = word.lower()
+    return stem(_bases().get(lower, lower)).rstrip("e")
+
+
+def _question_roles(question: str) -> tuple[str, str | None, tuple[str, ...]] | None:
+    """The question's verb (as a stem), its subject (None when the question asks for it:
+    "Who sued …") and the names after the verb; None when the question is not of the forms
+    "wh… AUX Name verb …" or "Who/Which X verb-ed …", or is passive."""
+    tokens = words(question)
+    lower = [t.lower() for t in tokens]
+    if not tokens or any(t in _BE for t in lower[1:]) and " by " in question:
+        return None
+    text_after = question
+    verb: str | None = None
+    subject: str | None = None
+    for i, t in enumerate(lower[:-2]):
+        if t not in _AUXILIARIES or i == 0:
+            continue
+        # "… will China supply …", "… is Hewlett Packard suing …", "… did Foster's reject …"
+        j = i + 1
+        if lower[j] == "the":
+            j += 1
+        k = j
+        while k < len(tokens) and tokens[k][:1].isupper():
+            k += 1
+        if k == j or k >= len(tokens) or lower[k] in STOPWORDS or not tokens[k].isalpha():
+            return None
+        if lower[k] in _not_verbs():
+            return None  # "did Deutsche Bank economist Tevfik Aksoy say": a title, not a verb
+        if k + 1 < len(tokens) and tokens[k + 1][:1].islower() and lower[k + 1] not in STOPWORDS:
+            return None  # "does the oil exporter sell": "oil" starts a noun phrase
+        run = lower[j:k]
+        if any(t.endswith(("'s", "’s")) for t in run[:-1]) or _adjective(run[-1]):
+            return None  # "is Ryanair's Boeing order …", "did Iranian blogger X …": a modifier
+        subject = " ".join(tokens[j:k]).removesuffix("'s").removesuffix("’s")
+        verb = tokens[k]
+        text_after = question[question.find(tokens[k], len(" ".join(tokens[:k]))) :]
+        break
+    if verb is None:
+        match = re.match(r"^\s*(?:[Ww]ho|[Ww]hich\s+[a-z]+)\s+(?P<verb>[a-z]+)\b", question)
+        if match is None:
+            return None
+        verb = match.group("verb")
+        irregular = set(_bases()) | set(_bases().values())
+        if verb in STOPWORDS or not (verb.endswith("ed") or verb in irregular):
+            return None
+        text_after = question[match.end() :]
+    objects = tuple(
+        e for e in entities(text_after) if not any(ch.isdigit() for ch in e) and e != subject
+    )
+    return _verb_stem(verb), subject, objects
+
+
+def roles_swapped(question: str, sentence: str) -> bool:
+    """Whether the sentence has the question's verb with its parties the other way round:
+    the question's subject named only after the verb ("Why is A suing B?" / "B is suing
+    A"), or, when the question asks for the subject, one of its objects named only before
+    the verb ("Who described A as …?" / "A described C as …"). A passive verb ("A was
+    sued by B") is left alone: its subject is not the doer."""
+    roles = _question_roles(question)
+    if roles is None:
+        return False
+    verb, subject, objects = roles
+    if not verb or (subject is None and not objects):
+        return False
+    for match in re.finditer(r"[A-Za-z’'\-]+", sentence):
+        if _verb_stem(match.group()) != verb or match.group()[:1].isupper():
+            continue
+        word = match.group().lower()
+        before_words = sentence[: match.start()].split()
+        participle = word.endswith(("ed", "en")) or word in _bases()
+        if participle and before_words and before_words[-1].lower() in _BE:
+            continue  # passive: "A was sued by B"
+        head = sentence[: match.start()]
+        starts = [m.end() for m in _CLAUSE_START.finditer(head)]
+        before = head[starts[-1] :] if starts else head
+        if not any(w.lower() not in STOPWORDS for w in words(before)):
+            continue  # "Since going on sale …": no subject of its own
+        after = _CLAUSE_START.split(sentence[match.end() :], maxsplit=1)[0]
+        if subject is not None:
+            if mentions(after, subject) and not mentions(before, subject):
+                return True
+        elif any(mentions(before, o) and not mentions(after, o) for o in objects):
+            return True
+    return False
