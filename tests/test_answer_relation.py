@@ -1,7 +1,7 @@
 """rag/answer/relation.py: the chosen sentence must say what the question asks the same
 way round — not denied, no figure changed, the parties of the verb not swapped."""
 
-from rag.answer.relation import denied, figure_changed, roles_swapped
+from rag.answer.relation import denied, figure_changed, name_changed, roles_swapped
 
 
 def test_the_parties_of_the_verb_the_other_way_round_are_swapped() -> None:
@@ -61,3 +61,20 @@ def test_a_figure_of_the_question_standing_changed_between_the_same_words() -> N
 def test_another_figure_elsewhere_in_the_sentence_is_no_change() -> None:
     sentence = "Its profits rose in the second half of 2003, and it gave no outlook."
     assert not figure_changed("What profits did it expect for the first half of 2004?", sentence)
+
+
+def test_a_name_of_the_question_standing_as_another_name_at_the_same_word() -> None:
+    sentence = "Nine homes have been destroyed by the fires at Dunmore, the brigade said."
+    assert name_changed("How many homes were destroyed by the fires at Kellerby?", sentence)
+    assert not name_changed("How many homes were destroyed by the fires at Dunmore?", sentence)
+    province = "Six soldiers were killed in raids in the eastern Ardo province on Sunday."
+    assert name_changed("How many soldiers were killed in raids in Vass province?", province)
+
+
+def test_an_abbreviation_or_a_sentence_that_restates_little_is_no_changed_name() -> None:
+    short = "The grant of $9,000 to the RCA was withdrawn, the Nordic Royal College of Arts said."
+    assert not name_changed(
+        "How much was the grant to the Nordic Royal College of Arts?",
+        "The grant of $9,000 to the RCA was withdrawn in May.",
+    )
+    assert not name_changed("When will the tour reach Kellerby?", short)

@@ -30,7 +30,7 @@ from rag.answer.meaning import Meaning, close_in_meaning
 from rag.answer.mentions import mentions
 from rag.answer.normal import date_spans, has_labelled, quantities, same_quantity, spans_agree
 from rag.answer.question import ASKED_KINDS, QuestionInfo, speaker_name
-from rag.answer.relation import denied, figure_changed, roles_swapped
+from rag.answer.relation import denied, figure_changed, name_changed, roles_swapped
 from rag.answer.slots import unnamed
 from rag.answer.weights import Weights
 from rag.terms import QUESTION_WORDS, STOPWORDS, content_stems, stem, words
@@ -135,6 +135,8 @@ def contradictions(info: QuestionInfo, best: Sequence[str]) -> tuple[str, ...]:
         found.append("what the question takes as given")  # "X was not banned"
     if any(figure_changed(info.text, s) for s in best):
         found.append("the figure asked")  # "14 years" where "12 years" was asked
+    if best and name_changed(info.text, best[0]):
+        found.append("the name asked")  # "fires at Dunmore" where "at Kellerby" was asked
     return tuple(found)
 
 

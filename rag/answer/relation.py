@@ -25,9 +25,11 @@ from functools import cache
 
 from rag import clauses, lexicon
 from rag.answer.mentions import mentions
+from rag.speech import same_entity
 from rag.terms import QUESTION_WORDS, STOPWORDS, content_stems, entities, stem, words
 
 _FIGURE = re.compile(r"\d[\d,.]*|[a-z]+-?(?:teen|ty|hundred|thousand|million|billion)")
+_AUX_OPENERS = frozenset({"did", "does", "do", "is", "are", "was", "were", "has", "have", "had"})
 _AUXILIARIES = frozenset(
     "did does do will would can could is are was were has have had should may might must".split()
 )
@@ -35,6 +37,8 @@ _AUXILIARIES = frozenset(
 # unlike "When will X report?", which "X declined to say" answers, and "What share of …",
 # whose sentence may negate something beside the share ("is not surprised the share …")
 _PRESUPPOSING = re.compile(r"^\s*(?:why|which|who|whom|whose)\b", re.IGNORECASE)
+_QUESTION_OPENERS = frozenset(QUESTION_WORDS) | _AUX_OPENERS
+_RESTATES = 0.6  # share of the question's common words a sentence restating it holds
 _STOP_STEMS = frozenset(stem(w) for w in STOPWORDS)
 _SHAPING = frozenset(stem(w) for w in QUESTION_WORDS)
 _BE = frozenset("is are was were be been being".split())
@@ -81,6 +85,45 @@ def figure_changed(question: str, sentence: str) -> bool:
         if _is_figure(claimed) and _is_figure(stated) and claimed != stated:
             return True
     return False
+
+
+def name_changed(question: str, sentence: str) -> bool:
+    """Whether a name of the question stands in the sentence as another name, after or
+    before the same word ("fires at Kellerby" / "fires at Dunmore", "in Vass province" /
+    "in the Ardo province"), the question's name nowhere in the sentence."""
+    asked = {stem(w.lower()) for w in words(question) if w[:1].islower()} - _SHAPING
+    asked -= _STOP_STEMS
+    if not asked or len(asked & set(content_stems(sentence))) < _RESTATES * len(asked):
+        return False  # not a restatement of the question: its names may be other things
+    for change in clauses.substitutions(question, sentence):
+        claimed = [t.text for t in change.claimed if t.text.lower() != "the"]
+        if not claimed or not all(t[:1].isupper() for t in claimed):
+            continue
+        if not (change.before or change.after) or change.before in _QUESTION_OPENERS:
+            continue
+        name = " ".join(claimed)
+        if name.lower() in _QUESTION_OPENERS or mentions(sentence, name):
+            continue
+        # the other name stands right at the shared word: "at Dunmore", "Ardo province"
+        stated = [t.text for t in change.stated]
+        edges = [
+            x
+            for x, anchored in ((stated[0], change.before), (stated[-1], change.after))
+            if anchored and x[:1].isupper() and x.lower() not in _QUESTION_OPENERS | {"the"}
+        ]
+        others = [e for e in entities(" ".join(stated)) if set(edges) & set(e.split())]
+        if others and not any(same_entity(name, o) or _abbreviates(o, name) for o in others):
+            return True
+    return False
+
+
+def _abbreviates(acronym: str, name: str) -> bool:
+    """Whether `acronym` is the initials of the name's last words ("OSI" for "the
+    Soros-funded Open Society Institute")."""
+    if not acronym.isupper() or len(acronym) < 2:
+        return False
+    initials = "".join(w[0] for w in name.split() if w[:1].isupper())
+    return initials.endswith(acronym)
 
 
 @cache
