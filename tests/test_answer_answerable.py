@@ -158,3 +158,23 @@ def test_a_sentence_with_the_parties_swapped_or_the_event_denied_grounds_nothing
     cleared = "The league cleared Hana Berg because the pills are not banned outside matches."
     denied = grounding_of("Why did the league ban Hana Berg?", cleared)
     assert "what the question takes as given" in denied.missing
+
+
+def test_a_figure_given_as_a_bound_is_met_by_a_figure_on_its_side() -> None:
+    text = "For the survey, the firm interviewed 1,420 company bosses across the region."
+    assert grounding_of("Which firm polled over a thousand company bosses?", text).complete
+    assert not grounding_of("Which firm polled over ten thousand company bosses?", text).complete
+    assert not grounding_of("Which firm polled under a thousand company bosses?", text).complete
+
+
+def test_an_age_written_after_a_name_grounds_the_n_year_old_of_the_question() -> None:
+    text = "Ramos, 19, pushed the referee's assistant Dan Kirk in the final minute."
+    assert grounding_of("Which official did the 19-year-old winger push?", text).complete
+    assert not grounding_of("Which official did the 23-year-old winger push?", text).complete
+
+
+def test_a_negation_describing_a_noun_of_the_question_needs_no_negated_sentence() -> None:
+    text = "In the hill villages, the tablets are charged by a solar panel at the school."
+    grounding = grounding_of("How are the tablets charged in villages with no mains power?", text)
+    assert "not" not in grounding.missing
+    assert "not" in grounding_of("Which tablets are not charged at the school?", text).missing

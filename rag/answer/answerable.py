@@ -28,7 +28,14 @@ from rag.answer import speakers
 from rag.answer.candidates import Candidate, adjacent, sentence_stems, speaks_here, stem_found
 from rag.answer.meaning import Meaning, close_in_meaning
 from rag.answer.mentions import mentions
-from rag.answer.normal import date_spans, has_labelled, quantities, same_quantity, spans_agree
+from rag.answer.normal import (
+    Quantity,
+    date_spans,
+    has_labelled,
+    quantities,
+    same_quantity,
+    spans_agree,
+)
 from rag.answer.question import ASKED_KINDS, QuestionInfo, speaker_name
 from rag.answer.relation import denied, figure_changed, name_changed, roles_swapped
 from rag.answer.slots import unnamed
@@ -140,6 +147,37 @@ def contradictions(info: QuestionInfo, best: Sequence[str]) -> tuple[str, ...]:
     return tuple(found)
 
 
+_NOUN_NEGATION = re.compile(r"\b(?:with\s+no|without)\s+[\w'’\-]+(?:\s+[a-z][\w\-]*){0,2}")
+_BOUND_SPAN = 10.0  # "over a thousand" is met by 1,324, not by five million
+
+
+def bound_met(question: str, asked: Quantity, stated: Sequence[Quantity]) -> bool:
+    """Whether the question gives its figure as a bound ("over a thousand", "nearly 30%",
+    `rag/lexicon/amount_bounds.txt`) that a figure of the article meets, within a factor
+    of ten (a bound speaks of the same order of amount)."""
+    for words_before, side in lexicon.pairs("amount_bounds"):
+        pattern = rf"\b{re.escape(words_before)}\s+(?:a\s+|an\s+)?{re.escape(asked.text)}\b"
+        if not re.search(pattern, question, re.IGNORECASE):
+            continue
+        for s in stated:
+            if s.is_date or asked.is_date:
+                continue
+            if side == "above" and asked.value <= s.value < asked.value * _BOUND_SPAN:
+                return True
+            if side == "below" and asked.value / _BOUND_SPAN < s.value <= asked.value:
+                return True
+    return False
+
+
+def age_stated(asked: Quantity, question: str, article: str) -> bool:
+    """Whether an age the question writes "the 20-year-old" the article gives the way news
+    copy does: "Name, 20," or "aged 20"."""
+    n = re.escape(asked.text)
+    if not re.search(rf"\b{n}-year-old\b", question):
+        return False
+    return bool(re.search(rf"[A-Za-z’'],\s+{n},|\baged\s+{n}\b|\b{n}-year-old\b", article))
+
+
 @dataclass(frozen=True, slots=True)
 class Grounding:
     """Which parts of the question a candidate grounds."""
@@ -172,6 +210,9 @@ class Grounder:
         # the best sentences say who did it to whom the other way round
         self.reversed = any(reversed_roles(info.text, c.text) for c in ranked[: w.ground_pool])
         self.contradicted = contradictions(info, [c.text for c in ranked[: w.ground_pool]])
+        # "in places with no electricity", "without a licence": the negation describes a
+        # noun of the question, it does not deny its event
+        self.negated = info.negated and clauses.negated(_NOUN_NEGATION.sub(" ", info.text))
         self.articles: dict[str, str] = {}
         for c in ranked:
             chunk = c.hit.chunk
@@ -203,7 +244,7 @@ class Grounder:
         if info.speaker and info.speaker_required:
             (grounded if self.speaks(c) else missing).append(info.speaker)
         if (
-            info.negated
+            self.negated
             and info.asks != "reason"
             and not (clauses.negated(c.text) or clauses.negated(c.context))
         ):
@@ -219,7 +260,8 @@ class Grounder:
             (grounded if mentions(article, name) else missing).append(name)
         stated = quantities(article)
         for q in info.quantities:
-            ok = any(same_quantity(q, s) for s in stated)
+            ok = any(same_quantity(q, s) for s in stated) or bound_met(info.text, q, stated)
+            ok = ok or age_stated(q, info.text, article)
             (grounded if ok else missing).append(q.text)
         if info.dates:
             spans = date_spans(article)
