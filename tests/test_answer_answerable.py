@@ -178,3 +178,11 @@ def test_a_negation_describing_a_noun_of_the_question_needs_no_negated_sentence(
     grounding = grounding_of("How are the tablets charged in villages with no mains power?", text)
     assert "not" not in grounding.missing
     assert "not" in grounding_of("Which tablets are not charged at the school?", text).missing
+
+
+def test_how_much_a_thing_costs_is_not_answered_by_a_sentence_without_a_price() -> None:
+    text = "The new scanner will record 60 hours of images on its 500GB drive, the firm said."
+    grounding = grounding_of("How much will the new scanner cost?", text)
+    assert "the amount of money asked" in grounding.missing
+    priced = "The new scanner will cost $240 and record 60 hours, the firm said."
+    assert grounding_of("How much will the new scanner cost?", priced).complete

@@ -1,7 +1,14 @@
 """rag/answer/relation.py: the chosen sentence must say what the question asks the same
 way round — not denied, no figure changed, the parties of the verb not swapped."""
 
-from rag.answer.relation import denied, figure_changed, name_changed, roles_swapped
+from rag.answer.relation import (
+    asks_money,
+    denied,
+    figure_changed,
+    holds_money,
+    name_changed,
+    roles_swapped,
+)
 
 
 def test_the_parties_of_the_verb_the_other_way_round_are_swapped() -> None:
@@ -78,3 +85,18 @@ def test_an_abbreviation_or_a_sentence_that_restates_little_is_no_changed_name()
         "The grant of $9,000 to the RCA was withdrawn in May.",
     )
     assert not name_changed("When will the tour reach Kellerby?", short)
+
+
+def test_how_much_a_thing_costs_asks_money_and_a_change_or_a_count_does_not() -> None:
+    assert asks_money("How much will the new scanner cost?")
+    assert asks_money("At what price will the shares be sold?")
+    assert asks_money("How much money is the club asking the council for?")
+    assert not asks_money("By how much did the club raise its prices?")
+    assert not asks_money("How much did rainfall rise in March?")
+
+
+def test_money_is_a_currency_figure_not_any_figure() -> None:
+    assert holds_money("Tickets will cost between £12 and £18.")
+    assert holds_money("Revenue fell to 41.5bn Danish kroner, or 6.2bn euros.")
+    assert holds_money("Parking costs 80p an hour.")
+    assert not holds_money("The scanner has a 500GB drive and records 60 hours.")

@@ -37,7 +37,14 @@ from rag.answer.normal import (
     spans_agree,
 )
 from rag.answer.question import ASKED_KINDS, QuestionInfo, speaker_name
-from rag.answer.relation import denied, figure_changed, name_changed, roles_swapped
+from rag.answer.relation import (
+    asks_money,
+    denied,
+    figure_changed,
+    holds_money,
+    name_changed,
+    roles_swapped,
+)
 from rag.answer.slots import unnamed
 from rag.answer.weights import Weights
 from rag.terms import QUESTION_WORDS, STOPWORDS, content_stems, stem, words
@@ -142,6 +149,8 @@ def contradictions(info: QuestionInfo, best: Sequence[str]) -> tuple[str, ...]:
         found.append("what the question takes as given")  # "X was not banned"
     if any(figure_changed(info.text, s) for s in best):
         found.append("the figure asked")  # "14 years" where "12 years" was asked
+    if asks_money(info.text) and not any(holds_money(s) for s in best):
+        found.append("the amount of money asked")  # "how much will it cost": no price
     if best and name_changed(info.text, best[0]):
         found.append("the name asked")  # "fires at Dunmore" where "at Kellerby" was asked
     return tuple(found)

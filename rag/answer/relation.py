@@ -63,6 +63,32 @@ def denied(question: str, sentence: str) -> bool:
     )
 
 
+_HOW_MUCH = re.compile(r"^\s*(?:how\s+much|(?:at\s+)?what\s+(?:price|cost|fee|fare)s?)\b", re.I)
+_MONEY = re.compile(
+    r"[$£€¥]\s?\d|\d\s?(?:m|bn|k)?\s+(?:[a-z]+\s+)?(?:dollars?|pounds?|euros?|yen|francs?|"
+    r"rupees?|yuan|cents?|pence|rand|pesos?|roubles?|won|dinars?|riyals?)\b|\b\d+p\b",
+    re.IGNORECASE,
+)
+
+
+def asks_money(question: str) -> bool:
+    """Whether the question asks an amount of money: "how much" (not "by how much", a
+    change) with a word of paying or costing (`rag/lexicon/money_words.txt`), or "what
+    price"."""
+    if not _HOW_MUCH.match(question):
+        return False
+    if re.match(r"\s*what\s+(?:price|cost|fee|fare)", question, re.I) or re.match(
+        r"\s*at\s+what", question, re.I
+    ):
+        return True
+    return bool({w.lower() for w in words(question)} & lexicon.words("money_words"))
+
+
+def holds_money(text: str) -> bool:
+    """Whether the text states an amount of money ("$4bn", "£19", "160m euros", "50p")."""
+    return bool(_MONEY.search(text))
+
+
 def _is_figure(tokens: tuple[str, ...]) -> bool:
     numbers = lexicon.words("number_words")
     return bool(tokens) and all(
