@@ -161,7 +161,7 @@ def test_a_sentence_with_the_parties_swapped_or_the_event_denied_grounds_nothing
 
 
 def test_a_figure_given_as_a_bound_is_met_by_a_figure_on_its_side() -> None:
-    text = "For the survey, the firm interviewed 1,420 company bosses across the region."
+    text = "For the survey, the firm polled 1,420 company bosses across the region."
     assert grounding_of("Which firm polled over a thousand company bosses?", text).complete
     assert not grounding_of("Which firm polled over ten thousand company bosses?", text).complete
     assert not grounding_of("Which firm polled under a thousand company bosses?", text).complete
@@ -186,3 +186,14 @@ def test_how_much_a_thing_costs_is_not_answered_by_a_sentence_without_a_price() 
     assert "the amount of money asked" in grounding.missing
     priced = "The new scanner will cost $240 and record 60 hours, the firm said."
     assert grounding_of("How much will the new scanner cost?", priced).complete
+
+
+def test_the_question_verb_must_stand_beside_one_of_the_best_sentences() -> None:
+    tried = "Mayor Ivo Brandt went on trial on Monday, accused of misusing city funds."
+    grounding = grounding_of("Why was Mayor Ivo Brandt removed from office?", tried)
+    assert "removed" in grounding.missing
+    removed = "Mayor Ivo Brandt was removed from office in May after an audit of city funds."
+    assert grounding_of("Why was Mayor Ivo Brandt removed from office?", removed).complete
+    # a light verb ("take", "get") says too little to be looked for
+    lessons = "Mayor Ivo Brandt sought flying lessons a month before the election."
+    assert "take" not in grounding_of("Where did Ivo Brandt take flying lessons?", lessons).missing

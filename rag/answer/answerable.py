@@ -43,6 +43,7 @@ from rag.answer.relation import (
     figure_changed,
     holds_money,
     name_changed,
+    question_verb,
     roles_swapped,
 )
 from rag.answer.slots import unnamed
@@ -219,6 +220,14 @@ class Grounder:
         # the best sentences say who did it to whom the other way round
         self.reversed = any(reversed_roles(info.text, c.text) for c in ranked[: w.ground_pool])
         self.contradicted = contradictions(info, [c.text for c in ranked[: w.ground_pool]])
+        self._stem_cache: dict[str, set[str]] = {}
+        # the question's verb must be beside one of the best sentences (not only somewhere
+        # in the story); which of them answers is left to the ranking
+        verb = None if info.speaker else question_verb(info.text)
+        if verb in lexicon.words("light_verbs"):
+            verb = None
+        best = ranked[: w.ground_pool]
+        self.verb_missing = verb if verb and not any(self.verb_here(verb, c) for c in best) else ""
         # "in places with no electricity", "without a licence": the negation describes a
         # noun of the question, it does not deny its event
         self.negated = info.negated and clauses.negated(_NOUN_NEGATION.sub(" ", info.text))
@@ -228,7 +237,6 @@ class Grounder:
             known = self.articles.get(chunk.article_id, f"{chunk.title}\n")
             if chunk.text not in known:
                 self.articles[chunk.article_id] = f"{known}\n{chunk.text}"
-        self._stem_cache: dict[str, set[str]] = {}
         self.published = {c.article_id: c.hit.chunk.published or "" for c in ranked}
         speaker_stems = set(content_stems(info.speaker or ""))
         name_stems = {stem(p) for e in (*info.entities, *info.labelled) for p in words(e)}
@@ -261,6 +269,8 @@ class Grounder:
         if self.reversed or reversed_roles(info.text, near):  # it, its neighbours, the best
             missing.append("who did it to whom")
         missing.extend(self.contradicted)
+        if self.verb_missing:
+            missing.append(self.verb_missing)  # "Why was X removed": X was only tried
         for label in info.labelled:
             # What X said about "Article 6" must be in X's words; elsewhere in the article.
             where = self.own_words(c) if info.speaker_required else article
@@ -286,6 +296,14 @@ class Grounder:
         if share < (self.w.topic_grounded if info.speaker_required else self.w.ground_share):
             missing.extend(unmatched)
         return Grounding(tuple(missing), tuple(grounded))
+
+    def verb_here(self, verb: str, c: Candidate) -> bool:
+        """Whether the verb is in the sentence or the words around it (the one before and
+        after, the title): by stem, or a word MiniLM puts close to it."""
+        near = self.near(c)
+        if stem_found(stem(verb), self._stems(near)):
+            return True
+        return bool(self.similar_words([stem(verb)], [verb], near))
 
     @staticmethod
     def own_words(c: Candidate) -> str:

@@ -227,6 +227,19 @@ def _question_roles(question: str) -> tuple[str, str | None, tuple[str, ...]] | 
     return _verb_stem(verb), subject, objects
 
 
+def question_verb(question: str) -> str | None:
+    """The verb of a question of the forms `roles_swapped` reads ("Why was Emilio Botin
+    removed", "will China supply"), as written; None for other questions."""
+    roles = _question_roles(question)
+    if roles is None:
+        return None
+    match = re.search(rf"\b({re.escape(roles[0])}[a-z]*)\b", question.lower())
+    for word in words(question.lower()):
+        if _verb_stem(word) == roles[0]:
+            return word
+    return match.group(1) if match else None
+
+
 def roles_swapped(question: str, sentence: str) -> bool:
     """Whether the sentence has the question's verb with its parties the other way round:
     the question's subject named only after the verb ("Why is A suing B?" / "B is suing
