@@ -12,7 +12,9 @@ Two checks, both needed:
   "Article 5"), other names ("Nato" is "NATO"), numbers ("three decades" is "30 years"),
   dates ("the 10th century" is "the 900s"), the topic Y of "what did X say about Y" and
   the question's common words (by stem, compound, or MiniLM similarity of the words above
-  `Weights.ground_similarity`). A part that is missing means a refusal.
+  `Weights.ground_similarity`). A part that is missing means a refusal; so is one the
+  best sentences state otherwise (`rag.answer.relation`: parties swapped, event denied,
+  figure or name changed, no price asked for, the question's verb nowhere beside them).
 """
 
 from __future__ import annotations
@@ -29,7 +31,6 @@ from rag.answer.candidates import Candidate, adjacent, sentence_stems, speaks_he
 from rag.answer.meaning import Meaning, close_in_meaning
 from rag.answer.mentions import mentions
 from rag.answer.normal import (
-    Quantity,
     date_spans,
     has_labelled,
     quantities,
@@ -37,15 +38,7 @@ from rag.answer.normal import (
     spans_agree,
 )
 from rag.answer.question import ASKED_KINDS, QuestionInfo, speaker_name
-from rag.answer.relation import (
-    asks_money,
-    denied,
-    figure_changed,
-    holds_money,
-    name_changed,
-    question_verb,
-    roles_swapped,
-)
+from rag.answer.relation import age_stated, bound_met, contradictions, question_verb
 from rag.answer.slots import unnamed
 from rag.answer.weights import Weights
 from rag.terms import QUESTION_WORDS, STOPWORDS, content_stems, stem, words
@@ -137,55 +130,7 @@ def support(
     return of(ranked[0])
 
 
-def contradictions(info: QuestionInfo, best: Sequence[str]) -> tuple[str, ...]:
-    """What the best sentences say otherwise than the question (`rag.answer.relation`):
-    its parties the other way round, its event denied, its figure changed. Not read for
-    "what did X say": X may well deny something, and X's topic is grounded on its own."""
-    if info.speaker:
-        return ()
-    found = []
-    if any(roles_swapped(info.text, s) for s in best):
-        found.append("who did it to whom")  # "B is suing A" for "why is A suing B"
-    if any(denied(info.text, s) for s in best):
-        found.append("what the question takes as given")  # "X was not banned"
-    if any(figure_changed(info.text, s) for s in best):
-        found.append("the figure asked")  # "14 years" where "12 years" was asked
-    if asks_money(info.text) and not any(holds_money(s) for s in best):
-        found.append("the amount of money asked")  # "how much will it cost": no price
-    if best and name_changed(info.text, best[0]):
-        found.append("the name asked")  # "fires at Dunmore" where "at Kellerby" was asked
-    return tuple(found)
-
-
 _NOUN_NEGATION = re.compile(r"\b(?:with\s+no|without)\s+[\w'’\-]+(?:\s+[a-z][\w\-]*){0,2}")
-_BOUND_SPAN = 10.0  # "over a thousand" is met by 1,324, not by five million
-
-
-def bound_met(question: str, asked: Quantity, stated: Sequence[Quantity]) -> bool:
-    """Whether the question gives its figure as a bound ("over a thousand", "nearly 30%",
-    `rag/lexicon/amount_bounds.txt`) that a figure of the article meets, within a factor
-    of ten (a bound speaks of the same order of amount)."""
-    for words_before, side in lexicon.pairs("amount_bounds"):
-        pattern = rf"\b{re.escape(words_before)}\s+(?:a\s+|an\s+)?{re.escape(asked.text)}\b"
-        if not re.search(pattern, question, re.IGNORECASE):
-            continue
-        for s in stated:
-            if s.is_date or asked.is_date:
-                continue
-            if side == "above" and asked.value <= s.value < asked.value * _BOUND_SPAN:
-                return True
-            if side == "below" and asked.value / _BOUND_SPAN < s.value <= asked.value:
-                return True
-    return False
-
-
-def age_stated(asked: Quantity, question: str, article: str) -> bool:
-    """Whether an age the question writes "the 20-year-old" the article gives the way news
-    copy does: "Name, 20," or "aged 20"."""
-    n = re.escape(asked.text)
-    if not re.search(rf"\b{n}-year-old\b", question):
-        return False
-    return bool(re.search(rf"[A-Za-z’'],\s+{n},|\baged\s+{n}\b|\b{n}-year-old\b", article))
 
 
 @dataclass(frozen=True, slots=True)

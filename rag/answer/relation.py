@@ -14,17 +14,26 @@ original question, so coverage and name grounding pass them:
   suing A"; "Who described A as …?" against "A described C as …"): `roles_swapped`
   finds the question's verb in the sentence and which side of it each name stands on.
 
-All three read the chosen sentence only: the rest of the article may well state the
-question's figure or event about something else.
+Beside them (`contradictions` gathers the lot for the grounder): another name where the
+question's stands (`name_changed`), no currency figure for "how much will it cost"
+(`asks_money`), and the question's verb (`question_verb`, looked for beside the best
+sentences by answerable.py). They read the best sentences only: the rest of the article
+may well state the question's figure or event about something else.
+
+The other way, two forms of a figure a reworded question may use: a bound ("over a
+thousand", `bound_met`) and an age ("the 20-year-old", `age_stated`).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import cache
 
 from rag import clauses, lexicon
 from rag.answer.mentions import mentions
+from rag.answer.normal import Quantity
+from rag.answer.question import QuestionInfo
 from rag.speech import same_entity
 from rag.terms import QUESTION_WORDS, STOPWORDS, content_stems, entities, stem, words
 
@@ -272,3 +281,55 @@ def roles_swapped(question: str, sentence: str) -> bool:
         elif any(mentions(before, o) and not mentions(after, o) for o in objects):
             return True
     return False
+
+
+def contradictions(info: QuestionInfo, best: Sequence[str]) -> tuple[str, ...]:
+    """What the best sentences say otherwise than the question, as the parts missing:
+    its parties the other way round, its event denied, its figure changed, no price for
+    "how much will it cost", another name where the question's stands (the best sentence
+    only). Not read for "what did X say": X may well deny something, and X's topic is
+    grounded on its own."""
+    if info.speaker:
+        return ()
+    found = []
+    if any(roles_swapped(info.text, s) for s in best):
+        found.append("who did it to whom")  # "B is suing A" for "why is A suing B"
+    if any(denied(info.text, s) for s in best):
+        found.append("what the question takes as given")  # "X was not banned"
+    if any(figure_changed(info.text, s) for s in best):
+        found.append("the figure asked")  # "14 years" where "12 years" was asked
+    if asks_money(info.text) and not any(holds_money(s) for s in best):
+        found.append("the amount of money asked")  # "how much will it cost": no price
+    if best and name_changed(info.text, best[0]):
+        found.append("the name asked")  # "fires at Dunmore" where "at Kellerby" was asked
+    return tuple(found)
+
+
+_BOUND_SPAN = 10.0  # "over a thousand" is met by 1,324, not by five million
+
+
+def bound_met(question: str, asked: Quantity, stated: Sequence[Quantity]) -> bool:
+    """Whether the question gives its figure as a bound ("over a thousand", "nearly 30%",
+    `rag/lexicon/amount_bounds.txt`) that a figure of the article meets, within a factor
+    of ten (a bound speaks of the same order of amount)."""
+    for words_before, side in lexicon.pairs("amount_bounds"):
+        pattern = rf"\b{re.escape(words_before)}\s+(?:a\s+|an\s+)?{re.escape(asked.text)}\b"
+        if not re.search(pattern, question, re.IGNORECASE):
+            continue
+        for s in stated:
+            if s.is_date or asked.is_date:
+                continue
+            if side == "above" and asked.value <= s.value < asked.value * _BOUND_SPAN:
+                return True
+            if side == "below" and asked.value / _BOUND_SPAN < s.value <= asked.value:
+                return True
+    return False
+
+
+def age_stated(asked: Quantity, question: str, article: str) -> bool:
+    """Whether an age the question writes "the 20-year-old" the article gives the way news
+    copy does: "Name, 20," or "aged 20"."""
+    n = re.escape(asked.text)
+    if not re.search(rf"\b{n}-year-old\b", question):
+        return False
+    return bool(re.search(rf"[A-Za-z’'],\s+{n},|\baged\s+{n}\b|\b{n}-year-old\b", article))
