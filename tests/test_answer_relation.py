@@ -100,3 +100,11 @@ def test_money_is_a_currency_figure_not_any_figure() -> None:
     assert holds_money("Revenue fell to 41.5bn Danish kroner, or 6.2bn euros.")
     assert holds_money("Parking costs 80p an hour.")
     assert not holds_money("The scanner has a 500GB drive and records 60 hours.")
+
+
+def test_a_sentence_with_the_parties_the_right_way_round_agrees() -> None:
+    from rag.answer.relation import roles_agree
+
+    question = "How much wheat a year will Norland sell to Estova?"
+    assert roles_agree(question, "The Norlanders will sell 40,000 tonnes of wheat to Estova.")
+    assert not roles_agree(question, "Estova has agreed to sell wheat to Norland.")

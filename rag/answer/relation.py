@@ -255,12 +255,25 @@ def roles_swapped(question: str, sentence: str) -> bool:
     A"), or, when the question asks for the subject, one of its objects named only before
     the verb ("Who described A as …?" / "A described C as …"). A passive verb ("A was
     sued by B") is left alone: its subject is not the doer."""
+    return True in _roles(question, sentence)
+
+
+def roles_agree(question: str, sentence: str) -> bool:
+    """Whether the sentence has the question's verb with its parties the question's way
+    round ("A is suing B" for "Why is A suing B?")."""
+    return False in _roles(question, sentence)
+
+
+def _roles(question: str, sentence: str) -> list[bool]:
+    """For each use of the question's verb in the sentence whose sides name a party of the
+    question: True when the parties stand the other way round, False when the same way."""
     roles = _question_roles(question)
     if roles is None:
-        return False
+        return []
     verb, subject, objects = roles
     if not verb or (subject is None and not objects):
-        return False
+        return []
+    found = []
     for match in re.finditer(r"[A-Za-z’'\-]+", sentence):
         if _verb_stem(match.group()) != verb or match.group()[:1].isupper():
             continue
@@ -276,11 +289,15 @@ def roles_swapped(question: str, sentence: str) -> bool:
             continue  # "Since going on sale …": no subject of its own
         after = _CLAUSE_START.split(sentence[match.end() :], maxsplit=1)[0]
         if subject is not None:
-            if mentions(after, subject) and not mentions(before, subject):
-                return True
+            if mentions(before, subject):
+                found.append(False)
+            elif mentions(after, subject):
+                found.append(True)
         elif any(mentions(before, o) and not mentions(after, o) for o in objects):
-            return True
-    return False
+            found.append(True)
+        elif any(mentions(after, o) for o in objects):
+            found.append(False)
+    return found
 
 
 def contradictions(info: QuestionInfo, best: Sequence[str]) -> tuple[str, ...]:
@@ -292,7 +309,8 @@ def contradictions(info: QuestionInfo, best: Sequence[str]) -> tuple[str, ...]:
     if info.speaker:
         return ()
     found = []
-    if any(roles_swapped(info.text, s) for s in best):
+    swapped = any(roles_swapped(info.text, s) for s in best)
+    if swapped and not any(roles_agree(info.text, s) for s in best):
         found.append("who did it to whom")  # "B is suing A" for "why is A suing B"
     if any(denied(info.text, s) for s in best):
         found.append("what the question takes as given")  # "X was not banned"
