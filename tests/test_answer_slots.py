@@ -41,3 +41,15 @@ def test_how_many_times_counts_times_even_when_no_verb_follows_closely() -> None
     assert question_focus(question) == "time"
     assert filled(question, "The new engine will be forty times faster.") > 1.0
     assert filled(question, "The old pump ran at 300 litres a minute.") <= 1.0
+
+
+def test_a_match_score_counts_as_a_figure() -> None:
+    question = "What was the score when the home side beat the visitors?"
+    assert filled(question, "The home side won 3-1 after trailing at half time.") >= 1.0
+    assert filled(question, "The home side won thanks to a late goal by the captain.") == 0.0
+
+
+def test_the_sentence_holding_the_noun_a_what_question_names_fills_it_best() -> None:
+    question = "What operating system will the school tablet run?"
+    assert filled(question, "The tablet will run a free operating system.") == 1.0
+    assert filled(question, "The school tablet will cost under $100.") == 0.5

@@ -45,7 +45,8 @@ def _patterns() -> dict[str, re.Pattern[str]]:
         ),
         "number": re.compile(
             # "Twenty-eight" is one figure, as "28" is
-            rf"\b(\d[\d,.]*(?:-[a-z]+)*|(?:{numbers})(?:-(?:{numbers}))?|{vague})\b",
+            # and "6-2", "3-1" (a score) is a figure too
+            rf"\b(\d[\d,.]*(?:-(?:[a-z]+|\d+))*|(?:{numbers})(?:-(?:{numbers}))?|{vague})\b",
             re.IGNORECASE,
         ),
         "era": re.compile(r"\b((1[0-9]|20)\d\d|\d{2,4}s|century|centuries|decades?)\b"),
@@ -206,6 +207,10 @@ def slot_filled(
         return 1.0
     if info.asks == "reason":
         return 1.0 if patterns["reason"].search(sentence) else 0.0
+    if info.asks == "thing" and info.head is not None:
+        # "what operating system will it run": the sentence that names the system
+        head = info.head
+        return 1.0 if any(_focus_stem(t, head) == head for t in words(sentence)) else 0.5
     return 0.5
 
 
