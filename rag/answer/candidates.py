@@ -69,7 +69,31 @@ def candidates_of(hits: Sequence[Hit]) -> list[Candidate]:
             previous = text
             if speakers.names_speaker(text):
                 attribution = text
+    _attribution_across_passages(out)
     return out
+
+
+def _attribution_across_passages(candidates: list[Candidate]) -> None:
+    """A passage that opens with "…," he said" names its speaker in the passage before it:
+    read the retrieved sentences of each article in reading order, and where they run on
+    without a gap, a sentence with no speaker named earlier in its own passage takes the
+    last one named earlier in the article."""
+    by_article: dict[str, list[Candidate]] = {}
+    for c in candidates:
+        by_article.setdefault(c.article_id, []).append(c)
+    for sentences in by_article.values():
+        if len({c.hit.chunk.chunk_id for c in sentences}) < 2:
+            continue  # one passage: its own reading stands
+        sentences.sort(key=lambda c: c.start)
+        last, end = "", -1
+        for c in sentences:
+            if end >= 0 and c.start - end > 3:
+                last = ""  # a gap: sentences nobody retrieved may name someone else
+            if not c.attribution and last:
+                c.attribution = last
+            if speakers.names_speaker(c.text):
+                last = c.text
+            end = c.end
 
 
 def coverage(
