@@ -87,3 +87,11 @@ def test_what_followed_by_a_noun_asks_for_the_thing_that_noun_names() -> None:
     assert analyse_question("What award did the baker win?").head == "award"
     assert analyse_question("What does the plan involve?").asks is None
     assert analyse_question("What happened to the ferry?").asks is None
+
+
+def test_which_days_asks_for_a_date_and_who_is_the_role_names_the_role_asked_for() -> None:
+    assert analyse_question("On which days will the bakers strike?").asks == "date"
+    info = analyse_question("Who is the state minister responsible for ports?")
+    assert info.asks == "person" and info.head == "minist"
+    assert analyse_question("Who was the newly elected mayor of the town?").head == "mayor"
+    assert analyse_question("Who is the man accused of the theft?").head == "man"

@@ -53,3 +53,10 @@ def test_the_sentence_holding_the_noun_a_what_question_names_fills_it_best() -> 
     question = "What operating system will the school tablet run?"
     assert filled(question, "The tablet will run a free operating system.") == 1.0
     assert filled(question, "The school tablet will cost under $100.") == 0.5
+
+
+def test_at_what_time_is_best_filled_by_a_time_of_day() -> None:
+    question = "At what time did the choir begin its concert?"
+    at_time = filled(question, "The choir began singing at 7:30pm on Saturday.")
+    on_day = filled(question, "The choir began singing on Saturday.")
+    assert at_time > on_day >= 1.0

@@ -62,6 +62,13 @@ def _patterns() -> dict[str, re.Pattern[str]]:
             + _alternation("question_auxiliaries")
             + r")\b|\s*[?,]|$)"
         ),
+        # "who is the federal minister responsible for jobs": the role asked for
+        "who_head": re.compile(
+            r"^whom?\s+(?:is|was|are|were)\s+(?:the|a|an)\s+"
+            r"(?P<phrase>(?:[\w'’\-]+\s+){0,2}?[\w'’\-]+)(?=\s+(?:who|that|which|of|for|in|"
+            r"at|on|to|with|from|behind|responsible|[a-z]+ing|[a-z]+ed\s+(?:of|by|with|as|to))\b|"
+            r"\s*[?,]|$)"
+        ),
         "relation": re.compile(
             rf"\b(?:{_AUX_WORDS})\s+(?:[\w'’\-]+\s+){{0,4}}?(?P<verb>[a-z]+(?:ed|en))\b|"
             r"^\s*(?:who|what|which(?:\s+\w+)?)\s+(?P<verb2>[a-z]+)\b",
@@ -238,7 +245,7 @@ def asked_kind(lowered: str) -> str | None:
     """The kind of thing a (lower-cased, bare) question asks for, or None."""
     patterns = _patterns()
     if re.match(r"^(when|what (year|date|day|month|time))\b", lowered) or re.search(
-        r"\b(what|which) (year|date|day|month)\b|\b(since|until|till) when\b", lowered
+        r"\b(what|which) (year|date|day|month)s?\b|\b(since|until|till) when\b", lowered
     ):
         return "date"
     if re.match(r"^how (far back|long ago)\b", lowered):
@@ -271,7 +278,7 @@ def asked_kind(lowered: str) -> str | None:
 def question_head(lowered: str) -> str | None:
     """The stem of the noun that "which X …" or "what is the name of the X …" asks for:
     "which paris hotel did…" gives "hotel", "what was the name of the gunman…" "gunman"."""
-    match = _patterns()["head"].match(lowered)
+    match = _patterns()["head"].match(lowered) or _patterns()["who_head"].match(lowered)
     if match:
         head = match.group("phrase").split()[-1]
     else:

@@ -43,6 +43,11 @@ def _patterns() -> dict[str, re.Pattern[str]]:
             r"new year|easter|\d{1,2}(:\d{2})?\s*(am|pm))",
             re.IGNORECASE,
         ),
+        "clock": re.compile(
+            r"\b(?:\d{1,2}(?:[:.]\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)|\d{1,2}:\d{2}|midnight|noon|"
+            r"midday|dawn|dusk|(?:\w+ )?o'clock)",
+            re.IGNORECASE,
+        ),
         "number": re.compile(
             # "Twenty-eight" is one figure, as "28" is
             # and "6-2", "3-1" (a score) is a figure too
@@ -188,8 +193,11 @@ def slot_filled(
         specific = any(
             m.group().lower() not in question_lower for m in patterns["day"].finditer(sentence)
         )
-        if re.search(r"\b(what|which) (date|day)\b", question_lower):
+        if re.search(r"\b(what|which) (date|day)s?\b", question_lower):
             return 1.0 if specific else 0.0  # "on what day": 1975 is not a day
+        if re.search(r"\bwhat time\b", question_lower):
+            # "at what time": a time of day says more than the day
+            return 1.2 if patterns["clock"].search(sentence) else (1.0 if specific else 0.5)
         return 1.2 if specific else 1.0  # "when": a day says more than a year
     if info.asks == "number":
         return _count_filled(info, sentence, question_lower, alias or {})
