@@ -60,3 +60,9 @@ def test_at_what_time_is_best_filled_by_a_time_of_day() -> None:
     at_time = filled(question, "The choir began singing at 7:30pm on Saturday.")
     on_day = filled(question, "The choir began singing on Saturday.")
     assert at_time > on_day >= 1.0
+
+
+def test_a_person_named_after_a_title_is_a_new_name_beside_the_role_asked_for() -> None:
+    question = "Who is the state minister responsible for ports?"
+    assert filled(question, "Harbour Minister Jo Brand says the dredging will go ahead.") > 1.0
+    assert filled(question, "The Harbour Minister says the dredging will go ahead.") == 0.0

@@ -129,13 +129,19 @@ def new_names(
     not_person = lexicon.words("not_person")
     first_word = sentence.split(maxsplit=1)[0].strip("“\"'‘") if sentence.split() else ""
     for name in entities(sentence):
+        parts = name.split()
         if name.isdigit() or mentions(info.text, name):
             continue
-        parts = name.split()
         if len(parts) == 1 and parts[0] == first_word and parts[0] not in known:
             continue  # capitalised only because it starts the sentence
-        if people_only and any(p.lower().strip("'’s") in not_person for p in parts):
-            continue
+        if people_only:
+            # "Employment Minister Tony Abbott": the title is not the person; the name is
+            titled = [i for i, p in enumerate(parts) if p.lower().strip("'’s") in not_person]
+            if titled:
+                parts = parts[titled[-1] + 1 :]
+                if not parts:
+                    continue
+                name = " ".join(parts)
         if info.speaker is None and is_source(info, sentence, name):
             continue
         found.append(name)
