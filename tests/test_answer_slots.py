@@ -66,3 +66,9 @@ def test_a_person_named_after_a_title_is_a_new_name_beside_the_role_asked_for() 
     question = "Who is the state minister responsible for ports?"
     assert filled(question, "Harbour Minister Jo Brand says the dredging will go ahead.") > 1.0
     assert filled(question, "The Harbour Minister says the dredging will go ahead.") == 0.0
+
+
+def test_a_number_straight_after_the_question_verb_counts_the_unnamed_things_asked() -> None:
+    question = "How many runs did Jo Hayes score in the second innings?"
+    assert filled(question, "Hayes scored 131 before he was out, lifting the run rate.") == 1.0
+    assert filled(question, "Hayes was out for the 3rd time, lifting the run rate.") == 0.0

@@ -263,9 +263,17 @@ def _count_filled(
         if any(focus in stems[i + 1 : i + 4] for i in numbers):
             return min(cap, 1.2)  # "69 asylum seekers", "Fourteen homes": a count of them
         near = _near(stems, numbers, focus) or patterns["unit"].search(sentence)
-        return min(cap, 1.0 if near else 0.0)
+        return min(cap, 1.0 if near or _after_asked_verb(info, tokens, numbers) else 0.0)
     units = {stem(w) for w in lexicon.words("count_units")}
     return min(cap, 1.0 if patterns["unit"].search(sentence) and focus in units else 0.5)
+
+
+def _after_asked_verb(info: QuestionInfo, tokens: list[str], numbers: list[int]) -> bool:
+    """Whether a number follows the question's own verb ("Hayes scored 131 before…" for
+    "how many runs did Hayes score"): the count of the things asked, though they go
+    unnamed."""
+    asked = {s for s in info.stems if s != question_focus(info.text)}
+    return any(stem(tokens[j].lower()) in asked for i in numbers for j in range(max(0, i - 2), i))
 
 
 def unnamed(info: QuestionInfo, ranked: Sequence[Candidate]) -> bool:
