@@ -72,3 +72,10 @@ def test_a_number_straight_after_the_question_verb_counts_the_unnamed_things_ask
     question = "How many runs did Jo Hayes score in the second innings?"
     assert filled(question, "Hayes scored 131 before he was out, lifting the run rate.") == 1.0
     assert filled(question, "Hayes was out for the 3rd time, lifting the run rate.") == 0.0
+
+
+def test_what_was_the_score_is_filled_best_by_a_result_not_an_age() -> None:
+    question = "What was the score when the home side beat the visitors?"
+    result = filled(question, "The home side won 3-1 after trailing at the break.")
+    age = filled(question, "The fifteen-year-old striker scored twice for the home side.")
+    assert result > 1.0 > age

@@ -239,6 +239,13 @@ def _count_filled(
         for i in numbers
         if tokens[i].lower() not in question_lower.split() and not in_date(tokens, i)
     ]
+    if re.search(
+        r"\b(?:what|which) (?:was|is|were|will be) the (?:\w+ )?score\b|"
+        r"\bby what score\b",
+        question_lower,
+    ):
+        # "what was the score": a result ("6-2 6-2", "3-1") says it; an age or a count less
+        return 1.2 if re.search(r"\b\d{1,3}-\d{1,3}\b", sentence) else min(len(numbers), 1) * 0.5
     if patterns["share"].search(question_lower):
         # "what share of …": a percentage or a fraction, not a count
         return 1.2 if patterns["part"].search(sentence) else 0.5
