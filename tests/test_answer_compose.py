@@ -85,3 +85,12 @@ def test_a_close_runner_up_takes_the_second_place_from_a_weaker_following_senten
     info = analyse_question("What happened at the harbour festival?")
     chosen = select(info, [lead, fact, after], Weights(word_budget=20))
     assert chosen == [lead, fact]
+
+
+def test_the_sentence_naming_the_thing_a_what_question_asks_for_joins_the_lead() -> None:
+    lead = "The charity says it is building a cheap tablet for every pupil in the region."
+    fact = "Each tablet would run a free operating system written by volunteers."
+    first, second = _sentences("local/tablet", [(lead, 1.0, 0.5), (fact, 0.7, 1.0)])
+    info = analyse_question("What operating system will the pupils' tablet run?")
+    assert info.asks == "thing"
+    assert select(info, [first, second], Weights()) == [first, second]

@@ -56,3 +56,42 @@ def test_a_figure_written_in_digits_is_a_part_to_find_not_a_name() -> None:
     assert [q.value for q in share.quantities] == [12.0]
     day = analyse_question("Which ferry sank on May 11 near the harbour?")
     assert [q.value for q in day.quantities] == [11.0]
+
+
+def test_an_organisation_owning_the_speaker_is_part_of_the_role_not_the_name() -> None:
+    assert speaker_name("Acme Mills' Jo Brand") == "Jo Brand"
+    assert speaker_name("Harbour Trust's R. Tanner") == "R. Tanner"
+    info = analyse_question("What did Harbour Trust's R. Tanner say about the dredging?")
+    assert speaker_name(info.speaker or "") == "R. Tanner"
+    assert any(r.startswith("Harbour Trust") for r in info.role_names)
+
+
+def test_a_figure_noun_with_a_modifier_or_in_the_plural_asks_for_a_number() -> None:
+    assert analyse_question("What pay rise are the nurses asking for?").asks == "number"
+    assert analyse_question("What were the longest sentences handed down?").asks is None
+    assert analyse_question("What were the longest jail terms handed down?").asks == "number"
+    assert analyse_question("What was the final score in the derby?").asks == "number"
+
+
+def test_a_leading_phrase_before_the_question_word_does_not_hide_what_is_asked() -> None:
+    assert analyse_question("By the captain's account, what time did the ferry sink?").asks == (
+        "date"
+    )
+    info = analyse_question("Under which brands does the dairy sell its cheese?")
+    assert info.asks == "entity" and info.head == "brand"
+
+
+def test_what_followed_by_a_noun_asks_for_the_thing_that_noun_names() -> None:
+    info = analyse_question("What operating system will the school tablet run?")
+    assert info.asks == "thing" and info.head == "system"
+    assert analyse_question("What award did the baker win?").head == "award"
+    assert analyse_question("What does the plan involve?").asks is None
+    assert analyse_question("What happened to the ferry?").asks is None
+
+
+def test_which_days_asks_for_a_date_and_who_is_the_role_names_the_role_asked_for() -> None:
+    assert analyse_question("On which days will the bakers strike?").asks == "date"
+    info = analyse_question("Who is the state minister responsible for ports?")
+    assert info.asks == "person" and info.head == "minist"
+    assert analyse_question("Who was the newly elected mayor of the town?").head == "mayor"
+    assert analyse_question("Who is the man accused of the theft?").head == "man"

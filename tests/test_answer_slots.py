@@ -41,3 +41,41 @@ def test_how_many_times_counts_times_even_when_no_verb_follows_closely() -> None
     assert question_focus(question) == "time"
     assert filled(question, "The new engine will be forty times faster.") > 1.0
     assert filled(question, "The old pump ran at 300 litres a minute.") <= 1.0
+
+
+def test_a_match_score_counts_as_a_figure() -> None:
+    question = "What was the score when the home side beat the visitors?"
+    assert filled(question, "The home side won 3-1 after trailing at half time.") >= 1.0
+    assert filled(question, "The home side won thanks to a late goal by the captain.") == 0.0
+
+
+def test_the_sentence_holding_the_noun_a_what_question_names_fills_it_best() -> None:
+    question = "What operating system will the school tablet run?"
+    assert filled(question, "The tablet will run a free operating system.") == 1.0
+    assert filled(question, "The school tablet will cost under $100.") == 0.5
+
+
+def test_at_what_time_is_best_filled_by_a_time_of_day() -> None:
+    question = "At what time did the choir begin its concert?"
+    at_time = filled(question, "The choir began singing at 7:30pm on Saturday.")
+    on_day = filled(question, "The choir began singing on Saturday.")
+    assert at_time > on_day >= 1.0
+
+
+def test_a_person_named_after_a_title_is_a_new_name_beside_the_role_asked_for() -> None:
+    question = "Who is the state minister responsible for ports?"
+    assert filled(question, "Harbour Minister Jo Brand says the dredging will go ahead.") > 1.0
+    assert filled(question, "The Harbour Minister says the dredging will go ahead.") == 0.0
+
+
+def test_a_number_straight_after_the_question_verb_counts_the_unnamed_things_asked() -> None:
+    question = "How many runs did Jo Hayes score in the second innings?"
+    assert filled(question, "Hayes scored 131 before he was out, lifting the run rate.") == 1.0
+    assert filled(question, "Hayes was out for the 3rd time, lifting the run rate.") == 0.0
+
+
+def test_what_was_the_score_is_filled_best_by_a_result_not_an_age() -> None:
+    question = "What was the score when the home side beat the visitors?"
+    result = filled(question, "The home side won 3-1 after trailing at the break.")
+    age = filled(question, "The fifteen-year-old striker scored twice for the home side.")
+    assert result > 1.0 > age

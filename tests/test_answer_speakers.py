@@ -37,3 +37,22 @@ def test_a_sentence_where_somebody_else_speaks_of_the_person_only_mentions_them(
     own = next(c for c in candidates if "quoted" in c.text)
     assert weller.speech < w.speech_named
     assert own.speech >= w.speech_named
+
+
+def test_a_quote_opening_the_next_passage_keeps_the_speaker_named_in_the_one_before() -> None:
+    from tests.test_answer import hits_for, story
+
+    text = (
+        "The ferry operator will retire its oldest vessel next spring. "
+        '"The hull has done forty years of hard work," said Mara Quill, the harbour master. '
+        "Crews will move to the new boat in March. "
+        '"Passengers will notice quieter engines at once," she said.'
+    )
+    hits = hits_for(story(text, "local/ferry"), max_tokens=25)
+    assert len(hits) >= 2
+    candidates = candidates_of(hits)
+    quote = next(c for c in candidates if "quieter engines" in c.text)
+    assert quote.hit.chunk.chunk_id != candidates[1].hit.chunk.chunk_id
+    assert said_by("Mara Quill", quote.text, quote.context, quote.attribution) == 1.0
+    alone = candidates_of([quote.hit])[0]  # retrieved without the passage before it
+    assert said_by("Mara Quill", alone.text, alone.context, alone.attribution) == 0.0

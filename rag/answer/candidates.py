@@ -3,7 +3,7 @@ answers the question.
 
 A sentence's score weighs (see `Weights`): how much of the question's vocabulary
 (IDF-weighted) it and its immediate context cover; whether the question's named entities
-appear near it; semantic similarity to the question (MiniLM, for the best few); whether it
+appear near it; semantic similarity to the question (MiniLM, every sentence); whether it
 holds the kind of thing asked for (a date for "when", a number for "how many"); and, for
 "what did X say about Y", whether it reports X speaking — also through "she said" when an
 earlier sentence names X — and covers Y.
@@ -69,7 +69,31 @@ def candidates_of(hits: Sequence[Hit]) -> list[Candidate]:
             previous = text
             if speakers.names_speaker(text):
                 attribution = text
+    _attribution_across_passages(out)
     return out
+
+
+def _attribution_across_passages(candidates: list[Candidate]) -> None:
+    """A passage that opens with "…," he said" names its speaker in the passage before it:
+    read the retrieved sentences of each article in reading order, and where they run on
+    without a gap, a sentence with no speaker named earlier in its own passage takes the
+    last one named earlier in the article."""
+    by_article: dict[str, list[Candidate]] = {}
+    for c in candidates:
+        by_article.setdefault(c.article_id, []).append(c)
+    for sentences in by_article.values():
+        if len({c.hit.chunk.chunk_id for c in sentences}) < 2:
+            continue  # one passage: its own reading stands
+        sentences.sort(key=lambda c: c.start)
+        last, end = "", -1
+        for c in sentences:
+            if end >= 0 and c.start - end > 3:
+                last = ""  # a gap: sentences nobody retrieved may name someone else
+            if not c.attribution and last:
+                c.attribution = last
+            if speakers.names_speaker(c.text):
+                last = c.text
+            end = c.end
 
 
 def coverage(
@@ -109,8 +133,8 @@ def score_candidates(
     embed: Callable[[list[str]], np.ndarray],
     w: Weights,
 ) -> None:
-    """Set each candidate's scores; the `w.semantic_pool` best by the other scores are
-    also compared with the question by MiniLM (`embed`)."""
+    """Set each candidate's scores, its similarity to the question by MiniLM (`embed`)
+    among them."""
     question_lower = info.text.lower()
     known: dict[str, frozenset[str]] = {}
     names = info.names
@@ -153,10 +177,12 @@ def score_candidates(
             c.score += w.speech * c.speech + w.topic * coverage(idf, info.topic, own)
     if info.speaker and any(x[:1].isupper() for x in speaker.split()):  # a named speaker
         _others_speaking(speaker, sorted(candidates, key=lambda c: -c.score)[: w.semantic_pool], w)
-    pool = sorted(candidates, key=lambda c: -c.score)[: w.semantic_pool]
-    if pool:
-        vectors = embed([c.text for c in pool])
-        for c, similarity in zip(pool, vectors @ query_vector, strict=True):
+    # every sentence is compared with the question by meaning: the passages' sentence
+    # vectors are stored at ingest (rag/vector_cache.py), and a fact worded unlike the
+    # question ("jailed" for "a prison sentence") ranked low on shared words alone
+    if candidates:
+        vectors = embed([c.text for c in candidates])
+        for c, similarity in zip(candidates, vectors @ query_vector, strict=True):
             c.semantic = float(similarity)
             c.score += w.semantic * c.semantic
     if info.speaker:

@@ -56,9 +56,9 @@ def select(info: QuestionInfo, ranked: Sequence[Candidate], w: Weights) -> list[
         quote = next((c for c in worthy if c.speech >= full_quote), None)
         if quote is not None:
             chosen.append(quote)
-    if info.asks in ASKED_KINDS:
-        # the date, count or name asked for, when the best sentence lacks it or another
-        # holds it more surely (beside the noun asked for)
+    if info.asks in ASKED_KINDS or info.asks == "thing":
+        # the date, count or name asked for (or the thing "what X" names), when the best
+        # sentence lacks it or another holds it more surely (beside the noun asked for)
         fillers = [c for c in worthy if c.kind >= max(best.kind, 0.99) + 0.01 and c not in chosen]
         if fillers:  # the surest filler of the slot first, then the best scored
             chosen.append(max(fillers, key=lambda c: (c.kind, c.score)))

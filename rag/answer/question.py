@@ -20,8 +20,12 @@ from rag.condense import strip_context
 from rag.terms import QUESTION_WORDS, STOPWORDS, content_stems, entities, stem, words
 
 ASKED_KINDS = frozenset({"date", "number", "person", "place", "entity", "reason"})
+# "thing": "what X …" asks for something its noun X names ("what operating system"); the
+# sentence holding X is the likelier answer, but X need not be a name or a figure, so it
+# is not a kind whose absence counts against the answer (not in ASKED_KINDS)
 _PRONOUNS = frozenset({"he", "she", "they", "it", "him", "her", "them"})
 _AUX_WORDS = "did|does|do|was|were|is|are|has|have|had|will|would|can|could|should|might|may"
+_AUXILIARIES = frozenset(_AUX_WORDS.split("|"))
 
 
 def _alternation(name: str) -> str:
@@ -44,8 +48,9 @@ def _patterns() -> dict[str, re.Pattern[str]]:
             re.IGNORECASE,
         ),
         "number_noun": re.compile(
-            r"\b(what|which) ((is|was|were|are|will be) the ([a-z]+ ){0,2})?"
-            rf"({_alternation('number_nouns')})\b"
+            # "what was the death toll", "what pay rise", "what were the longest jail terms"
+            r"\b(what|which) ((is|was|were|are|will be) the )?([a-z]+ ){0,2}"
+            rf"({_alternation('number_nouns')})s?\b"
         ),
         "person_noun": re.compile(
             r"^(what|which) (\w+ ){0,2}(is|was|were|are) the name of the (\w+ ){0,2}?"
@@ -56,6 +61,13 @@ def _patterns() -> dict[str, re.Pattern[str]]:
             r"(?P<phrase>(?:[\w'’\-]+\s+){0,3}?[\w'’\-]+)(?=\s+(?:"
             + _alternation("question_auxiliaries")
             + r")\b|\s*[?,]|$)"
+        ),
+        # "who is the federal minister responsible for jobs": the role asked for
+        "who_head": re.compile(
+            r"^whom?\s+(?:is|was|are|were)\s+(?:the|a|an)\s+"
+            r"(?P<phrase>(?:[\w'’\-]+\s+){0,2}?[\w'’\-]+)(?=\s+(?:who|that|which|of|for|in|"
+            r"at|on|to|with|from|behind|responsible|[a-z]+ing|[a-z]+ed\s+(?:of|by|with|as|to))\b|"
+            r"\s*[?,]|$)"
         ),
         "relation": re.compile(
             rf"\b(?:{_AUX_WORDS})\s+(?:[\w'’\-]+\s+){{0,4}}?(?P<verb>[a-z]+(?:ed|en))\b|"
@@ -72,7 +84,7 @@ class QuestionInfo:
     stems: tuple[str, ...]  # content-word stems (question words aside)
     entities: tuple[str, ...]  # capitalised phrases and figures, as written
     speaker: str | None  # X of "what did X say …"
-    asks: str | None  # one of ASKED_KINDS, or None
+    asks: str | None  # one of ASKED_KINDS, "thing", or None
     context_stems: tuple[str, ...] = ()  # from an earlier turn: they steer, weigh less
     head: str | None = None  # stem of the noun "which X" asks for ("hotel")
     topic: tuple[str, ...] = ()  # stems of Y in "what did X say about Y"
@@ -139,7 +151,10 @@ def analyse_question(question: str) -> QuestionInfo:
     lowered = _bare(question.lower().strip())
     labelled = tuple(labelled_numbers(question))
     asks = asked_kind(lowered)
-    head = question_head(lowered) if asks in ("person", "entity", "place") else None
+    head = question_head(lowered) if asks in ("person", "entity", "place", None) else None
+    second = lowered.split()[1] if len(lowered.split()) > 1 else ""
+    if asks is None and head is not None and speaker is None and second not in _AUXILIARIES:
+        asks = "thing"  # "what operating system will it run": a thing named by its noun
     return QuestionInfo(
         text=question,
         stems=stems,
@@ -189,11 +204,16 @@ def _speaker(question: str) -> tuple[str | None, bool]:
 
 def speaker_name(speaker: str) -> str:
     """The name in a speaker described with a role: "former UN weapons inspector Richard
-    Butler" → "Richard Butler"; the whole description when it ends in no name."""
+    Butler" → "Richard Butler"; the whole description when it ends in no name. The
+    organisation a possessive puts before the name is its role too: "Acme Mills' Jo
+    Brand" → "Jo Brand"."""
     run = re.search(r"(?:[A-Z][\w'’.\-]*\s+)*[A-Z][\w'’.\-]*$", speaker)
     if run is None:
         return speaker
     name = run.group().strip()
+    owner = re.match(r"^(?:[A-Z][\w.\-]*\s+)*[A-Z][\w.\-]*(?:['’]s?)\s+(?=[A-Z])", name)
+    if owner is not None:
+        name = name[owner.end() :]
     words_ = name.split()
     while len(words_) > 1 and words_[0].lower() in lexicon.words("not_person"):
         words_ = words_[1:]
@@ -210,11 +230,14 @@ def _bare(lowered: str) -> str:
     """The question from its question word on: leading "and", "according to the report,"
     and a preposition before the question word ("For how long…") dropped."""
     lowered = re.sub(r"^(and|so|but|also|then)\s+", "", lowered)
-    lowered = re.sub(
-        r"^(according to|in|from|under)\s+[^,?]+,\s*(?=(how|what|which|when|who)\b)", "", lowered
-    )
+    # a leading phrase before the question word: "by the report's account, what time…",
+    # "after the storm passed, how many…"
+    lowered = re.sub(r"^[^,?]+,\s*(?=(how|what|which|when|who|where|why)\b)", "", lowered)
     return re.sub(
-        r"^(for|in|by|of|at|on|to|from|until|since)\s+(?=(how|what|which|when)\b)", "", lowered
+        r"^(for|in|by|of|at|on|to|from|until|since|under|with|among|between|through|"
+        r"against|after|before|over|into|about|during)\s+(?=(how|what|which|when|whom)\b)",
+        "",
+        lowered,
     )
 
 
@@ -222,7 +245,7 @@ def asked_kind(lowered: str) -> str | None:
     """The kind of thing a (lower-cased, bare) question asks for, or None."""
     patterns = _patterns()
     if re.match(r"^(when|what (year|date|day|month|time))\b", lowered) or re.search(
-        r"\b(what|which) (year|date|day|month)\b|\b(since|until|till) when\b", lowered
+        r"\b(what|which) (year|date|day|month)s?\b|\b(since|until|till) when\b", lowered
     ):
         return "date"
     if re.match(r"^how (far back|long ago)\b", lowered):
@@ -255,7 +278,7 @@ def asked_kind(lowered: str) -> str | None:
 def question_head(lowered: str) -> str | None:
     """The stem of the noun that "which X …" or "what is the name of the X …" asks for:
     "which paris hotel did…" gives "hotel", "what was the name of the gunman…" "gunman"."""
-    match = _patterns()["head"].match(lowered)
+    match = _patterns()["head"].match(lowered) or _patterns()["who_head"].match(lowered)
     if match:
         head = match.group("phrase").split()[-1]
     else:
@@ -272,6 +295,8 @@ def question_head(lowered: str) -> str | None:
         head = following[before_object[0] - 1]
     if head in STOPWORDS or head in QUESTION_WORDS or head in ("name", "named", "called"):
         return None
+    if lowered.startswith("what") and (head.endswith("ed") or head in _AUXILIARIES):
+        return None  # "what happened", "what caused it": a verb, not a noun asked for
     return stem(head)
 
 

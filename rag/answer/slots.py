@@ -43,9 +43,15 @@ def _patterns() -> dict[str, re.Pattern[str]]:
             r"new year|easter|\d{1,2}(:\d{2})?\s*(am|pm))",
             re.IGNORECASE,
         ),
+        "clock": re.compile(
+            r"\b(?:\d{1,2}(?:[:.]\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)|\d{1,2}:\d{2}|midnight|noon|"
+            r"midday|dawn|dusk|(?:\w+ )?o'clock)",
+            re.IGNORECASE,
+        ),
         "number": re.compile(
             # "Twenty-eight" is one figure, as "28" is
-            rf"\b(\d[\d,.]*(?:-[a-z]+)*|(?:{numbers})(?:-(?:{numbers}))?|{vague})\b",
+            # and "6-2", "3-1" (a score) is a figure too
+            rf"\b(\d[\d,.]*(?:-(?:[a-z]+|\d+))*|(?:{numbers})(?:-(?:{numbers}))?|{vague})\b",
             re.IGNORECASE,
         ),
         "era": re.compile(r"\b((1[0-9]|20)\d\d|\d{2,4}s|century|centuries|decades?)\b"),
@@ -123,13 +129,19 @@ def new_names(
     not_person = lexicon.words("not_person")
     first_word = sentence.split(maxsplit=1)[0].strip("“\"'‘") if sentence.split() else ""
     for name in entities(sentence):
+        parts = name.split()
         if name.isdigit() or mentions(info.text, name):
             continue
-        parts = name.split()
         if len(parts) == 1 and parts[0] == first_word and parts[0] not in known:
             continue  # capitalised only because it starts the sentence
-        if people_only and any(p.lower().strip("'’s") in not_person for p in parts):
-            continue
+        if people_only:
+            # "Employment Minister Tony Abbott": the title is not the person; the name is
+            titled = [i for i, p in enumerate(parts) if p.lower().strip("'’s") in not_person]
+            if titled:
+                parts = parts[titled[-1] + 1 :]
+                if not parts:
+                    continue
+                name = " ".join(parts)
         if info.speaker is None and is_source(info, sentence, name):
             continue
         found.append(name)
@@ -187,8 +199,11 @@ def slot_filled(
         specific = any(
             m.group().lower() not in question_lower for m in patterns["day"].finditer(sentence)
         )
-        if re.search(r"\b(what|which) (date|day)\b", question_lower):
+        if re.search(r"\b(what|which) (date|day)s?\b", question_lower):
             return 1.0 if specific else 0.0  # "on what day": 1975 is not a day
+        if re.search(r"\bwhat time\b", question_lower):
+            # "at what time": a time of day says more than the day
+            return 1.2 if patterns["clock"].search(sentence) else (1.0 if specific else 0.5)
         return 1.2 if specific else 1.0  # "when": a day says more than a year
     if info.asks == "number":
         return _count_filled(info, sentence, question_lower, alias or {})
@@ -206,6 +221,10 @@ def slot_filled(
         return 1.0
     if info.asks == "reason":
         return 1.0 if patterns["reason"].search(sentence) else 0.0
+    if info.asks == "thing" and info.head is not None:
+        # "what operating system will it run": the sentence that names the system
+        head = info.head
+        return 1.0 if any(_focus_stem(t, head) == head for t in words(sentence)) else 0.5
     return 0.5
 
 
@@ -220,6 +239,13 @@ def _count_filled(
         for i in numbers
         if tokens[i].lower() not in question_lower.split() and not in_date(tokens, i)
     ]
+    if re.search(
+        r"\b(?:what|which) (?:was|is|were|will be) the (?:\w+ )?score\b|"
+        r"\bby what score\b",
+        question_lower,
+    ):
+        # "what was the score": a result ("6-2 6-2", "3-1") says it; an age or a count less
+        return 1.2 if re.search(r"\b\d{1,3}-\d{1,3}\b", sentence) else min(len(numbers), 1) * 0.5
     if patterns["share"].search(question_lower):
         # "what share of …": a percentage or a fraction, not a count
         return 1.2 if patterns["part"].search(sentence) else 0.5
@@ -244,9 +270,17 @@ def _count_filled(
         if any(focus in stems[i + 1 : i + 4] for i in numbers):
             return min(cap, 1.2)  # "69 asylum seekers", "Fourteen homes": a count of them
         near = _near(stems, numbers, focus) or patterns["unit"].search(sentence)
-        return min(cap, 1.0 if near else 0.0)
+        return min(cap, 1.0 if near or _after_asked_verb(info, tokens, numbers) else 0.0)
     units = {stem(w) for w in lexicon.words("count_units")}
     return min(cap, 1.0 if patterns["unit"].search(sentence) and focus in units else 0.5)
+
+
+def _after_asked_verb(info: QuestionInfo, tokens: list[str], numbers: list[int]) -> bool:
+    """Whether a number follows the question's own verb ("Hayes scored 131 before…" for
+    "how many runs did Hayes score"): the count of the things asked, though they go
+    unnamed."""
+    asked = {s for s in info.stems if s != question_focus(info.text)}
+    return any(stem(tokens[j].lower()) in asked for i in numbers for j in range(max(0, i - 2), i))
 
 
 def unnamed(info: QuestionInfo, ranked: Sequence[Candidate]) -> bool:

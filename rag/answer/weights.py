@@ -37,7 +37,7 @@ class Weights:
     speech_mention: float = 0.4  # sentence names X without reporting speech
     speech_quote: float = 0.2  # bonus when the sentence holds X's own quoted words
     quote_ride: float = 0.95  # a quote scores at least this share of its introduction
-    semantic_pool: int = 8  # sentences embedded per question (the best by the other scores)
+    semantic_pool: int = 8  # the best sentences read closely (counts by meaning, rag.speech)
 
     # -- support (answerable.py) --------------------------------------------------------
     support_window: float = 0.35
