@@ -94,6 +94,7 @@ class Passage:
     lowered: str
     numbers: set[str]
     article: str = ""  # the whole article's text, lower-cased, when known (names resolve in it)
+    article_text: str = ""  # the same as written (who a role such as "the minister" is)
 
     @property
     def text(self) -> str:
@@ -114,7 +115,14 @@ class Passage:
         numbers |= {n.lstrip("0") for n in numbers if n.lstrip("0")}
         lowered = support_text.lower()
         return cls(
-            n, hit, sentences, set(content_stems(support_text)), lowered, numbers, article.lower()
+            n,
+            hit,
+            sentences,
+            set(content_stems(support_text)),
+            lowered,
+            numbers,
+            article.lower(),
+            article,
         )
 
 

@@ -319,9 +319,8 @@ def meaning_reason(claim: str, passage: Passage, best: PassageSentence) -> str |
             if claimed
             else []
         )
-        if claimed and _wrong_speaker(
-            claimed, context, index + offset, part, near, passage.article
-        ):
+        article = passage.article_text or " ".join(texts)
+        if claimed and _wrong_speaker(claimed, context, index + offset, part, near, article):
             return "speaker"
         conflict = clauses.polarity_conflict(part, texts[index])
         if conflict:
@@ -617,7 +616,7 @@ def _wrong_speaker(
     if "same" in verdicts or "unknown" in verdicts or near:
         return False  # `near`: sentences the claimed speaker says nearly as well
     return any(
-        _verdict(claimed, texts, k, quoted_only=True) == "same"
+        _verdict(claimed, texts, k, quoted_only=True, article=article) == "same"
         for k in range(len(texts))
         if k != index
     )
@@ -666,6 +665,10 @@ def _verdict(
     speakers = [a.speaker for a in found if a.speaker]
     if any(_same_speaker(claimed, s, texts) for s in speakers):
         return "same"
+    if any(_role_of(claimed, s, article) or _role_of(s, claimed, article) for s in speakers):
+        return "same"  # "the Belgian minister said" where the article names him
+    if any(a.described and _same_description(claimed, a.described) for a in found):
+        return "same"  # "according to the weekly" restates "…, according to the weekly"
     if quoted_only:
         return "none"
     if any(_kind_differs(claimed, s) for s in speakers):
@@ -691,6 +694,22 @@ def _verdict(
     return "none"
 
 
+def _same_description(claimed: str, described: str) -> bool:
+    """Whether a claimed speaker is the description the sentence gives its speaker: the
+    same words of meaning ("the trade weekly" for "the trade weekly")."""
+    a, b = set(content_stems(claimed)), set(content_stems(described))
+    return bool(a) and a == b
+
+
+def _role_of(description: str, name: str, article: str) -> bool:
+    """Whether the article gives the role a description names ("the TV host") to the
+    person a name names, and to no one else (`speech.described_person`)."""
+    if not article or not any(w[:1].isupper() for w in words(name)):
+        return False
+    person = speech.described_person(description, article)
+    return person is not None and speech.same_entity(person, name)
+
+
 def _resolved_elsewhere(
     claimed: str, speakers: Sequence[str], texts: Sequence[str], article: str
 ) -> bool:
@@ -698,7 +717,8 @@ def _resolved_elsewhere(
     never names them, the article does in full, and each speaker of the sentence is a
     description ending in a role ("the Olympic gold medallist"), not a name ("club chief
     executive Jo Bloggs")."""
-    if name_held(claimed, " ".join(texts).lower()) or not _given_in_full(claimed, article):
+    lowered = article.lower()
+    if name_held(claimed, " ".join(texts).lower()) or not _given_in_full(claimed, lowered):
         return False
     return all(words(s)[-1:] and words(s)[-1].islower() for s in speakers)
 

@@ -193,3 +193,36 @@ def test_time_words_the_sentence_holds_in_another_order_are_no_date_change() -> 
         aligned_change("The new series will open in Autumn last year.", sentence, sentence.lower())
         == "date"
     )
+
+
+def test_a_speaker_the_passage_gives_by_role_may_be_named_from_the_article() -> None:
+    text = "The Olympic sailing champion says the race was badly run. Ola Dahl won it."
+    article = "Nils Aaby finished last in the regatta. " + text
+    full = passage(text, article=article)
+    claim = "Nils Aaby says the race was badly run."
+    assert meaning_reason(claim, full, full.sentences[0]) is None
+    assert meaning_reason(claim, passage(text), passage(text).sentences[0]) == "speaker"
+    wrong = "Ola Dahl says the race was badly run."
+    assert meaning_reason(wrong, full, full.sentences[0]) == "speaker"
+
+
+def test_a_claim_may_give_by_role_a_speaker_the_passage_names() -> None:
+    text = "Holm said he had acted to protect the other crews in the race."
+    article = "The Danish fisheries minister says he will not resign. Lars Holm spoke. " + text
+    full = passage(text, article=article)
+    claim = "The Danish minister said his aim was to protect the other crews in the race."
+    assert meaning_reason(claim, full, full.sentences[0]) is None
+    claim = "The Swedish minister said his aim was to protect the other crews in the race."
+    assert meaning_reason(claim, full, full.sentences[0]) == "speaker"
+
+
+def test_a_claim_naming_whom_he_said_stands_for_keeps_its_speaker() -> None:
+    text = (
+        "Party co-chairman Rhea Quist opened the meeting with a speech attacking Tom Vane. "
+        'The government has "failed the regions", she told the conference.'
+    )
+    full = passage(text)
+    claim = "Rhea Quist told the conference the government had failed the regions."
+    assert meaning_reason(claim, full, full.sentences[1]) is None
+    claim = "Tom Vane told the conference the government had failed the regions."
+    assert meaning_reason(claim, full, full.sentences[1]) == "speaker"
