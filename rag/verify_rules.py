@@ -513,10 +513,19 @@ def clause_shares(
     for part in clauses.clause_texts(claim):
         # "…, and the mayor resigned", "… and that the mayor resigned": each joined part
         # ("… are baseless and politically motivated": two words are a detail too)
-        for piece in AND_PARTS.split(part):
-            share = held_share(piece, passage, idf, question_stems, least=LEAST_WORDS)
+        for joined in AND_PARTS.split(part):
+            share = held_share(joined, passage, idf, question_stems, least=LEAST_WORDS)
             if share is not None:
-                out.append((piece, share))
+                out.append((joined, share))
+            # "…, adding that she would appeal", "…, both of whom were paid": a clause hung
+            # on the sentence, which a model may have made up, judged on its own too (one
+            # short enough to be a reworded aside, "adding that inquiries go on", is not)
+            for piece in ADDED_PARTS.split(joined)[1:]:
+                if _words_of_meaning(piece) < ADDED_WORDS:
+                    continue
+                share = held_share(piece, passage, idf, question_stems, least=LEAST_WORDS)
+                if share is not None:
+                    out.append((piece, share))
     return out
 
 
@@ -538,7 +547,17 @@ def held_share(
 
 
 AND_PARTS = re.compile(r",?\s+and\s+(?:that\s+)?")
+# a participle or a relative clause after a comma: ", adding that", ", both of whom"
+ADDED_PARTS = re.compile(
+    r",\s+(?=(?:[a-z]{3,}ing|(?:all|both|each|many|most|some|none|one) of (?:whom|which)|"
+    r"which|who)\b)"
+)
 LEAST_WORDS = 2  # the fewest words of meaning of a joined part that is judged
+ADDED_WORDS = 5  # ... and of a participle or relative clause judged on its own
+
+
+def _words_of_meaning(text: str) -> int:
+    return len(set(content_stems(text)))
 
 
 @cache

@@ -226,3 +226,21 @@ def test_a_claim_naming_whom_he_said_stands_for_keeps_its_speaker() -> None:
     assert meaning_reason(claim, full, full.sentences[1]) is None
     claim = "Tom Vane told the conference the government had failed the regions."
     assert meaning_reason(claim, full, full.sentences[1]) == "speaker"
+
+
+def test_a_participle_or_relative_clause_the_passage_lacks_is_judged_on_its_own() -> None:
+    text = "The ferry operator said crossings to the island would resume on Friday after the storm."
+    p = passage(text)
+    made_up = (
+        "The ferry operator said crossings to the island would resume on Friday after the "
+        "storm, adding that travellers would receive full refunds for every cancelled trip."
+    )
+    assert clause_support(made_up, p, lambda _s: 1.0, frozenset()) < 0.3
+    relative = (
+        "Crossings to the island resume on Friday after the storm, which damaged two harbour "
+        "cranes and flooded the main car park."
+    )
+    assert clause_support(relative, p, lambda _s: 1.0, frozenset()) < 0.3
+    # a short aside stays with the clause it hangs on
+    aside = "Crossings to the island resume on Friday, the operator saying sorry."
+    assert clause_support(aside, p, lambda _s: 1.0, frozenset()) >= 0.3
