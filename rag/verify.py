@@ -40,6 +40,7 @@ from rag.verify_rules import (
     fact_reason,
     meaning_reason,
     name_held,
+    named_in_full,
     numbers_in,
 )
 
@@ -325,7 +326,11 @@ def support_features(
         for e in dict.fromkeys(entities(claim))
         if e.lower() not in STOPWORDS and e != first_word  # capitalised by position only
     ]
-    entity = sum(name_held(e, passage.lowered) for e in names) / len(names) if names else 1.0
+    held = [
+        name_held(e, passage.lowered) or named_in_full(e, passage.lowered, passage.article)
+        for e in names
+    ]
+    entity = sum(held) / len(names) if names else 1.0
     return max(semantic, 0.0), lexical, entity, best
 
 

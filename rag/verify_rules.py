@@ -193,6 +193,14 @@ def fact_reason(claim: str, passage: Passage) -> str | None:
     return None
 
 
+def named_in_full(name: str, lowered: str, article: str) -> bool:
+    """Whether a name the passage (lower-cased) shortens is the one the article (lower-cased)
+    gives in full: "Glen Yearwood" where the passage has "Mr Yearwood"."""
+    parts = [p for p in speech.name_parts(name) if len(p) > 2]
+    held = {w.removesuffix("'s").removesuffix("’s") for w in words(lowered)}
+    return any(_word_in(p, held) for p in parts) and _given_in_full(name, article)
+
+
 def _given_in_full(name: str, article: str) -> bool:
     """Whether the article (lower-cased) gives the name as the claim writes it, its
     words in a row, two at least: the passage's "Connor" is the article's "Keith Connor"."""
@@ -708,7 +716,7 @@ def _verdict(
         return "other"
     if any(a.via != "none" for a in found) and not speakers:
         return "unknown"
-    if any(speech.same_entity(claimed, e) for e in entities(texts[k])):
+    if any(_mentions(claimed, e) for e in entities(texts[k])):
         return "same"  # the claim says what X did ("X has visited…"), or whom officials speak for
     return "none"
 
@@ -718,6 +726,17 @@ def _same_description(claimed: str, described: str) -> bool:
     same words of meaning ("the trade weekly" for "the trade weekly")."""
     a, b = set(content_stems(claimed)), set(content_stems(described))
     return bool(a) and a == b
+
+
+def _mentions(claimed: str, mention: str) -> bool:
+    """Whether a sentence's name is the claimed speaker, by a word that names them: not
+    "Lawyers" (capitalised where a sentence opens) for "the singer's lawyers"."""
+    if not speech.same_entity(claimed, mention):
+        return False
+    names = [speech._norm(w) for w in words(claimed) if w[:1].isupper()]
+    if not names or all(w[:1].isupper() for w in words(claimed)):
+        return True
+    return any(speech.alike(n, p) for n in names for p in speech.name_parts(mention))
 
 
 def _role_of(description: str, name: str, article: str) -> bool:
@@ -874,6 +893,8 @@ _PERSON = lexicon.words("person_nouns")
 
 _PASSIVE = re.compile(r"\b(?:was|were|is|are|been|being|be)\s+(?:\w+ly\s+)?([a-z]+)\b(?!\s+to\b)")
 _ACTIVE_BEFORE = frozenset("was were is are been being be".split())
+# what may stand between a subject and its verb: "Ann Lo has since told …"
+_AUXILIARY = "has|have|had|will|would|could|also|since|then|later|now|just|already|once"
 
 
 def passive_swap(claim: str, sentence: str) -> bool:
@@ -893,7 +914,7 @@ def passive_swap(claim: str, sentence: str) -> bool:
         parts = speech.name_parts(name)
         if not parts:
             continue
-        m = re.search(rf"{re.escape(name)}\s+(?:\w+ly\s+)?([a-z]+)\b", claim)
+        m = re.search(rf"{re.escape(name)}\s+(?:(?:\w+ly|{_AUXILIARY})\s+){{0,3}}([a-z]+)\b", claim)
         if m is None:
             continue
         before = re.findall(r"[\w’'-]+", claim[: m.start()])

@@ -10,7 +10,9 @@ from rag.verify_rules import (
     fact_reason,
     meaning_reason,
     name_held,
+    named_in_full,
     numbers_in,
+    passive_swap,
 )
 
 
@@ -244,3 +246,28 @@ def test_a_participle_or_relative_clause_the_passage_lacks_is_judged_on_its_own(
     # a short aside stays with the clause it hangs on
     aside = "Crossings to the island resume on Friday, the operator saying sorry."
     assert clause_support(aside, p, lambda _s: 1.0, frozenset()) >= 0.3
+
+
+def test_a_word_capitalised_where_the_sentence_opens_does_not_name_the_claimed_speaker() -> None:
+    text = (
+        "Lawyers for the newspapers said the files must be opened to the public. "
+        "Ann Lo's lawyers said she would appeal."
+    )
+    claim = "Ann Lo's lawyers said the files must be opened to the public."
+    assert meaning_reason(claim, passage(text), passage(text).sentences[0]) == "speaker"
+    claim = "Lawyers for the newspapers said the files must be opened to the public."
+    assert meaning_reason(claim, passage(text), passage(text).sentences[0]) is None
+
+
+def test_a_passive_turned_active_is_a_role_swap_past_auxiliaries() -> None:
+    sentence = "Ann Lo has since been replaced as chair by Bo Ray."
+    assert passive_swap("Ann Lo has since replaced Bo Ray as chair.", sentence)
+    assert not passive_swap("Bo Ray has since replaced Ann Lo as chair.", sentence)
+
+
+def test_a_name_the_passage_shortens_is_held_when_the_article_gives_it_in_full() -> None:
+    lowered = "the ban was a blow to the label, mr yarrow admitted."
+    article = "glen yarrow runs a small label. " + lowered
+    assert named_in_full("Glen Yarrow", lowered, article)
+    assert not named_in_full("Tom Yarrow", lowered, article)
+    assert not named_in_full("Glen Yarrow", lowered, lowered)
