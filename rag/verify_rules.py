@@ -347,7 +347,7 @@ def meaning_reason(claim: str, passage: Passage, best: PassageSentence) -> str |
             return "antonym"
         if clauses.attempt_claimed_done(part, texts[index]):
             return "negation"  # done, where the passage says it is still being attempted
-        if passive_swap(part, texts[index]):
+        if passive_swap(part, texts[index]) or relative_swap(part, texts[index]):
             return "role"
     if clauses.role_conflict(claim, texts):
         return "role"
@@ -935,6 +935,38 @@ def passive_swap(claim: str, sentence: str) -> bool:
             continue  # the sentence says it did so too
         return True
     return False
+
+
+_WHO = re.compile(r"([A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*),\s+who\s+(?:\w+ly\s+)?([a-z]+)\b")
+
+
+def relative_swap(claim: str, sentence: str) -> bool:
+    """Whether the claim gives a name what the sentence's "who" clause says of another:
+    "Ann Lo gave the speech" where the sentence has "Ann Lo and Bo Ray, who gave the
+    speech". The verb must be the one the "who" clause opens with, the claimed name must
+    stand in the sentence, and the sentence must not give it that verb too."""
+    lowered = sentence.lower()
+    for m in _WHO.finditer(sentence):
+        owner, verb = m.group(1), m.group(2)
+        if verb in _ACTIVE_BEFORE or verb in _FINITE_WORDS:
+            continue  # "who was", "who has": the verb that follows is what is said
+        for name in entities(claim):
+            parts = speech.name_parts(name)
+            if not parts or speech.same_entity(name, owner):
+                continue
+            if not re.search(rf"{re.escape(name)}\s+(?:\w+ly\s+)?{re.escape(verb)}\b", claim):
+                continue
+            if not all(re.search(rf"\b{re.escape(p)}", lowered) for p in parts):
+                continue
+            if re.search(
+                rf"\b{re.escape(parts[-1])}\w*\s+(?:\w+ly\s+)?{re.escape(verb)}\b", lowered
+            ):
+                continue
+            return True
+    return False
+
+
+_FINITE_WORDS = frozenset("has have had is are was were will would could can may might".split())
 
 
 def _by(part: str, sentence: str) -> bool:

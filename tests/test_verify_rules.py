@@ -13,6 +13,7 @@ from rag.verify_rules import (
     named_in_full,
     numbers_in,
     passive_swap,
+    relative_swap,
 )
 
 
@@ -271,3 +272,12 @@ def test_a_name_the_passage_shortens_is_held_when_the_article_gives_it_in_full()
     assert named_in_full("Glen Yarrow", lowered, article)
     assert not named_in_full("Tom Yarrow", lowered, article)
     assert not named_in_full("Glen Yarrow", lowered, lowered)
+
+
+def test_a_who_clause_belongs_to_the_name_before_it_not_to_another() -> None:
+    sentence = "Among the guests were the mayor, Ann Lo, and the poet Bo Ray, who read the tribute."
+    assert relative_swap("Ann Lo read the tribute at the dinner.", sentence)
+    assert not relative_swap("Bo Ray read the tribute at the dinner.", sentence)
+    assert not relative_swap(
+        "Ann Lo read the menu.", "Ann Lo read the menu to Bo Ray, who was late."
+    )
