@@ -381,6 +381,10 @@ def aligned_change(part: str, sentence: str, passage_lowered: str, claim: str = 
         if when_said and when_stated and when_said != when_stated and not moved:
             return "date"  # (not when the sentence has the claim's words in another order:
             # "next spring" for "in Spring next year")
+        # "in the autumn of next year" for "in Spring next year": another season
+        seasons_said, seasons_stated = said & _SEASONS, stated & _SEASONS
+        if seasons_said and seasons_stated and not seasons_said & seasons_stated:
+            return "date"
         # "the third year in a row" for "the second year": ranks differ
         ranks_said = {_RANKS[w] for w in said if w in _RANKS}
         ranks_stated = {_RANKS[w] for w in stated if w in _RANKS}
@@ -421,6 +425,7 @@ def aligned_change(part: str, sentence: str, passage_lowered: str, claim: str = 
     return None
 
 
+_SEASONS = lexicon.words("seasons")
 _DAY_WORDS = frozenset({"yesterday", "today", "tonight", "tomorrow", "overnight"})
 
 

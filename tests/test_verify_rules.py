@@ -281,3 +281,11 @@ def test_a_who_clause_belongs_to_the_name_before_it_not_to_another() -> None:
     assert not relative_swap(
         "Ann Lo read the menu.", "Ann Lo read the menu to Bo Ray, who was late."
     )
+
+
+def test_another_season_in_the_sentences_place_is_a_date_change() -> None:
+    sentence = "The new ferry route will open in Spring next year with two boats."
+    changed = "The new ferry route will open in the autumn of next year with two boats."
+    assert aligned_change(changed, sentence, sentence.lower()) == "date"
+    same = "The new ferry route will open next spring with two boats."
+    assert aligned_change(same, sentence, sentence.lower()) is None
