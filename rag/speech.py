@@ -28,6 +28,7 @@ from rag.terms import STOPWORDS, entities, stem
 __all__ = [
     "Attribution",
     "alike",
+    "antecedent_before",
     "attribute",
     "attributions",
     "described_person",
@@ -570,6 +571,8 @@ def _opener(word: str) -> bool:
     """Whether a sentence's first word opens something other than its subject ("In",
     "Along", "Despite")."""
     bare = _norm(word.strip(",;:()"))
+    if bare in _TITLES:
+        return False  # "Mr Lee said"
     return bare in _PREPOSITIONS or bare in _OPENING or bare in STOPWORDS - {"the"}
 
 
@@ -607,6 +610,21 @@ def subject_name(sentence: str) -> str | None:
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’]?\s+(?=[\"“‘A-Z])|\n\s*\n")
+
+
+def antecedent_before(text: str) -> str | None:
+    """Whom a "he" or "she" opening the text that follows `text` (the article before a
+    passage) stands for: the subject, else the speaker, of the last of its last three
+    sentences that has one."""
+    sentences = [s for s in _SENTENCE_END.split(text) if s and s.strip()][-3:]
+    for k in range(len(sentences) - 1, -1, -1):
+        subject = subject_name(sentences[k])
+        if subject:
+            return subject
+        for found in attributions(sentences, k):
+            if found.speaker and name_parts(found.speaker):
+                return found.speaker
+    return None
 
 
 def described_person(description: str, text: str) -> str | None:

@@ -184,13 +184,44 @@ def fact_reason(claim: str, passage: Passage) -> str | None:
         words_ = [w for w in re.split(r"[\s\-]+", name) if w[:1].isupper() or w[:1].isdigit()]
         parts = [p for w in words_ for p in speech.name_parts(w) if len(p) > 2]
         found = [p for p in parts if _word_in(p, passage_words)]
-        if parts and not found:
+        if parts and not found and not _opening_pronoun_for(name, passage):
             return "entity"
         if len(found) < len(parts) and _given_in_full(name, passage.article):
             continue  # "Keith Connor" where the passage says "Connor" and the article both
         if len(found) < len(parts) and _other_name(parts, found, passage_names):
             return "entity"
     return None
+
+
+def _opening_pronoun_for(name: str, passage: Passage) -> bool:
+    """Whether the passage opens with "He"/"She" (a passage from the middle of an article)
+    standing for the person the name names, by the article's text before the passage."""
+    person = opening_person(passage)
+    return person is not None and speech.same_entity(name, person)
+
+
+def opening_person(passage: Passage) -> str | None:
+    """Whom a "He"/"She" opening the passage stands for, by the article's text before it."""
+    texts = [s.text for s in passage.sentences if not s.hostile]
+    if not texts or not passage.article_text:
+        return None
+    first = texts[0].split()[0].lower() if texts[0].split() else ""
+    if first not in ("he", "she"):
+        return None
+    at = passage.article_text.find(texts[0][:60])
+    if at <= 0:
+        return None
+    person = speech.antecedent_before(passage.article_text[:at])
+    if person is None:
+        return None
+    # "Mr Wilson" as the article gives him in full ("Tony Wilson")
+    fuller = [
+        e
+        for e in entities(passage.article_text[:at])
+        if len(speech.name_parts(e)) > len(speech.name_parts(person))
+        and speech.same_entity(e, person)
+    ]
+    return max(fuller, key=len) if fuller else person
 
 
 def named_in_full(name: str, lowered: str, article: str) -> bool:
@@ -307,6 +338,9 @@ def meaning_reason(claim: str, passage: Passage, best: PassageSentence) -> str |
     if not texts:
         return None
     default = texts.index(best.text) if best.text in texts else 0
+    person = opening_person(passage)
+    if person:  # "He made a cameo…" read as the person the article means by "He"
+        texts = [re.sub(r"^\s*(?:He|She)\b", person, texts[0]), *texts[1:]]
     sentence_stems = [set(content_stems(t)) for t in texts]
     # a passage from the middle of an article: its title may name whom "he said" stands for
     chunk = passage.hit.chunk

@@ -14,6 +14,7 @@ from rag.clauses import (
 )
 from rag.speech import (
     Attribution,
+    antecedent_before,
     attribute,
     attributions,
     described_person,
@@ -607,3 +608,11 @@ def test_a_described_speaker_resolved_to_a_name_keeps_its_description() -> None:
     found = attribute(sentences, 1)
     assert found.via == "pronoun"
     assert found.described == "the farming weekly"
+
+
+def test_he_opening_a_passage_stands_for_the_last_subject_of_the_article_before_it() -> None:
+    before = (
+        "The festival opened on Friday. Mr Okafor, who has run it since 2001, said he was pleased. "
+    )
+    assert antecedent_before(before) == "Okafor"
+    assert antecedent_before('"It was a long night," he told reporters. ') is None

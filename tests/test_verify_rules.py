@@ -289,3 +289,18 @@ def test_another_season_in_the_sentences_place_is_a_date_change() -> None:
     assert aligned_change(changed, sentence, sentence.lower()) == "date"
     same = "The new ferry route will open next spring with two boats."
     assert aligned_change(same, sentence, sentence.lower()) is None
+
+
+def test_a_passage_opening_with_he_speaks_of_the_person_the_article_named_before_it() -> None:
+    text = "He made a short appearance in the film, in which his part was played by Ian Roe."
+    article = "Festival chief Tom Baird, 60, is retiring. Mr Baird said he was proud. " + text
+    p = passage(text, n=1, article=article)
+    faithful = "Tom Baird made a short appearance in the film, in which Ian Roe played him."
+    assert fact_reason(faithful, p) is None
+    assert fact_reason(faithful, passage(text, n=1)) == "entity"
+    swapped = "Ian Roe made a short appearance in the film, in which Tom Baird played the part."
+    assert reason_with(swapped, p) == "role"
+
+
+def reason_with(claim: str, p: Passage) -> str | None:
+    return fact_reason(claim, p) or meaning_reason(claim, p, p.sentences[0])
