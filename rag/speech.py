@@ -576,6 +576,7 @@ def _opener(word: str) -> bool:
     return bare in _PREPOSITIONS or bare in _OPENING or bare in STOPWORDS - {"the"}
 
 
+@lru_cache(maxsize=4096)
 def subject_name(sentence: str) -> str | None:
     """The person a sentence opens with as its subject, the roles before the name aside:
     "Liam Fox" of "Party co-chairman Liam Fox has opened …", "Jo Lee" of "Jo Lee helped …";
@@ -612,6 +613,7 @@ def subject_name(sentence: str) -> str | None:
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’]?\s+(?=[\"“‘A-Z])|\n\s*\n")
 
 
+@lru_cache(maxsize=4096)
 def antecedent_before(text: str) -> str | None:
     """Whom a "he" or "she" opening the text that follows `text` (the article before a
     passage) stands for: the subject, else the speaker, of the last of its last three
@@ -627,6 +629,7 @@ def antecedent_before(text: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)
 def described_person(description: str, text: str) -> str | None:
     """The one person a text (an article) gives the role a description names: "the TV
     host" is "Jo Bloggs" where the text says "talk show host Jo Bloggs", "Jo Bloggs, the
