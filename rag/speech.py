@@ -28,11 +28,14 @@ from rag.terms import STOPWORDS, entities, stem
 __all__ = [
     "Attribution",
     "alike",
+    "antecedent_before",
     "attribute",
     "attributions",
+    "described_person",
     "name_parts",
     "same_entity",
     "speaker_of_claim",
+    "subject_name",
 ]
 
 
@@ -43,6 +46,7 @@ class Attribution:
     speaker: str | None  # the person/organisation, as written ("Kaja Kallas"); None if unknown
     via: str  # "direct" | "pronoun" | "context" | "none"
     verb: str | None  # the reporting verb ("said", "according to")
+    described: str | None = None  # the description resolved to `speaker` ("the weekly")
 
 
 NONE = Attribution(None, "none", None)
@@ -264,9 +268,12 @@ def _reports(sentence: str) -> list[_Report]:
             if previous is None:
                 # "X has been critical of the plan, saying …": the clause's own subject
                 head = _leading_name(sentence[begin : toks[i].start])
-                if not head:
+                if head:
+                    speaker, via = head, "direct"
+                elif _opens_with_pronoun(sentence[begin : toks[i].start]):
+                    speaker, via = None, "pronoun"  # "He attacked X, telling …"
+                else:
                     continue
-                speaker, via = head, "direct"
             else:
                 speaker, via = previous.speaker, previous.via
         reports.append(_Report(verb, toks[i].start, toks[j - 1].end, speaker, via))
@@ -388,7 +395,10 @@ def _subject_before(before: str, verb: str) -> tuple[str | None, str]:
     if not text.strip() and len(parts) >= 3 and parts[-2] in ("and", "but"):
         # "X will not name them and says …": the subject of the clause before "and"
         text = parts[-3]
-    trailing = _trailing_name(text)
+    # "…, criticised its record on the NHS, telling …": a name before the comma of a
+    # participle is no speaker
+    participle = verb.endswith("ing") and text.rstrip().endswith(",")
+    trailing = None if participle else _trailing_name(text)
     if trailing:
         return trailing, "direct"
     segments = [s.strip() for s in text.split(",")]
@@ -442,6 +452,11 @@ def _name_ahead(phrase: str) -> str:
             break
         out.append(w)
     return " ".join(out) if named else phrase
+
+
+def _opens_with_pronoun(clause: str) -> bool:
+    first = clause.split()[0].strip(",;:").lower() if clause.split() else ""
+    return first in _PRONOUNS
 
 
 def _leading_name(clause: str) -> str | None:
@@ -538,11 +553,168 @@ def _persons(sentence: str) -> list[str]:
 
 
 _HOLIDAYS = lexicon.words("holidays")
+_ROLES = lexicon.words("role_nouns")
+
+
+def _role_word(word: str) -> bool:
+    """Whether a lower-case word names a role a person holds ("host", "co-chairman")."""
+    parts = [_norm(p) for p in word.strip(",;:()").split("-") if p]
+    return bool(parts) and any(
+        p in _ROLES or p in _TITLES or p in _PERSON_NOUNS for p in parts if p not in _DETERMINERS
+    )
+
+
+_OPENING = lexicon.words("opening_words")
+
+
+def _opener(word: str) -> bool:
+    """Whether a sentence's first word opens something other than its subject ("In",
+    "Along", "Despite")."""
+    bare = _norm(word.strip(",;:()"))
+    if bare in _TITLES:
+        return False  # "Mr Lee said"
+    return bare in _PREPOSITIONS or bare in _OPENING or bare in STOPWORDS - {"the"}
+
+
+@lru_cache(maxsize=4096)
+def subject_name(sentence: str) -> str | None:
+    """The person a sentence opens with as its subject, the roles before the name aside:
+    "Liam Fox" of "Party co-chairman Liam Fox has opened …", "Jo Lee" of "Jo Lee helped …";
+    None when it opens otherwise ("In May, Lee said", "The firm said")."""
+    mask = _quoted_mask(sentence)
+    plain = "".join(" " if mask[i] else ch for i, ch in enumerate(sentence))
+    words_ = plain.split()
+    if words_ and _opener(words_[0]) and "," in plain:
+        # "Along with two others, Jo Lee appeared …": the subject follows the comma
+        words_ = plain.split(",", 1)[1].split()
+    if not words_ or _opener(words_[0]):
+        return None
+    phrase: list[str] = []
+    for k, w in enumerate(words_):
+        bare = w.strip(",;:()")
+        nxt = words_[k + 1].strip(",;:()") if k + 1 < len(words_) else ""
+        fits = (
+            bare[:1].isupper()
+            or _role_word(bare)
+            or (not phrase and _norm(bare) in _DETERMINERS)
+            # a modifier of the role that follows: "talk show host", "sports minister"
+            or (bare.islower() and (_role_word(nxt) or (nxt[:1].isupper() and k > 0)))
+        )
+        if not fits:
+            break
+        phrase.append(bare)
+        if w.endswith((",", ";", ":")):
+            break
+    people = [e for e in _persons(" ".join(phrase)) if name_parts(e)]
+    people = [e for e in people if not all(_norm(w) in _TITLES for w in e.split())]
+    return people[-1] if people else None
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’]?\s+(?=[\"“‘A-Z])|\n\s*\n")
+
+
+@lru_cache(maxsize=4096)
+def antecedent_before(text: str) -> str | None:
+    """Whom a "he" or "she" opening the text that follows `text` (the article before a
+    passage) stands for: the subject, else the speaker, of the last of its last three
+    sentences that has one."""
+    sentences = [s for s in _SENTENCE_END.split(text) if s and s.strip()][-3:]
+    for k in range(len(sentences) - 1, -1, -1):
+        subject = subject_name(sentences[k])
+        if subject:
+            return subject
+        for found in attributions(sentences, k):
+            if found.speaker and name_parts(found.speaker):
+                return found.speaker
+    return None
+
+
+@lru_cache(maxsize=4096)
+def described_person(description: str, text: str) -> str | None:
+    """The one person a text (an article) gives the role a description names: "the TV
+    host" is "Jo Bloggs" where the text says "talk show host Jo Bloggs", "Jo Bloggs, the
+    TV host," or opens a sentence with "The TV host …" next to one whose subject is Jo
+    Bloggs. Every other word of the description must stand within a few words before the
+    role ("the Belgian minister" for "The Belgian sports minister"). None when the text
+    gives the role to no one or to two people."""
+    said = [_norm(w) for w in re.findall(r"[\w’'-]+", description)]
+    said = [w for w in said if w not in _DETERMINERS]
+    if not said or not _role_word(said[-1]) or description.split()[-1][:1].isupper():
+        return None
+    head, qualifiers = said[-1], said[:-1]
+    sentences = [s for s in _SENTENCE_END.split(text) if s and s.strip()]
+    found: list[str] = []
+    for k, sentence in enumerate(sentences):
+        mask = _quoted_mask(sentence)
+        plain = "".join(" " if mask[i] else ch for i, ch in enumerate(sentence))
+        for m in re.finditer(rf"(?i)\b{re.escape(head)}\b", plain):
+            before = re.split(r"[,;:.()\u2013\u2014]", plain[: m.start()])[-1]
+            window = [_norm(w) for w in re.findall(r"[\w’'-]+", before)][-6:]
+            if not all(any(alike(q, w) for w in window) for q in qualifiers):
+                continue
+            after = re.match(r",?\s+((?:[A-Z][\w’'-]+\s?){1,4})", plain[m.end() :])
+            apposed = re.search(
+                r"((?:[A-Z][\w’'-]+\s?){1,4}),\s*(?:the\s|a\s|an\s)?[^,]*$",
+                plain[: m.start()],
+            )
+            lead = plain[: m.start()].split()
+            # the sentence opens with the description: "The TV host said …"
+            opening = lead[:1] in (["The"], []) and len(lead) <= 6 and "," not in before
+            if after and name_parts(after.group(1)):
+                found.append(after.group(1).strip())
+            elif apposed and name_parts(apposed.group(1)):
+                found.append(apposed.group(1).strip())
+            elif opening and len(before) == m.start():
+                near = [
+                    subject_name(sentences[j]) for j in (k - 1, k + 1) if 0 <= j < len(sentences)
+                ]
+                person = next((p for p in near if p), None)
+                if person:
+                    found.append(person)
+    people = [p for p in found if not all(_norm(w) in _TITLES for w in p.split())]
+    if people and all(same_entity(people[0], p) for p in people):
+        return people[0]
+    return None
 
 
 def attributions(sentences: Sequence[str], i: int) -> list[Attribution]:
-    """Every speaker sentence i reports, in order (one Attribution with via "none" if none)."""
-    return _attributions(tuple(sentences), i, 0)
+    """Every speaker sentence i reports, in order (one Attribution with via "none" if none).
+
+    A sentence that goes on with a quotation an earlier one opened (`“I won't. I don't
+    believe in it,” he said.`) is read with the quotation's opening mark before it."""
+    return _attributions(_continued(tuple(sentences)), i, 0)
+
+
+_CARRY = 4  # the most sentences a quotation left open is carried on to
+
+
+@lru_cache(maxsize=1024)
+def _continued(sentences: tuple[str, ...]) -> tuple[str, ...]:
+    """The sentences, each that starts inside a quotation opened before it given the
+    opening mark it lacks (of the same kind: curly or straight)."""
+    out = []
+    mark = ""  # the opening mark of a quotation still open, "" when none
+    carried = 0
+    for sentence in sentences:
+        if mark and carried < _CARRY and sentence.lstrip()[:1] not in '“‘"':
+            sentence = mark + sentence
+            carried += 1
+        else:
+            carried = 0
+        mark = _left_open(sentence)
+        out.append(sentence)
+    return tuple(out)
+
+
+def _left_open(text: str) -> str:
+    """The opening mark of a quotation the text leaves open at its end, or ""."""
+    open_mark = ""
+    for ch in text:
+        if ch == "“" or (ch == '"' and open_mark != '"'):
+            open_mark = ch
+        elif ch == "”" or (ch == '"' and open_mark == '"'):
+            open_mark = ""
+    return open_mark
 
 
 @lru_cache(maxsize=4096)
@@ -552,7 +724,7 @@ def _attributions(sentences: tuple[str, ...], i: int, depth: int) -> list[Attrib
     for report in _reports(sentence):
         if report.via == "pronoun":
             speaker = _antecedent(sentences, i, report.start, depth, report.speaker)
-            out.append(Attribution(speaker, "pronoun", report.verb))
+            out.append(Attribution(speaker, "pronoun", report.verb, report.speaker))
         elif report.speaker:
             out.append(Attribution(report.speaker, "direct", report.verb))
     if out:
@@ -592,6 +764,9 @@ def _antecedent(
         for attribution in _attributions(sentences, k, depth + 1):
             if attribution.speaker:
                 return attribution.speaker
+        subject = subject_name(sentences[k])
+        if subject:
+            return subject  # the subject of the sentence before, the likeliest "he"
         persons = _persons(sentences[k])
         if persons:
             return persons[-1]

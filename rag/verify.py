@@ -40,6 +40,7 @@ from rag.verify_rules import (
     fact_reason,
     meaning_reason,
     name_held,
+    named_in_full,
     numbers_in,
 )
 
@@ -94,6 +95,7 @@ class Passage:
     lowered: str
     numbers: set[str]
     article: str = ""  # the whole article's text, lower-cased, when known (names resolve in it)
+    article_text: str = ""  # the same as written (who a role such as "the minister" is)
 
     @property
     def text(self) -> str:
@@ -114,7 +116,14 @@ class Passage:
         numbers |= {n.lstrip("0") for n in numbers if n.lstrip("0")}
         lowered = support_text.lower()
         return cls(
-            n, hit, sentences, set(content_stems(support_text)), lowered, numbers, article.lower()
+            n,
+            hit,
+            sentences,
+            set(content_stems(support_text)),
+            lowered,
+            numbers,
+            article.lower(),
+            article,
         )
 
 
@@ -317,7 +326,11 @@ def support_features(
         for e in dict.fromkeys(entities(claim))
         if e.lower() not in STOPWORDS and e != first_word  # capitalised by position only
     ]
-    entity = sum(name_held(e, passage.lowered) for e in names) / len(names) if names else 1.0
+    held = [
+        name_held(e, passage.lowered) or named_in_full(e, passage.lowered, passage.article)
+        for e in names
+    ]
+    entity = sum(held) / len(names) if names else 1.0
     return max(semantic, 0.0), lexical, entity, best
 
 

@@ -184,13 +184,52 @@ def fact_reason(claim: str, passage: Passage) -> str | None:
         words_ = [w for w in re.split(r"[\s\-]+", name) if w[:1].isupper() or w[:1].isdigit()]
         parts = [p for w in words_ for p in speech.name_parts(w) if len(p) > 2]
         found = [p for p in parts if _word_in(p, passage_words)]
-        if parts and not found:
+        if parts and not found and not _opening_pronoun_for(name, passage):
             return "entity"
         if len(found) < len(parts) and _given_in_full(name, passage.article):
             continue  # "Keith Connor" where the passage says "Connor" and the article both
         if len(found) < len(parts) and _other_name(parts, found, passage_names):
             return "entity"
     return None
+
+
+def _opening_pronoun_for(name: str, passage: Passage) -> bool:
+    """Whether the passage opens with "He"/"She" (a passage from the middle of an article)
+    standing for the person the name names, by the article's text before the passage."""
+    person = opening_person(passage)
+    return person is not None and speech.same_entity(name, person)
+
+
+def opening_person(passage: Passage) -> str | None:
+    """Whom a "He"/"She" opening the passage stands for, by the article's text before it."""
+    texts = [s.text for s in passage.sentences if not s.hostile]
+    if not texts or not passage.article_text:
+        return None
+    first = texts[0].split()[0].lower() if texts[0].split() else ""
+    if first not in ("he", "she"):
+        return None
+    at = passage.article_text.find(texts[0][:60])
+    if at <= 0:
+        return None
+    person = speech.antecedent_before(passage.article_text[:at])
+    if person is None:
+        return None
+    # "Mr Wilson" as the article gives him in full ("Tony Wilson")
+    fuller = [
+        e
+        for e in entities(passage.article_text[:at])
+        if len(speech.name_parts(e)) > len(speech.name_parts(person))
+        and speech.same_entity(e, person)
+    ]
+    return max(fuller, key=len) if fuller else person
+
+
+def named_in_full(name: str, lowered: str, article: str) -> bool:
+    """Whether a name the passage (lower-cased) shortens is the one the article (lower-cased)
+    gives in full: "Glen Yearwood" where the passage has "Mr Yearwood"."""
+    parts = [p for p in speech.name_parts(name) if len(p) > 2]
+    held = {w.removesuffix("'s").removesuffix("’s") for w in words(lowered)}
+    return any(_word_in(p, held) for p in parts) and _given_in_full(name, article)
 
 
 def _given_in_full(name: str, article: str) -> bool:
@@ -299,6 +338,9 @@ def meaning_reason(claim: str, passage: Passage, best: PassageSentence) -> str |
     if not texts:
         return None
     default = texts.index(best.text) if best.text in texts else 0
+    person = opening_person(passage)
+    if person:  # "He made a cameo…" read as the person the article means by "He"
+        texts = [re.sub(r"^\s*(?:He|She)\b", person, texts[0]), *texts[1:]]
     sentence_stems = [set(content_stems(t)) for t in texts]
     # a passage from the middle of an article: its title may name whom "he said" stands for
     chunk = passage.hit.chunk
@@ -319,9 +361,8 @@ def meaning_reason(claim: str, passage: Passage, best: PassageSentence) -> str |
             if claimed
             else []
         )
-        if claimed and _wrong_speaker(
-            claimed, context, index + offset, part, near, passage.article
-        ):
+        article = passage.article_text or " ".join(texts)
+        if claimed and _wrong_speaker(claimed, context, index + offset, part, near, article):
             return "speaker"
         conflict = clauses.polarity_conflict(part, texts[index])
         if conflict:
@@ -340,7 +381,7 @@ def meaning_reason(claim: str, passage: Passage, best: PassageSentence) -> str |
             return "antonym"
         if clauses.attempt_claimed_done(part, texts[index]):
             return "negation"  # done, where the passage says it is still being attempted
-        if passive_swap(part, texts[index]):
+        if passive_swap(part, texts[index]) or relative_swap(part, texts[index]):
             return "role"
     if clauses.role_conflict(claim, texts):
         return "role"
@@ -374,6 +415,10 @@ def aligned_change(part: str, sentence: str, passage_lowered: str, claim: str = 
         if when_said and when_stated and when_said != when_stated and not moved:
             return "date"  # (not when the sentence has the claim's words in another order:
             # "next spring" for "in Spring next year")
+        # "in the autumn of next year" for "in Spring next year": another season
+        seasons_said, seasons_stated = said & _SEASONS, stated & _SEASONS
+        if seasons_said and seasons_stated and not seasons_said & seasons_stated:
+            return "date"
         # "the third year in a row" for "the second year": ranks differ
         ranks_said = {_RANKS[w] for w in said if w in _RANKS}
         ranks_stated = {_RANKS[w] for w in stated if w in _RANKS}
@@ -414,6 +459,7 @@ def aligned_change(part: str, sentence: str, passage_lowered: str, claim: str = 
     return None
 
 
+_SEASONS = lexicon.words("seasons")
 _DAY_WORDS = frozenset({"yesterday", "today", "tonight", "tomorrow", "overnight"})
 
 
@@ -514,10 +560,19 @@ def clause_shares(
     for part in clauses.clause_texts(claim):
         # "…, and the mayor resigned", "… and that the mayor resigned": each joined part
         # ("… are baseless and politically motivated": two words are a detail too)
-        for piece in AND_PARTS.split(part):
-            share = held_share(piece, passage, idf, question_stems, least=LEAST_WORDS)
+        for joined in AND_PARTS.split(part):
+            share = held_share(joined, passage, idf, question_stems, least=LEAST_WORDS)
             if share is not None:
-                out.append((piece, share))
+                out.append((joined, share))
+            # "…, adding that she would appeal", "…, both of whom were paid": a clause hung
+            # on the sentence, which a model may have made up, judged on its own too (one
+            # short enough to be a reworded aside, "adding that inquiries go on", is not)
+            for piece in ADDED_PARTS.split(joined)[1:]:
+                if _words_of_meaning(piece) < ADDED_WORDS:
+                    continue
+                share = held_share(piece, passage, idf, question_stems, least=LEAST_WORDS)
+                if share is not None:
+                    out.append((piece, share))
     return out
 
 
@@ -539,7 +594,17 @@ def held_share(
 
 
 AND_PARTS = re.compile(r",?\s+and\s+(?:that\s+)?")
+# a participle or a relative clause after a comma: ", adding that", ", both of whom"
+ADDED_PARTS = re.compile(
+    r",\s+(?=(?:[a-z]{3,}ing|(?:all|both|each|many|most|some|none|one) of (?:whom|which)|"
+    r"which|who)\b)"
+)
 LEAST_WORDS = 2  # the fewest words of meaning of a joined part that is judged
+ADDED_WORDS = 5  # ... and of a participle or relative clause judged on its own
+
+
+def _words_of_meaning(text: str) -> int:
+    return len(set(content_stems(text)))
 
 
 @cache
@@ -617,7 +682,7 @@ def _wrong_speaker(
     if "same" in verdicts or "unknown" in verdicts or near:
         return False  # `near`: sentences the claimed speaker says nearly as well
     return any(
-        _verdict(claimed, texts, k, quoted_only=True) == "same"
+        _verdict(claimed, texts, k, quoted_only=True, article=article) == "same"
         for k in range(len(texts))
         if k != index
     )
@@ -666,6 +731,10 @@ def _verdict(
     speakers = [a.speaker for a in found if a.speaker]
     if any(_same_speaker(claimed, s, texts) for s in speakers):
         return "same"
+    if any(_role_of(claimed, s, article) or _role_of(s, claimed, article) for s in speakers):
+        return "same"  # "the Belgian minister said" where the article names him
+    if any(a.described and _same_description(claimed, a.described) for a in found):
+        return "same"  # "according to the weekly" restates "…, according to the weekly"
     if quoted_only:
         return "none"
     if any(_kind_differs(claimed, s) for s in speakers):
@@ -686,9 +755,36 @@ def _verdict(
         return "other"
     if any(a.via != "none" for a in found) and not speakers:
         return "unknown"
-    if any(speech.same_entity(claimed, e) for e in entities(texts[k])):
+    if any(_mentions(claimed, e) for e in entities(texts[k])):
         return "same"  # the claim says what X did ("X has visited…"), or whom officials speak for
     return "none"
+
+
+def _same_description(claimed: str, described: str) -> bool:
+    """Whether a claimed speaker is the description the sentence gives its speaker: the
+    same words of meaning ("the trade weekly" for "the trade weekly")."""
+    a, b = set(content_stems(claimed)), set(content_stems(described))
+    return bool(a) and a == b
+
+
+def _mentions(claimed: str, mention: str) -> bool:
+    """Whether a sentence's name is the claimed speaker, by a word that names them: not
+    "Lawyers" (capitalised where a sentence opens) for "the singer's lawyers"."""
+    if not speech.same_entity(claimed, mention):
+        return False
+    names = [speech._norm(w) for w in words(claimed) if w[:1].isupper()]
+    if not names or all(w[:1].isupper() for w in words(claimed)):
+        return True
+    return any(speech.alike(n, p) for n in names for p in speech.name_parts(mention))
+
+
+def _role_of(description: str, name: str, article: str) -> bool:
+    """Whether the article gives the role a description names ("the TV host") to the
+    person a name names, and to no one else (`speech.described_person`)."""
+    if not article or not any(w[:1].isupper() for w in words(name)):
+        return False
+    person = speech.described_person(description, article)
+    return person is not None and speech.same_entity(person, name)
 
 
 def _resolved_elsewhere(
@@ -698,7 +794,8 @@ def _resolved_elsewhere(
     never names them, the article does in full, and each speaker of the sentence is a
     description ending in a role ("the Olympic gold medallist"), not a name ("club chief
     executive Jo Bloggs")."""
-    if name_held(claimed, " ".join(texts).lower()) or not _given_in_full(claimed, article):
+    lowered = article.lower()
+    if name_held(claimed, " ".join(texts).lower()) or not _given_in_full(claimed, lowered):
         return False
     return all(words(s)[-1:] and words(s)[-1].islower() for s in speakers)
 
@@ -835,6 +932,8 @@ _PERSON = lexicon.words("person_nouns")
 
 _PASSIVE = re.compile(r"\b(?:was|were|is|are|been|being|be)\s+(?:\w+ly\s+)?([a-z]+)\b(?!\s+to\b)")
 _ACTIVE_BEFORE = frozenset("was were is are been being be".split())
+# what may stand between a subject and its verb: "Ann Lo has since told …"
+_AUXILIARY = "has|have|had|will|would|could|also|since|then|later|now|just|already|once"
 
 
 def passive_swap(claim: str, sentence: str) -> bool:
@@ -854,7 +953,7 @@ def passive_swap(claim: str, sentence: str) -> bool:
         parts = speech.name_parts(name)
         if not parts:
             continue
-        m = re.search(rf"{re.escape(name)}\s+(?:\w+ly\s+)?([a-z]+)\b", claim)
+        m = re.search(rf"{re.escape(name)}\s+(?:(?:\w+ly|{_AUXILIARY})\s+){{0,3}}([a-z]+)\b", claim)
         if m is None:
             continue
         before = re.findall(r"[\w’'-]+", claim[: m.start()])
@@ -875,6 +974,38 @@ def passive_swap(claim: str, sentence: str) -> bool:
             continue  # the sentence says it did so too
         return True
     return False
+
+
+_WHO = re.compile(r"([A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*),\s+who\s+(?:\w+ly\s+)?([a-z]+)\b")
+
+
+def relative_swap(claim: str, sentence: str) -> bool:
+    """Whether the claim gives a name what the sentence's "who" clause says of another:
+    "Ann Lo gave the speech" where the sentence has "Ann Lo and Bo Ray, who gave the
+    speech". The verb must be the one the "who" clause opens with, the claimed name must
+    stand in the sentence, and the sentence must not give it that verb too."""
+    lowered = sentence.lower()
+    for m in _WHO.finditer(sentence):
+        owner, verb = m.group(1), m.group(2)
+        if verb in _ACTIVE_BEFORE or verb in _FINITE_WORDS:
+            continue  # "who was", "who has": the verb that follows is what is said
+        for name in entities(claim):
+            parts = speech.name_parts(name)
+            if not parts or speech.same_entity(name, owner):
+                continue
+            if not re.search(rf"{re.escape(name)}\s+(?:\w+ly\s+)?{re.escape(verb)}\b", claim):
+                continue
+            if not all(re.search(rf"\b{re.escape(p)}", lowered) for p in parts):
+                continue
+            if re.search(
+                rf"\b{re.escape(parts[-1])}\w*\s+(?:\w+ly\s+)?{re.escape(verb)}\b", lowered
+            ):
+                continue
+            return True
+    return False
+
+
+_FINITE_WORDS = frozenset("has have had is are was were will would could can may might".split())
 
 
 def _by(part: str, sentence: str) -> bool:

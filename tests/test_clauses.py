@@ -172,3 +172,38 @@ def test_a_fall_to_a_level_is_no_negation_though_declined_to_is_one() -> None:
     assert polarity_conflict(claim, sentence) is None
     refused = "The minister declined to back the tighter rules."
     assert polarity_conflict("The minister backed the tighter rules.", refused) == "negation"
+
+
+def test_opposites_of_news_usage_flip_where_their_counterpart_stands() -> None:
+    assert (
+        polarity_conflict(
+            "The late frost was a boost to the orchard growers.",
+            "The late frost was a blow to the orchard growers, the co-op said.",
+        )
+        == "antonym"
+    )
+    assert (
+        polarity_conflict(
+            "The union disputed that the mill had no choice but to close.",
+            "The union accepted the mill had no choice but to close.",
+        )
+        == "antonym"
+    )
+    assert (
+        polarity_conflict(
+            "Her late goal gave the visitors a two-goal lead.",
+            "Her late goal gave the hosts a two-goal lead.",
+        )
+        == "antonym"
+    )
+    assert (
+        polarity_conflict(
+            "The singer rarely toured with the band.", "The singer frequently toured with the band."
+        )
+        == "antonym"
+    )
+    # the same word on both sides is no flip
+    assert (
+        polarity_conflict("The plan has one clear upside.", "The plan has one clear upside.")
+        is None
+    )

@@ -14,10 +14,13 @@ from rag.clauses import (
 )
 from rag.speech import (
     Attribution,
+    antecedent_before,
     attribute,
     attributions,
+    described_person,
     same_entity,
     speaker_of_claim,
+    subject_name,
 )
 
 MARKET = [
@@ -547,3 +550,69 @@ def test_a_participle_after_a_comma_reports_the_clauses_subject_not_the_name_bef
     claim = "Okafor signed once deals were agreed for Ann Lisle and Ben Tarr, saying they mattered."
     assert speaker_of_claim(claim, described=True) == "Okafor"
     assert speaker_of_claim("Ann Lisle spoke on Friday, saying they mattered.") == "Ann Lisle"
+
+
+def test_a_sentence_going_on_with_a_quotation_opened_before_it_reports_who_closes_it() -> None:
+    sentences = [
+        "Ana Reyes rebuilt the old mill last year.",
+        '"We could not sell the looms.',
+        'Nobody wanted them any more," she said.',
+    ]
+    assert attribute(sentences, 2).speaker == "Ana Reyes"
+    curly = ["Ana Reyes rebuilt the old mill.", "“We could not sell it.", "Nobody came,” she said."]
+    assert attribute(curly, 2).speaker == "Ana Reyes"
+
+
+def test_he_stands_for_the_subject_of_the_sentence_before_not_its_last_name() -> None:
+    sentences = [
+        "Harbour pilot Ivo Marsh has criticised the plan to charge Dalton Shipping more.",
+        "The fees are far too high, he said.",
+    ]
+    assert attribute(sentences, 1).speaker == "Ivo Marsh"
+
+
+def test_a_participle_after_a_pronoun_subject_reports_whom_the_pronoun_stands_for() -> None:
+    sentences = [
+        "Ivo Marsh spoke first.",
+        "He attacked the fees and the plan for Eastgate Wharf, telling reporters trade would go.",
+    ]
+    assert attribute(sentences, 1).speaker == "Ivo Marsh"
+
+
+def test_the_subject_of_a_sentence_is_the_name_it_opens_with_past_its_roles() -> None:
+    assert subject_name("Party co-chairman Rhea Quist has opened the meeting.") == "Rhea Quist"
+    assert subject_name("Talk show host Bo Lind, whose show ran for years, said so.") == "Bo Lind"
+    assert subject_name("Along with two others, gallery owner Sam Pryce appeared.") == "Sam Pryce"
+    assert subject_name("Ivo Marsh claims the Eastgate Cup was fixed.") == "Ivo Marsh"
+    assert subject_name("The firm said it would appeal.") is None
+
+
+def test_a_role_stands_for_the_one_person_the_text_gives_it() -> None:
+    text = (
+        "The Danish fisheries minister at the centre of the quota row says he will not resign. "
+        "Lars Holm claims the figures were wrong. Talk show host Bo Lind disagreed."
+    )
+    assert described_person("the Danish minister", text) == "Lars Holm"
+    assert described_person("the TV host", text) is None  # "TV" stands nowhere before "host"
+    assert described_person("the show host", text) == "Bo Lind"
+    assert described_person("the Swedish minister", text) is None
+    two = "Sports minister Ann Berg spoke. Later, finance minister Jo Vik spoke."
+    assert described_person("the minister", two) is None
+
+
+def test_a_described_speaker_resolved_to_a_name_keeps_its_description() -> None:
+    sentences = [
+        "Farm Weekly has said that milk prices fell.",
+        "Dairy sales dropped by a tenth, according to the farming weekly.",
+    ]
+    found = attribute(sentences, 1)
+    assert found.via == "pronoun"
+    assert found.described == "the farming weekly"
+
+
+def test_he_opening_a_passage_stands_for_the_last_subject_of_the_article_before_it() -> None:
+    before = (
+        "The festival opened on Friday. Mr Okafor, who has run it since 2001, said he was pleased. "
+    )
+    assert antecedent_before(before) == "Okafor"
+    assert antecedent_before('"It was a long night," he told reporters. ') is None

@@ -10,7 +10,10 @@ from rag.verify_rules import (
     fact_reason,
     meaning_reason,
     name_held,
+    named_in_full,
     numbers_in,
+    passive_swap,
+    relative_swap,
 )
 
 
@@ -193,3 +196,111 @@ def test_time_words_the_sentence_holds_in_another_order_are_no_date_change() -> 
         aligned_change("The new series will open in Autumn last year.", sentence, sentence.lower())
         == "date"
     )
+
+
+def test_a_speaker_the_passage_gives_by_role_may_be_named_from_the_article() -> None:
+    text = "The Olympic sailing champion says the race was badly run. Ola Dahl won it."
+    article = "Nils Aaby finished last in the regatta. " + text
+    full = passage(text, article=article)
+    claim = "Nils Aaby says the race was badly run."
+    assert meaning_reason(claim, full, full.sentences[0]) is None
+    assert meaning_reason(claim, passage(text), passage(text).sentences[0]) == "speaker"
+    wrong = "Ola Dahl says the race was badly run."
+    assert meaning_reason(wrong, full, full.sentences[0]) == "speaker"
+
+
+def test_a_claim_may_give_by_role_a_speaker_the_passage_names() -> None:
+    text = "Holm said he had acted to protect the other crews in the race."
+    article = "The Danish fisheries minister says he will not resign. Lars Holm spoke. " + text
+    full = passage(text, article=article)
+    claim = "The Danish minister said his aim was to protect the other crews in the race."
+    assert meaning_reason(claim, full, full.sentences[0]) is None
+    claim = "The Swedish minister said his aim was to protect the other crews in the race."
+    assert meaning_reason(claim, full, full.sentences[0]) == "speaker"
+
+
+def test_a_claim_naming_whom_he_said_stands_for_keeps_its_speaker() -> None:
+    text = (
+        "Party co-chairman Rhea Quist opened the meeting with a speech attacking Tom Vane. "
+        'The government has "failed the regions", she told the conference.'
+    )
+    full = passage(text)
+    claim = "Rhea Quist told the conference the government had failed the regions."
+    assert meaning_reason(claim, full, full.sentences[1]) is None
+    claim = "Tom Vane told the conference the government had failed the regions."
+    assert meaning_reason(claim, full, full.sentences[1]) == "speaker"
+
+
+def test_a_participle_or_relative_clause_the_passage_lacks_is_judged_on_its_own() -> None:
+    text = "The ferry operator said crossings to the island would resume on Friday after the storm."
+    p = passage(text)
+    made_up = (
+        "The ferry operator said crossings to the island would resume on Friday after the "
+        "storm, adding that travellers would receive full refunds for every cancelled trip."
+    )
+    assert clause_support(made_up, p, lambda _s: 1.0, frozenset()) < 0.3
+    relative = (
+        "Crossings to the island resume on Friday after the storm, which damaged two harbour "
+        "cranes and flooded the main car park."
+    )
+    assert clause_support(relative, p, lambda _s: 1.0, frozenset()) < 0.3
+    # a short aside stays with the clause it hangs on
+    aside = "Crossings to the island resume on Friday, the operator saying sorry."
+    assert clause_support(aside, p, lambda _s: 1.0, frozenset()) >= 0.3
+
+
+def test_a_word_capitalised_where_the_sentence_opens_does_not_name_the_claimed_speaker() -> None:
+    text = (
+        "Lawyers for the newspapers said the files must be opened to the public. "
+        "Ann Lo's lawyers said she would appeal."
+    )
+    claim = "Ann Lo's lawyers said the files must be opened to the public."
+    assert meaning_reason(claim, passage(text), passage(text).sentences[0]) == "speaker"
+    claim = "Lawyers for the newspapers said the files must be opened to the public."
+    assert meaning_reason(claim, passage(text), passage(text).sentences[0]) is None
+
+
+def test_a_passive_turned_active_is_a_role_swap_past_auxiliaries() -> None:
+    sentence = "Ann Lo has since been replaced as chair by Bo Ray."
+    assert passive_swap("Ann Lo has since replaced Bo Ray as chair.", sentence)
+    assert not passive_swap("Bo Ray has since replaced Ann Lo as chair.", sentence)
+
+
+def test_a_name_the_passage_shortens_is_held_when_the_article_gives_it_in_full() -> None:
+    lowered = "the ban was a blow to the label, mr yarrow admitted."
+    article = "glen yarrow runs a small label. " + lowered
+    assert named_in_full("Glen Yarrow", lowered, article)
+    assert not named_in_full("Tom Yarrow", lowered, article)
+    assert not named_in_full("Glen Yarrow", lowered, lowered)
+
+
+def test_a_who_clause_belongs_to_the_name_before_it_not_to_another() -> None:
+    sentence = "Among the guests were the mayor, Ann Lo, and the poet Bo Ray, who read the tribute."
+    assert relative_swap("Ann Lo read the tribute at the dinner.", sentence)
+    assert not relative_swap("Bo Ray read the tribute at the dinner.", sentence)
+    assert not relative_swap(
+        "Ann Lo read the menu.", "Ann Lo read the menu to Bo Ray, who was late."
+    )
+
+
+def test_another_season_in_the_sentences_place_is_a_date_change() -> None:
+    sentence = "The new ferry route will open in Spring next year with two boats."
+    changed = "The new ferry route will open in the autumn of next year with two boats."
+    assert aligned_change(changed, sentence, sentence.lower()) == "date"
+    same = "The new ferry route will open next spring with two boats."
+    assert aligned_change(same, sentence, sentence.lower()) is None
+
+
+def test_a_passage_opening_with_he_speaks_of_the_person_the_article_named_before_it() -> None:
+    text = "He made a short appearance in the film, in which his part was played by Ian Roe."
+    article = "Festival chief Tom Baird, 60, is retiring. Mr Baird said he was proud. " + text
+    p = passage(text, n=1, article=article)
+    faithful = "Tom Baird made a short appearance in the film, in which Ian Roe played him."
+    assert fact_reason(faithful, p) is None
+    assert fact_reason(faithful, passage(text, n=1)) == "entity"
+    swapped = "Ian Roe made a short appearance in the film, in which Tom Baird played the part."
+    assert reason_with(swapped, p) == "role"
+
+
+def reason_with(claim: str, p: Passage) -> str | None:
+    return fact_reason(claim, p) or meaning_reason(claim, p, p.sentences[0])
