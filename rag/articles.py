@@ -183,6 +183,48 @@ class ArticleIndex:
         similarity = means @ _unit(np.asarray(query_vector, dtype=np.float32)[None])[0]
         return [ids[i] for i in np.argsort(-similarity, kind="stable")[:k].tolist()]
 
+    def scaled_bm25_scores(self, question: str) -> dict[str, float]:
+        """`bm25_scores` over the best article's (the best scores 1)."""
+        scores = self.bm25_scores(question)
+        best = max(scores.values(), default=0.0)
+        return {a: s / best for a, s in scores.items()} if best > 0 else {}
+
+    def vector_scores(
+        self, query_vector: np.ndarray, wanted: Iterable[str] = (), k: int = POOL
+    ) -> tuple[list[str], dict[str, float]]:
+        """The `k` articles whose mean vector is nearest the question, best first, and the
+        mean-vector cosine min-max scaled over all articles (nearest 1, farthest 0) of
+        those and the `wanted` articles."""
+        with self._lock:
+            ids, means = self._means()
+        if not means.size:
+            return [], {}
+        similarity = means @ _unit(np.asarray(query_vector, dtype=np.float32)[None])[0]
+        nearest = np.argsort(-similarity, kind="stable")[:k].tolist()
+        low, high = float(similarity.min()), float(similarity.max())
+        if high <= low:
+            return [ids[i] for i in nearest], {}
+        position = {a: i for i, a in enumerate(ids)}
+        rows = {position[a] for a in wanted if a in position} | set(nearest)
+        scaled = {ids[i]: float((similarity[i] - low) / (high - low)) for i in sorted(rows)}
+        return [ids[i] for i in nearest], scaled
+
+    def passage_cosines(
+        self, article_ids: Iterable[str], query_vector: np.ndarray
+    ) -> dict[str, float]:
+        """Cosine to the question of every passage of these articles (none when their
+        vectors are missing)."""
+        query = _unit(np.asarray(query_vector, dtype=np.float32)[None])[0]
+        out: dict[str, float] = {}
+        with self._lock:
+            articles = [self._articles.get(a) for a in dict.fromkeys(article_ids)]
+        for article in articles:
+            if article is None or not article.vectors.size:
+                continue
+            similarity = article.vectors @ query
+            out.update(zip(article.chunk_ids, similarity.tolist(), strict=True))
+        return out
+
     def rank(
         self,
         question: str,
