@@ -254,13 +254,14 @@ def gather_signals(
     by_keyword = sorted((a for a in raw if raw[a] > 0), key=lambda a: (-raw[a], a))
     candidates = set(article_of.values())
     by_vector, scaled_vector = articles.vector_scores(query_vector, candidates | set(raw))
-    top = [*by_keyword[:ARTICLE_POOL], *by_vector]
-    cosines = articles.passage_cosines([*candidates, *top], query_vector)
+    top = dict.fromkeys([*by_keyword[:ARTICLE_POOL], *by_vector])
+    by_article = articles.passage_cosines([*candidates, *top], query_vector)
+    cosines = {c: s for passages in by_article.values() for c, s in passages.items()}
     closest: dict[str, str] = {}
-    for article in dict.fromkeys(top):
-        nearest = articles.closest_chunk(article, query_vector)
-        if nearest is not None:
-            closest[article] = nearest
+    for article in top:
+        passages = by_article.get(article)
+        if passages:
+            closest[article] = nearest = max(passages, key=passages.__getitem__)
             article_of.setdefault(nearest, article)
     keyword = dict(bm25_hits) if keyword_scores is None else {**keyword_scores, **dict(bm25_hits)}
     return Signals(
