@@ -2,6 +2,7 @@
 
     rag eval --fit --min-refusal 0.8   # news, holdout, starter, nearmiss, paraphrase, blind4/5-dev
     rag eval --fit --folds 10 --sets news,nearmiss --no-write --json
+    rag eval --fit --sets news,holdout,/elsewhere/blind.jsonl --no-write   # a set by path
 
 Every question of the gold sets is retrieved once (its passages and vector cached).
 The answerer then answers the cached passages once per point of a small grid over its
@@ -379,6 +380,14 @@ def cross_validate_points(
 REANSWERED_NAMES = tuple(p.name for p in REANSWERED)
 
 
+def gold_path(gold_dir: Path, name: str) -> Path:
+    """A set named under evals/gold ("news"), or given by path ("/data/blind.jsonl"): sets
+    that must stay outside the repository (others' copyright) join a fit so."""
+    if name.endswith(".jsonl") or "/" in name:
+        return Path(name).expanduser()
+    return gold_dir / f"{name}.jsonl"
+
+
 def fit(
     pipeline: Any,
     gold_dir: Path,
@@ -391,10 +400,10 @@ def fit(
     """Retrieve once, answer once per grid point, cross-validate, choose on everything."""
     sets = {}
     for name in set_names:
-        path = gold_dir / f"{name}.jsonl"
+        path = gold_path(gold_dir, name)
         if not path.exists():
             raise BadInputError(f"no gold set {path}")
-        sets[name] = load_gold(path)
+        sets[path.stem if path.stem not in sets else str(path)] = load_gold(path)
     answerer = getattr(pipeline, "extractive", None)
     if pipeline.llm is not None or answerer is None or not hasattr(answerer, "respond"):
         raise BadInputError("--fit tunes the offline extractive answerer (RAG_LLM unset)")

@@ -219,3 +219,11 @@ def test_a_refusal_floor_keeps_the_threshold_above_the_unanswerable_questions() 
     floored = choose(data, cap=0.05, floor=0.9)
     assert floored["refuse_below"] > capped["refuse_below"]
     assert score(data, floored).figures()["refusal_accuracy"] >= 0.9
+
+
+def test_a_gold_set_is_named_under_evals_gold_or_given_by_path(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from evals.fit import gold_path
+
+    assert gold_path(tmp_path, "news") == tmp_path / "news.jsonl"
+    outside = tmp_path / "elsewhere" / "blind.jsonl"
+    assert gold_path(tmp_path, str(outside)) == outside

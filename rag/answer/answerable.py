@@ -12,7 +12,9 @@ Two checks, both needed:
   "Article 5"), other names ("Nato" is "NATO"), numbers ("three decades" is "30 years"),
   dates ("the 10th century" is "the 900s"), the topic Y of "what did X say about Y" and
   the question's common words (by stem, compound, or MiniLM similarity of the words above
-  `Weights.ground_similarity`). A part that is missing means a refusal.
+  `Weights.ground_similarity`). A part that is missing means a refusal; so is one the
+  best sentences state otherwise (`rag.answer.relation`: parties swapped, event denied,
+  figure or name changed, no price asked for, the question's verb nowhere beside them).
 """
 
 from __future__ import annotations
@@ -28,8 +30,15 @@ from rag.answer import speakers
 from rag.answer.candidates import Candidate, adjacent, sentence_stems, speaks_here, stem_found
 from rag.answer.meaning import Meaning, close_in_meaning
 from rag.answer.mentions import mentions
-from rag.answer.normal import date_spans, has_labelled, quantities, same_quantity, spans_agree
+from rag.answer.normal import (
+    date_spans,
+    has_labelled,
+    quantities,
+    same_quantity,
+    spans_agree,
+)
 from rag.answer.question import ASKED_KINDS, QuestionInfo, speaker_name
+from rag.answer.relation import age_stated, bound_met, contradictions, question_verb
 from rag.answer.slots import unnamed
 from rag.answer.weights import Weights
 from rag.terms import QUESTION_WORDS, STOPWORDS, content_stems, stem, words
@@ -121,6 +130,9 @@ def support(
     return of(ranked[0])
 
 
+_NOUN_NEGATION = re.compile(r"\b(?:with\s+no|without)\s+[\w'’\-]+(?:\s+[a-z][\w\-]*){0,2}")
+
+
 @dataclass(frozen=True, slots=True)
 class Grounding:
     """Which parts of the question a candidate grounds."""
@@ -152,13 +164,24 @@ class Grounder:
         self.ranked = ranked
         # the best sentences say who did it to whom the other way round
         self.reversed = any(reversed_roles(info.text, c.text) for c in ranked[: w.ground_pool])
+        self.contradicted = contradictions(info, [c.text for c in ranked[: w.ground_pool]])
+        self._stem_cache: dict[str, set[str]] = {}
+        # the question's verb must be beside one of the best sentences (not only somewhere
+        # in the story); which of them answers is left to the ranking
+        verb = None if info.speaker else question_verb(info.text)
+        if verb in lexicon.words("light_verbs"):
+            verb = None
+        best = ranked[: w.ground_pool]
+        self.verb_missing = verb if verb and not any(self.verb_here(verb, c) for c in best) else ""
+        # "in places with no electricity", "without a licence": the negation describes a
+        # noun of the question, it does not deny its event
+        self.negated = info.negated and clauses.negated(_NOUN_NEGATION.sub(" ", info.text))
         self.articles: dict[str, str] = {}
         for c in ranked:
             chunk = c.hit.chunk
             known = self.articles.get(chunk.article_id, f"{chunk.title}\n")
             if chunk.text not in known:
                 self.articles[chunk.article_id] = f"{known}\n{chunk.text}"
-        self._stem_cache: dict[str, set[str]] = {}
         self.published = {c.article_id: c.hit.chunk.published or "" for c in ranked}
         speaker_stems = set(content_stems(info.speaker or ""))
         name_stems = {stem(p) for e in (*info.entities, *info.labelled) for p in words(e)}
@@ -183,13 +206,16 @@ class Grounder:
         if info.speaker and info.speaker_required:
             (grounded if self.speaks(c) else missing).append(info.speaker)
         if (
-            info.negated
+            self.negated
             and info.asks != "reason"
             and not (clauses.negated(c.text) or clauses.negated(c.context))
         ):
             missing.append("not")  # "who did not win": the sentence says who won
         if self.reversed or reversed_roles(info.text, near):  # it, its neighbours, the best
             missing.append("who did it to whom")
+        missing.extend(self.contradicted)
+        if self.verb_missing:
+            missing.append(self.verb_missing)  # "Why was X removed": X was only tried
         for label in info.labelled:
             # What X said about "Article 6" must be in X's words; elsewhere in the article.
             where = self.own_words(c) if info.speaker_required else article
@@ -198,7 +224,8 @@ class Grounder:
             (grounded if mentions(article, name) else missing).append(name)
         stated = quantities(article)
         for q in info.quantities:
-            ok = any(same_quantity(q, s) for s in stated)
+            ok = any(same_quantity(q, s) for s in stated) or bound_met(info.text, q, stated)
+            ok = ok or age_stated(q, info.text, article)
             (grounded if ok else missing).append(q.text)
         if info.dates:
             spans = date_spans(article)
@@ -214,6 +241,14 @@ class Grounder:
         if share < (self.w.topic_grounded if info.speaker_required else self.w.ground_share):
             missing.extend(unmatched)
         return Grounding(tuple(missing), tuple(grounded))
+
+    def verb_here(self, verb: str, c: Candidate) -> bool:
+        """Whether the verb is in the sentence or the words around it (the one before and
+        after, the title): by stem, or a word MiniLM puts close to it."""
+        near = self.near(c)
+        if stem_found(stem(verb), self._stems(near)):
+            return True
+        return bool(self.similar_words([stem(verb)], [verb], near))
 
     @staticmethod
     def own_words(c: Candidate) -> str:
@@ -265,14 +300,20 @@ class Grounder:
 
     def common_words(self, c: Candidate, topic_only: bool) -> tuple[float, list[str]]:
         """The IDF-weighted share of the question's common words that the candidate's
-        article grounds, and the words it does not. For "what did X say about Y" only Y's
-        words count. The words may be anywhere in the article's retrieved passages: an
-        extractive answer quotes one sentence of a story that states the rest around it."""
+        article grounds, and the words it does not. The words may be anywhere in the
+        article's retrieved passages: an extractive answer quotes one sentence of a story
+        that states the rest around it. For "what did X say about Y" only Y's words count,
+        and only in the passage that quotes X: Y elsewhere in the story is another topic
+        the article pairs with somebody else."""
         info = self.info
         wanted = {s: x for s, x in self.words.items() if not topic_only or s in info.topic}
         if not wanted:
             return 1.0, []
         text = self.articles.get(c.article_id, f"{c.hit.chunk.title}\n{c.hit.chunk.text}")
+        if topic_only:
+            # Y must be in the passage that quotes X, not only somewhere in the story
+            # (X's own sentence alone is too narrow: "he added" quotes stand apart)
+            text = f"{c.hit.chunk.title}\n{c.hit.chunk.text}"
         around = self._stems(text)
         weight = {s: self.idf(s) * (self.w.relation if s == info.relation else 1.0) for s in wanted}
         total = sum(weight.values()) or 1.0

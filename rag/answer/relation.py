@@ -1,0 +1,353 @@
+"""Whether the chosen sentence says what the question asks *the same way round*.
+
+Three near-misses share every name and most words with the sentence that answers the
+original question, so coverage and name grounding pass them:
+
+- **the sentence denies the question's event** ("Why does the app have to be trained?"
+  against "the app does not have to be trained"): `denied` asks `rag.clauses` whether a
+  negation in one of them covers words the other states plainly;
+- **a figure of the question stands changed in the sentence** ("jailed for 12 years"
+  against "jailed for 14 years"): `figure_changed` aligns the two word by word
+  (`rag.clauses.substitutions`) and finds a number of the question where the sentence
+  has another number, between the same words;
+- **the two parties of the verb are swapped** ("Why is A suing B?" against "B is
+  suing A"; "Who described A as …?" against "A described C as …"): `roles_swapped`
+  finds the question's verb in the sentence and which side of it each name stands on.
+
+Beside them (`contradictions` gathers the lot for the grounder): another name where the
+question's stands (`name_changed`), no currency figure for "how much will it cost"
+(`asks_money`), and the question's verb (`question_verb`, looked for beside the best
+sentences by answerable.py). They read the best sentences only: the rest of the article
+may well state the question's figure or event about something else.
+
+The other way, two forms of a figure a reworded question may use: a bound ("over a
+thousand", `bound_met`) and an age ("the 20-year-old", `age_stated`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import cache
+
+from rag import clauses, lexicon
+from rag.answer.mentions import mentions
+from rag.answer.normal import Quantity
+from rag.answer.question import QuestionInfo
+from rag.speech import same_entity
+from rag.terms import QUESTION_WORDS, STOPWORDS, content_stems, entities, stem, words
+
+_FIGURE = re.compile(r"\d[\d,.]*|[a-z]+-?(?:teen|ty|hundred|thousand|million|billion)")
+_AUX_OPENERS = frozenset({"did", "does", "do", "is", "are", "was", "were", "has", "have", "had"})
+_AUXILIARIES = frozenset(
+    "did does do will would can could is are was were has have had should may might must".split()
+)
+# questions that take their event as given ("Why was X banned?", "Which team won?"),
+# unlike "When will X report?", which "X declined to say" answers, and "What share of …",
+# whose sentence may negate something beside the share ("is not surprised the share …")
+_PRESUPPOSING = re.compile(r"^\s*(?:why|which|who|whom|whose)\b", re.IGNORECASE)
+_QUESTION_OPENERS = frozenset(QUESTION_WORDS) | _AUX_OPENERS
+_RESTATES = 0.6  # share of the question's common words a sentence restating it holds
+_STOP_STEMS = frozenset(stem(w) for w in STOPWORDS)
+_SHAPING = frozenset(stem(w) for w in QUESTION_WORDS)
+_BE = frozenset("is are was were be been being".split())
+# where a clause's subject may start: a relative or reported clause inside the sentence
+_CLAUSE_START = re.compile(r"[;:]|,\s|\b(?:that|who|which|whom|while|whereas|but|and)\b")
+
+
+def denied(question: str, sentence: str) -> bool:
+    """Whether the sentence negates what the question states plainly ("Why was X banned?"
+    against "X is not banned"). A question that is negated itself is left to the
+    question's own negation check."""
+    if clauses.negated(question) or not _PRESUPPOSING.match(question):
+        return False
+    if clauses.polarity_conflict(question, sentence) != "negation":
+        return False
+    # the negated clause must be about the question's event, not another one beside it
+    asked = {stem(w.lower()) for w in words(question) if w[:1].islower()} - _SHAPING
+    asked = {s for s in asked if s not in _STOP_STEMS}
+    return any(
+        c.negated and len(asked & set(content_stems(c.text))) * 2 > len(asked)
+        for c in clauses.clauses(sentence)
+    )
+
+
+_HOW_MUCH = re.compile(r"^\s*(?:how\s+much|(?:at\s+)?what\s+(?:price|cost|fee|fare)s?)\b", re.I)
+_MONEY = re.compile(
+    r"[$£€¥]\s?\d|\d\s?(?:m|bn|k)?\s+(?:[a-z]+\s+)?(?:dollars?|pounds?|euros?|yen|francs?|"
+    r"rupees?|yuan|cents?|pence|rand|pesos?|roubles?|won|dinars?|riyals?)\b|\b\d+p\b",
+    re.IGNORECASE,
+)
+
+
+def asks_money(question: str) -> bool:
+    """Whether the question asks an amount of money: "how much" (not "by how much", a
+    change) with a word of paying or costing (`rag/lexicon/money_words.txt`), or "what
+    price"."""
+    if not _HOW_MUCH.match(question):
+        return False
+    if re.match(r"\s*what\s+(?:price|cost|fee|fare)", question, re.I) or re.match(
+        r"\s*at\s+what", question, re.I
+    ):
+        return True
+    return bool({w.lower() for w in words(question)} & lexicon.words("money_words"))
+
+
+def holds_money(text: str) -> bool:
+    """Whether the text states an amount of money ("$4bn", "£19", "160m euros", "50p")."""
+    return bool(_MONEY.search(text))
+
+
+def _is_figure(tokens: tuple[str, ...]) -> bool:
+    numbers = lexicon.words("number_words")
+    return bool(tokens) and all(
+        _FIGURE.fullmatch(t.lower()) or t.lower() in numbers for t in tokens
+    )
+
+
+def figure_changed(question: str, sentence: str) -> bool:
+    """Whether a figure of the question stands in the sentence as another figure between
+    the same words ("the 1985 riots" / "the 1981 riots", "a 20% rise" / "a 13.8% rise")."""
+    if not re.search(r"\d", question) and not any(
+        w.lower() in lexicon.words("number_words") for w in words(question)
+    ):
+        return False
+    for change in clauses.substitutions(question, sentence):
+        claimed = tuple(t.text for t in change.claimed)
+        stated = tuple(t.text for t in change.stated)
+        if not any(x and x not in STOPWORDS for x in (change.before, change.after)):
+            continue  # no word of meaning around it in common: not the same place
+        if _is_figure(claimed) and _is_figure(stated) and claimed != stated:
+            return True
+    return False
+
+
+def name_changed(question: str, sentence: str) -> bool:
+    """Whether a name of the question stands in the sentence as another name, after or
+    before the same word ("fires at Kellerby" / "fires at Dunmore", "in Vass province" /
+    "in the Ardo province"), the question's name nowhere in the sentence."""
+    asked = {stem(w.lower()) for w in words(question) if w[:1].islower()} - _SHAPING
+    asked -= _STOP_STEMS
+    if not asked or len(asked & set(content_stems(sentence))) < _RESTATES * len(asked):
+        return False  # not a restatement of the question: its names may be other things
+    for change in clauses.substitutions(question, sentence):
+        claimed = [t.text for t in change.claimed if t.text.lower() != "the"]
+        if not claimed or not all(t[:1].isupper() for t in claimed):
+            continue
+        if not (change.before or change.after) or change.before in _QUESTION_OPENERS:
+            continue
+        name = " ".join(claimed)
+        if name.lower() in _QUESTION_OPENERS or mentions(sentence, name):
+            continue
+        # the other name stands right at the shared word: "at Dunmore", "Ardo province"
+        stated = [t.text for t in change.stated]
+        edges = [
+            x
+            for x, anchored in ((stated[0], change.before), (stated[-1], change.after))
+            if anchored and x[:1].isupper() and x.lower() not in _QUESTION_OPENERS | {"the"}
+        ]
+        others = [e for e in entities(" ".join(stated)) if set(edges) & set(e.split())]
+        if others and not any(same_entity(name, o) or _abbreviates(o, name) for o in others):
+            return True
+    return False
+
+
+def _abbreviates(acronym: str, name: str) -> bool:
+    """Whether `acronym` is the initials of the name's last words ("OSI" for "the
+    Soros-funded Open Society Institute")."""
+    if not acronym.isupper() or len(acronym) < 2:
+        return False
+    initials = "".join(w[0] for w in name.split() if w[:1].isupper())
+    return initials.endswith(acronym)
+
+
+@cache
+def _demonyms() -> frozenset[str]:
+    return frozenset(a for a, _ in lexicon.pairs("demonyms"))
+
+
+def _adjective(word: str) -> bool:
+    """A word for a country's people or things ("Iranian", "American"): it describes a
+    noun that follows, it is not the subject itself."""
+    return word in _demonyms() or word.endswith(("ian", "ese", "ish", "ern"))
+
+
+@cache
+def _not_verbs() -> frozenset[str]:
+    return lexicon.words("titles") | lexicon.words("person_nouns")
+
+
+@cache
+def _bases() -> dict[str, str]:
+    return dict(lexicon.pairs("irregular_verbs"))
+
+
+def _verb_stem(word: str) -> str:
+    lower = word.lower()
+    return stem(_bases().get(lower, lower)).rstrip("e")
+
+
+def _question_roles(question: str) -> tuple[str, str | None, tuple[str, ...]] | None:
+    """The question's verb (as a stem), its subject (None when the question asks for it:
+    "Who sued …") and the names after the verb; None when the question is not of the forms
+    "wh… AUX Name verb …" or "Who/Which X verb-ed …", or is passive."""
+    tokens = words(question)
+    lower = [t.lower() for t in tokens]
+    if not tokens or any(t in _BE for t in lower[1:]) and " by " in question:
+        return None
+    text_after = question
+    verb: str | None = None
+    subject: str | None = None
+    for i, t in enumerate(lower[:-2]):
+        if t not in _AUXILIARIES or i == 0:
+            continue
+        # "… will China supply …", "… is Hewlett Packard suing …", "… did Foster's reject …"
+        j = i + 1
+        if lower[j] == "the":
+            j += 1
+        k = j
+        while k < len(tokens) and tokens[k][:1].isupper():
+            k += 1
+        if k == j or k >= len(tokens) or lower[k] in STOPWORDS or not tokens[k].isalpha():
+            return None
+        if lower[k] in _not_verbs():
+            return None  # "did Deutsche Bank economist Tevfik Aksoy say": a title, not a verb
+        if k + 1 < len(tokens) and tokens[k + 1][:1].islower() and lower[k + 1] not in STOPWORDS:
+            return None  # "does the oil exporter sell": "oil" starts a noun phrase
+        run = lower[j:k]
+        if any(t.endswith(("'s", "’s")) for t in run[:-1]) or _adjective(run[-1]):
+            return None  # "is Ryanair's Boeing order …", "did Iranian blogger X …": a modifier
+        subject = " ".join(tokens[j:k]).removesuffix("'s").removesuffix("’s")
+        verb = tokens[k]
+        text_after = question[question.find(tokens[k], len(" ".join(tokens[:k]))) :]
+        break
+    if verb is None:
+        match = re.match(r"^\s*(?:[Ww]ho|[Ww]hich\s+[a-z]+)\s+(?P<verb>[a-z]+)\b", question)
+        if match is None:
+            return None
+        verb = match.group("verb")
+        irregular = set(_bases()) | set(_bases().values())
+        if verb in STOPWORDS or not (verb.endswith("ed") or verb in irregular):
+            return None
+        text_after = question[match.end() :]
+    objects = tuple(
+        e for e in entities(text_after) if not any(ch.isdigit() for ch in e) and e != subject
+    )
+    return _verb_stem(verb), subject, objects
+
+
+def question_verb(question: str) -> str | None:
+    """The verb of a question of the forms `roles_swapped` reads ("Why was Emilio Botin
+    removed", "will China supply"), as written; None for other questions."""
+    roles = _question_roles(question)
+    if roles is None:
+        return None
+    match = re.search(rf"\b({re.escape(roles[0])}[a-z]*)\b", question.lower())
+    for word in words(question.lower()):
+        if _verb_stem(word) == roles[0]:
+            return word
+    return match.group(1) if match else None
+
+
+def roles_swapped(question: str, sentence: str) -> bool:
+    """Whether the sentence has the question's verb with its parties the other way round:
+    the question's subject named only after the verb ("Why is A suing B?" / "B is suing
+    A"), or, when the question asks for the subject, one of its objects named only before
+    the verb ("Who described A as …?" / "A described C as …"). A passive verb ("A was
+    sued by B") is left alone: its subject is not the doer."""
+    return True in _roles(question, sentence)
+
+
+def roles_agree(question: str, sentence: str) -> bool:
+    """Whether the sentence has the question's verb with its parties the question's way
+    round ("A is suing B" for "Why is A suing B?")."""
+    return False in _roles(question, sentence)
+
+
+def _roles(question: str, sentence: str) -> list[bool]:
+    """For each use of the question's verb in the sentence whose sides name a party of the
+    question: True when the parties stand the other way round, False when the same way."""
+    roles = _question_roles(question)
+    if roles is None:
+        return []
+    verb, subject, objects = roles
+    if not verb or (subject is None and not objects):
+        return []
+    found = []
+    for match in re.finditer(r"[A-Za-z’'\-]+", sentence):
+        if _verb_stem(match.group()) != verb or match.group()[:1].isupper():
+            continue
+        word = match.group().lower()
+        before_words = sentence[: match.start()].split()
+        participle = word.endswith(("ed", "en")) or word in _bases()
+        if participle and before_words and before_words[-1].lower() in _BE:
+            continue  # passive: "A was sued by B"
+        head = sentence[: match.start()]
+        starts = [m.end() for m in _CLAUSE_START.finditer(head)]
+        before = head[starts[-1] :] if starts else head
+        if not any(w.lower() not in STOPWORDS for w in words(before)):
+            continue  # "Since going on sale …": no subject of its own
+        after = _CLAUSE_START.split(sentence[match.end() :], maxsplit=1)[0]
+        if subject is not None:
+            if mentions(before, subject):
+                found.append(False)
+            elif mentions(after, subject):
+                found.append(True)
+        elif any(mentions(before, o) and not mentions(after, o) for o in objects):
+            found.append(True)
+        elif any(mentions(after, o) for o in objects):
+            found.append(False)
+    return found
+
+
+def contradictions(info: QuestionInfo, best: Sequence[str]) -> tuple[str, ...]:
+    """What the best sentences say otherwise than the question, as the parts missing:
+    its parties the other way round, its event denied, its figure changed, no price for
+    "how much will it cost", another name where the question's stands (the best sentence
+    only). Not read for "what did X say": X may well deny something, and X's topic is
+    grounded on its own."""
+    if info.speaker:
+        return ()
+    found = []
+    swapped = any(roles_swapped(info.text, s) for s in best)
+    if swapped and not any(roles_agree(info.text, s) for s in best):
+        found.append("who did it to whom")  # "B is suing A" for "why is A suing B"
+    if any(denied(info.text, s) for s in best):
+        found.append("what the question takes as given")  # "X was not banned"
+    if any(figure_changed(info.text, s) for s in best):
+        found.append("the figure asked")  # "14 years" where "12 years" was asked
+    if asks_money(info.text) and not any(holds_money(s) for s in best):
+        found.append("the amount of money asked")  # "how much will it cost": no price
+    if best and name_changed(info.text, best[0]):
+        found.append("the name asked")  # "fires at Dunmore" where "at Kellerby" was asked
+    return tuple(found)
+
+
+_BOUND_SPAN = 10.0  # "over a thousand" is met by 1,324, not by five million
+
+
+def bound_met(question: str, asked: Quantity, stated: Sequence[Quantity]) -> bool:
+    """Whether the question gives its figure as a bound ("over a thousand", "nearly 30%",
+    `rag/lexicon/amount_bounds.txt`) that a figure of the article meets, within a factor
+    of ten (a bound speaks of the same order of amount)."""
+    for words_before, side in lexicon.pairs("amount_bounds"):
+        pattern = rf"\b{re.escape(words_before)}\s+(?:a\s+|an\s+)?{re.escape(asked.text)}\b"
+        if not re.search(pattern, question, re.IGNORECASE):
+            continue
+        for s in stated:
+            if s.is_date or asked.is_date:
+                continue
+            if side == "above" and asked.value <= s.value < asked.value * _BOUND_SPAN:
+                return True
+            if side == "below" and asked.value / _BOUND_SPAN < s.value <= asked.value:
+                return True
+    return False
+
+
+def age_stated(asked: Quantity, question: str, article: str) -> bool:
+    """Whether an age the question writes "the 20-year-old" the article gives the way news
+    copy does: "Name, 20," or "aged 20"."""
+    n = re.escape(asked.text)
+    if not re.search(rf"\b{n}-year-old\b", question):
+        return False
+    return bool(re.search(rf"[A-Za-z’'],\s+{n},|\baged\s+{n}\b|\b{n}-year-old\b", article))
