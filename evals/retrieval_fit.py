@@ -2,6 +2,7 @@
 
     python -m evals.retrieval_fit --index /tmp/idx               # report, write nothing
     python -m evals.retrieval_fit --index /tmp/idx --write       # and keep the values
+    python -m evals.retrieval_fit --index /tmp/idx --gold other.jsonl --gold-index /tmp/other
 
 Every answerable question of the gold sets is searched once: its passage rankings, its
 article rankings, the passages involved and each ranked article's passage nearest the
@@ -9,6 +10,9 @@ question are recorded (`rag.retrieve.gather_signals`). Each point of a grid over
 `rag.weights.RetrievalWeights` is then scored by fusing those recorded signals again
 with `rag.fusion.fuse` and ordering them with `rag.retrieve.ordered_hits`, exactly as
 the retriever would (no searching, no answering), so the whole grid costs one pass.
+The grid holds both fusions: reciprocal rank fusion's weights (`blend` 0) and the blend
+of scaled scores' (`blend` 1). `--gold` adds question sets of another corpus, searched
+in `--gold-index`.
 
 Objective: the mean over gold sets of (hit@1 + hit@3 + hit@5) / 3 of the gold article
 (hit@5: among the passages the answerer reads), each set weighing the same; direct
@@ -39,18 +43,25 @@ from evals.gold import GoldItem, load_gold
 from evals.retrieval import DEFAULT_SETS, HERE, K, figures, first_rank, standalone_question
 from rag.errors import BadInputError, RagError
 from rag.fusion import Signals, fuse
+from rag.keyword import RESCORE
 from rag.types import Chunk
 from rag.weights import RetrievalWeights, retrieval_weights, write_section
 
 GUARD = ("news", "holdout", "starter")
 OVER_COST = 10.0
-GRID: dict[str, tuple[float, ...]] = {
+GRID: dict[str, tuple[float, ...]] = {  # reciprocal rank fusion (`blend` 0)
     "vector": (0.5, 0.75),
     "article": (0.5, 1.0),
     "article_vector": (0.5, 1.0),
     "rrf_k": (30.0, 60.0),
     "vector_slot": (0, 3, 5),
     "article_vector_slot": (0, 3, 5),
+}
+BLEND_GRID: dict[str, tuple[float, ...]] = {  # the blend of scaled scores (`blend` 1)
+    "blend_keyword": (0.5, 1.0),
+    "blend_vector": (0.5, 1.0),
+    "blend_article": (0.5, 1.0, 2.0),
+    "blend_article_keyword": (0.3, 0.5, 0.7),
 }
 
 
@@ -91,16 +102,20 @@ def record(pipeline: Any, sets: dict[str, list[GoldItem]]) -> list[Recorded]:
                 continue
             vector = retriever.embedder.embed([question])[0]
             vector_hits = retriever.store.query(vector, pool, None)
-            bm25_hits = retriever.keyword.search(question, pool)
+            scored = retriever.keyword.search(question, max(pool, RESCORE))
+            bm25_hits = scored[:pool]
             chunks: dict[str, Chunk] = {c.chunk_id: c for c, _ in vector_hits}
             chunks.update(retriever.store.get_chunks([c for c, _ in bm25_hits]))
             bm25_hits = [(c, s) for c, s in bm25_hits if c in chunks]
-            signals = gather_signals(vector_hits, bm25_hits, chunks, articles, question, vector)
+            signals = gather_signals(
+                vector_hits, bm25_hits, chunks, articles, question, vector, dict(scored)
+            )
             closest: dict[str, str] = {}
             for article in {*signals.article_bm25, *signals.article_vector}:
                 nearest = articles.closest_chunk(article, vector)
                 if nearest is not None:
                     closest[article] = nearest
+            closest.update(signals.closest)
             chunks.update(retriever.store.get_chunks(list(closest.values())))
             original = text_of.get(item.original or "")
             out.append(
@@ -155,12 +170,19 @@ def objective(
 
 
 def points(
-    current: RetrievalWeights, grid: dict[str, tuple[float, ...]] = GRID
+    current: RetrievalWeights,
+    grid: dict[str, tuple[float, ...]] = GRID,
+    blend_grid: dict[str, tuple[float, ...]] = BLEND_GRID,
 ) -> list[RetrievalWeights]:
-    names = list(grid)
+    """The current weights, then every point of the rank-fusion grid (`blend` 0) and of
+    the blend's (`blend` 1)."""
     out = [current]
-    for values in itertools.product(*(grid[n] for n in names)):
-        out.append(replace(current, **dict(zip(names, values, strict=True))))  # type: ignore[arg-type]
+    for mode, chosen in ((0, grid), (1, blend_grid)):
+        names = list(chosen)
+        for values in itertools.product(*(chosen[n] for n in names)):
+            out.append(
+                replace(current, blend=mode, **dict(zip(names, values, strict=True)))  # type: ignore[arg-type]
+            )
     return out
 
 
@@ -209,6 +231,7 @@ def fit(
     return {
         "folds": len(folds),
         "grid": {n: list(v) for n, v in GRID.items()},
+        "blend_grid": {n: list(v) for n, v in BLEND_GRID.items()},
         "current": values_of(current),
         "at_current": scores(samples, current),
         "held_out": {n: figures(r) for n, r in by_set.items()},
@@ -225,6 +248,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--index", help="index folder (default: the configured one)")
     parser.add_argument("--sets", default=",".join(DEFAULT_SETS), help="gold sets (comma list)")
+    parser.add_argument(
+        "--gold", action="append", default=[], help="another gold file (its set: the file's name)"
+    )
+    parser.add_argument(
+        "--gold-index", help="index folder the --gold files' articles are in (default: --index)"
+    )
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--write", action="store_true", help="write the fitted values")
     args = parser.parse_args(argv)
@@ -237,6 +266,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         pipeline = build_pipeline(load_settings(**overrides))
         sets = {n: load_gold(HERE / "gold" / f"{n}.jsonl") for n in args.sets.split(",") if n}
         samples = record(pipeline, sets)
+        if args.gold:
+            extra = {Path(p).stem: load_gold(Path(p)) for p in args.gold}
+            other = pipeline
+            if args.gold_index:
+                other = build_pipeline(load_settings(index_dir=Path(args.gold_index)))
+            samples += record(other, extra)
         result = fit(samples, args.folds, retrieval_weights(), lambda s: print(s, file=sys.stderr))
     except RagError as exc:
         print(f"rag: {exc}", file=sys.stderr)

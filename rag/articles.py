@@ -78,6 +78,7 @@ class ArticleIndex:
         self._postings: dict[str, dict[str, int]] = {}
         self._total_length = 0
         self._matrix: tuple[tuple[str, ...], np.ndarray] | None = None
+        self._position: dict[str, int] = {}  # article id → its row of `_matrix`
         self._changes = 0  # raised by every replace (so `warm` knows its work is current)
 
     @classmethod
@@ -136,6 +137,7 @@ class ArticleIndex:
         with self._lock:
             if self._changes == changes and self._matrix is None:
                 self._matrix = (ids, matrix)
+                self._position = {a: i for i, a in enumerate(ids)}
 
     def _means(self) -> tuple[tuple[str, ...], np.ndarray]:
         if self._matrix is None:
@@ -143,6 +145,7 @@ class ArticleIndex:
             means = [self._articles[a].mean for a in ids]
             matrix = np.array(means, dtype=np.float32) if means else np.zeros((0, 0), np.float32)
             self._matrix = (ids, matrix)
+            self._position = {a: i for i, a in enumerate(ids)}
         return self._matrix
 
     def bm25_scores(self, question: str) -> dict[str, float]:
@@ -182,6 +185,48 @@ class ArticleIndex:
             return []
         similarity = means @ _unit(np.asarray(query_vector, dtype=np.float32)[None])[0]
         return [ids[i] for i in np.argsort(-similarity, kind="stable")[:k].tolist()]
+
+    def scaled_bm25_scores(self, question: str) -> dict[str, float]:
+        """`bm25_scores` over the best article's (the best scores 1)."""
+        scores = self.bm25_scores(question)
+        best = max(scores.values(), default=0.0)
+        return {a: s / best for a, s in scores.items()} if best > 0 else {}
+
+    def vector_scores(
+        self, query_vector: np.ndarray, wanted: Iterable[str] = (), k: int = POOL
+    ) -> tuple[list[str], dict[str, float]]:
+        """The `k` articles whose mean vector is nearest the question, best first, and the
+        mean-vector cosine min-max scaled over all articles (nearest 1, farthest 0) of
+        those and the `wanted` articles."""
+        with self._lock:
+            ids, means = self._means()
+            position = self._position
+        if not means.size:
+            return [], {}
+        similarity = means @ _unit(np.asarray(query_vector, dtype=np.float32)[None])[0]
+        nearest = np.argsort(-similarity, kind="stable")[:k].tolist()
+        low, high = float(similarity.min()), float(similarity.max())
+        if high <= low:
+            return [ids[i] for i in nearest], {}
+        rows = {position[a] for a in wanted if a in position} | set(nearest)
+        scaled = {ids[i]: float((similarity[i] - low) / (high - low)) for i in sorted(rows)}
+        return [ids[i] for i in nearest], scaled
+
+    def passage_cosines(
+        self, article_ids: Iterable[str], query_vector: np.ndarray
+    ) -> dict[str, dict[str, float]]:
+        """Per article, the cosine to the question of each of its passages, in reading
+        order (articles unknown here or without stored vectors are left out)."""
+        query = _unit(np.asarray(query_vector, dtype=np.float32)[None])[0]
+        out: dict[str, dict[str, float]] = {}
+        with self._lock:
+            articles = [(a, self._articles.get(a)) for a in dict.fromkeys(article_ids)]
+        for article_id, article in articles:
+            if article is None or not article.vectors.size:
+                continue
+            similarity = (article.vectors @ query).tolist()
+            out[article_id] = dict(zip(article.chunk_ids, similarity, strict=True))
+        return out
 
     def rank(
         self,

@@ -1,4 +1,5 @@
-"""How the retriever's rankings become one: reciprocal rank fusion, as a pure function.
+"""How the retriever's rankings become one, as a pure function: a blend of normalised
+scores (the default) or reciprocal rank fusion.
 
 The retriever gathers its signals for a question (`Signals`: the passages nearest its
 vector, the passages BM25 ranks best, the articles BM25 over whole articles and the
@@ -19,12 +20,25 @@ mean vector is nearest, rank no lower than their slot. A reworded question share
 words with its article, and in rank fusion any passage that shares one rare word with
 it outranks a passage found by meaning alone, however close; a slot lets the strongest
 meaning match reach the passages the answerer reads without reordering the first places.
+
+The blend (`blend` 1, the default since issue 14's retrieval round) reads the scores
+behind the rankings instead of their ranks. Per candidate passage:
+`blend_keyword` × its BM25 / the best candidate's + `blend_vector` × its cosine, min-max
+scaled over the candidates + `blend_article` × its article's score, the article score
+being `blend_article_keyword` × the article's BM25 / the best article's + the rest ×
+its mean vector's cosine, min-max scaled over all articles. The best `article_bring`
+articles by that score with no passage among the candidates bring their passage nearest
+the question. Rank fusion throws away how far ahead a first place is: a passage that
+shares one rare word with the question gains as much from its keyword rank as one that
+shares five, and the article nearest in meaning by a wide margin gains no more than one
+nearest by a hair. Scaled scores keep those margins (measured: README, "How retrieval
+ranks").
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rag.weights import RetrievalWeights
 
@@ -43,6 +57,24 @@ class Signals:
     article_bm25: tuple[str, ...]
     article_vector: tuple[str, ...]
     article_of: Mapping[str, str]
+    # The scores behind the rankings, for the blend (empty: rank fusion only). Passages:
+    # BM25 (`keyword_score`, any passage the keyword search scored) and cosine to the
+    # question (`vector_score`, every candidate and every `closest` passage). Articles,
+    # already scaled to [0, 1]: BM25 over the best (`article_keyword_score`, every
+    # article sharing a word with the question) and the mean vector's cosine min-max
+    # scaled over all articles (`article_vector_score`: those articles, the candidates'
+    # articles and the nearest few; any other article scores below all of these).
+    keyword_score: Mapping[str, float] = field(default_factory=dict)
+    vector_score: Mapping[str, float] = field(default_factory=dict)
+    article_keyword_score: Mapping[str, float] = field(default_factory=dict)
+    article_vector_score: Mapping[str, float] = field(default_factory=dict)
+    # The passage nearest the question in each article scored above (for the bring).
+    closest: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def scored(self) -> bool:
+        """Whether the scores the blend needs were gathered."""
+        return bool(self.vector_score or self.keyword_score)
 
 
 def rank_articles(
@@ -109,6 +141,53 @@ def lift_to(fused: dict[str, float], chunk_id: str, slot: int) -> None:
         fused[chunk_id] = (below + above) / 2 if above > below else below + 1e-12
 
 
+def article_scores(signals: Signals, keyword_share: float) -> dict[str, float]:
+    """Every scored article's blend of its scaled BM25 (`keyword_share`) and mean-vector
+    cosine (the rest)."""
+    ids = {*signals.article_keyword_score, *signals.article_vector_score}
+    return {
+        a: keyword_share * signals.article_keyword_score.get(a, 0.0)
+        + (1.0 - keyword_share) * signals.article_vector_score.get(a, 0.0)
+        for a in ids
+    }
+
+
+def blend(
+    signals: Signals, weights: RetrievalWeights, closest: Callable[[str], str | None]
+) -> tuple[dict[str, float], dict[str, str]]:
+    """Every candidate passage's blended score (see the module's docstring), and the
+    passages brought in by article evidence (passage id → article id)."""
+    article_of = dict(signals.article_of)
+    candidates = list(dict.fromkeys((*signals.vector, *signals.keyword)))
+    by_article = article_scores(signals, weights.blend_article_keyword)
+    present = {article_of[c] for c in candidates if c in article_of}
+    brought: dict[str, str] = {}
+    if weights.blend_article > 0:
+        best = sorted(by_article, key=lambda a: (-by_article[a], a))
+        for article in best[: weights.article_bring]:
+            if article in present:
+                continue
+            nearest = signals.closest.get(article) or closest(article)
+            if nearest is not None and nearest not in candidates:
+                brought[nearest] = article
+                article_of[nearest] = article
+    cosines = [signals.vector_score[c] for c in candidates if c in signals.vector_score]
+    low, high = (min(cosines), max(cosines)) if cosines else (0.0, 0.0)
+    spread = high - low
+    best_keyword = max((signals.keyword_score.get(c, 0.0) for c in candidates), default=0.0)
+    fused: dict[str, float] = {}
+    for chunk_id in (*candidates, *brought):
+        score = 0.0
+        if best_keyword > 0:
+            score += weights.blend_keyword * signals.keyword_score.get(chunk_id, 0.0) / best_keyword
+        if spread > 0 and chunk_id in signals.vector_score:
+            scaled = max(0.0, (signals.vector_score[chunk_id] - low) / spread)
+            score += weights.blend_vector * scaled
+        score += weights.blend_article * by_article.get(article_of.get(chunk_id, ""), 0.0)
+        fused[chunk_id] = score
+    return fused, brought
+
+
 def fuse(
     signals: Signals,
     weights: RetrievalWeights,
@@ -119,7 +198,10 @@ def fuse(
     """Every candidate passage's fused score, and the passages brought in by article
     evidence (passage id → article id: the caller fetches them). `articles` False: the
     passage rankings only; `vector_weight` overrides the weight of the vector ranking
-    (1.0 when it is the only one)."""
+    (1.0 when it is the only one). With `blend` on and the scores gathered, the hybrid
+    search blends scaled scores instead (`blend`)."""
+    if articles and weights.blend and signals.scored:
+        return blend(signals, weights, closest)
     fused: dict[str, float] = {}
     rrf_k = weights.rrf_k
     weight = weights.vector if vector_weight is None else vector_weight

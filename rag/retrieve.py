@@ -21,8 +21,8 @@ from rag.articles import ArticleIndex, article_index_for
 from rag.config import Settings
 from rag.dates import DateRange, from_day_number
 from rag.embed import Embedder
-from rag.fusion import RRF_K, Signals, fuse
-from rag.keyword import KeywordIndex, passage_text
+from rag.fusion import ARTICLE_POOL, RRF_K, Signals, fuse
+from rag.keyword import RESCORE, KeywordIndex, passage_text
 from rag.recency import cue_words, prefer_recent, recency_intent
 from rag.store import ChromaStore, StoreVersion
 from rag.terms import content_stems
@@ -184,14 +184,16 @@ class Retriever:
         if mode in ("hybrid", "vector"):
             vector_hits = self.store.query(query_vector, pool, dates)
         bm25_hits: list[tuple[str, float]] = []
+        keyword_scores: dict[str, float] = {}
         if mode in ("hybrid", "bm25"):
-            bm25_hits = self.keyword.search(
+            scored = self.keyword.search(  # scored anyway: the blend reads more than `pool`
                 question,
-                pool,
+                max(pool, RESCORE),
                 since=dates.since_day if dates else None,
                 until=dates.until_day if dates else None,
                 drop=drop,
             )
+            bm25_hits, keyword_scores = scored[:pool], dict(scored)
         chunks: dict[str, Chunk] = {c.chunk_id: c for c, _ in vector_hits}
         similarity: dict[str, float] = {c.chunk_id: s for c, s in vector_hits}
         missing = [cid for cid, _ in bm25_hits if cid not in chunks]
@@ -206,7 +208,9 @@ class Retriever:
             if self.articles is None:
                 self.articles = article_index_for(self.store)
             articles = self.articles
-        signals = gather_signals(vector_hits, bm25_hits, chunks, articles, question, query_vector)
+        signals = gather_signals(
+            vector_hits, bm25_hits, chunks, articles, question, query_vector, keyword_scores
+        )
         fused, brought = fuse(
             signals,
             self.weights,
@@ -231,15 +235,46 @@ def gather_signals(
     articles: ArticleIndex | None,
     question: str,
     query_vector: np.ndarray,
+    keyword_scores: Mapping[str, float] | None = None,
 ) -> Signals:
-    """One question's rankings as `rag.fusion.fuse` reads them (article rankings only with
-    an article index)."""
+    """One question's rankings as `rag.fusion.fuse` reads them, with the scores behind
+    them (article rankings and scores only with an article index). `keyword_scores`: BM25
+    of more passages than the ranking's (default: the ranking's own)."""
+    article_of = {cid: chunk.article_id for cid, chunk in chunks.items()}
+    if articles is None:
+        return Signals(
+            vector=tuple(c.chunk_id for c, _ in vector_hits),
+            keyword=tuple(cid for cid, _ in bm25_hits),
+            article_bm25=(),
+            article_vector=(),
+            article_of=article_of,
+        )
+    raw = articles.bm25_scores(question)
+    best = max(raw.values(), default=0.0)
+    by_keyword = sorted((a for a in raw if raw[a] > 0), key=lambda a: (-raw[a], a))
+    candidates = set(article_of.values())
+    by_vector, scaled_vector = articles.vector_scores(query_vector, candidates | set(raw))
+    top = dict.fromkeys([*by_keyword[:ARTICLE_POOL], *by_vector])
+    by_article = articles.passage_cosines([*candidates, *top], query_vector)
+    cosines = {c: s for passages in by_article.values() for c, s in passages.items()}
+    closest: dict[str, str] = {}
+    for article in top:
+        passages = by_article.get(article)
+        if passages:
+            closest[article] = nearest = max(passages, key=passages.__getitem__)
+            article_of.setdefault(nearest, article)
+    keyword = dict(bm25_hits) if keyword_scores is None else {**keyword_scores, **dict(bm25_hits)}
     return Signals(
         vector=tuple(c.chunk_id for c, _ in vector_hits),
         keyword=tuple(cid for cid, _ in bm25_hits),
-        article_bm25=tuple(articles.bm25_ranking(question)) if articles else (),
-        article_vector=tuple(articles.vector_ranking(query_vector)) if articles else (),
-        article_of={cid: chunk.article_id for cid, chunk in chunks.items()},
+        article_bm25=tuple(by_keyword[:ARTICLE_POOL]),
+        article_vector=tuple(by_vector),
+        article_of=article_of,
+        keyword_score=keyword,
+        vector_score=cosines or {c.chunk_id: s for c, s in vector_hits},
+        article_keyword_score={a: s / best for a, s in raw.items()} if best > 0 else {},
+        article_vector_score=scaled_vector,
+        closest=closest,
     )
 
 

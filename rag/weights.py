@@ -42,7 +42,8 @@ def write_section(name: str, values: dict[str, Any], path: Path = WEIGHTS_PATH) 
     retrieval_weights.cache_clear()
 
 
-_WHOLE = frozenset({"article_bring", "vector_slot", "article_vector_slot"})  # counts, not weights
+# counts and switches, not weights
+_WHOLE = frozenset({"article_bring", "vector_slot", "article_vector_slot", "blend"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +72,16 @@ class RetrievalWeights:
     # Reciprocal rank fusion's constant for the passage and article shares (score
     # weight / (rrf_k + rank)): the smaller, the more a first place outweighs a twentieth.
     rrf_k: float = 60.0
+    # 1: fuse the hybrid search's scores, scaled, instead of its ranks (rag/fusion.py
+    # `blend`); 0: reciprocal rank fusion with the weights above. The blend's weights:
+    # the passage's BM25 over the best candidate's, its cosine min-max scaled over the
+    # candidates, and its article's score, itself `blend_article_keyword` × the article's
+    # BM25 over the best article's + the rest × its mean vector's scaled cosine.
+    blend: int = 1
+    blend_keyword: float = 1.0
+    blend_vector: float = 0.5
+    blend_article: float = 0.5
+    blend_article_keyword: float = 0.3
 
     @classmethod
     def from_mapping(cls, values: dict[str, Any]) -> RetrievalWeights:

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from rag.articles import RRF_K, ArticleIndex, fuse_articles
 from rag.types import Chunk
@@ -181,3 +182,26 @@ def test_articles_are_ranked_by_bm25_and_by_mean_vector_apart() -> None:
     assert index().bm25_ranking("When did the apple harvest begin?")[0] == "orchard"
     assert index().vector_ranking(unit(0, 0.2, 1))[:2] == ["museum", "ferry"]
     assert index().vector_ranking(None) == []
+
+
+def test_mean_vector_scores_are_scaled_from_the_farthest_article_to_the_nearest() -> None:
+    nearest, scaled = index().vector_scores(unit(0, 0, 1), wanted=["orchard"], k=1)
+    assert nearest == ["museum"]
+    assert scaled["museum"] == 1.0
+    assert scaled["orchard"] == 0.0  # farthest of all: the orchard's mean is (1, 0, 0)-ish
+    assert "ferry" not in scaled  # neither wanted nor among the nearest k
+
+
+def test_bm25_scores_are_scaled_by_the_best_articles() -> None:
+    scaled = index().scaled_bm25_scores("apple harvest ferry")
+    assert max(scaled.values()) == 1.0
+    assert set(scaled) == {"orchard", "ferry"}
+    assert index().scaled_bm25_scores("zzz") == {}
+
+
+def test_every_passage_of_the_named_articles_gets_its_cosine_to_the_question() -> None:
+    cosines = index().passage_cosines(["ferry", "nowhere"], unit(0, 1, 0))
+    assert list(cosines) == ["ferry"]
+    assert list(cosines["ferry"]) == ["ferry#0", "ferry#1"]
+    assert cosines["ferry"]["ferry#0"] == pytest.approx(1.0)
+    assert cosines["ferry"]["ferry#0"] > cosines["ferry"]["ferry#1"]

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import pytest
 
-from rag.fusion import RRF_K, Signals, fuse, lift_to, rank_articles
+from rag.fusion import RRF_K, Signals, article_scores, fuse, lift_to, rank_articles
 from rag.weights import RetrievalWeights
 
 PLAIN = RetrievalWeights(
@@ -96,3 +96,86 @@ def test_passage_scores_are_reciprocal_ranks_weighted_by_signal() -> None:
 def test_article_rankings_fuse_bm25_with_the_weighted_vector_ranking() -> None:
     assert rank_articles(["a", "b"], ["b", "a"], 0.5) == ["a", "b"]
     assert rank_articles(["a", "b"], ["b", "a"], 2.0) == ["b", "a"]
+
+
+# -- the blend of scaled scores ------------------------------------------------------------------
+
+BLEND = RetrievalWeights(
+    blend=1,
+    blend_keyword=1.0,
+    blend_vector=0.5,
+    blend_article=0.5,
+    blend_article_keyword=0.3,
+    article_bring=1,
+)
+
+
+def scored(signals: Signals, **scores: dict[str, float]) -> Signals:
+    return replace(signals, **scores)  # type: ignore[arg-type]
+
+
+def drowned_with_scores() -> Signals:
+    """`drowned`, with the scores behind its ranks: one keyword passage shares a rare word
+    (BM25 2.0), the other seven a common one (0.4); the meaning match is far nearer the
+    question (cosine 0.8) than any of them (0.3)."""
+    plain = drowned()
+    keyword_score = {c: (2.0 if c == "k0#0" else 0.4) for c in plain.keyword}
+    vector_score = {c: 0.3 for c in plain.keyword} | {"m#0": 0.8}
+    return scored(plain, keyword_score=keyword_score, vector_score=vector_score)
+
+
+def test_the_blend_keeps_a_wide_meaning_margin_that_rank_fusion_throws_away() -> None:
+    ranked = order(fuse(drowned_with_scores(), replace(BLEND, blend_article=0.0), no_closest)[0])
+    assert ranked[:2] == ["k0#0", "m#0"]  # the rare word first, the meaning match next
+    assert order(fuse(drowned_with_scores(), replace(BLEND, blend=0), no_closest)[0])[-1] == "m#0"
+
+
+def test_a_blended_passage_scores_its_weighted_scaled_bm25_cosine_and_article() -> None:
+    signals = Signals(
+        vector=("a#0", "b#0"),
+        keyword=("b#0", "a#0"),
+        article_bm25=("b", "a"),
+        article_vector=("a", "b"),
+        article_of={"a#0": "a", "b#0": "b"},
+        keyword_score={"a#0": 1.0, "b#0": 4.0},
+        vector_score={"a#0": 0.6, "b#0": 0.2},
+        article_keyword_score={"a": 0.5, "b": 1.0},
+        article_vector_score={"a": 1.0, "b": 0.0},
+    )
+    fused, brought = fuse(signals, BLEND, no_closest)
+    assert brought == {}
+    # a: BM25 1/4, cosine at the top of the candidates' range, article 0.3×0.5 + 0.7×1
+    assert fused["a#0"] == pytest.approx(1.0 * 0.25 + 0.5 * 1.0 + 0.5 * (0.15 + 0.7))
+    assert fused["b#0"] == pytest.approx(1.0 * 1.0 + 0.5 * 0.0 + 0.5 * (0.3 + 0.0))
+
+
+def test_an_articles_score_is_its_scaled_bm25_and_mean_vector_by_the_keyword_share() -> None:
+    signals = scored(
+        drowned(),
+        article_keyword_score={"k0": 1.0, "m": 0.0},
+        article_vector_score={"k0": 0.2, "m": 1.0},
+    )
+    assert article_scores(signals, 0.3) == pytest.approx({"k0": 0.3 + 0.14, "m": 0.7})
+    assert article_scores(signals, 1.0) == pytest.approx({"k0": 1.0, "m": 0.0})
+
+
+def test_the_best_article_without_a_candidate_brings_its_nearest_passage() -> None:
+    plain = drowned_with_scores()
+    signals = replace(
+        plain,
+        vector=plain.keyword,  # the meaning match is no candidate this time
+        article_vector_score={"m": 1.0} | {c.split("#")[0]: 0.1 for c in plain.keyword},
+        closest={"m": "m#2"},
+        vector_score={**plain.vector_score, "m#2": 0.7},
+    )
+    fused, brought = fuse(signals, BLEND, no_closest)
+    assert brought == {"m#2": "m"}
+    # the candidates' cosines are all alike (no spread to scale by): its article's share only
+    assert fused["m#2"] == pytest.approx(0.5 * (0.7 * 1.0))
+    weightless, none = fuse(signals, replace(BLEND, blend_article=0.0), no_closest)
+    assert none == {} and "m#2" not in weightless
+
+
+def test_without_the_scores_the_hybrid_search_falls_back_to_rank_fusion() -> None:
+    ranks = fuse(drowned(), replace(BLEND, blend=0), no_closest)
+    assert fuse(drowned(), BLEND, no_closest) == ranks

@@ -71,3 +71,26 @@ def test_the_fit_reports_held_out_folds_and_the_values_chosen_on_all() -> None:
     fitted = RetrievalWeights(**result["fitted"])
     assert all(replay(s, fitted) == (1 if s.set == "news" else 3) for s in samples())
     assert len(points(CURRENT)) > 1
+
+
+def test_the_grid_holds_both_fusions_and_each_varies_its_own_weights() -> None:
+    grid = points(CURRENT)
+    ranked = [w for w in grid[1:] if w.blend == 0]
+    blended = [w for w in grid[1:] if w.blend == 1]
+    assert ranked and blended
+    assert len({w.vector_slot for w in ranked}) > 1
+    assert len({w.blend_article for w in blended}) > 1
+    assert {w.vector_slot for w in blended} == {CURRENT.vector_slot}
+
+
+def test_replay_blends_recorded_scores_when_the_weights_say_so() -> None:
+    sample = recorded("paraphrase", "p0", "m")
+    keyword_score = {c: (2.0 if c == "k0#0" else 0.4) for c in sample.signals.keyword}
+    vector_score = {c: 0.3 for c in sample.signals.keyword} | {"m#0": 0.8}
+    scored = replace(
+        sample,
+        signals=replace(sample.signals, keyword_score=keyword_score, vector_score=vector_score),
+    )
+    blend = replace(CURRENT, blend=1, blend_article=0.0)
+    assert replay(scored, blend) == 2  # after the rare-word match, before the common ones
+    assert replay(scored, replace(blend, blend=0)) == 9
