@@ -172,8 +172,21 @@ def analyse_question(question: str) -> QuestionInfo:
         dates=tuple(dates_in(question)),
         relation=relation_verb(question, speaker),
         speaker_required=speaker_required,
-        negated=clauses.negated(question),
+        negated=negated_question(question),
     )
+
+
+def negated_question(question: str) -> bool:
+    """Whether the question asks about something that did not happen ("Who did not
+    win…", "Which firm never paid…"). A verb that means a refusal ("Why did the board
+    reject the bid?", "Who declined to comment?") asks about an event that did happen:
+    its answer says "rejected" or "turned down", not "not", so only a negation word of
+    the question's own (not, never, n't, no…) makes it negated."""
+    if not clauses.negated(question):
+        return False
+    said = {w.lower() for w in re.findall(r"[A-Za-z]+(?:['’][a-z]+)?", question)}
+    said |= {"n't" for w in said if w.endswith(("n't", "n’t"))}
+    return bool(said & lexicon.words("negations"))
 
 
 def _required(q: Quantity, question: str, names: tuple[str, ...], labels: tuple[str, ...]) -> bool:
@@ -303,16 +316,52 @@ def question_head(lowered: str) -> str | None:
 def relation_verb(question: str, speaker: str | None) -> str | None:
     """The stem of the verb that relates the question's parts: "won" in "Who won the
     race?", "founded" in "When was the company founded?". None for "what did X say"
-    (the relation is speech, checked through the speaker) and when no verb is found."""
+    (the relation is speech, checked through the speaker) and when no verb is found.
+    A noun is no verb: "women" in "Why have women been banned…" and "museum" in "What
+    museum opened…" are passed over for the verb after them."""
     if speaker is not None:
         return None
-    match = _patterns()["relation"].search(question.lower())
-    if not match:
+    lowered = question.lower()
+    after_aux = re.search(rf"\b(?:{_AUX_WORDS})\s+(?P<rest>.*)", lowered)
+    if after_aux:
+        for word in re.findall(r"[a-z'’\-]+", after_aux.group("rest"))[:6]:
+            if word in STOPWORDS or word in QUESTION_WORDS:
+                continue
+            if _participle(word):
+                return stem(word)
+    head = re.match(r"^\s*(?P<wh>who|what|which)\s+(?P<rest>.*)", lowered)
+    if not head:
         return None
-    verb = match.group("verb") or match.group("verb2") or ""
+    following = re.findall(r"[a-z'’\-]+", head.group("rest"))[:3]
+    if head.group("wh") == "who":
+        following = following[:1]  # "Who leads the party": the word after "who" is a verb
+    else:
+        # "What museum opened…", "Which team won…": a verb after at most two nouns
+        past = [w for w in following if _participle(w)]
+        following = past[:1] or [w for w in following[:1] if _present(w)]
+    verb = following[0] if following else ""
     if verb in STOPWORDS or verb in QUESTION_WORDS or len(verb) < 3:
         return None
     return stem(verb)
+
+
+def _participle(word: str) -> bool:
+    """A past form: regular ("banned") or irregular ("won", "taken"); "women", "seven"
+    and "hundred" are none."""
+    if word in _irregular_past():
+        return True
+    numbers = {a for a, _b in lexicon.pairs("number_words")}
+    return word.endswith("ed") and len(word) > 4 and word not in numbers
+
+
+def _present(word: str) -> bool:
+    """A verb's third person singular present ("leads", "owns"), not "this" or "boss"."""
+    return len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is"))
+
+
+@lru_cache(maxsize=1)
+def _irregular_past() -> frozenset[str]:
+    return frozenset(past for past, _base in lexicon.pairs("irregular_verbs")) - {"been"}
 
 
 def question_focus(question: str) -> str | None:
