@@ -317,8 +317,8 @@ def relation_verb(question: str, speaker: str | None) -> str | None:
     """The stem of the verb that relates the question's parts: "won" in "Who won the
     race?", "founded" in "When was the company founded?". None for "what did X say"
     (the relation is speech, checked through the speaker) and when no verb is found.
-    A noun is no verb: "women" in "Why have women been banned…" and "museum" in "What
-    museum opened…" are passed over for the verb after them."""
+    A noun is no verb: "children" in "Why have children been barred…" and "bakery" in "What
+    bakery opened…" are passed over for the verb after them."""
     if speaker is not None:
         return None
     lowered = question.lower()
@@ -336,7 +336,7 @@ def relation_verb(question: str, speaker: str | None) -> str | None:
     if head.group("wh") == "who":
         following = following[:1]  # "Who leads the party": the word after "who" is a verb
     else:
-        # "What museum opened…", "Which team won…": a verb after at most two nouns
+        # "What bakery opened…", "Which team won…": a verb after at most two nouns
         past = [w for w in following if _participle(w)]
         following = past[:1] or [w for w in following[:1] if _present(w)]
     verb = following[0] if following else ""
@@ -346,7 +346,7 @@ def relation_verb(question: str, speaker: str | None) -> str | None:
 
 
 def _participle(word: str) -> bool:
-    """A past form: regular ("banned") or irregular ("won", "taken"); "women", "seven"
+    """A past form: regular ("barred") or irregular ("won", "taken"); "children", "seven"
     and "hundred" are none."""
     if word in _irregular_past():
         return True
