@@ -76,3 +76,17 @@ def test_fillers_trade_places_by_meaning_without_any_sentence_gaining_score() ->
     by_words, by_meaning = scored(0.0), scored(5.0)
     assert "40 pounds" in by_words[0][0] and "12%" in by_meaning[0][0]
     assert sorted(s for _, s in by_words) == sorted(s for _, s in by_meaning)
+
+
+def test_fillers_of_another_story_keep_their_places() -> None:
+    question = "How much did the harbour trade expand last year?"
+    info = analyse_question(question)
+    embedder = _SynonymEmbedder()
+    vector = embedder.embed([question])[0]
+    first = story("The harbour trade office said last year that rents stayed near 40 pounds.")
+    second = story("Port figures show cargo grew 12% at the harbour.", "local/other")
+    candidates = candidates_of(hits_for(first, second, max_tokens=400))
+    weights = replace(Weights(), filler_meaning=5.0)
+    score_candidates(info, candidates, vector, lambda s: 1.0, embedder.embed, weights)
+    best = max(candidates, key=lambda c: c.score)
+    assert "40 pounds" in best.text
