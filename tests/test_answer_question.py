@@ -115,3 +115,8 @@ def test_the_relation_is_a_verb_not_the_noun_before_it() -> None:
     assert analyse_question("Why was the ferry taken out of service?").relation == "taken"
     assert analyse_question("Who leads the harbour board?").relation == "lead"
     assert analyse_question("How many hundred were asked?").relation == "ask"
+
+
+def test_failing_to_do_something_is_still_a_negated_question() -> None:
+    assert analyse_question("Which batters failed to score fifty in the final?").negated
+    assert analyse_question("Which ferry was unable to leave the harbour?").negated

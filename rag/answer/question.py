@@ -178,15 +178,15 @@ def analyse_question(question: str) -> QuestionInfo:
 
 def negated_question(question: str) -> bool:
     """Whether the question asks about something that did not happen ("Who did not
-    win…", "Which firm never paid…"). A verb that means a refusal ("Why did the board
-    reject the bid?", "Who declined to comment?") asks about an event that did happen:
-    its answer says "rejected" or "turned down", not "not", so only a negation word of
-    the question's own (not, never, n't, no…) makes it negated."""
-    if not clauses.negated(question):
-        return False
-    said = {w.lower() for w in re.findall(r"[A-Za-z]+(?:['’][a-z]+)?", question)}
-    said |= {"n't" for w in said if w.endswith(("n't", "n’t"))}
-    return bool(said & lexicon.words("negations"))
+    win…", "Which firm never paid…", "Which batters failed to score fifty?"). A verb of
+    refusing ("Why did the board reject the bid?", "Who declined to comment?") names an
+    act that did happen: its answer says "rejected" or "turned down", not "not", so those
+    verbs (`refusal_acts.txt`) do not make the question negated."""
+    acts = sorted(lexicon.words("refusal_acts"), key=len, reverse=True)
+    rest = re.sub(
+        r"\b(?:" + "|".join(re.escape(a) for a in acts) + r")\b", " ", question, flags=re.I
+    )
+    return clauses.negated(rest)
 
 
 def _required(q: Quantity, question: str, names: tuple[str, ...], labels: tuple[str, ...]) -> bool:
