@@ -120,3 +120,7 @@ def test_the_relation_is_a_verb_not_the_noun_before_it() -> None:
 def test_failing_to_do_something_is_still_a_negated_question() -> None:
     assert analyse_question("Which batters failed to score fifty in the final?").negated
     assert analyse_question("Which ferry was unable to leave the harbour?").negated
+
+
+def test_a_mere_synonym_of_a_negation_cue_does_not_negate_the_question() -> None:
+    assert not analyse_question("Which opposing skipper had also lost a mast?").negated

@@ -181,12 +181,17 @@ def negated_question(question: str) -> bool:
     win…", "Which firm never paid…", "Which batters failed to score fifty?"). A verb of
     refusing ("Why did the board reject the bid?", "Who declined to comment?") names an
     act that did happen: its answer says "rejected" or "turned down", not "not", so those
-    verbs (`refusal_acts.txt`) do not make the question negated."""
+    verbs (`refusal_acts.txt`) do not make the question negated, nor does a word that is
+    only a synonym of a negation cue."""
     acts = sorted(lexicon.words("refusal_acts"), key=len, reverse=True)
     rest = re.sub(
         r"\b(?:" + "|".join(re.escape(a) for a in acts) + r")\b", " ", question, flags=re.I
     )
-    return clauses.negated(rest)
+    # a cue of the question's own words ("opposing" is no "deny", though they are synonyms)
+    said = rest.lower().replace("’", "'")
+    cues = lexicon.words("negations") | lexicon.words("negation_cues")
+    own = "n't" in said or any(re.search(rf"(?<![a-z]){re.escape(c)}(?![a-z])", said) for c in cues)
+    return own and clauses.negated(rest)
 
 
 def _required(q: Quantity, question: str, names: tuple[str, ...], labels: tuple[str, ...]) -> bool:
