@@ -95,3 +95,32 @@ def test_which_days_asks_for_a_date_and_who_is_the_role_names_the_role_asked_for
     assert info.asks == "person" and info.head == "minist"
     assert analyse_question("Who was the newly elected mayor of the town?").head == "mayor"
     assert analyse_question("Who is the man accused of the theft?").head == "man"
+
+
+def test_a_verb_of_refusal_does_not_make_the_question_negated() -> None:
+    # "Why did the board reject the bid?" asks about a rejection that happened: it is
+    # answered by "the board turned down the bid because…", not only by a "not"
+    assert not analyse_question("Why did the ferry company reject the offer?").negated
+    assert not analyse_question("Which club declined to comment on the transfer?").negated
+    assert not analyse_question("Why did the mayor refuse to open the bridge?").negated
+    assert analyse_question("Why did the mayor not open the bridge?").negated
+    assert analyse_question("Which baker never paid the rent?").negated
+    assert analyse_question("Who didn't vote for the plan?").negated
+
+
+def test_the_relation_is_a_verb_not_the_noun_before_it() -> None:
+    assert analyse_question("Why have children been barred from the pool?").relation == "bar"
+    assert analyse_question("What bakery opened on the high street?").relation == "open"
+    assert analyse_question("Which team won the regatta?").relation == "won"
+    assert analyse_question("Why was the ferry taken out of service?").relation == "taken"
+    assert analyse_question("Who leads the harbour board?").relation == "lead"
+    assert analyse_question("How many hundred were asked?").relation == "ask"
+
+
+def test_failing_to_do_something_is_still_a_negated_question() -> None:
+    assert analyse_question("Which batters failed to score fifty in the final?").negated
+    assert analyse_question("Which ferry was unable to leave the harbour?").negated
+
+
+def test_a_mere_synonym_of_a_negation_cue_does_not_negate_the_question() -> None:
+    assert not analyse_question("Which opposing skipper had also lost a mast?").negated

@@ -20,10 +20,10 @@ import numpy as np
 from rag.answer import speakers
 from rag.answer.mentions import acronyms, mentions, names_in
 from rag.answer.question import QuestionInfo, speaker_name
-from rag.answer.slots import slot_filled
+from rag.answer.slots import filler_positions, slot_filled
 from rag.answer.weights import Weights
 from rag.chunk import chunk_sentences, split_sentences
-from rag.terms import content_stems
+from rag.terms import QUESTION_WORDS, STOPWORDS, content_stems, stem, words
 from rag.types import Hit
 
 
@@ -187,6 +187,89 @@ def score_candidates(
             c.score += w.semantic * c.semantic
     if info.speaker:
         _quotes_ride_on_their_introduction(candidates, w)
+    if w.filler_meaning and candidates:
+        pool = sorted(candidates, key=lambda c: -c.score)[: w.semantic_pool]
+        _fillers_by_meaning(info, [c for c in pool if c.kind >= 1.0], known, embed, w)
+
+
+FILLER_REACH = 4  # words either side of a filler read as what the filler is about
+
+
+def _plain_words(text: str, wanted: set[str] | None = None) -> list[str]:
+    """Lower-case content words of the text (no names, figures or question words), and
+    only those whose stem is `wanted` when given."""
+    out = []
+    for x in words(text):
+        lower = x.lower()
+        if (
+            x[:1].islower()
+            and len(lower) > 2
+            and lower not in STOPWORDS
+            and lower not in QUESTION_WORDS
+            and not any(ch.isdigit() for ch in lower)
+            and (wanted is None or stem(lower) in wanted)
+            and lower not in out
+        ):
+            out.append(lower)
+    return out
+
+
+def filler_meaning(
+    info: QuestionInfo,
+    sentence: str,
+    known: frozenset[str],
+    embed: Callable[[list[str]], np.ndarray],
+) -> float | None:
+    """How near in meaning the words around the sentence's filler of the asked kind
+    are to the question's words: for each common word of the question, the best MiniLM
+    cosine of a word within `FILLER_REACH` of a filler, averaged. "How much did harbour
+    trade expand?" is about "cargo grew 12% at the harbour", not "rents stayed near 40
+    pounds" in the same story. None when the sentence has no filler or no words near it."""
+    asked = _plain_words(info.text, set(info.stems))
+    if not asked:
+        return None
+    tokens = words(sentence)
+    positions = filler_positions(info, tokens, known)
+    if not positions:
+        return None
+    near = {
+        j
+        for i in positions
+        for j in range(max(0, i - FILLER_REACH), min(len(tokens), i + FILLER_REACH + 1))
+        if j not in positions
+    }
+    around = _plain_words(" ".join(tokens[j] for j in sorted(near)))
+    if not around:
+        return None
+    vectors = embed([*asked, *around])
+    sims = vectors[: len(asked)] @ vectors[len(asked) :].T
+    return float(sims.max(axis=1).mean())
+
+
+def _fillers_by_meaning(
+    info: QuestionInfo,
+    pool: Sequence[Candidate],
+    known: dict[str, frozenset[str]],
+    embed: Callable[[list[str]], np.ndarray],
+    w: Weights,
+) -> None:
+    """Of the best sentences that hold the kind asked for, the one whose filler stands
+    among words meaning what the question asks goes first (`Weights.filler_meaning`).
+    Only their order changes: they trade scores among themselves, so no sentence gains
+    on the others, and support (which reads the best scores) stays as it was."""
+    nearness = {
+        id(c): filler_meaning(info, c.text, known.get(c.hit.chunk.chunk_id, frozenset()), embed)
+        for c in pool
+    }
+    held = [c for c in pool if nearness[id(c)] is not None]
+    # fillers of one story: the best one's (another story's sentence stays where it is)
+    held = [c for c in held if held and c.article_id == held[0].article_id]
+    if len(held) < 2:
+        return  # nothing to choose between
+    scores = sorted((c.score for c in held), reverse=True)
+    order = sorted(held, key=lambda c: -(c.score + w.filler_meaning * (nearness[id(c)] or 0.0)))
+    for c, score in zip(order, scores, strict=True):
+        c.score = score
 
 
 def _others_speaking(speaker: str, pool: Sequence[Candidate], w: Weights) -> None:

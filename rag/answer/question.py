@@ -14,8 +14,10 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from rag import clauses, lexicon
+from rag import lexicon
 from rag.answer.normal import Quantity, dates_in, labelled_numbers, quantities
+from rag.answer.verbs import AUX_WORDS as _AUX_WORDS
+from rag.answer.verbs import negated_question, relation_verb
 from rag.condense import strip_context
 from rag.terms import QUESTION_WORDS, STOPWORDS, content_stems, entities, stem, words
 
@@ -24,7 +26,6 @@ ASKED_KINDS = frozenset({"date", "number", "person", "place", "entity", "reason"
 # sentence holding X is the likelier answer, but X need not be a name or a figure, so it
 # is not a kind whose absence counts against the answer (not in ASKED_KINDS)
 _PRONOUNS = frozenset({"he", "she", "they", "it", "him", "her", "them"})
-_AUX_WORDS = "did|does|do|was|were|is|are|has|have|had|will|would|can|could|should|might|may"
 _AUXILIARIES = frozenset(_AUX_WORDS.split("|"))
 
 
@@ -172,7 +173,7 @@ def analyse_question(question: str) -> QuestionInfo:
         dates=tuple(dates_in(question)),
         relation=relation_verb(question, speaker),
         speaker_required=speaker_required,
-        negated=clauses.negated(question),
+        negated=negated_question(question),
     )
 
 
@@ -298,21 +299,6 @@ def question_head(lowered: str) -> str | None:
     if lowered.startswith("what") and (head.endswith("ed") or head in _AUXILIARIES):
         return None  # "what happened", "what caused it": a verb, not a noun asked for
     return stem(head)
-
-
-def relation_verb(question: str, speaker: str | None) -> str | None:
-    """The stem of the verb that relates the question's parts: "won" in "Who won the
-    race?", "founded" in "When was the company founded?". None for "what did X say"
-    (the relation is speech, checked through the speaker) and when no verb is found."""
-    if speaker is not None:
-        return None
-    match = _patterns()["relation"].search(question.lower())
-    if not match:
-        return None
-    verb = match.group("verb") or match.group("verb2") or ""
-    if verb in STOPWORDS or verb in QUESTION_WORDS or len(verb) < 3:
-        return None
-    return stem(verb)
 
 
 def question_focus(question: str) -> str | None:

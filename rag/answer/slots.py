@@ -303,3 +303,28 @@ def unnamed(info: QuestionInfo, ranked: Sequence[Candidate]) -> bool:
         if c.hit.chunk.article_id == article
         for _, named in head_mentions(head, c.text)
     )
+
+
+def filler_positions(
+    info: QuestionInfo, tokens: Sequence[str], known: frozenset[str] = frozenset()
+) -> list[int]:
+    """Indexes of `tokens` (a sentence's words) that hold something of the kind asked
+    for and new to the question: the figures of "how many/much", the dates of "when",
+    the first words of new names for "who/where/which". Empty for other kinds."""
+    question_lower = info.text.lower()
+    asked = set(question_lower.split())
+    if info.asks == "number":
+        pattern = _patterns()["number"]
+        return [
+            i
+            for i, t in enumerate(tokens)
+            if pattern.fullmatch(t) and t.lower() not in asked and not in_date(list(tokens), i)
+        ]
+    if info.asks == "date":
+        pattern = _patterns()["date"]
+        return [i for i, t in enumerate(tokens) if pattern.fullmatch(t) and t.lower() not in asked]
+    if info.asks in ("person", "place", "entity"):
+        sentence = " ".join(tokens)
+        firsts = {n.split()[0] for n in new_names(info, sentence, info.asks == "person", known)}
+        return [i for i, t in enumerate(tokens) if t in firsts]
+    return []

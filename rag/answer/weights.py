@@ -38,6 +38,8 @@ class Weights:
     speech_quote: float = 0.2  # bonus when the sentence holds X's own quoted words
     quote_ride: float = 0.95  # a quote scores at least this share of its introduction
     semantic_pool: int = 8  # the best sentences read closely (counts by meaning, rag.speech)
+    filler_meaning: float = 0.5  # of the best holding the kind asked, the order by how near
+    # in meaning the filler's words are to the question's (candidates.filler_meaning)
 
     # -- support (answerable.py) --------------------------------------------------------
     support_window: float = 0.35
