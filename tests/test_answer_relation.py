@@ -135,3 +135,11 @@ def test_a_speakers_figure_changed_is_a_contradiction_and_their_denial_is_not() 
     denial = "Ann Roe said the levy was not raised on those earning more than £90,000."
     asked = analyse_question("Why was the levy raised, according to Ann Roe?")
     assert contradictions(asked, [denial]) == ()
+
+
+def test_a_figure_changed_beside_a_sentence_stating_it_is_no_contradiction() -> None:
+    asked = analyse_question("Which households earn over £90,000 a year?")
+    other = "The levy falls on those earning more than £80,000 a year."
+    stated = "Some 2% of households earn over £90,000 a year."
+    assert contradictions(asked, [other]) == ("the figure asked",)
+    assert contradictions(asked, [other, stated]) == ()

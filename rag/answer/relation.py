@@ -380,21 +380,34 @@ def contradictions(info: QuestionInfo, best: Sequence[str]) -> tuple[str, ...]:
     grounded on its own; a figure of theirs is ("what share earns over £150,000, according
     to X" where X says "more than £100,000")."""
     if info.speaker:
-        changed = any(figure_changed(info.text, s) for s in best)
-        return ("the figure asked",) if changed else ()
+        return ("the figure asked",) if _figure_changed_in(info.text, best) else ()
     found = []
     swapped = any(roles_swapped(info.text, s) for s in best)
     if swapped and not any(roles_agree(info.text, s) for s in best):
         found.append("who did it to whom")  # "B is suing A" for "why is A suing B"
     if any(denied(info.text, s) for s in best):
         found.append("what the question takes as given")  # "X was not banned"
-    if any(figure_changed(info.text, s) for s in best):
+    if _figure_changed_in(info.text, best):
         found.append("the figure asked")  # "14 years" where "12 years" was asked
     if asks_money(info.text) and not any(holds_money(s) for s in best):
         found.append("the amount of money asked")  # "how much will it cost": no price
     if best and name_changed(info.text, best[0]):
         found.append("the name asked")  # "fires at Dunmore" where "at Kellerby" was asked
     return tuple(found)
+
+
+def _figure_changed_in(question: str, best: Sequence[str]) -> bool:
+    """A figure of the question changed in one of the best sentences, and none of them
+    states every figure of the question in digits (that one may be the answer, the other
+    a figure of something else)."""
+    if not any(figure_changed(question, s) for s in best):
+        return False
+    asked = {v for t in _figure_tokens(question) if (v := _figure_value(t)) is not None}
+    if not asked:
+        return True
+    return not any(
+        asked <= {v for t in _figure_tokens(s) if (v := _figure_value(t)) is not None} for s in best
+    )
 
 
 _BOUND_SPAN = 10.0  # "over a thousand" is met by 1,324, not by five million
