@@ -1,7 +1,12 @@
 """rag/answer/answerable.py: an answer only when every part of the question is grounded."""
 
+import zlib
+from collections.abc import Callable
+
+import numpy as np
+
 from rag.answer import Weights
-from rag.answer.answerable import Grounder
+from rag.answer.answerable import Grounder, Grounding
 from rag.answer.candidates import candidates_of, score_candidates
 from rag.answer.question import analyse_question
 from tests.fakes import HashEmbedder
@@ -14,7 +19,7 @@ HOUSING = (
 )
 
 
-def grounding_of(question: str, text: str):
+def grounding_of(question: str, text: str) -> Grounding:
     embedder = HashEmbedder()
     hits = hits_for(story(text, "politics/housing"), max_tokens=200)
     info = analyse_question(question)
@@ -199,12 +204,9 @@ def test_the_question_verb_must_stand_beside_one_of_the_best_sentences() -> None
     assert "take" not in grounding_of("Where did Ivo Brandt take flying lessons?", lessons).missing
 
 
-def _embed_with(close: dict[tuple[str, str], float]):
+def _embed_with(close: dict[tuple[str, str], float]) -> Callable[[list[str]], np.ndarray]:
     """A fake embedder: each word its own random direction, except the pairs given, which
     stand at the given cosine."""
-    import zlib
-
-    import numpy as np
 
     def vector(word: str) -> np.ndarray:
         v = np.random.default_rng(zlib.crc32(word.encode())).normal(size=256)

@@ -146,6 +146,9 @@ class Grounding:
         return not self.missing
 
 
+_DETERMINERS = frozenset("a an the this that these those its his her their our my your".split())
+
+
 @functools.cache
 def _irregular() -> frozenset[str]:
     """Both forms of the irregular verbs ("drive", "drove")."""
@@ -345,7 +348,9 @@ class Grounder:
         if lower in lexicon.words("light_verbs") or lower in _irregular():
             return True
         if lower.endswith(("ed", "ing")) and len(lower) > 5:
-            return True
+            # "the first meeting", "a revived firm": after a determiner it names a thing
+            before = re.search(rf"(\w+)\s+(?:\w+\s+)?{re.escape(lower)}\b", self.info.text, re.I)
+            return before is None or before.group(1).lower() not in _DETERMINERS
         return bool(re.search(rf"\bto\s+{re.escape(lower)}\b", self.info.text, re.IGNORECASE))
 
     def _stems(self, text: str) -> set[str]:
