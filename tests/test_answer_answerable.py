@@ -260,9 +260,9 @@ def _park_grounding(question: str, text: str, close: dict[tuple[str, str], float
 def test_a_verb_of_the_topic_may_be_said_in_other_words_as_before() -> None:
     text = "Analyst Jo Park said the town's tourism had slowed as visitors stayed away."
     # 0.55: under topic_similarity, but a verb ("declined") keeps ground_similarity
-    # (the harbour is not in it: half of the topic, the verb, must carry it)
+    # (no harbours in it: half of the topic, the verb, must carry it)
     close = {("slowed", "declining"): 0.55}
-    assert _park_grounding("What did Jo Park say about the harbour declining?", text, close)
+    assert _park_grounding("What did Jo Park say about harbours declining?", text, close)
 
 
 def test_a_hyphenated_compound_holds_its_parts() -> None:
