@@ -1,8 +1,10 @@
 """rag/answer/relation.py: the chosen sentence must say what the question asks the same
 way round — not denied, no figure changed, the parties of the verb not swapped."""
 
+from rag.answer.question import analyse_question
 from rag.answer.relation import (
     asks_money,
+    contradictions,
     denied,
     figure_changed,
     holds_money,
@@ -108,3 +110,36 @@ def test_a_sentence_with_the_parties_the_right_way_round_agrees() -> None:
     question = "How much wheat a year will Norland sell to Estova?"
     assert roles_agree(question, "The Norlanders will sell 40,000 tonnes of wheat to Estova.")
     assert not roles_agree(question, "Estova has agreed to sell wheat to Norland.")
+
+
+def test_a_figure_after_its_determiner_or_written_in_words_stands_changed() -> None:
+    sentence = "We are on course to reach our four million members by the spring."
+    assert figure_changed("When will the club reach its seven million members?", sentence)
+    assert not figure_changed("When will the club reach its four million members?", sentence)
+
+
+def test_a_figure_after_the_same_word_of_meaning_stands_changed() -> None:
+    sentence = "The levy falls on those earning more than £80,000, about 2% of households."
+    assert figure_changed("What share of households earns over £90,000?", sentence)
+    assert not figure_changed("What share of households earns over £80,000?", sentence)
+    # another kind of figure, or a figure of another word, is not the asked one changed
+    assert not figure_changed("What share of households earns over 90%?", sentence)
+    assert not figure_changed("Who pays £90,000 in the levy?", sentence)
+
+
+def test_a_speakers_figure_changed_is_a_contradiction_and_their_denial_is_not() -> None:
+    sentence = "The levy falls on those earning more than £80,000, the minister said."
+    asked = analyse_question("Who pays the levy on earnings over £90,000, according to Ann Roe?")
+    assert asked.speaker
+    assert contradictions(asked, [sentence]) == ("the figure asked",)
+    denial = "Ann Roe said the levy was not raised on those earning more than £90,000."
+    asked = analyse_question("Why was the levy raised, according to Ann Roe?")
+    assert contradictions(asked, [denial]) == ()
+
+
+def test_a_figure_changed_beside_a_sentence_stating_it_is_no_contradiction() -> None:
+    asked = analyse_question("Which households earn over £90,000 a year?")
+    other = "The levy falls on those earning more than £80,000 a year."
+    stated = "Some 2% of households earn over £90,000 a year."
+    assert contradictions(asked, [other]) == ("the figure asked",)
+    assert contradictions(asked, [other, stated]) == ()

@@ -19,6 +19,7 @@ Two checks, both needed:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -143,6 +144,15 @@ class Grounding:
     @property
     def complete(self) -> bool:
         return not self.missing
+
+
+_DETERMINERS = frozenset("a an the this that these those its his her their our my your".split())
+
+
+@functools.cache
+def _irregular() -> frozenset[str]:
+    """Both forms of the irregular verbs ("drive", "drove")."""
+    return frozenset(w for pair in lexicon.pairs("irregular_verbs") for w in pair)
 
 
 class Grounder:
@@ -321,23 +331,49 @@ class Grounder:
         unmatched = [s for s in wanted if not stem_found(s, around)]
         if 1.0 - sum(weight[s] for s in unmatched) / total >= threshold:
             return 1.0 - sum(weight[s] for s in unmatched) / total, []
-        similar = self.similar(unmatched, text)
+        # Y's words by meaning must be closer than the rest: a word of the same field
+        # ("spending" for "debt") is another topic of the same story
+        # (a verb of Y, "being given the award", "wanted to drive", keeps the usual
+        # closeness: the event may be told in other words, the thing must be named)
+        strict = [s for s in unmatched if topic_only and not self.verb_like(wanted[s])]
+        similar = self.similar([s for s in unmatched if s not in strict], text, None)
+        similar |= self.similar(strict, text, self.w.topic_similarity)
         lost = [s for s in unmatched if s not in similar]
         return 1.0 - sum(weight[s] for s in lost) / total, [wanted[s] for s in lost]
+
+    def verb_like(self, word: str) -> bool:
+        """Whether a word of the question reads as a verb: a light or irregular verb, an
+        -ed or -ing form, or after "to" ("wanted to drive")."""
+        lower = word.lower()
+        if lower in lexicon.words("light_verbs") or lower in _irregular():
+            return True
+        if lower.endswith(("ed", "ing")) and len(lower) > 5:
+            # "the first meeting", "a revived firm": after a determiner it names a thing
+            before = re.search(rf"(\w+)\s+(?:\w+\s+)?{re.escape(lower)}\b", self.info.text, re.I)
+            return before is None or before.group(1).lower() not in _DETERMINERS
+        return bool(re.search(rf"\bto\s+{re.escape(lower)}\b", self.info.text, re.IGNORECASE))
 
     def _stems(self, text: str) -> set[str]:
         found = self._stem_cache.get(text)
         if found is None:
-            found = self._stem_cache[text] = sentence_stems(text)
+            found = sentence_stems(text)
+            # "break-up" holds "break", "long-term" holds "term"
+            for compound in re.findall(r"[A-Za-z]+(?:-[A-Za-z]+)+", text):
+                found |= set(content_stems(compound.replace("-", " ")))
+            self._stem_cache[text] = found
         return found
 
-    def similar(self, unmatched: list[str], text: str) -> set[str]:
-        """Question stems that some word of the text means nearly the same as (MiniLM)."""
+    def similar(self, unmatched: list[str], text: str, closeness: float | None) -> set[str]:
+        """Question stems that some word of the text means nearly the same as (MiniLM
+        cosine at or above `closeness`, by default `ground_similarity`)."""
         asked = [self.words[s] for s in unmatched]
-        return self.similar_words(unmatched, asked, text)
+        return self.similar_words(unmatched, asked, text, closeness)
 
-    def similar_words(self, stems: list[str], asked: list[str], text: str) -> set[str]:
-        """The `stems` (written `asked`) that some word of the text means nearly (MiniLM)."""
+    def similar_words(
+        self, stems: list[str], asked: list[str], text: str, closeness: float | None = None
+    ) -> set[str]:
+        """The `stems` (written `asked`) that some word of the text means nearly (MiniLM),
+        at `closeness` or by default `ground_similarity`."""
         own = list(
             dict.fromkeys(
                 x.lower()
@@ -345,4 +381,5 @@ class Grounder:
                 if x.lower() not in STOPWORDS and not x.isdigit() and len(x) > 2
             )
         )
-        return close_in_meaning(stems, asked, own, self.embed, self.w.ground_similarity)
+        threshold = self.w.ground_similarity if closeness is None else closeness
+        return close_in_meaning(stems, asked, own, self.embed, threshold)

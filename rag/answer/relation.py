@@ -98,8 +98,14 @@ def holds_money(text: str) -> bool:
     return bool(_MONEY.search(text))
 
 
+@cache
+def _number_words() -> frozenset[str]:
+    """ "six", "dozen", "million": `number_words.txt` is a list of `word | value` pairs."""
+    return frozenset(w for w, _ in lexicon.pairs("number_words"))
+
+
 def _is_figure(tokens: tuple[str, ...]) -> bool:
-    numbers = lexicon.words("number_words")
+    numbers = _number_words()
     return bool(tokens) and all(
         _FIGURE.fullmatch(t.lower()) or t.lower() in numbers for t in tokens
     )
@@ -109,17 +115,83 @@ def figure_changed(question: str, sentence: str) -> bool:
     """Whether a figure of the question stands in the sentence as another figure between
     the same words ("the 1985 riots" / "the 1981 riots", "a 20% rise" / "a 13.8% rise")."""
     if not re.search(r"\d", question) and not any(
-        w.lower() in lexicon.words("number_words") for w in words(question)
+        w.lower() in _number_words() for w in words(question)
     ):
         return False
     for change in clauses.substitutions(question, sentence):
-        claimed = tuple(t.text for t in change.claimed)
-        stated = tuple(t.text for t in change.stated)
+        # "its six million" / "our five million": the determiner beside it is not the figure
+        claimed = _strip_determiners(tuple(t.text for t in change.claimed))
+        stated = _strip_determiners(tuple(t.text for t in change.stated))
         if not any(x and x not in STOPWORDS for x in (change.before, change.after)):
             continue  # no word of meaning around it in common: not the same place
         if _is_figure(claimed) and _is_figure(stated) and claimed != stated:
             return True
+    return _figure_after_same_word(question, sentence)
+
+
+_DETERMINERS = frozenset("a an the its their our his her my your this that these those".split())
+
+
+def _strip_determiners(tokens: tuple[str, ...]) -> tuple[str, ...]:
+    start = 0
+    while start < len(tokens) - 1 and tokens[start].lower() in _DETERMINERS:
+        start += 1
+    return tokens[start:]
+
+
+_TOKEN = re.compile(r"[£$€]?\d[\d,.]*%?|[A-Za-z’'\-]+")
+_NEAR = 3  # words a figure may stand from the word it belongs to ("earning more than £5")
+
+
+def _figure_tokens(text: str) -> list[str]:
+    return [m.group().rstrip(",.") for m in _TOKEN.finditer(text)]
+
+
+def _bound_words() -> frozenset[str]:
+    return frozenset(w for phrase, _ in lexicon.pairs("amount_bounds") for w in phrase.split())
+
+
+def _figure_value(token: str) -> str | None:
+    digits = token.lstrip("£$€").rstrip("%").replace(",", "")
+    return digits if re.fullmatch(r"\d+(?:\.\d+)?", digits) else None
+
+
+def _figure_after_same_word(question: str, sentence: str) -> bool:
+    """Whether a figure of the question in digits follows a word of meaning ("earns over
+    £150,000") that the sentence has followed by another figure of the same kind ("earning
+    more than £100,000"), the question's figure nowhere in the sentence. Bound words and
+    small words may stand between; the word is matched by stem."""
+    skip = _bound_words() | STOPWORDS
+    q_tokens = _figure_tokens(question)
+    s_tokens = _figure_tokens(sentence)
+    s_values = {_figure_value(t) for t in s_tokens} - {None}
+    for i, token in enumerate(q_tokens):
+        value = _figure_value(token)
+        if value is None or value in s_values or re.fullmatch(r"(?:19|20)\d\d", value):
+            continue  # a year is a date, read by the date checks
+        anchor = next(
+            (t for t in reversed(q_tokens[max(0, i - _NEAR) : i]) if t.lower() not in skip),
+            None,
+        )
+        if anchor is None or not anchor[:1].islower() or anchor.lower() in _SHAPING:
+            continue
+        for j, other in enumerate(s_tokens):
+            if _verb_stem(other) != _verb_stem(anchor):
+                continue
+            for later in s_tokens[j + 1 : j + 1 + _NEAR]:
+                stated = _figure_value(later)
+                if stated is not None:
+                    if stated != value and _same_kind(token, later):
+                        return True
+                    break
+                if later.lower() not in skip:
+                    break
     return False
+
+
+def _same_kind(a: str, b: str) -> bool:
+    """Both figures money of one currency, both shares, or both plain numbers."""
+    return a[:1] == b[:1] and a.endswith("%") == b.endswith("%")
 
 
 def name_changed(question: str, sentence: str) -> bool:
@@ -305,22 +377,37 @@ def contradictions(info: QuestionInfo, best: Sequence[str]) -> tuple[str, ...]:
     its parties the other way round, its event denied, its figure changed, no price for
     "how much will it cost", another name where the question's stands (the best sentence
     only). Not read for "what did X say": X may well deny something, and X's topic is
-    grounded on its own."""
+    grounded on its own; a figure of theirs is ("what share earns over £150,000, according
+    to X" where X says "more than £100,000")."""
     if info.speaker:
-        return ()
+        return ("the figure asked",) if _figure_changed_in(info.text, best) else ()
     found = []
     swapped = any(roles_swapped(info.text, s) for s in best)
     if swapped and not any(roles_agree(info.text, s) for s in best):
         found.append("who did it to whom")  # "B is suing A" for "why is A suing B"
     if any(denied(info.text, s) for s in best):
         found.append("what the question takes as given")  # "X was not banned"
-    if any(figure_changed(info.text, s) for s in best):
+    if _figure_changed_in(info.text, best):
         found.append("the figure asked")  # "14 years" where "12 years" was asked
     if asks_money(info.text) and not any(holds_money(s) for s in best):
         found.append("the amount of money asked")  # "how much will it cost": no price
     if best and name_changed(info.text, best[0]):
         found.append("the name asked")  # "fires at Dunmore" where "at Kellerby" was asked
     return tuple(found)
+
+
+def _figure_changed_in(question: str, best: Sequence[str]) -> bool:
+    """A figure of the question changed in one of the best sentences, and none of them
+    states every figure of the question in digits (that one may be the answer, the other
+    a figure of something else)."""
+    if not any(figure_changed(question, s) for s in best):
+        return False
+    asked = {v for t in _figure_tokens(question) if (v := _figure_value(t)) is not None}
+    if not asked:
+        return True
+    return not any(
+        asked <= {v for t in _figure_tokens(s) if (v := _figure_value(t)) is not None} for s in best
+    )
 
 
 _BOUND_SPAN = 10.0  # "over a thousand" is met by 1,324, not by five million

@@ -62,6 +62,8 @@ class Weights:
     ground_share: float = 0.0  # IDF-weighted share of the question's common words that
     # the sentence and its context must ground
     topic_grounded: float = 0.5  # … of Y's common words, for "what did X say about Y"
+    topic_similarity: float = 0.6  # MiniLM cosine for a word of Y to count as said by X
+    # (stricter than ground_similarity: "spending" is not "debt")
     relation: float = 1.5  # the relation verb ("won", "founded") weighs this many words
     ground_pool: int = 3  # the best sentences tried, in score order, for a grounded one
 
