@@ -58,6 +58,10 @@ def numbers_in(text: str, passage: bool = False) -> set[str]:
     found |= {table[p] for p in parts if p in table}
     if passage:
         found |= _spelled_out(parts)
+    found |= _decimal_shares(parts)
+    if passage:  # "10%" states the share "a tenth" states
+        for m in _PERCENT.finditer(text):
+            found.add(_decimal(float(m.group(1).replace(",", "")) / 100))
     ordinals = _PASSAGE_ORDINALS if passage else _ORDINALS
     for k, p in enumerate(parts):
         value = ordinals.get(p)
@@ -66,6 +70,28 @@ def numbers_in(text: str, passage: bool = False) -> set[str]:
         # "the sixth cut" states 6; "a third of", "two thirds" are shares, not ranks
         if value and (passage or (before not in _SHARE_BEFORE and after != "of")):
             found.add(value)
+    return found
+
+
+_SHARES = {w: float(d) for w, d in lexicon.pairs("decimal_shares")}
+_PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:%|per\s?cent\b|percent\b)")
+
+
+def _decimal(value: float) -> str:
+    return f"{value:.6f}".rstrip("0").rstrip(".")
+
+
+def _decimal_shares(parts: Sequence[str]) -> set[str]:
+    """Shares named by a power of ten, as decimals: "one hundredth" → "0.01", "three
+    tenths" → "0.3"."""
+    found = set()
+    for k, p in enumerate(parts[1:], 1):
+        if p not in _SHARES:
+            continue
+        before = parts[k - 1]
+        count = 1 if before in _ONE else int(_WORD_NUMBERS.get(before, "0"))
+        if count:
+            found.add(_decimal(count * _SHARES[p]))
     return found
 
 
@@ -246,6 +272,7 @@ _DURATIONS = {w: float(h) for w, h in lexicon.pairs("durations")}
 _UNITS = "|".join(sorted(_DURATIONS, key=len, reverse=True))
 _DURATION = re.compile(rf"\b(\d+(?:\.\d+)?|[a-z]+)[\s-]+({_UNITS})\b", re.IGNORECASE)
 _ONE = frozenset({"a", "an", "one"})
+_ONE_UNIT = frozenset({"the", "last", "past", "previous", "next", "this", "that"})
 
 
 def _duration_pairs(text: str) -> list[tuple[str, float]]:
@@ -254,8 +281,8 @@ def _duration_pairs(text: str) -> list[tuple[str, float]]:
     out = []
     for m in _DURATION.finditer(text):
         count, unit = m.group(1).lower(), m.group(2).lower()
-        if count in _ONE:
-            digits = "1"
+        if count in _ONE or (count in _ONE_UNIT and not unit.endswith("s")):
+            digits = "1"  # "the last decade" is ten years as "a decade" is
         elif count.replace(".", "", 1).isdigit():
             digits = count
         else:
@@ -573,6 +600,12 @@ def clause_shares(
                 share = held_share(piece, passage, idf, question_stems, least=LEAST_WORDS)
                 if share is not None:
                     out.append((piece, share))
+            # "… grew, because rain closed the mines", "… rose, driven by exports": a cause
+            # the model may have supplied, judged on its own like a joined part
+            for piece in CAUSE_PARTS.split(joined)[1:]:
+                share = held_share(piece, passage, idf, question_stems, least=LEAST_WORDS)
+                if share is not None:
+                    out.append((piece, share))
     return out
 
 
@@ -598,6 +631,11 @@ AND_PARTS = re.compile(r",?\s+and\s+(?:that\s+)?")
 ADDED_PARTS = re.compile(
     r",\s+(?=(?:[a-z]{3,}ing|(?:all|both|each|many|most|some|none|one) of (?:whom|which)|"
     r"which|who)\b)"
+)
+# a cause or an occasion given in a clause of its own: "because", "after", "driven by"
+CAUSE_PARTS = re.compile(
+    r",?\s+(?=(?:because|after|due to|owing to|driven by|thanks to|as a result of)\s+"
+    r"(?:a|an|the|it|he|she|they|its|his|her|their|[a-z]+(?:ed|s))\b)"
 )
 LEAST_WORDS = 2  # the fewest words of meaning of a joined part that is judged
 ADDED_WORDS = 5  # ... and of a participle or relative clause judged on its own
@@ -930,7 +968,12 @@ _TITLE_WORDS = lexicon.words("titles")
 _PERSON = lexicon.words("person_nouns")
 
 
-_PASSIVE = re.compile(r"\b(?:was|were|is|are|been|being|be)\s+(?:\w+ly\s+)?([a-z]+)\b(?!\s+to\b)")
+# "is set to", "was expected to" open an infinitive; "was brought to the board's notice" is
+# a passive whose "to" begins a place or person
+_PASSIVE = re.compile(
+    r"\b(?:was|were|is|are|been|being|be)\s+(?:\w+ly\s+)?([a-z]+)\b"
+    r"(?!\s+to\s+(?!(?:the|a|an|its|his|her|their|our|my|your|this|that)\b|[A-Z]))"
+)
 _ACTIVE_BEFORE = frozenset("was were is are been being be".split())
 # what may stand between a subject and its verb: "Ann Lo has since told …"
 _AUXILIARY = "has|have|had|will|would|could|also|since|then|later|now|just|already|once"
