@@ -603,6 +603,7 @@ def clause_shares(
             # "… grew, because rain closed the mines", "… rose, driven by exports": a cause
             # the model may have supplied, judged on its own like a joined part
             for piece in CAUSE_PARTS.split(joined)[1:]:
+                piece = ADDED_PARTS.split(piece)[0]  # "because it rained, saying …"
                 share = held_share(piece, passage, idf, question_stems, least=LEAST_WORDS)
                 if share is not None:
                     out.append((piece, share))
@@ -634,7 +635,8 @@ ADDED_PARTS = re.compile(
 )
 # a cause or an occasion given in a clause of its own: "because", "after", "driven by"
 CAUSE_PARTS = re.compile(
-    r",?\s+(?=(?:because|after|due to|owing to|driven by|thanks to|as a result of)\s+"
+    r",?\s+(?=(?:[a-z]+ly\s+)?(?:because(?:\s+of)?|after|due to|owing to|thanks to|"
+    r"driven(?:\s+[a-z]+ly)?\s+by|as a result of)\s+"
     r"(?:a|an|the|it|he|she|they|its|his|her|their|[a-z]+(?:ed|s))\b)"
 )
 LEAST_WORDS = 2  # the fewest words of meaning of a joined part that is judged

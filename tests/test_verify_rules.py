@@ -92,6 +92,11 @@ def test_a_cause_the_passage_lacks_is_judged_on_its_own() -> None:
     assert clause_support(made_up, p, lambda _s: 1.0, frozenset()) < 0.3
     faithful = "The mill closed its doors in March, after its owners gave no reason."
     assert clause_support(faithful, p, lambda _s: 1.0, frozenset()) >= 0.3
+    # an adverb before the connective, and an aside after the cause, do not hide it
+    driven = "The mill closed its doors in March, driven mainly by the flooded cellars."
+    assert clause_support(driven, p, lambda _s: 1.0, frozenset()) < 0.3
+    aside = "The mill closed because the floods came, saying its owners gave no reason."
+    assert clause_support(aside, p, lambda _s: 1.0, frozenset()) < 0.3
 
 
 def test_a_count_spelled_out_in_several_words_is_read_as_one_number() -> None:
