@@ -368,7 +368,8 @@ def meaning_reason(claim: str, passage: Passage, best: PassageSentence) -> str |
     person = opening_person(passage)
     if person:  # "He made a cameo…" read as the person the article means by "He"
         texts = [re.sub(r"^\s*(?:He|She)\b", person, texts[0]), *texts[1:]]
-    sentence_stems = [set(content_stems(t)) for t in texts]
+    # words compared in one form: "backed" aligns with "supported" (`_canonical_stem`)
+    sentence_stems = [{_canonical_stem(s) for s in content_stems(t)} for t in texts]
     # a passage from the middle of an article: its title may name whom "he said" stands for
     chunk = passage.hit.chunk
     context = [chunk.title, *texts] if chunk.n > 0 and chunk.title else texts
@@ -535,7 +536,7 @@ def _align(
     speaker's name aside); among equals a sentence the claimed speaker says (`speaking`),
     then `default`; None when it shares fewer than two."""
     name = {stem(p) for p in speech.name_parts(speaker)} if speaker else set()
-    wanted = set(content_stems(part)) - name
+    wanted = {_canonical_stem(s) for s in content_stems(part)} - name
     if not wanted:
         return None
     overlaps = [len(wanted & stems) for stems in sentence_stems]
@@ -557,7 +558,7 @@ def _near_said(
     shot" for "the dispatcher said 35 people were shot", where the article's own "as many
     as 35 people have been shot" shares one word more."""
     name = {stem(p) for p in speech.name_parts(speaker)}
-    wanted = set(content_stems(part)) - name
+    wanted = {_canonical_stem(s) for s in content_stems(part)} - name
     overlaps = [len(wanted & stems) for stems in sentence_stems]
     top = max(overlaps, default=0)
     return [k for k in speaking if overlaps[k] >= max(2, top - 1)]

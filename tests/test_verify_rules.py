@@ -299,6 +299,20 @@ def test_a_passive_whose_to_opens_a_phrase_is_a_role_swap_when_turned_active() -
     assert not passive_swap("Norvale expected a loss.", "Norvale is expected to post a loss.")
 
 
+def test_a_speaker_restated_in_other_words_is_aligned_with_what_they_said() -> None:
+    text = (
+        "Talks on the new league are going well, say those behind them. "
+        "Bo Ray said the council backed Portlake's entry. "
+        'But he said the port must "keep its promises". '
+        "Portlake has waited ten years to join the league as a council member."
+    )
+    claim = "Bo Ray said the council supported Portlake joining the league."
+    p = passage(text)
+    assert meaning_reason(claim, p, p.sentences[0]) is None
+    other = "Bo Ray said Portlake has waited ten years to join the league."
+    assert meaning_reason(other, p, p.sentences[0]) == "speaker"
+
+
 def test_a_name_the_passage_shortens_is_held_when_the_article_gives_it_in_full() -> None:
     lowered = "the ban was a blow to the label, mr yarrow admitted."
     article = "glen yarrow runs a small label. " + lowered
