@@ -410,10 +410,25 @@ def _subject_before(before: str, verb: str) -> tuple[str | None, str]:
     last = _trim_predicate(tail[-1])
     if not last:
         return None, "same" if verb.endswith("ing") else "none"
-    # "Max Hess, a Eurasia analyst at …, believes": the name, not its apposition
-    if len(tail) >= 2 and re.match(r"(?i)(a|an|the)\s", last):
+    # "Max Hess, a Eurasia analyst at …, believes", "Ann Lo, the firm's boss, said" and
+    # "Ann Lo, Acme's boss, said": the name, not its apposition ("In May, the boss said":
+    # no name before it)
+    # "Ann Lo, deputy head of Acme, says": a full name before a lower-case description
+    apposition = re.match(r"(?i)(a|an|the|its|his|her|their)\s|[\w.&-]+[’']s\s", last)
+    described = (
+        len(tail) >= 2
+        and last[:1].islower()
+        and len(tail[-2].split()) >= 2
+        and any(_norm(w) in _TITLES or _norm(w) in _PERSON_NOUNS for w in last.split())
+        and not any(_norm(w) in _GENERIC_SPEAKERS for w in last.split())
+    )
+    if len(tail) >= 2 and (apposition or described):
         name = tail[-2].split()
-        if 0 < len(name) <= 5 and all(w[:1].isupper() for w in name):
+        if (
+            0 < len(name) <= 5
+            and all(w[:1].isupper() for w in name)
+            and name[0].lower() not in _PREPOSITIONS
+        ):
             return _speaker_phrase(" ".join(name))
     return _speaker_phrase(last)
 
@@ -438,11 +453,15 @@ def _name_ahead(phrase: str) -> str:
     words_ = phrase.split()
     out: list[str] = []
     named = False
+    owner = False  # after "Acme's": its "executive producer Jo Lo" is one speaker
     for k, w in enumerate(words_):
         bare = _norm(w.strip(",;:()"))
         nxt = words_[k + 1] if k + 1 < len(words_) else ""
         if w[:1].isupper() or w[:1] == "(":
             named = True
+            owner = w.endswith(("'s", "’s"))
+        elif owner and w.isalpha() and bare not in _PREPOSITIONS and bare not in _DETERMINERS:
+            pass
         elif named and not (
             (bare in _TITLES and bare not in _DETERMINERS)
             or bare in _PERSON_NOUNS

@@ -58,6 +58,10 @@ def numbers_in(text: str, passage: bool = False) -> set[str]:
     found |= {table[p] for p in parts if p in table}
     if passage:
         found |= _spelled_out(parts)
+    found |= _decimal_shares(parts)
+    if passage:  # "10%" states the share "a tenth" states
+        for m in _PERCENT.finditer(text):
+            found.add(_decimal(float(m.group(1).replace(",", "")) / 100))
     ordinals = _PASSAGE_ORDINALS if passage else _ORDINALS
     for k, p in enumerate(parts):
         value = ordinals.get(p)
@@ -66,6 +70,28 @@ def numbers_in(text: str, passage: bool = False) -> set[str]:
         # "the sixth cut" states 6; "a third of", "two thirds" are shares, not ranks
         if value and (passage or (before not in _SHARE_BEFORE and after != "of")):
             found.add(value)
+    return found
+
+
+_SHARES = {w: float(d) for w, d in lexicon.pairs("decimal_shares")}
+_PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:%|per\s?cent\b|percent\b)")
+
+
+def _decimal(value: float) -> str:
+    return f"{value:.6f}".rstrip("0").rstrip(".")
+
+
+def _decimal_shares(parts: Sequence[str]) -> set[str]:
+    """Shares named by a power of ten, as decimals: "one hundredth" → "0.01", "three
+    tenths" → "0.3"."""
+    found = set()
+    for k, p in enumerate(parts[1:], 1):
+        if p not in _SHARES:
+            continue
+        before = parts[k - 1]
+        count = 1 if before in _ONE else int(_WORD_NUMBERS.get(before, "0"))
+        if count:
+            found.add(_decimal(count * _SHARES[p]))
     return found
 
 
@@ -246,6 +272,7 @@ _DURATIONS = {w: float(h) for w, h in lexicon.pairs("durations")}
 _UNITS = "|".join(sorted(_DURATIONS, key=len, reverse=True))
 _DURATION = re.compile(rf"\b(\d+(?:\.\d+)?|[a-z]+)[\s-]+({_UNITS})\b", re.IGNORECASE)
 _ONE = frozenset({"a", "an", "one"})
+_ONE_UNIT = frozenset({"the", "last", "past", "previous", "next", "this", "that"})
 
 
 def _duration_pairs(text: str) -> list[tuple[str, float]]:
@@ -254,8 +281,8 @@ def _duration_pairs(text: str) -> list[tuple[str, float]]:
     out = []
     for m in _DURATION.finditer(text):
         count, unit = m.group(1).lower(), m.group(2).lower()
-        if count in _ONE:
-            digits = "1"
+        if count in _ONE or (count in _ONE_UNIT and not unit.endswith("s")):
+            digits = "1"  # "the last decade" is ten years as "a decade" is
         elif count.replace(".", "", 1).isdigit():
             digits = count
         else:
@@ -341,7 +368,8 @@ def meaning_reason(claim: str, passage: Passage, best: PassageSentence) -> str |
     person = opening_person(passage)
     if person:  # "He made a cameo…" read as the person the article means by "He"
         texts = [re.sub(r"^\s*(?:He|She)\b", person, texts[0]), *texts[1:]]
-    sentence_stems = [set(content_stems(t)) for t in texts]
+    # words compared in one form: "backed" aligns with "supported" (`_canonical_stem`)
+    sentence_stems = [{_canonical_stem(s) for s in content_stems(t)} for t in texts]
     # a passage from the middle of an article: its title may name whom "he said" stands for
     chunk = passage.hit.chunk
     context = [chunk.title, *texts] if chunk.n > 0 and chunk.title else texts
@@ -508,7 +536,7 @@ def _align(
     speaker's name aside); among equals a sentence the claimed speaker says (`speaking`),
     then `default`; None when it shares fewer than two."""
     name = {stem(p) for p in speech.name_parts(speaker)} if speaker else set()
-    wanted = set(content_stems(part)) - name
+    wanted = {_canonical_stem(s) for s in content_stems(part)} - name
     if not wanted:
         return None
     overlaps = [len(wanted & stems) for stems in sentence_stems]
@@ -530,7 +558,7 @@ def _near_said(
     shot" for "the dispatcher said 35 people were shot", where the article's own "as many
     as 35 people have been shot" shares one word more."""
     name = {stem(p) for p in speech.name_parts(speaker)}
-    wanted = set(content_stems(part)) - name
+    wanted = {_canonical_stem(s) for s in content_stems(part)} - name
     overlaps = [len(wanted & stems) for stems in sentence_stems]
     top = max(overlaps, default=0)
     return [k for k in speaking if overlaps[k] >= max(2, top - 1)]
@@ -573,6 +601,13 @@ def clause_shares(
                 share = held_share(piece, passage, idf, question_stems, least=LEAST_WORDS)
                 if share is not None:
                     out.append((piece, share))
+            # "… grew, because rain closed the mines", "… rose, driven by exports": a cause
+            # the model may have supplied, judged on its own like a joined part
+            for piece in CAUSE_PARTS.split(joined)[1:]:
+                piece = ADDED_PARTS.split(piece)[0]  # "because it rained, saying …"
+                share = held_share(piece, passage, idf, question_stems, least=LEAST_WORDS)
+                if share is not None:
+                    out.append((piece, share))
     return out
 
 
@@ -598,6 +633,12 @@ AND_PARTS = re.compile(r",?\s+and\s+(?:that\s+)?")
 ADDED_PARTS = re.compile(
     r",\s+(?=(?:[a-z]{3,}ing|(?:all|both|each|many|most|some|none|one) of (?:whom|which)|"
     r"which|who)\b)"
+)
+# a cause or an occasion given in a clause of its own: "because", "after", "driven by"
+CAUSE_PARTS = re.compile(
+    r",?\s+(?=(?:[a-z]+ly\s+)?(?:because(?:\s+of)?|after|due to|owing to|thanks to|"
+    r"driven(?:\s+[a-z]+ly)?\s+by|as a result of)\s+"
+    r"(?:a|an|the|it|he|she|they|its|his|her|their|[a-z]+(?:ed|s))\b)"
 )
 LEAST_WORDS = 2  # the fewest words of meaning of a joined part that is judged
 ADDED_WORDS = 5  # ... and of a participle or relative clause judged on its own
@@ -930,7 +971,12 @@ _TITLE_WORDS = lexicon.words("titles")
 _PERSON = lexicon.words("person_nouns")
 
 
-_PASSIVE = re.compile(r"\b(?:was|were|is|are|been|being|be)\s+(?:\w+ly\s+)?([a-z]+)\b(?!\s+to\b)")
+# "is set to", "was expected to" open an infinitive; "was brought to the board's notice" is
+# a passive whose "to" begins a place or person
+_PASSIVE = re.compile(
+    r"\b(?:was|were|is|are|been|being|be)\s+(?:\w+ly\s+)?([a-z]+)\b"
+    r"(?!\s+to\s+(?!(?:the|a|an|its|his|her|their|our|my|your|this|that)\b|[A-Z]))"
+)
 _ACTIVE_BEFORE = frozenset("was were is are been being be".split())
 # what may stand between a subject and its verb: "Ann Lo has since told …"
 _AUXILIARY = "has|have|had|will|would|could|also|since|then|later|now|just|already|once"

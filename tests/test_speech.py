@@ -65,6 +65,26 @@ def test_an_apposition_after_the_name_does_not_replace_the_name() -> None:
     assert attribute(MARKET, 4).speaker == "Lena Vasquez"
 
 
+def test_a_claim_speaker_given_with_a_description_is_the_name_before_it() -> None:
+    assert speaker_of_claim("Odile Brenner, the authority's chair, said the quay was late.") == (
+        "Odile Brenner"
+    )
+    assert speaker_of_claim("Odile Brenner, Portlake's chair, said the quay was late.") == (
+        "Odile Brenner"
+    )
+    claim = "Tavish Orme, deputy director of the pilots guild, said captains could not wait."
+    assert speaker_of_claim(claim) == "Tavish Orme"
+    # a time before the comma is no speaker
+    assert speaker_of_claim("After New Year, officials said the quay was late.") is None
+
+
+def test_a_possessive_description_after_the_verb_runs_to_the_name() -> None:
+    texts = ["“The quay is late,” said the authority's harbour master Ilse Dorn."]
+    assert attribute(texts, 0).speaker == "authority's harbour master Ilse Dorn"
+    texts = ["“The quay is late,” said Portlake's harbour master Ilse Dorn."]
+    assert same_entity(attribute(texts, 0).speaker or "", "Ilse Dorn")
+
+
 def test_a_definite_description_stands_for_the_earlier_speaker() -> None:
     found = attributions(MARKET, 5)
     assert [a.speaker for a in found] == ["Lena Vasquez", "Lena Vasquez"]

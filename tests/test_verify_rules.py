@@ -73,6 +73,32 @@ def test_a_duration_in_other_units_is_the_same_number() -> None:
     assert reason("The ban will last twelve months.", year) is None
 
 
+def test_a_share_named_by_a_power_of_ten_is_read_as_a_decimal() -> None:
+    text = "The skier won by one hundredth of a second, the closest finish in years."
+    assert reason("The skier won by 0.01 seconds.", text) is None
+    assert reason("The skier won by a tenth of a second.", text) == "number"
+    assert "0.1" in numbers_in("Turnout rose 10% this year.", passage=True)
+
+
+def test_the_last_decade_is_ten_years() -> None:
+    text = "She called it the best film of the last decade."
+    assert reason("She called it the best film of the last ten years.", text) is None
+    assert reason("She called it the best film of the last five years.", text) == "number"
+
+
+def test_a_cause_the_passage_lacks_is_judged_on_its_own() -> None:
+    p = passage("The mill closed its doors in March. Its owners gave no reason.")
+    made_up = "The mill closed its doors in March because floods ruined the machinery."
+    assert clause_support(made_up, p, lambda _s: 1.0, frozenset()) < 0.3
+    faithful = "The mill closed its doors in March, after its owners gave no reason."
+    assert clause_support(faithful, p, lambda _s: 1.0, frozenset()) >= 0.3
+    # an adverb before the connective, and an aside after the cause, do not hide it
+    driven = "The mill closed its doors in March, driven mainly by the flooded cellars."
+    assert clause_support(driven, p, lambda _s: 1.0, frozenset()) < 0.3
+    aside = "The mill closed because the floods came, saying its owners gave no reason."
+    assert clause_support(aside, p, lambda _s: 1.0, frozenset()) < 0.3
+
+
 def test_a_count_spelled_out_in_several_words_is_read_as_one_number() -> None:
     assert "230" in numbers_in("Two hundred and thirty boats set out.", passage=True)
     assert "3500" in numbers_in("three thousand five hundred fans", passage=True)
@@ -264,6 +290,27 @@ def test_a_passive_turned_active_is_a_role_swap_past_auxiliaries() -> None:
     sentence = "Ann Lo has since been replaced as chair by Bo Ray."
     assert passive_swap("Ann Lo has since replaced Bo Ray as chair.", sentence)
     assert not passive_swap("Bo Ray has since replaced Ann Lo as chair.", sentence)
+
+
+def test_a_passive_whose_to_opens_a_phrase_is_a_role_swap_when_turned_active() -> None:
+    sentence = "The complaint was brought to the regulator's notice by two of Norvale's rivals."
+    assert passive_swap("Norvale brought the complaint to the regulator's notice.", sentence)
+    # "is expected to" opens an infinitive: no passive for the claim to turn round
+    assert not passive_swap("Norvale expected a loss.", "Norvale is expected to post a loss.")
+
+
+def test_a_speaker_restated_in_other_words_is_aligned_with_what_they_said() -> None:
+    text = (
+        "Talks on the new league are going well, say those behind them. "
+        "Bo Ray said the council backed Portlake's entry. "
+        'But he said the port must "keep its promises". '
+        "Portlake has waited ten years to join the league as a council member."
+    )
+    claim = "Bo Ray said the council supported Portlake joining the league."
+    p = passage(text)
+    assert meaning_reason(claim, p, p.sentences[0]) is None
+    other = "Bo Ray said Portlake has waited ten years to join the league."
+    assert meaning_reason(other, p, p.sentences[0]) == "speaker"
 
 
 def test_a_name_the_passage_shortens_is_held_when_the_article_gives_it_in_full() -> None:
