@@ -231,9 +231,7 @@ class AnswerLog:
             connection.execute("PRAGMA foreign_keys = ON")
             if not self._ready or not existed:
                 with self._lock:
-                    if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                        connection.execute("PRAGMA journal_mode = WAL")
-                    connection.executescript(SCHEMA)
+                    self._set_up(connection)
                     self._ready = True
             # WAL with synchronous=NORMAL survives a killed process (not a power cut) with
             # every committed record; that is the promise made here.
@@ -242,6 +240,24 @@ class AnswerLog:
             connection.close()
             raise
         return connection
+
+    @staticmethod
+    def _set_up(connection: sqlite3.Connection) -> None:
+        """WAL mode and the schema, retried for up to `BUSY_TIMEOUT_S`: two processes
+        starting on a new log (the UI and the API) race for the switch to WAL and the
+        schema, and SQLite reports that race as "locked" at once, without waiting."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        while True:
+            try:
+                if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    connection.execute("PRAGMA journal_mode = WAL")
+                connection.executescript(SCHEMA)
+                return
+            except sqlite3.OperationalError as exc:
+                text = str(exc)
+                if ("locked" not in text and "busy" not in text) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
 
     def _identity(self) -> tuple[int, int] | None:
         try:

@@ -313,3 +313,29 @@ def test_a_bad_log_setting_is_a_clear_configuration_error(
     with pytest.raises(ConfigError, match=problem):
         load_settings(env=env)
     assert load_settings(env={"RAG_LOG": "OFF"}).log_enabled is False
+
+
+class _RacingConnection:
+    """A new log's connection whose first two attempts lose the race for WAL mode."""
+
+    def __init__(self) -> None:
+        self.losses = 2
+        self.schemas = 0
+
+    def execute(self, sql: str) -> _RacingConnection:
+        if self.losses:
+            self.losses -= 1
+            raise sqlite3.OperationalError("database is locked")
+        return self
+
+    def fetchone(self) -> tuple[str]:
+        return ("delete",)
+
+    def executescript(self, sql: str) -> None:
+        self.schemas += 1
+
+
+def test_a_new_log_set_up_by_two_processes_at_once_retries_the_lost_race() -> None:
+    racing = _RacingConnection()
+    AnswerLog._set_up(racing)  # type: ignore[arg-type]
+    assert racing.losses == 0 and racing.schemas == 1
