@@ -195,21 +195,25 @@ def score_candidates(
 FILLER_REACH = 4  # words either side of a filler read as what the filler is about
 
 
+def is_common_word(token: str) -> bool:
+    """A lower-case content word: no name, figure, question word or stopword."""
+    lower = token.lower()
+    return (
+        token[:1].islower()
+        and len(lower) > 2
+        and lower not in STOPWORDS
+        and lower not in QUESTION_WORDS
+        and not any(ch.isdigit() for ch in lower)
+    )
+
+
 def _plain_words(text: str, wanted: set[str] | None = None) -> list[str]:
-    """Lower-case content words of the text (no names, figures or question words), and
-    only those whose stem is `wanted` when given."""
-    out = []
+    """The text's common words (`is_common_word`), lower-cased, each once, and only those
+    whose stem is `wanted` when given."""
+    out: list[str] = []
     for x in words(text):
         lower = x.lower()
-        if (
-            x[:1].islower()
-            and len(lower) > 2
-            and lower not in STOPWORDS
-            and lower not in QUESTION_WORDS
-            and not any(ch.isdigit() for ch in lower)
-            and (wanted is None or stem(lower) in wanted)
-            and lower not in out
-        ):
+        if is_common_word(x) and (wanted is None or stem(lower) in wanted) and lower not in out:
             out.append(lower)
     return out
 

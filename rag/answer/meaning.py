@@ -16,25 +16,19 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from rag.answer.candidates import Candidate, sentence_stems, stem_found
+from rag.answer.candidates import Candidate, is_common_word, sentence_stems, stem_found
 from rag.answer.question import QuestionInfo, question_event, question_focus
 from rag.answer.slots import slot_filled
 from rag.answer.weights import Weights
-from rag.terms import QUESTION_WORDS, STOPWORDS, stem, words
+from rag.terms import stem, words
 
 
 def common_words(text: str) -> dict[str, str]:
     """The text's lower-case content words, stem → word as written (first one wins)."""
     out: dict[str, str] = {}
     for x in words(text):
-        lower = x.lower()
-        if (
-            x[:1].islower()
-            and len(lower) > 2
-            and lower not in STOPWORDS
-            and lower not in QUESTION_WORDS
-            and not any(ch.isdigit() for ch in lower)
-        ):
+        if is_common_word(x):
+            lower = x.lower()
             out.setdefault(stem(lower), lower)
     return out
 
