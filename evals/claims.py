@@ -39,6 +39,7 @@ from rag.errors import BadInputError
 from rag.load import discover, load_file
 from rag.types import Chunk, Hit
 from rag.verify import SUPPORT_THRESHOLD, check
+from rag.verify_gate import Gate, Signals
 
 ROOT = Path(__file__).resolve().parent.parent
 UNFAITHFUL_KINDS = (
@@ -157,6 +158,7 @@ class ClaimResult:
     rule: str  # a reason that drops the claim whatever the threshold ("" if none)
     reason: str  # the reason given at the threshold in use ("" when kept)
     clause: float = 1.0  # the checker's clause support (verify_rules.clause_support)
+    signals: Signals | None = None  # what the rules found, for fitting the gate
 
 
 class CachedEmbedder:
@@ -182,8 +184,9 @@ def evaluate_claims(
     idf: Callable[[str], float],
     threshold: float = SUPPORT_THRESHOLD,
     meaning: bool = True,
+    gate: Gate | None = None,
 ) -> list[ClaimResult]:
-    """Check each claim against its one passage, cited as [1]."""
+    """Check each claim against its one passage, cited as [1] (`gate`: the fitted one)."""
     cached = CachedEmbedder(embedder)
     articles = article_texts(chunks.values())
     results = []
@@ -202,12 +205,15 @@ def evaluate_claims(
             threshold=-1.0,
             meaning=meaning,
             articles=articles,
+            gate=gate,
         )
         detail = loose.details[0]
         score = detail.scores.get(1, 0.0)
         rule = detail.code
         reason = rule or ("unsupported" if score < threshold else "")
-        results.append(ClaimResult(item, score, rule, reason, detail.clause.get(1, 1.0)))
+        results.append(
+            ClaimResult(item, score, rule, reason, detail.clause.get(1, 1.0), detail.signals.get(1))
+        )
     return results
 
 

@@ -34,11 +34,12 @@ from rag.embed import Embedder
 from rag.prompts import PROMPT_MARKERS
 from rag.terms import STOPWORDS, content_stems, entities, words
 from rag.types import Citation, Dropped, Hit
+from rag.verify_gate import Gate, Signals, load_gate
 from rag.verify_rules import (
     clause_shares,
     clause_support,
     fact_reason,
-    meaning_reason,
+    meaning_findings,
     name_held,
     named_in_full,
     numbers_in,
@@ -142,6 +143,7 @@ class SentenceCheck:
     code: str = ""  # the same in one word (REASONS), for the Answer's `dropped` list
     refused: dict[int, str] = field(default_factory=dict)  # cited passage -> why it does not
     clause: dict[int, float] = field(default_factory=dict)  # cited passage -> clause_support
+    signals: dict[int, Signals] = field(default_factory=dict)  # what the rules found, weighed
 
 
 @dataclass(frozen=True, slots=True)
@@ -400,6 +402,7 @@ def check(
     vectors: dict[str, np.ndarray] | None = None,
     meaning: bool = True,
     articles: Mapping[str, str] | None = None,
+    gate: Gate | None = None,
 ) -> CheckResult:
     """Keep only the sentences of `text` that a passage they cite supports; renumber.
 
@@ -408,9 +411,12 @@ def check(
     every number, date and name of the sentence (`fact_reason`) and, with `meaning`,
     its best sentence says the same thing (`meaning_reason`: speaker, polarity, roles).
     `articles` may map a passage's article id to the article's whole text: a name the
-    passage shortens ("Connor") may then be given in full ("Keith Connor").
+    passage shortens ("Connor") may then be given in full ("Keith Connor"). What the
+    rules find drops a citation when `gate` (default: the fitted `verify_gate.json`) says
+    the findings are strong enough; the first finding is the reason.
     """
     idf = idf or (lambda _stem: 1.0)
+    gate = gate or load_gate()
     articles = articles or {}
     passages = [
         Passage.of(n, hit, articles.get(hit.chunk.article_id, ""))
@@ -443,7 +449,7 @@ def check(
         table.update({t: matrix[len(claim_texts) + i] for i, t in enumerate(passage_texts)})
         claim_vectors = {id(c): matrix[i] for i, c in enumerate(scored)}
     usable = any(not s.hostile for p in passages for s in p.sentences)
-    question_stems = frozenset(content_stems(question))
+    context = _Context(idf, frozenset(content_stems(question)), table, embedder)
     for c, claim in zip(checks, claims, strict=True):
         lowered_words = {w.lower() for w in words(claim)}
         if not claim or not MARKERS.sub("", claim).strip(" .,;:"):
@@ -459,31 +465,14 @@ def check(
         else:
             for n in c.cited:
                 semantic, lexical, entity, best = support_features(
-                    claim, claim_vectors[id(c)], passages[n - 1], table, idf, question_stems
+                    claim, claim_vectors[id(c)], passages[n - 1], table, idf, context.question
                 )
                 c.features[n] = (semantic, lexical, entity)
                 c.scores[n] = support_score(semantic, lexical, entity)
                 if best is not None:
                     c.quotes[n] = best
             for n in c.cited:
-                passage = passages[n - 1]
-                score = c.scores.get(n, 0.0)
-                why = fact_reason(claim, passage)
-                if n not in c.quotes or (
-                    score < threshold and (why is None or score < NEAR * threshold)
-                ):
-                    why = "unsupported"  # a passage about something else names no reason
-                c.clause[n] = clause_support(claim, passage, idf, question_stems)
-                if why is None and meaning and c.clause[n] < CLAUSE_SUPPORT:
-                    weak = [
-                        part
-                        for part, share in clause_shares(claim, passage, idf, question_stems)
-                        if share < CLAUSE_SUPPORT
-                    ]
-                    if not _said_otherwise(weak, passage, table, embedder):
-                        why = "unsupported"  # one clause is the model's own addition
-                if why is None and meaning:
-                    why = meaning_reason(claim, passage, c.quotes[n])
+                why = _judge(c, n, claim, passages[n - 1], threshold, meaning, gate, context)
                 if why is None:
                     c.supported.append(n)
                 else:
@@ -492,6 +481,63 @@ def check(
                 c.code = c.refused.get(_blamed(c) or 0, "unsupported")
                 c.reason = f"no cited passage supports it ({c.code})"
     return _renumber(checks, passages)
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """What judging a (claim, passage) pair needs beyond them."""
+
+    idf: Callable[[str], float]
+    question: frozenset[str]  # the question's content stems (restating them is free)
+    vectors: dict[str, np.ndarray]  # passage sentences' embeddings
+    embedder: Embedder
+
+
+def _judge(
+    c: SentenceCheck,
+    n: int,
+    claim: str,
+    passage: Passage,
+    threshold: float,
+    meaning: bool,
+    gate: Gate,
+    context: _Context,
+) -> str | None:
+    """Why cited passage n does not support the claim, or None when it does.
+
+    A passage that scores below NEAR of the threshold, or below the threshold with no
+    fact missing, is about something else ("unsupported"). Otherwise each rule is run and
+    `gate` weighs what they found with how closely the claim follows the passage; the
+    first finding names the reason (`c.signals[n]` keeps what was found)."""
+    score = c.scores.get(n, 0.0)
+    fact = fact_reason(claim, passage)
+    if n not in c.quotes or (score < threshold and (fact is None or score < NEAR * threshold)):
+        return "unsupported"  # a passage about something else names no reason
+    c.clause[n] = clause_support(claim, passage, context.idf, context.question)
+    found: list[tuple[str, str]] = [(fact, fact)] if fact else []
+    if meaning and c.clause[n] < CLAUSE_SUPPORT:
+        weak = [
+            part
+            for part, share in clause_shares(claim, passage, context.idf, context.question)
+            if share < CLAUSE_SUPPORT
+        ]
+        if not _said_otherwise(weak, passage, context.vectors, context.embedder):
+            found.append(("unsupported", "clause"))  # one clause is the model's own addition
+    if meaning:
+        found.extend(meaning_findings(claim, passage, c.quotes[n]))
+    semantic, lexical, names = c.features.get(n, (0.0, 0.0, 0.0))
+    signals = Signals(
+        semantic,
+        lexical,
+        names,
+        c.clause[n],
+        tuple(dict.fromkeys(k for _r, k in found)),
+        tuple(dict.fromkeys(r for r, _k in found)),
+    )
+    c.signals[n] = signals
+    if gate.drops(signals):
+        return found[0][0]
+    return "unsupported" if score < threshold else None
 
 
 def _renumber(checks: Sequence[SentenceCheck], passages: Sequence[Passage]) -> CheckResult:

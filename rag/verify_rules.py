@@ -16,7 +16,7 @@ passage contradicts or lacks, in the one-word reasons of `verify.REASONS`:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -352,7 +352,29 @@ def _other_name(
 
 
 def meaning_reason(claim: str, passage: Passage, best: PassageSentence) -> str | None:
-    """Why the claim says something else than its passage, or None.
+    """Why the claim says something else than its passage, or None: the first of
+    `meaning_findings`."""
+    return next((reason for reason, _check in meaning_findings(claim, passage, best)), None)
+
+
+# The checks `meaning_findings` runs, by name (the eval's per-check figures use them).
+MEANING_CHECKS = (
+    "speaker",  # another person says the aligned sentence
+    "polarity",  # the clause flips the aligned sentence's polarity (negation or antonym)
+    "polarity-joined",  # ... or that of a second sentence the clause draws on
+    "aligned-change",  # a date, number or name changed in the same place, or parts swapped
+    "antonym-word",  # a word replaced by its opposite
+    "attempt",  # done, where the passage says it is attempted
+    "voice-swap",  # passive or relative clause with the parts exchanged
+    "role-conflict",  # an entity given the predicate the passage gives another
+)
+
+
+def meaning_findings(
+    claim: str, passage: Passage, best: PassageSentence
+) -> Iterator[tuple[str, str]]:
+    """Each (reason, check) by which the claim says something else than its passage, in
+    the order the checker judges them (lazily: the first is all `meaning_reason` needs).
 
     Each clause of the claim (`clauses.clause_texts`) is aligned with the passage sentence
     that shares most of its words (its speaker's name left out; ties go to `best`, the
@@ -363,7 +385,7 @@ def meaning_reason(claim: str, passage: Passage, best: PassageSentence) -> str |
     predicate the passage gives another (`clauses.role_conflict`)."""
     texts = [s.text for s in passage.sentences if not s.hostile]
     if not texts:
-        return None
+        return
     default = texts.index(best.text) if best.text in texts else 0
     person = opening_person(passage)
     if person:  # "He made a cameo…" read as the person the article means by "He"
@@ -391,29 +413,28 @@ def meaning_reason(claim: str, passage: Passage, best: PassageSentence) -> str |
         )
         article = passage.article_text or " ".join(texts)
         if claimed and _wrong_speaker(claimed, context, index + offset, part, near, article):
-            return "speaker"
+            yield "speaker", "speaker"
         conflict = clauses.polarity_conflict(part, texts[index])
         if conflict:
-            return conflict
+            yield conflict, "polarity"
         # a clause that joins two sentences ("…, which is alarming even though labour is
         # cheaper there") is read against each sentence it draws on
         for k, gain in _sources(claimed or "", texts, index, part)[1:]:
             if gain >= 3:
                 conflict = clauses.polarity_conflict(part, texts[k])
                 if conflict:
-                    return conflict
+                    yield conflict, "polarity-joined"
         changed = aligned_change(part, texts[index], passage.lowered, claim)
         if changed:
-            return changed
+            yield changed, "aligned-change"
         if clauses.antonym_substituted(part, texts[index]):
-            return "antonym"
+            yield "antonym", "antonym-word"
         if clauses.attempt_claimed_done(part, texts[index]):
-            return "negation"  # done, where the passage says it is still being attempted
+            yield "negation", "attempt"  # done, where the passage says it is being attempted
         if passive_swap(part, texts[index]) or relative_swap(part, texts[index]):
-            return "role"
+            yield "role", "voice-swap"
     if clauses.role_conflict(claim, texts):
-        return "role"
-    return None
+        yield "role", "role-conflict"
 
 
 _YEAR = re.compile(r"(?:1[89]|20)\d\d")
