@@ -10,8 +10,9 @@ set), then:
 - fits the gate (`rag/verify_gate.py`: logistic regression over which checks fired and how
   closely the claim follows its passage, on the claims no hard reason (number, date)
   drops; L2-regularised, Newton's method in numpy) and its cut (the probability that
-  best balances faithful kept and unfaithful dropped over the training sets) leaving out each set in turn, and reports the left-out set's faithful
-  kept and unfaithful dropped beside the rules alone;
+  best balances faithful kept and unfaithful dropped over the training sets) leaving
+  out each set in turn, and reports the left-out set's faithful kept and unfaithful
+  dropped beside the rules alone;
 - with `--write`, fits on all sets and writes `rag/verify_gate.json` (weights, cut folded
   into the bias, and the leave-one-set-out figures it was judged by).
 """
