@@ -127,3 +127,60 @@ def test_a_number_or_date_the_passage_does_not_state_drops_whatever_the_weights(
     changed_name = Signals(0.9, 0.3, 1.0, 0.9, ("aligned-change",), ("entity",))
     assert gate.drops(changed_date)
     assert not gate.drops(changed_name)
+
+
+def test_the_checker_records_every_check_that_fired_and_the_gate_decides(real_embedder) -> None:
+    from rag.verify import check
+    from tests.test_verify import SHED, hits_of
+
+    claim = "Police chased the driver for 40 kilometres after he ran out of fuel. [1]"
+    ruled = check(claim, hits_of(SHED), real_embedder, gate=RULES_ONLY)
+    (detail,) = ruled.details
+    assert detail.code == "antonym"
+    signals = detail.signals[1]
+    assert signals.fired and "antonym" in signals.reasons
+    assert 0.0 < signals.lexical <= 1.0 and 0.0 < signals.semantic <= 1.0
+    # a gate that does not trust these checks keeps the claim; one that does drops it
+    lenient = Gate(bias=-50.0, checks=dict.fromkeys(signals.fired, 0.0))
+    (kept,) = check(claim, hits_of(SHED), real_embedder, gate=lenient).details
+    assert kept.code == "" and kept.supported == [1]
+    strict = Gate(bias=1.0, checks=dict.fromkeys(signals.fired, 0.0))
+    (dropped,) = check(claim, hits_of(SHED), real_embedder, gate=strict).details
+    assert dropped.code == "antonym"
+
+
+def test_a_changed_date_is_dropped_even_by_a_gate_that_trusts_no_check(real_embedder) -> None:
+    from rag.verify import check
+    from tests.test_verify import SHED, hits_of
+
+    claim = "Fourteen sheds burned at the Orrin allotments last week. [1]"
+    lenient = Gate(bias=-50.0, checks=dict.fromkeys(CHECKS, 0.0))
+    (detail,) = check(claim, hits_of(SHED), real_embedder, gate=lenient).details
+    assert detail.code == "date"
+
+
+def test_meaning_findings_name_every_check_that_fires_not_only_the_first() -> None:
+    from rag.chunk import chunk_article
+    from rag.types import Article, Hit
+    from rag.verify import Passage
+    from rag.verify_rules import MEANING_CHECKS, meaning_findings, meaning_reason
+
+    article = Article(
+        article_id="bridge",
+        title="Bridge works",
+        text=(
+            "Mayor Ann Lo said the river bridge would reopen to traffic in May. "
+            "Engineer Tom Reed said the old tunnel was unsafe for lorries."
+        ),
+        published=None,
+        source="bridge.txt",
+    )
+    passage = Passage.of(1, Hit(chunk_article(article, max_tokens=400)[0], 1.0))
+    best = passage.sentences[0]
+    twisted = "Tom Reed said the river bridge would not reopen to traffic in May."
+    found = list(meaning_findings(twisted, passage, best))
+    assert found == [("speaker", "speaker"), ("negation", "polarity")]
+    assert {check for _reason, check in found} <= set(MEANING_CHECKS)
+    assert meaning_reason(twisted, passage, best) == "speaker"
+    faithful = "Ann Lo said the river bridge would reopen to traffic in May."
+    assert list(meaning_findings(faithful, passage, best)) == []
