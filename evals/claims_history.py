@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tarfile
@@ -32,6 +31,7 @@ import numpy as np
 
 from evals.claims import ROOT
 from evals.claims_fit import fit_logistic
+from rag.config import environment_for_child
 
 # Runs inside the old code's tree (PYTHONPATH): only functions every pass has had.
 _DUMP = r"""
@@ -99,7 +99,7 @@ def dump_at(commit: str, claims: Path, corpus: Path, out: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="claims-history-") as tree:
         with tarfile.open(fileobj=BytesIO(archive)) as tar:
             tar.extractall(tree, filter="data")
-        env = {**os.environ, "PYTHONPATH": tree}
+        env = environment_for_child({"PYTHONPATH": tree})
         subprocess.run(
             [sys.executable, "-c", _DUMP, str(corpus), str(claims), str(out)],
             check=True,
