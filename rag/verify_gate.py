@@ -23,23 +23,15 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from rag.verify_rules import MEANING_CHECKS
+
 FITTED = Path(__file__).with_name("verify_gate.json")
 
-# The checks whose findings the gate weighs (`Signals.fired` holds some of these names).
-CHECKS = (
-    "number",  # a number the passage does not state (`verify_rules.fact_reason`)
-    "date",  # a year, month or weekday it does not state
-    "entity",  # a name it does not give
-    "clause",  # a clause of the claim the passage does not hold (`clause_support`)
-    "speaker",  # the aligned sentence is someone else's (`verify_rules.meaning_findings`)
-    "polarity",  # ... its polarity is flipped (negation, antonym)
-    "polarity-joined",  # ... or that of a second sentence the clause draws on
-    "aligned-change",  # a date, number or name changed in place, or two parts swapped
-    "antonym-word",  # a word replaced by its opposite
-    "attempt",  # done, where the passage says attempted
-    "voice-swap",  # a passive or relative clause with its parts exchanged
-    "role-conflict",  # an entity given the predicate the passage gives another
-)
+# The checks whose findings the gate weighs (`Signals.fired` holds some of these names):
+# the facts (`verify_rules.fact_reason`: a number, year/month/weekday or name the passage
+# does not state), a clause it does not hold (`clause_support`), then the meaning checks
+# (`verify_rules.MEANING_CHECKS`, in the order they are judged).
+CHECKS = ("number", "date", "entity", "clause", *MEANING_CHECKS)
 # How closely the claim follows its passage (`verify.support_features`, `clause_support`).
 MEASURES = ("semantic", "lexical", "names", "clause")
 
