@@ -60,3 +60,17 @@ def test_one_in_n_is_the_share_it_states() -> None:
     assert not same_quantity(fifth, quantities("25 per cent of voters")[0])
     (third,) = quantities("a one in three chance of rain")
     assert same_quantity(third, quantities("a 33 per cent chance")[0])
+
+
+def test_an_amount_written_onto_its_figure_counts_its_multiplier() -> None:
+    # news style: "£6m", "$1.13bn", "3tn" — not "6" or "1"
+    (saving,) = quantities("The council hopes the merger will save £6m a year.")
+    assert saving.value == 6e6
+    (spelled,) = quantities("The merger will save £6 million a year.")
+    assert same_quantity(saving, spelled)
+    assert [q.value for q in quantities("Revenue rose to $1.13bn (£600m).")] == [1.13e9, 6e8]
+    (debt,) = quantities("The state owes 3tn yen.")
+    assert debt.value == 3e12
+    # without a currency sign an "m" is a distance: the 100m final is not 100 million
+    (race,) = quantities("She won the 100m final in Oslo.")
+    assert race.value == 100 and race.unit == "metre"

@@ -79,3 +79,22 @@ def test_what_was_the_score_is_filled_best_by_a_result_not_an_age() -> None:
     result = filled(question, "The home side won 3-1 after trailing at the break.")
     age = filled(question, "The fifteen-year-old striker scored twice for the home side.")
     assert result > 1.0 > age
+
+
+def test_an_amount_written_onto_its_figure_fills_how_much() -> None:
+    question = "How much will the ferry service cost the council each year?"
+    assert filled(question, "The ferry service will cost the council £4m a year.") >= 1.0
+    assert filled(question, "The deal was worth $2.5bn, officials said.") >= 1.0
+    assert filled(question, "The ferry service will cost the council a great deal.") == 0.0
+
+
+def test_how_much_asks_an_amount_not_a_count_of_things() -> None:
+    question = "How much will shutting the branch libraries save the city?"
+    amount = filled(question, "The mayor said shutting them would save £3m a year.")
+    count = filled(question, "Seven branch libraries will shut to save money, the mayor said.")
+    assert amount >= 1.0 > count
+    assert filled(question, "Closing them saves 12% of the library budget.") >= 1.0
+    assert filled(question, "Closing them saves about 5 million dollars.") >= 1.0
+    # "how far … and how much": the first asks a distance, which a count may give
+    both = "How far did the walkers go and how much did they raise?"
+    assert filled(both, "The walkers covered more than 300 hilly kilometres.") >= 1.0

@@ -30,7 +30,20 @@ def _tables() -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
     return numbers, ordinals, time_units
 
 
-_MULTIPLIERS = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "m": 1e6, "bn": 1e9}
+_MULTIPLIERS = {
+    "thousand": 1e3,
+    "million": 1e6,
+    "billion": 1e9,
+    "trillion": 1e12,
+    "k": 1e3,
+    "m": 1e6,
+    "bn": 1e9,
+    "tn": 1e12,
+}
+# Written onto the figure, news style: "$1.13bn" and "3tn" are always amounts; "£6m" and
+# "£20k" only after a currency sign ("the 100m final" is a distance, in metres).
+_ATTACHED_ALWAYS = frozenset({"bn", "tn"})
+_ATTACHED_UNITS = {"m": "metre", "k": "k"}
 
 
 @lru_cache(maxsize=1)
@@ -38,9 +51,10 @@ def _figure() -> re.Pattern[str]:
     numbers, _, _ = _tables()
     spelled = "|".join(sorted(numbers, key=len, reverse=True))
     return re.compile(
-        r"(?<![\w.])(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
-        rf"|(?:{spelled})(?:-(?:{spelled}))?)(?![\w,])"
-        r"(?:\s*(?P<mult>thousand|million|billion|bn|m)\b)?"
+        r"(?<![\w.])(?P<cur>[£$€¥]\s?)?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+        rf"|(?:{spelled})(?:-(?:{spelled}))?)"
+        r"(?:(?<=\d)(?P<attached>bn|tn|m|k)\b|(?![\w,]))"
+        r"(?:\s*(?P<mult>thousand|million|billion|trillion|bn|m)\b)?"
         r"(?:\s+(?P<unit>[a-z]+))?",
         re.IGNORECASE,
     )
@@ -92,9 +106,16 @@ def quantities(text: str) -> list[Quantity]:
         if value is None:
             continue
         raw = match.group("num")
+        unit = (match.group("unit") or "").lower() or None
+        attached = (match.group("attached") or "").lower()
+        if attached and (attached in _ATTACHED_ALWAYS or match.group("cur")):
+            value *= _MULTIPLIERS[attached]
+            raw += match.group("attached")
+        elif attached:
+            unit = _ATTACHED_UNITS[attached]
+            raw += match.group("attached")
         if match.group("mult"):
             value *= _MULTIPLIERS[match.group("mult").lower()]
-        unit = (match.group("unit") or "").lower() or None
         is_date = bool(re.fullmatch(r"(1[0-9]|20)\d\d", raw)) and unit not in time_units
         if unit in time_units:
             value *= time_units[unit]

@@ -50,8 +50,8 @@ def _patterns() -> dict[str, re.Pattern[str]]:
         ),
         "number": re.compile(
             # "Twenty-eight" is one figure, as "28" is
-            # and "6-2", "3-1" (a score) is a figure too
-            rf"\b(\d[\d,.]*(?:-(?:[a-z]+|\d+))*|(?:{numbers})(?:-(?:{numbers}))?|{vague})\b",
+            # and "6-2", "3-1" (a score) is a figure too, as "£6m" and "$1.13bn" are
+            rf"\b(\d[\d,.]*(?:bn|tn|m|k)?(?:-(?:[a-z]+|\d+))*|(?:{numbers})(?:-(?:{numbers}))?|{vague})\b",
             re.IGNORECASE,
         ),
         "era": re.compile(r"\b((1[0-9]|20)\d\d|\d{2,4}s|century|centuries|decades?)\b"),
@@ -255,6 +255,14 @@ def _count_filled(
         amounts = {i for i in numbers if is_amount(sentence, spans[i])}
         amounts |= {i for i in numbers if i - 1 in amounts}  # "$2.5 billion"
         numbers = [i for i in numbers if i not in amounts]
+    asking = re.search(r"\b(?:how \w+|what|which|who|when|where|why)\b", question_lower)
+    if asking is not None and asking.group() == "how much" and numbers:
+        # an amount: money, a share or a measure ("£6m", "12%", "40 km", "5 million");
+        # "nine embassies" counts things and measures nothing
+        spans = word_spans(sentence)
+        numbers = [i for i in numbers if is_amount(sentence, spans[i]) or _measured(tokens, i)]
+        if not numbers:
+            return 0.5
     if not numbers:
         return 0.0
     done_to = question_event(info.text)
@@ -273,6 +281,21 @@ def _count_filled(
         return min(cap, 1.0 if near or _after_asked_verb(info, tokens, numbers) else 0.0)
     units = {stem(w) for w in lexicon.words("count_units")}
     return min(cap, 1.0 if patterns["unit"].search(sentence) and focus in units else 0.5)
+
+
+_MAGNITUDES = frozenset({"thousand", "million", "billion", "trillion", "bn", "m", "k"})
+
+
+def _measured(tokens: list[str], i: int) -> bool:
+    """Whether the number at `i` carries a magnitude or a unit ("6m", "5 million",
+    "40 km", "12 per cent")."""
+    if re.search(r"\d(?:bn|tn|m|k)$", tokens[i].lower()):
+        return True
+    after = " ".join(tokens[i + 1 : i + 3]).lower()
+    if after.split()[:1] and after.split()[0] in _MAGNITUDES:
+        return True
+    unit = _patterns()["unit"].match(after)
+    return unit is not None and unit.start() == 0
 
 
 def _after_asked_verb(info: QuestionInfo, tokens: list[str], numbers: list[int]) -> bool:
