@@ -614,7 +614,8 @@ def write_floors(
         sets[gold_label] = body
         whole = {**existing, "sets": sets}
     else:
-        whole = {**body, **({"sets": sets} if sets else {})}
+        # the main set again: its own keys replaced, the other sections (claims) kept
+        whole = {**existing, **body, **({"sets": sets} if sets else {})}
     path.write_text(json.dumps(whole, indent=2) + "\n", encoding="utf-8")
     return body
 

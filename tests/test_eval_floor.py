@@ -106,3 +106,28 @@ def test_small_claim_set_scores_at_or_above_its_floors(real_embedder, floors: di
         if summary[metric] < floor
     ]
     assert not failures, "claim floor broken:\n" + "\n".join(failures) + f"\n({claims['how']})"
+
+
+def test_writing_the_main_sets_floors_again_keeps_the_claim_floors_and_other_sets(
+    tmp_path,
+) -> None:
+    from evals.runner import Config, write_floors
+
+    path = tmp_path / "floors.json"
+    gold = ROOT / "evals" / "gold" / "starter.jsonl"
+    config = Config("hybrid", "hybrid", 256)
+    path.write_text(
+        json.dumps(
+            {
+                "gold": "evals/gold/starter.jsonl",
+                "floors": {"answer_match": 0.1},
+                "claims": {"floors": {"kept": 0.8}},
+                "sets": {"evals/gold/other.jsonl": {"floors": {"answer_match": 0.5}}},
+            }
+        )
+    )
+    write_floors(path, gold, config, {"answer_match": 0.9, "refusal_accuracy": 0.8}, 0.03)
+    whole = json.loads(path.read_text())
+    assert whole["floors"]["answer_match"] == pytest.approx(0.87)
+    assert whole["claims"] == {"floors": {"kept": 0.8}}
+    assert "evals/gold/other.jsonl" in whole["sets"]
