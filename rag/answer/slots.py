@@ -288,8 +288,11 @@ _MAGNITUDES = frozenset({"thousand", "million", "billion", "trillion", "bn", "m"
 
 def _measured(tokens: list[str], i: int) -> bool:
     """Whether the number at `i` carries a magnitude or a unit ("6m", "5 million",
-    "40 km", "12 per cent")."""
+    "40 km", "a 200-metre lead", "12 per cent")."""
     if re.search(r"\d(?:bn|tn|m|k)$", tokens[i].lower()):
+        return True
+    unit = _patterns()["unit"].fullmatch(tokens[i].partition("-")[2])
+    if unit is not None:  # "a 200-metre headstart"
         return True
     after = " ".join(tokens[i + 1 : i + 3]).lower()
     if after.split()[:1] and after.split()[0] in _MAGNITUDES:
