@@ -9,8 +9,8 @@ from rag.answer.relation import (
     figure_changed,
     holds_money,
     name_changed,
-    roles_swapped,
 )
+from rag.answer.roles import roles_swapped
 
 
 def test_the_parties_of_the_verb_the_other_way_round_are_swapped() -> None:

@@ -39,7 +39,8 @@ from rag.answer.normal import (
     spans_agree,
 )
 from rag.answer.question import ASKED_KINDS, QuestionInfo, speaker_name
-from rag.answer.relation import age_stated, bound_met, contradictions, question_verb
+from rag.answer.relation import age_stated, bound_met, contradictions
+from rag.answer.roles import question_verb
 from rag.answer.slots import unnamed
 from rag.answer.weights import Weights
 from rag.terms import QUESTION_WORDS, STOPWORDS, content_stems, stem, words

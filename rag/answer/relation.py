@@ -12,7 +12,8 @@ original question, so coverage and name grounding pass them:
   has another number, between the same words;
 - **the two parties of the verb are swapped** ("Why is A suing B?" against "B is
   suing A"; "Who described A as …?" against "A described C as …"): `roles_swapped`
-  finds the question's verb in the sentence and which side of it each name stands on.
+  (`rag.answer.roles`) finds the question's verb in the sentence and which side of it
+  each name stands on.
 
 Beside them (`contradictions` gathers the lot for the grounder): another name where the
 question's stands (`name_changed`), no currency figure for "how much will it cost"
@@ -34,14 +35,12 @@ from rag import clauses, lexicon
 from rag.answer.mentions import mentions
 from rag.answer.normal import Quantity
 from rag.answer.question import QuestionInfo
+from rag.answer.roles import roles_agree, roles_swapped, verb_stem
 from rag.speech import same_entity
 from rag.terms import QUESTION_WORDS, STOPWORDS, content_stems, entities, stem, words
 
 _FIGURE = re.compile(r"\d[\d,.]*|[a-z]+-?(?:teen|ty|hundred|thousand|million|billion)")
 _AUX_OPENERS = frozenset({"did", "does", "do", "is", "are", "was", "were", "has", "have", "had"})
-_AUXILIARIES = frozenset(
-    "did does do will would can could is are was were has have had should may might must".split()
-)
 # questions that take their event as given ("Why was X banned?", "Which team won?"),
 # unlike "When will X report?", which "X declined to say" answers, and "What share of …",
 # whose sentence may negate something beside the share ("is not surprised the share …")
@@ -50,9 +49,6 @@ _QUESTION_OPENERS = frozenset(QUESTION_WORDS) | _AUX_OPENERS
 _RESTATES = 0.6  # share of the question's common words a sentence restating it holds
 _STOP_STEMS = frozenset(stem(w) for w in STOPWORDS)
 _SHAPING = frozenset(stem(w) for w in QUESTION_WORDS)
-_BE = frozenset("is are was were be been being".split())
-# where a clause's subject may start: a relative or reported clause inside the sentence
-_CLAUSE_START = re.compile(r"[;:]|,\s|\b(?:that|who|which|whom|while|whereas|but|and)\b")
 
 
 def denied(question: str, sentence: str) -> bool:
@@ -176,7 +172,7 @@ def _figure_after_same_word(question: str, sentence: str) -> bool:
         if anchor is None or not anchor[:1].islower() or anchor.lower() in _SHAPING:
             continue
         for j, other in enumerate(s_tokens):
-            if _verb_stem(other) != _verb_stem(anchor):
+            if verb_stem(other) != verb_stem(anchor):
                 continue
             for later in s_tokens[j + 1 : j + 1 + _NEAR]:
                 stated = _figure_value(later)
@@ -231,145 +227,6 @@ def _abbreviates(acronym: str, name: str) -> bool:
         return False
     initials = "".join(w[0] for w in name.split() if w[:1].isupper())
     return initials.endswith(acronym)
-
-
-@cache
-def _demonyms() -> frozenset[str]:
-    return frozenset(a for a, _ in lexicon.pairs("demonyms"))
-
-
-def _adjective(word: str) -> bool:
-    """A word for a country's people or things ("Iranian", "American"): it describes a
-    noun that follows, it is not the subject itself."""
-    return word in _demonyms() or word.endswith(("ian", "ese", "ish", "ern"))
-
-
-@cache
-def _not_verbs() -> frozenset[str]:
-    return lexicon.words("titles") | lexicon.words("person_nouns")
-
-
-@cache
-def _bases() -> dict[str, str]:
-    return dict(lexicon.pairs("irregular_verbs"))
-
-
-def _verb_stem(word: str) -> str:
-    lower = word.lower()
-    return stem(_bases().get(lower, lower)).rstrip("e")
-
-
-def _question_roles(question: str) -> tuple[str, str | None, tuple[str, ...]] | None:
-    """The question's verb (as a stem), its subject (None when the question asks for it:
-    "Who sued …") and the names after the verb; None when the question is not of the forms
-    "wh… AUX Name verb …" or "Who/Which X verb-ed …", or is passive."""
-    tokens = words(question)
-    lower = [t.lower() for t in tokens]
-    if not tokens or any(t in _BE for t in lower[1:]) and " by " in question:
-        return None
-    text_after = question
-    verb: str | None = None
-    subject: str | None = None
-    for i, t in enumerate(lower[:-2]):
-        if t not in _AUXILIARIES or i == 0:
-            continue
-        # "… will China supply …", "… is Hewlett Packard suing …", "… did Foster's reject …"
-        j = i + 1
-        if lower[j] == "the":
-            j += 1
-        k = j
-        while k < len(tokens) and tokens[k][:1].isupper():
-            k += 1
-        if k == j or k >= len(tokens) or lower[k] in STOPWORDS or not tokens[k].isalpha():
-            return None
-        if lower[k] in _not_verbs():
-            return None  # "did Deutsche Bank economist Tevfik Aksoy say": a title, not a verb
-        if k + 1 < len(tokens) and tokens[k + 1][:1].islower() and lower[k + 1] not in STOPWORDS:
-            return None  # "does the oil exporter sell": "oil" starts a noun phrase
-        run = lower[j:k]
-        if any(t.endswith(("'s", "’s")) for t in run[:-1]) or _adjective(run[-1]):
-            return None  # "is Ryanair's Boeing order …", "did Iranian blogger X …": a modifier
-        subject = " ".join(tokens[j:k]).removesuffix("'s").removesuffix("’s")
-        verb = tokens[k]
-        text_after = question[question.find(tokens[k], len(" ".join(tokens[:k]))) :]
-        break
-    if verb is None:
-        match = re.match(r"^\s*(?:[Ww]ho|[Ww]hich\s+[a-z]+)\s+(?P<verb>[a-z]+)\b", question)
-        if match is None:
-            return None
-        verb = match.group("verb")
-        irregular = set(_bases()) | set(_bases().values())
-        if verb in STOPWORDS or not (verb.endswith("ed") or verb in irregular):
-            return None
-        text_after = question[match.end() :]
-    objects = tuple(
-        e for e in entities(text_after) if not any(ch.isdigit() for ch in e) and e != subject
-    )
-    return _verb_stem(verb), subject, objects
-
-
-def question_verb(question: str) -> str | None:
-    """The verb of a question of the forms `roles_swapped` reads ("Why was Emilio Botin
-    removed", "will China supply"), as written; None for other questions."""
-    roles = _question_roles(question)
-    if roles is None:
-        return None
-    match = re.search(rf"\b({re.escape(roles[0])}[a-z]*)\b", question.lower())
-    for word in words(question.lower()):
-        if _verb_stem(word) == roles[0]:
-            return word
-    return match.group(1) if match else None
-
-
-def roles_swapped(question: str, sentence: str) -> bool:
-    """Whether the sentence has the question's verb with its parties the other way round:
-    the question's subject named only after the verb ("Why is A suing B?" / "B is suing
-    A"), or, when the question asks for the subject, one of its objects named only before
-    the verb ("Who described A as …?" / "A described C as …"). A passive verb ("A was
-    sued by B") is left alone: its subject is not the doer."""
-    return True in _roles(question, sentence)
-
-
-def roles_agree(question: str, sentence: str) -> bool:
-    """Whether the sentence has the question's verb with its parties the question's way
-    round ("A is suing B" for "Why is A suing B?")."""
-    return False in _roles(question, sentence)
-
-
-def _roles(question: str, sentence: str) -> list[bool]:
-    """For each use of the question's verb in the sentence whose sides name a party of the
-    question: True when the parties stand the other way round, False when the same way."""
-    roles = _question_roles(question)
-    if roles is None:
-        return []
-    verb, subject, objects = roles
-    if not verb or (subject is None and not objects):
-        return []
-    found = []
-    for match in re.finditer(r"[A-Za-z’'\-]+", sentence):
-        if _verb_stem(match.group()) != verb or match.group()[:1].isupper():
-            continue
-        word = match.group().lower()
-        before_words = sentence[: match.start()].split()
-        participle = word.endswith(("ed", "en")) or word in _bases()
-        if participle and before_words and before_words[-1].lower() in _BE:
-            continue  # passive: "A was sued by B"
-        head = sentence[: match.start()]
-        starts = [m.end() for m in _CLAUSE_START.finditer(head)]
-        before = head[starts[-1] :] if starts else head
-        if not any(w.lower() not in STOPWORDS for w in words(before)):
-            continue  # "Since going on sale …": no subject of its own
-        after = _CLAUSE_START.split(sentence[match.end() :], maxsplit=1)[0]
-        if subject is not None:
-            if mentions(before, subject):
-                found.append(False)
-            elif mentions(after, subject):
-                found.append(True)
-        elif any(mentions(before, o) and not mentions(after, o) for o in objects):
-            found.append(True)
-        elif any(mentions(after, o) for o in objects):
-            found.append(False)
-    return found
 
 
 def contradictions(info: QuestionInfo, best: Sequence[str]) -> tuple[str, ...]:
