@@ -209,6 +209,8 @@ def name_changed(question: str, sentence: str) -> bool:
             continue
         # the other name stands right at the shared word: "at Dunmore", "Ardo province"
         stated = [t.text for t in change.stated]
+        if _possessor(stated):
+            continue  # "of Dan Brown's novel": the name owns a description, maybe of the same thing
         edges = [
             x
             for x, anchored in ((stated[0], change.before), (stated[-1], change.after))
@@ -218,6 +220,23 @@ def name_changed(question: str, sentence: str) -> bool:
         if others and not any(same_entity(name, o) or _abbreviates(o, name) for o in others):
             return True
     return False
+
+
+def _possessor(stated: Sequence[str]) -> bool:
+    """Whether the stated words open with a name in the possessive followed by a noun of
+    its own ("Dan Brown's best-selling novel")."""
+    k = 0
+    while k < len(stated) and stated[k][:1].isupper():
+        k += 1
+    if not 0 < k < len(stated) or not stated[k - 1].endswith(("'s", "’s")):
+        return False
+    noun = []  # the words it owns, to the first small word: "best-selling novel"
+    for word in stated[k:]:
+        if word.lower() in STOPWORDS:
+            break
+        noun.append(word)
+    # "Afghanistan's south-eastern Paktika province": a name of its own is owned there
+    return bool(noun) and all(w[:1].islower() for w in noun)
 
 
 def _abbreviates(acronym: str, name: str) -> bool:
