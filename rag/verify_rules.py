@@ -21,6 +21,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from rag import clauses, lexicon, speech
+from rag.answer.relation import name_changed
 from rag.terms import STOPWORDS, content_stems, entities, stem, words
 
 if TYPE_CHECKING:
@@ -395,6 +396,7 @@ def meaning_findings(
     # a passage from the middle of an article: its title may name whom "he said" stands for
     chunk = passage.hit.chunk
     context = [chunk.title, *texts] if chunk.n > 0 and chunk.title else texts
+    renamed = False
     for part in clauses.clause_texts(claim) or [claim]:
         claimed = speech.speaker_of_claim(part, described=True)
         offset = len(context) - len(texts)
@@ -412,7 +414,10 @@ def meaning_findings(
             else []
         )
         article = passage.article_text or " ".join(texts)
-        if claimed and _wrong_speaker(claimed, context, index + offset, part, near, article):
+        wrong_speaker = bool(claimed) and _wrong_speaker(
+            claimed or "", context, index + offset, part, near, article
+        )
+        if wrong_speaker:
             yield "speaker", "speaker"
         conflict = clauses.polarity_conflict(part, texts[index])
         if conflict:
@@ -433,8 +438,15 @@ def meaning_findings(
             yield "negation", "attempt"  # done, where the passage says it is being attempted
         if passive_swap(part, texts[index]) or relative_swap(part, texts[index]):
             yield "role", "voice-swap"
+        # another name where the restated sentence has one (the answerer's check, shared):
+        # "Shares in Allianz … fell 1.7%" where the sentence has "Shares in Munich Re";
+        # judged after the roles, which name a swap of two of the claim's names better, and
+        # not where the speaker check has judged the name that speaks
+        renamed = renamed or (not wrong_speaker and name_changed(part, texts[index]))
     if clauses.role_conflict(claim, texts):
         yield "role", "role-conflict"
+    if renamed:
+        yield "entity", "aligned-change"
 
 
 _YEAR = re.compile(r"(?:1[89]|20)\d\d")

@@ -351,3 +351,44 @@ def test_a_passage_opening_with_he_speaks_of_the_person_the_article_named_before
 
 def reason_with(claim: str, p: Passage) -> str | None:
     return fact_reason(claim, p) or meaning_reason(claim, p, p.sentences[0])
+
+
+def test_another_name_of_the_passage_in_the_restated_sentences_place_is_an_entity_change() -> None:
+    text = (
+        "Shares in Armin Bank and Dosk Trust - the two biggest lenders - both fell 2.5% on "
+        "Monday. Norco and Velt also fell."
+    )
+    twisted = "Shares in Norco and Velt, the two biggest lenders, both fell 2.5%."
+    assert reason(twisted, text) == "entity"
+    assert (
+        reason("Shares in Armin Bank and Dosk Trust, the two biggest lenders, fell 2.5%.", text)
+        is None
+    )
+
+
+def test_a_pronoun_opening_the_claim_is_no_other_name() -> None:
+    # the passage opens with "She", which the checker reads as the person named before it
+    text = "She said the Norland-built engines would be grounded until the checks ended."
+    article = "Pilot Ana Ruiz spoke to reporters in Velmar on Friday. " + text
+    p = passage(text, n=1, article=article)
+    assert fact_reason(text, p) is None and meaning_reason(text, p, p.sentences[0]) is None
+
+
+def test_a_word_capitalised_by_position_is_no_other_name() -> None:
+    text = (
+        "The mayor, Ivo Dant, is pressing to reopen the bridge, although a council spokesman "
+        "said the long-held position that the bridge stays shut has not changed."
+    )
+    claim = (
+        "Despite Dant's push, the council says its position that the bridge stays shut "
+        "has not changed."
+    )
+    assert reason(claim, text) is None
+
+
+def test_a_country_in_another_form_is_no_other_name() -> None:
+    ports = "Velmar said on Friday it would strike British targets if British missiles are used."
+    assert (
+        reason("Velmar said it would strike British targets if UK-made missiles are used.", ports)
+        is None
+    )

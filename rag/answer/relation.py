@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from functools import cache
 
 from rag import clauses, lexicon
+from rag.answer.equivalents import groups_in
 from rag.answer.mentions import mentions
 from rag.answer.normal import Quantity
 from rag.answer.question import QuestionInfo
@@ -49,6 +50,7 @@ _QUESTION_OPENERS = frozenset(QUESTION_WORDS) | _AUX_OPENERS
 _RESTATES = 0.6  # share of the question's common words a sentence restating it holds
 _STOP_STEMS = frozenset(stem(w) for w in STOPWORDS)
 _SHAPING = frozenset(stem(w) for w in QUESTION_WORDS)
+_OPENING = lexicon.words("opening_words")
 
 
 def denied(question: str, sentence: str) -> bool:
@@ -200,6 +202,8 @@ def name_changed(question: str, sentence: str) -> bool:
         return False  # not a restatement of the question: its names may be other things
     for change in clauses.substitutions(question, sentence):
         claimed = [t.text for t in change.claimed if t.text.lower() != "the"]
+        if claimed and claimed[0].lower() in _OPENING | STOPWORDS:
+            continue  # "Despite", "He": capitalised by position or a pronoun, not a name
         if not claimed or not all(t[:1].isupper() for t in claimed):
             continue
         if not (change.before or change.after) or change.before in _QUESTION_OPENERS:
@@ -217,9 +221,17 @@ def name_changed(question: str, sentence: str) -> bool:
             if anchored and x[:1].isupper() and x.lower() not in _QUESTION_OPENERS | {"the"}
         ]
         others = [e for e in entities(" ".join(stated)) if set(edges) & set(e.split())]
-        if others and not any(same_entity(name, o) or _abbreviates(o, name) for o in others):
+        if others and not any(_same_name(name, o) for o in others):
             return True
     return False
+
+
+def _same_name(name: str, other: str) -> bool:
+    """The same entity, its initials, or the same country or faith in another form
+    ("UK-supplied" / "British")."""
+    if same_entity(name, other) or _abbreviates(other, name):
+        return True
+    return bool(groups_in(name) & groups_in(other))
 
 
 def _possessor(stated: Sequence[str]) -> bool:
