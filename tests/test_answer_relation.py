@@ -152,3 +152,10 @@ def test_a_name_owning_a_description_is_no_other_name_but_an_owned_name_is() -> 
     # a place owned by a country is still another place where the question's stood
     raids = "Nine people died in raids in Norland's northern Vass province on Sunday."
     assert name_changed("How many people died in raids in Ardo province?", raids)
+
+
+def test_a_name_after_the_question_word_is_still_a_name_of_the_question() -> None:
+    # "Which" is capitalised by position; the name after it is the question's own
+    sentence = "Velt chief executive Ana Ruiz, who moved to Oslo in May, said sales had risen."
+    assert name_changed("Which Norco chief executive moved to Oslo in May?", sentence)
+    assert not name_changed("Which Velt chief executive moved to Oslo in May?", sentence)

@@ -202,8 +202,8 @@ def name_changed(question: str, sentence: str) -> bool:
         return False  # not a restatement of the question: its names may be other things
     for change in clauses.substitutions(question, sentence):
         claimed = [t.text for t in change.claimed if t.text.lower() != "the"]
-        if claimed and claimed[0].lower() in _OPENING | STOPWORDS:
-            continue  # "Despite", "He": capitalised by position or a pronoun, not a name
+        while claimed and claimed[0][:1].isupper() and claimed[0].lower() in _OPENING | STOPWORDS:
+            claimed = claimed[1:]  # "Despite", "He", "Which": capitalised by position
         if not claimed or not all(t[:1].isupper() for t in claimed):
             continue
         if not (change.before or change.after) or change.before in _QUESTION_OPENERS:
