@@ -578,6 +578,10 @@ _PREPOSITIONS = frozenset(
 )
 
 
+# "Everton striker James Beattie has been …": a calling before a name is of the subject
+_ROLE_NOUNS = lexicon.words("role_nouns")
+
+
 def _verb_at(toks: Sequence[_Tok], k: int) -> int:
     """Where the clause's verb starts (the subject is toks[k:end]): the first auxiliary,
     reporting verb, lower-case word in -ed, or lower-case content word that does not
@@ -590,7 +594,7 @@ def _verb_at(toks: Sequence[_Tok], k: int) -> int:
             continue
         if t.lower in _FINITE or t.lower in speech_words or re.fullmatch(r"[a-z]{3,}ed", t.text):
             return j
-        if t.content and t.text[:1].islower() and t.lower not in _TITLES:
+        if t.content and t.text[:1].islower() and t.lower not in _TITLES | _ROLE_NOUNS:
             before = toks[j - 1]
             in_phrase = before.lower in _DETERMINERS or (
                 before.text[:1].islower() and before.content

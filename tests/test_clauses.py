@@ -6,8 +6,10 @@ from __future__ import annotations
 from rag.clauses import (
     antonym_substituted,
     attempt_claimed_done,
+    clauses,
     negated,
     polarity_conflict,
+    role_conflict,
     slot_pairs,
     swapped,
 )
@@ -207,3 +209,15 @@ def test_opposites_of_news_usage_flip_where_their_counterpart_stands() -> None:
         polarity_conflict("The plan has one clear upside.", "The plan has one clear upside.")
         is None
     )
+
+
+def test_a_calling_before_a_name_belongs_to_the_subject_not_the_verb() -> None:
+    sentence = "Velmar striker Ivo Dant has been declared fit despite an alleged assault on Friday."
+    assert "Ivo Dant" in " ".join(clauses(sentence)[0].subjects)
+    passage = [
+        sentence,
+        "Dant, 27, is not believed to be badly hurt after the assault in Norby.",
+        "He was out with two friends after Velmar's 3-1 win over Kells.",
+    ]
+    claim = "Dant was allegedly assaulted in Norby while out with two friends after the win."
+    assert not role_conflict(claim, passage)
