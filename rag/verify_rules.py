@@ -540,7 +540,13 @@ def _when(words_: set[str], after: str, before: str = "") -> frozenset[str]:
 
 
 # "the coming days" is "the next days"; "the past week" is "the last week"
-_SAME_WHEN = {"coming": "next", "following": "next", "past": "last", "previous": "last"}
+_SAME_WHEN = {
+    "coming": "next",
+    "following": "next",
+    "past": "last",
+    "previous": "last",
+    "ago": "last",  # "a month ago" is "last month"
+}
 
 
 def _plain_time(words_: set[str]) -> frozenset[str]:

@@ -392,3 +392,15 @@ def test_a_country_in_another_form_is_no_other_name() -> None:
         reason("Velmar said it would strike British targets if UK-made missiles are used.", ports)
         is None
     )
+
+
+def test_a_time_counted_back_with_ago_is_a_relative_time() -> None:
+    text = "Bets on Ivo Dant winning the race were dismissed as a stunt a month ago."
+    assert (
+        reason("Bets on Ivo Dant winning the race were dismissed as a stunt last week.", text)
+        == "date"
+    )
+    assert (
+        reason("Bets on Ivo Dant winning the race were dismissed as a stunt last month.", text)
+        is None
+    )
