@@ -578,8 +578,8 @@ _PREPOSITIONS = frozenset(
 )
 
 
-# "Everton striker James Beattie has been …": a calling before a name is of the subject
-_ROLE_NOUNS = lexicon.words("role_nouns")
+# titles and callings continue the subject: "Everton striker James Beattie has been …"
+_OF_SUBJECT = _TITLES | lexicon.words("role_nouns")
 
 
 def _verb_at(toks: Sequence[_Tok], k: int) -> int:
@@ -594,7 +594,7 @@ def _verb_at(toks: Sequence[_Tok], k: int) -> int:
             continue
         if t.lower in _FINITE or t.lower in speech_words or re.fullmatch(r"[a-z]{3,}ed", t.text):
             return j
-        if t.content and t.text[:1].islower() and t.lower not in _TITLES | _ROLE_NOUNS:
+        if t.content and t.text[:1].islower() and t.lower not in _OF_SUBJECT:
             before = toks[j - 1]
             in_phrase = before.lower in _DETERMINERS or (
                 before.text[:1].islower() and before.content

@@ -414,8 +414,8 @@ def meaning_findings(
             else []
         )
         article = passage.article_text or " ".join(texts)
-        wrong_speaker = bool(claimed) and _wrong_speaker(
-            claimed or "", context, index + offset, part, near, article
+        wrong_speaker = bool(
+            claimed and _wrong_speaker(claimed, context, index + offset, part, near, article)
         )
         if wrong_speaker:
             yield "speaker", "speaker"

@@ -371,7 +371,7 @@ def test_a_pronoun_opening_the_claim_is_no_other_name() -> None:
     text = "She said the Norland-built engines would be grounded until the checks ended."
     article = "Pilot Ana Ruiz spoke to reporters in Velmar on Friday. " + text
     p = passage(text, n=1, article=article)
-    assert fact_reason(text, p) is None and meaning_reason(text, p, p.sentences[0]) is None
+    assert reason_with(text, p) is None
 
 
 def test_a_word_capitalised_by_position_is_no_other_name() -> None:

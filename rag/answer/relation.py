@@ -50,7 +50,8 @@ _QUESTION_OPENERS = frozenset(QUESTION_WORDS) | _AUX_OPENERS
 _RESTATES = 0.6  # share of the question's common words a sentence restating it holds
 _STOP_STEMS = frozenset(stem(w) for w in STOPWORDS)
 _SHAPING = frozenset(stem(w) for w in QUESTION_WORDS)
-_OPENING = lexicon.words("opening_words")
+# words capitalised by their place in a sentence, never the start of a name
+_POSITIONAL = lexicon.words("opening_words") | STOPWORDS
 
 
 def denied(question: str, sentence: str) -> bool:
@@ -202,7 +203,7 @@ def name_changed(question: str, sentence: str) -> bool:
         return False  # not a restatement of the question: its names may be other things
     for change in clauses.substitutions(question, sentence):
         claimed = [t.text for t in change.claimed if t.text.lower() != "the"]
-        while claimed and claimed[0][:1].isupper() and claimed[0].lower() in _OPENING | STOPWORDS:
+        while claimed and claimed[0][:1].isupper() and claimed[0].lower() in _POSITIONAL:
             claimed = claimed[1:]  # "Despite", "He", "Which": capitalised by position
         if not claimed or not all(t[:1].isupper() for t in claimed):
             continue
