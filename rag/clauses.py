@@ -66,6 +66,7 @@ class Clause:
     subjects: tuple[str, ...]  # the entities before the predicate ("the UK and Germany")
     predicate: tuple[str, ...]  # stems of the content words after them (synonyms canonical)
     negated: bool
+    pronoun: str = ""  # the personal pronoun that is its subject ("he"), if any
 
 
 SCOPE_WORDS = 5  # content words a negation cue reaches
@@ -509,11 +510,20 @@ def _one_sided(
     for cue in cues:
         if id(cue) in absorbed or not cue.scope:
             continue
-        if cue.end - cue.start == 1 and toks[cue.start].stem in contrary and other_contrary:
-            continue  # "opposing a freeze" against "fighting a freeze": both set against it
+        # "opposing a freeze" against "fighting a freeze": both set against it; not against
+        # "does not prevent it", which the negation turns round
+        turned = _double_negative(other) and not _double_negative(toks)
+        single = cue.end - cue.start == 1
+        if single and toks[cue.start].stem in contrary and other_contrary and not turned:
+            continue
         if any(toks[j].stem in contrary for j in cue.scope) and _double_negative(other):
             continue  # "nothing would stop it" against "nothing would prevent it"
         scope_stems = [toks[j].stem for j in cue.scope]
+        # "… if Basle fail to beat Feyenoord" says nothing of "beating Ferencvaros": a
+        # negation about names the other text never gives is about something else
+        scope_names = {toks[j].stem for j in cue.scope if j > 0 and toks[j].text[:1].isupper()}
+        if scope_names and not scope_names & other_stems:
+            continue
         shared = [s for s in scope_stems if s in other_stems]
         if not shared or (scope_stems[0] not in other_stems and len(set(shared)) < 2):
             continue
@@ -604,23 +614,29 @@ def _verb_at(toks: Sequence[_Tok], k: int) -> int:
     return len(toks)
 
 
+_SUBJECT_PRONOUNS = frozenset("i you he she it we they".split())
+
+
 def clauses(sentence: str) -> list[Clause]:
     """The sentence's clauses, each with its subject entities, predicate stems and negation."""
     out = []
     for text in clause_texts(sentence):
         toks = _tokens(text)
         k = 0
+        pronoun = ""  # "He will attack Labour's record": the subject is "He", no name
         while k < len(toks) and (
             toks[k].lower in _CLAUSE_BREAKS or toks[k].lower in STOPWORDS or toks[k].punct
         ):
+            if not pronoun and toks[k].lower in _SUBJECT_PRONOUNS:
+                pronoun = toks[k].lower
             k += 1
         end = _verb_at(toks, k)
-        if toks and toks[0].lower in _PREPOSITIONS:
+        if pronoun or (toks and toks[0].lower in _PREPOSITIONS):
             end = k  # "In the remote seats, counting won't begin": no named subject
         subject_text = text[toks[k].start : toks[end - 1].end] if end > k else ""
         subjects = tuple(e for e in entities(subject_text) if name_parts(e) and not e[:1].isdigit())
         predicate = tuple(t.stem for t in toks[end:] if t.content and not t.quoted)
-        out.append(Clause(text, subjects, predicate, negated(text)))
+        out.append(Clause(text, subjects, predicate, negated(text), pronoun))
     return out
 
 
@@ -632,6 +648,62 @@ def _names_all(name: str, mention: str) -> bool:
     return bool(words_) and all(any(p == q for q in held) for p in words_)
 
 
+_PLACE_FORMS = frozenset(w for pair in lexicon.pairs("places") for w in pair)
+
+
+def _named_inside(texts: Iterable[str]) -> frozenset[str]:
+    """Words the texts capitalise inside a sentence (not first, not after a quotation mark
+    or a colon): names, as a word capitalised only where a sentence opens may not be."""
+    found = set()
+    for text in texts:
+        toks = _tokens(text)
+        for k, t in enumerate(toks[1:], start=1):
+            before = toks[k - 1].text
+            if t.text[:1].isupper() and before not in {".", "!", "?", ":", '"', "“", "‘"}:
+                found.add(t.lower)
+    return frozenset(found)
+
+
+def _a_name(entity: str, named: frozenset[str], claimed: bool = False) -> bool:
+    """Whether an entity may be a party to a predicate: not a figure ("2005"), and not one
+    word capitalised only because it opens its sentence: a participle ("Looking ahead, the
+    company…") or, as the claim's subject, a common word ("Consumer spending accounts
+    for…"). A single word is a name when the texts capitalise it inside a sentence too, or
+    it is an initialism or a country's form ("Britain")."""
+    if any(ch.isdigit() for ch in entity) and not any(ch.isalpha() for ch in entity):
+        return False  # "2005", "4": a figure is no party to a predicate
+    words_ = entity.split()
+    if len(words_) != 1:
+        return True
+    word = words_[0].strip("’'").removesuffix("’s").removesuffix("'s")
+    if word.isupper() or word.lower() in named or word.lower() in _PLACE_FORMS:
+        return True
+    # the passage's "Refugee support groups are critical" is another party all the same
+    return not claimed and not word.lower().endswith(("ing", "ed"))
+
+
+def _reversal(
+    who: Sequence[str], claimed: Clause, subjects: Sequence[str], text: str, overlap: int
+) -> bool:
+    """Whether the claim's clause says "A did P to B" where the passage's says "B did P
+    to A": the same verb first in both predicates, three words of it shared, A in the
+    passage clause's words and B in the claim's, each but not as its subject."""
+    if overlap < 3 or not claimed.predicate:
+        return False
+    verb = next((t.stem for t in _tokens(claimed.text) if t.stem in claimed.predicate), "")
+    passage_words = {t.stem for t in _tokens(text)}
+    if verb not in passage_words:
+        return False
+    return any(_mentions_name(x, text) for x in who) and any(
+        _mentions_name(y, claimed.text) and not any(same_entity(y, x) for x in who)
+        for y in subjects
+    )
+
+
+def _mentions_name(name: str, text: str) -> bool:
+    return any(same_entity(name, e) for e in entities(text) if name_parts(e))
+
+
 def role_conflict(claim: str, passage_sentences: Sequence[str]) -> bool:
     """Whether the claim gives an entity a predicate that the passage gives another entity.
 
@@ -641,13 +713,24 @@ def role_conflict(claim: str, passage_sentences: Sequence[str]) -> bool:
     another's. Clauses that report speech ("X said …") are left to the speaker check.
     """
     sentences = list(passage_sentences)
-    passage_clauses: list[tuple[tuple[str, ...], tuple[str, ...], set[str]]] = []
+    named = _named_inside([claim, *sentences])
+
+    def names(found: Iterable[str], claimed: bool = False) -> tuple[str, ...]:
+        return tuple(e for e in found if _a_name(e, named, claimed))
+
+    passage_clauses: list[tuple[tuple[str, ...], tuple[str, ...], set[str], str]] = []
+    last: tuple[str, ...] = ()  # the last named subject: whom a following "he"/"she" means
     for i, sentence in enumerate(sentences):
         speakers = tuple(a.speaker for a in attributions(sentences, i) if a.speaker)
         for c in clauses(sentence):
-            subjects = c.subjects + speakers
+            subjects = names(c.subjects)
+            if subjects:
+                last = subjects
+            elif c.pronoun in ("he", "she") and len(last) == 1:
+                subjects = last  # "Connors is at pains …, and he gave …": Connors gave
+            subjects += speakers
             if _reports(c.text):  # "X says the Government will…": the Government acts too
-                subjects += tuple(e for e in entities(c.text) if name_parts(e))
+                subjects += names(e for e in entities(c.text) if name_parts(e))
             if subjects:
                 # "… with APRA receiving a copy": the subject of a participle acts too
                 mentioned = tuple(
@@ -655,9 +738,12 @@ def role_conflict(claim: str, passage_sentences: Sequence[str]) -> bool:
                     for e in entities(c.text)
                     if name_parts(e) and re.search(rf"{re.escape(e)}\)?\s+\w+(?:ing|ed)\b", c.text)
                 )
-                passage_clauses.append((subjects, mentioned, set(c.predicate)))
+                passage_clauses.append((subjects, mentioned, set(c.predicate), c.text))
     for claimed in clauses(claim):
-        if not claimed.subjects or len(set(claimed.predicate)) < 2 or _reports(claimed.text):
+        who = names(claimed.subjects, claimed=True)
+        if not who or len(set(claimed.predicate)) < 2:
+            continue
+        if _reports(claimed.text):
             continue
         if _PASSIVE.search(claimed.text):
             continue  # "X has been sentenced by Y": the subject is not the doer
@@ -665,16 +751,20 @@ def role_conflict(claim: str, passage_sentences: Sequence[str]) -> bool:
         own = 0
         other = 0
         has_own = False
-        for subjects, mentioned, predicate in passage_clauses:
+        reversed_ = False
+        for subjects, mentioned, predicate, text in passage_clauses:
             overlap = len(wanted & predicate)
-            if any(same_entity(x, y) for x in claimed.subjects for y in subjects):
+            if any(same_entity(x, y) for x in who for y in subjects):
                 has_own = True
                 own = max(own, overlap)
-            elif any(_names_all(x, y) for x in claimed.subjects for y in mentioned):
+            elif any(_names_all(x, y) for x in who for y in mentioned):
                 own = max(own, overlap)  # "… with APRA receiving a copy": APRA's part too
             elif overlap:
                 other = max(other, overlap)
+                reversed_ = reversed_ or _reversal(who, claimed, subjects, text, overlap)
         if has_own and other >= 2 and other > own and other * 2 >= len(wanted):
+            return True
+        if reversed_ and other > own:
             return True
     return False
 
@@ -793,6 +883,7 @@ def swapped(claim: str, sentence: str) -> bool:
         if len(s.claimed) <= _STRETCH
         and len(s.stated) <= _STRETCH
         and not _reports(" ".join(t.text for t in (*s.claimed, *s.stated)))  # "X said": speaker's
+        and not _one_name(s.claimed, s.stated)  # "Conservative" where the sentence has "Tory"
     ]
     # a stretch rewritten in more words of meaning than a swapped part holds is a rewording
     changes = [(x, y) for x, y in changes if x and y and min(len(x), len(y)) <= _MOVED]
@@ -802,6 +893,14 @@ def swapped(claim: str, sentence: str) -> bool:
             if crossed >= 0.5 and crossed > max(_shared(a1, b1), _shared(a2, b2)):
                 return True
     return _reversed(claim, sentence) or _exchanged(claim, sentence)
+
+
+def _one_name(claimed: Sequence[_Tok], stated: Sequence[_Tok]) -> bool:
+    """Whether two stretches name the same country, faith or party in other forms."""
+    from rag.answer.equivalents import groups_in  # (rag.answer builds on this module)
+
+    found = groups_in(" ".join(t.text for t in claimed))
+    return bool(found) and found == groups_in(" ".join(t.text for t in stated))
 
 
 _CLOSE = 0.6  # the least share of words the claim and the sentence align on
@@ -860,7 +959,8 @@ def _reversed(claim: str, sentence: str) -> bool:
         for x2, y2, listed2 in pairs[k + 1 :]:
             if listed1 and listed2:
                 continue
-            if same_entity(x1, y2) and same_entity(x2, y1) and not same_entity(x1, y1):
+            crossed = same_entity(x1, y2) and same_entity(x2, y1) and not same_entity(x1, y1)
+            if crossed and not _one_name(_tokens(x1), _tokens(y1)):  # "Tory" … "Conservative"
                 return True
     return False
 

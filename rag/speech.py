@@ -338,7 +338,12 @@ def _speaker_around(
         at = after.find(phrase)
         rest = after[at + len(phrase) :] if phrase and at >= 0 else ""
         nxt = rest.split()[0].lower() if rest.split() else ""
-        if nxt in _AUX or nxt in _BE:
+        # "Frank Stone, who heads BT's unit, said BT hopes …": the clause opens with its
+        # subject and a comma, so a name after the verb that a word of the reported
+        # clause follows is that clause's subject ("…, said Mr Hess." has none after)
+        opened = bool(re.match(r"\s*[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*)*\s*,", before))
+        unquoted = not re.search(r"[“”\"]", before)
+        if nxt in _AUX or nxt in _BE or (nxt[:1].islower() and opened and unquoted):
             names_after = False
     if (
         verb_lower == "according to"

@@ -21,6 +21,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from rag import clauses, lexicon, speech
+from rag.answer.equivalents import groups_in
 from rag.answer.relation import name_changed
 from rag.terms import STOPWORDS, content_stems, entities, stem, words
 
@@ -481,8 +482,9 @@ def aligned_change(part: str, sentence: str, passage_lowered: str, claim: str = 
         if seasons_said and seasons_stated and not seasons_said & seasons_stated:
             return "date"
         # "the third year in a row" for "the second year": ranks differ
-        ranks_said = {_RANKS[w] for w in said if w in _RANKS}
-        ranks_stated = {_RANKS[w] for w in stated if w in _RANKS}
+        # ("second-most senior" for "third-most senior": the rank inside a compound)
+        ranks_said = {_RANKS[p] for w in said for p in w.split("-") if p in _RANKS}
+        ranks_stated = {_RANKS[p] for w in stated for p in w.split("-") if p in _RANKS}
         if ranks_said and ranks_stated and not ranks_said & ranks_stated:
             return "number"
     part_names = entities(part)
@@ -511,6 +513,8 @@ def aligned_change(part: str, sentence: str, passage_lowered: str, claim: str = 
             continue
         if any(speech.same_entity(old, e) for e in part_names):
             continue  # both names are in the clause: a swap is `swapped`'s to judge
+        if groups_in(new) & groups_in(old):
+            continue  # "Conservative plans" for "Tory plans", "British troops" for "UK troops"
         if re.search(rf"{re.escape(old)}\W+(?:\S+\W+){{0,3}}{re.escape(new)}", sentence):
             continue  # "Adventure World vice-president Peter Balmer" for "Peter Balmer"
         if any(speech.same_entity(old, e) for e in entities(claim)):

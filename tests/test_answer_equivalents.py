@@ -41,3 +41,10 @@ def test_a_region_holding_a_countrys_word_is_not_that_country() -> None:
 
 def test_a_country_does_not_ground_a_nation_inside_it() -> None:
     assert not same_group("Scottish", "a British tourist was fined")
+
+
+def test_a_partys_names_are_one_group_and_two_parties_never_match() -> None:
+    assert group_of("Tories") == group_of("Conservative") is not None
+    assert group_of("Lib Dems") == group_of("Liberal Democrats") is not None
+    assert group_of("Labour") != group_of("Conservative")
+    assert group_of("labour") is None  # the common word is no party

@@ -221,3 +221,96 @@ def test_a_calling_before_a_name_belongs_to_the_subject_not_the_verb() -> None:
     ]
     claim = "Dant was allegedly assaulted in Norby while out with two friends after the win."
     assert not role_conflict(claim, passage)
+
+
+def test_rather_than_agrees_with_a_contrasting_not_and_flips_nothing_alone() -> None:
+    sentence = "The guild will hold its spring fair in Dunmore and not Carrow, it was announced."
+    assert (
+        polarity_conflict("The fair will be held in Dunmore rather than Carrow.", sentence) is None
+    )
+    assert (
+        polarity_conflict("The fair will be held in Dunmore instead of Carrow.", sentence) is None
+    )
+    assert polarity_conflict("The fair will be held in Carrow.", sentence) == "negation"
+    assert polarity_conflict("The fair will be held in Carrow rather than Dunmore.", sentence) == (
+        "negation"
+    )
+    # alone, "rather than" is no negation to set against a plain mention
+    assert (
+        polarity_conflict(
+            "The envoy urged both sides to choose talks over conflict.",
+            "The envoy urged both sides to choose talks rather than conflict.",
+        )
+        is None
+    )
+
+
+def test_a_negation_about_names_the_claim_never_gives_is_about_something_else() -> None:
+    sentence = "A win against Rovers would put Alder through if Brook fail to beat Kelso."
+    assert polarity_conflict("Alder would go through by beating Rovers", sentence) is None
+    assert polarity_conflict("Brook beat Kelso", sentence) == "negation"
+
+
+def test_not_preventing_is_set_against_preventing() -> None:
+    sentence = "The coating is used to prevent the hull being damaged by ice in winter."
+    claim = "The coating does not prevent the hull being damaged by ice in winter."
+    assert polarity_conflict(claim, sentence) == "negation"
+    assert (
+        polarity_conflict("The coating is used to stop the hull being damaged by ice.", sentence)
+        is None
+    )
+
+
+def test_doing_more_against_doing_less_as_phrasal_verbs_is_an_antonym() -> None:
+    sentence = "The new edition ramps up the puzzles and the humour."
+    assert polarity_conflict(
+        "The new edition tones down the puzzles and the humour.", sentence
+    ) == ("antonym")
+    assert polarity_conflict("The new edition ramps up the puzzles.", sentence) is None
+
+
+def test_a_word_capitalised_only_to_open_a_sentence_is_no_party_to_a_role() -> None:
+    passage = [
+        "Retail sales are seen as a large part of household spending, which is half of output.",
+        "Looking ahead, the maker forecast sales growth of 2% over the next four years.",
+        "Velco Motors is buying the rest of the parts firm it does not already own.",
+    ]
+    # "Consumer" opens the claim, "Looking" and "Retail" their sentences: no one's predicate
+    assert not role_conflict(
+        "Household spending, of which retail sales are a large part, is half of output.",
+        passage,
+    )
+    assert not role_conflict(
+        "Velco Motors is forecasting sales growth of 2% over the coming four years.", passage
+    )
+
+
+def test_a_figure_in_a_reported_clause_is_no_subject() -> None:
+    passage = [
+        "Velco said the outlook for the trade in Asia this year was flat.",
+        "However, the firm said it expected margins to be lower in 2006, at 3% of sales, not 6%.",
+    ]
+    assert not role_conflict("Velco expects its margin to slip to 3% of sales in 2006.", passage)
+
+
+def test_he_after_a_named_subject_carries_that_subjects_role() -> None:
+    passage = [
+        "Orme is keen to stress that his offer is more than a gesture, and he gave warm praise "
+        "to the work of youth coach Dana Pell and her staff."
+    ]
+    assert role_conflict("Youth coach Dana Pell gave warm praise to the work of Orme.", passage)
+    assert not role_conflict("Orme gave warm praise to the work of Dana Pell.", passage)
+    # "He will attack …": the pronoun is the subject, not the name after the verb
+    assert clauses("He will attack Velco's record on pay.")[0].subjects == ()
+
+
+def test_another_form_of_the_same_party_is_no_swap() -> None:
+    sentence = (
+        "Mr Orme will campaign for Tory hopefuls Ana Bell and Tim Roe, the first to stand as a "
+        "Conservative candidate in the ward."
+    )
+    claim = (
+        "Orme will campaign for Conservative hopefuls Ana Bell and Tim Roe, the first to stand as "
+        "a Tory in the ward."
+    )
+    assert not swapped(claim, sentence)

@@ -636,3 +636,9 @@ def test_he_opening_a_passage_stands_for_the_last_subject_of_the_article_before_
     )
     assert antecedent_before(before) == "Okafor"
     assert antecedent_before('"It was a long night," he told reporters. ') is None
+
+
+def test_a_name_after_the_verb_of_a_subject_opening_the_sentence_is_what_was_said() -> None:
+    claim = "Tavish Orme, who runs the pilots' union, said Velco hopes to settle the dispute."
+    assert speaker_of_claim(claim) == "Tavish Orme"
+    assert speaker_of_claim("The quay is late, said Mr Orme.") == "Mr Orme"

@@ -1,7 +1,8 @@
 """Names that stand for one another as general knowledge: a country, the words for its
 people and things, and the capital that stands for its government ("Australia",
 "Australian", "Aussies", "Canberra"); a religion and its adjective ("Islam", "Islamic",
-"Muslim"). Lists: `rag/lexicon/places.txt`, `rag/lexicon/faiths.txt`.
+"Muslim"); a party's names ("Tory", "Conservative"). Lists: `rag/lexicon/places.txt`,
+`rag/lexicon/faiths.txt`, `rag/lexicon/parties.txt`.
 
 Two different countries never match, and numbers never enter: "Pakistani" is not
 "Indian", "Article 6" is not "Article 5"."""
@@ -13,7 +14,7 @@ from functools import lru_cache
 
 from rag import lexicon
 
-_LISTS = ("places", "faiths")
+_LISTS = ("places", "faiths", "parties")
 _SEPARATORS = re.compile(r"[\s\-‐–]+")
 
 
