@@ -91,6 +91,11 @@ def _canonical() -> dict[str, str]:
     return {stem(_norm(w)): stem(_norm(c)) for w, c in lexicon.pairs("synonyms")}
 
 
+def _canonical_stem(base: str) -> str:
+    """A stem as its synonym's stem, when the synonym list has one ("back" -> "support")."""
+    return _canonical().get(base, base)
+
+
 def _stem(word: str) -> str:
     """A word's stem, as its synonym's stem when the synonym list has one ("injured" -> "hurt")."""
     base = stem(word)

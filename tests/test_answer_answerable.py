@@ -268,3 +268,26 @@ def test_a_verb_of_the_topic_may_be_said_in_other_words_as_before() -> None:
 def test_a_hyphenated_compound_holds_its_parts() -> None:
     text = "Analyst Jo Park said the break-up of the ferry firm was a shame for the town."
     assert _park_grounding("What did Jo Park say about the merger breaking up?", text, {})
+
+
+def test_a_light_verb_in_any_form_and_a_synonym_of_the_verb_need_no_exact_word() -> None:
+    played = "The final will be played at Dunmore Park instead of the Velco ground this year."
+    assert (
+        "using" not in grounding_of("Which ground are Velco using for the final?", played).missing
+    )
+    backs = "Mayor Ivo Brandt will support councillor Ana Bell in the ward election."
+    grounding = grounding_of("Which councillor is Mayor Ivo Brandt backing in the election?", backs)
+    assert "backing" not in grounding.missing
+    assert (
+        "fighting"
+        in grounding_of(
+            "Which councillor is Mayor Ivo Brandt fighting in the election?", backs
+        ).missing
+    )
+
+
+def test_a_negation_inside_a_noun_phrase_denies_no_event_of_the_question() -> None:
+    text = "The union said the vote to return to the talks in Carrow was a relief."
+    question = "What did the union say about the council's decision not to return to the talks?"
+    assert "not" not in grounding_of(question, text).missing
+    assert "not" in grounding_of("Which union did not return to the talks?", text).missing

@@ -43,6 +43,8 @@ from rag.answer.relation import age_stated, bound_met, contradictions
 from rag.answer.roles import question_verb
 from rag.answer.slots import unnamed
 from rag.answer.weights import Weights
+from rag.speech import _canonical_stem as canonical
+from rag.speech import _stem as speech_stem
 from rag.terms import QUESTION_WORDS, STOPWORDS, content_stems, stem, words
 
 
@@ -132,7 +134,12 @@ def support(
     return of(ranked[0])
 
 
-_NOUN_NEGATION = re.compile(r"\b(?:with\s+no|without)\s+[\w'’\-]+(?:\s+[a-z][\w\-]*){0,2}")
+_NOUN_NEGATION = re.compile(
+    r"\b(?:with\s+no|without)\s+[\w'’\-]+(?:\s+[a-z][\w\-]*){0,2}"
+    # "Labour's decision not to return", "its pledge not to raise fees": the negation
+    # belongs to the noun before it
+    r"|(?:['’]s|\b(?:the|its|their|his|her|a|an))\s+[a-z]+\s+not\s+to\s+[a-z]+"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +155,16 @@ class Grounding:
 
 
 _DETERMINERS = frozenset("a an the this that these those its his her their our my your".split())
+
+
+@functools.cache
+def _light_stems() -> frozenset[str]:
+    return frozenset(stem(w) for w in lexicon.words("light_verbs"))
+
+
+def _light(verb: str) -> bool:
+    """Whether a verb is a light verb in any form ("using" as "use")."""
+    return verb.lower() in lexicon.words("light_verbs") or stem(verb.lower()) in _light_stems()
 
 
 @functools.cache
@@ -180,8 +197,8 @@ class Grounder:
         # the question's verb must be beside one of the best sentences (not only somewhere
         # in the story); which of them answers is left to the ranking
         verb = None if info.speaker else question_verb(info.text)
-        if verb in lexicon.words("light_verbs"):
-            verb = None
+        if verb is not None and _light(verb):
+            verb = None  # "are they using", "will it make": no meaning of its own to find
         best = ranked[: w.ground_pool]
         self.verb_missing = verb if verb and not any(self.verb_here(verb, c) for c in best) else ""
         # "in places with no electricity", "without a licence": the negation describes a
@@ -255,9 +272,11 @@ class Grounder:
 
     def verb_here(self, verb: str, c: Candidate) -> bool:
         """Whether the verb is in the sentence or the words around it (the one before and
-        after, the title): by stem, or a word MiniLM puts close to it."""
+        after, the title): by stem, a synonym's ("backing" / "support"), or a word MiniLM
+        puts close to it."""
         near = self.near(c)
-        if stem_found(stem(verb), self._stems(near)):
+        stems = self._stems(near)
+        if stem_found(stem(verb), stems) or speech_stem(verb) in {canonical(s) for s in stems}:
             return True
         return bool(self.similar_words([stem(verb)], [verb], near))
 
