@@ -98,3 +98,13 @@ def test_how_much_asks_an_amount_not_a_count_of_things() -> None:
     # "how far … and how much": the first asks a distance, which a count may give
     both = "How far did the walkers go and how much did they raise?"
     assert filled(both, "The walkers covered more than 300 hilly kilometres.") >= 1.0
+
+
+def test_which_country_is_filled_by_a_country_not_by_a_city() -> None:
+    question = "Which country does the sprinter Ana Bell run for?"
+    assert filled(question, "Ana Bell will race in the 60m in Birmingham on Friday.") == 0.0
+    assert filled(question, "The St Kitts and Nevis star Ana Bell will race on Friday.") >= 1.0
+    assert filled(question, "The Kenyan star Ana Bell will race on Friday.") >= 1.0
+    # another "which" question still takes any new name
+    city = "Which city will the sprinter Ana Bell race in?"
+    assert filled(city, "Ana Bell will race in the 60m in Birmingham on Friday.") >= 1.0

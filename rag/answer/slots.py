@@ -10,6 +10,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from rag import lexicon
+from rag.answer.equivalents import groups_in
 from rag.answer.mentions import head_mentions, mentions
 from rag.answer.question import QuestionInfo, question_event, question_focus
 from rag.terms import entities, stem, word_spans, words
@@ -144,8 +145,18 @@ def new_names(
                 name = " ".join(parts)
         if info.speaker is None and is_source(info, sentence, name):
             continue
+        if country_asked(info) and not any(g.startswith("places:") for g in groups_in(name)):
+            continue  # "which country": Birmingham is a city, St Kitts and Nevis a country
         found.append(name)
     return found
+
+
+_COUNTRY_HEADS = frozenset({stem("country"), stem("nation"), stem("nationality")})
+
+
+def country_asked(info: QuestionInfo) -> bool:
+    """Whether the question asks which country ("which country", "what nationality")."""
+    return info.head in _COUNTRY_HEADS
 
 
 def is_source(info: QuestionInfo, sentence: str, name: str) -> bool:
