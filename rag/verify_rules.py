@@ -437,7 +437,11 @@ def meaning_findings(
             yield "antonym", "antonym-word"
         if clauses.attempt_claimed_done(part, texts[index]):
             yield "negation", "attempt"  # done, where the passage says it is being attempted
-        if passive_swap(part, texts[index]) or relative_swap(part, texts[index]):
+        if (
+            passive_swap(part, texts[index])
+            or relative_swap(part, texts[index])
+            or who_voice_swap(part, texts[index])
+        ):
             yield "role", "voice-swap"
         # another name where the restated sentence has one (the answerer's check, shared):
         # "Shares in Allianz … fell 1.7%" where the sentence has "Shares in Munich Re";
@@ -1095,6 +1099,29 @@ def relative_swap(claim: str, sentence: str) -> bool:
 
 
 _FINITE_WORDS = frozenset("has have had is are was were will would could can may might".split())
+_WHO_CLAUSE = re.compile(
+    r"([A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*),\s+who\s+"
+    r"(?P<passive>(?:was|were|is|are|has been|had been|have been)\s+)?(?:\w+ly\s+)?"
+    r"(?P<verb>[a-z]+)\b"
+)
+
+
+def who_voice_swap(claim: str, sentence: str) -> bool:
+    """Whether the claim's "X, who V-ed …" turns round the sentence's "X, who was V-ed by
+    …" (or the other way): X done to becomes X doing ("Pires, who was injured in a tackle
+    by Lee" / "Pires, who injured him in a tackle")."""
+    stated = [
+        (m.group(1), bool(m.group("passive")), stem(m.group("verb")))
+        for m in _WHO_CLAUSE.finditer(sentence)
+    ]
+    for m in _WHO_CLAUSE.finditer(claim):
+        name, passive, verb = m.group(1), bool(m.group("passive")), stem(m.group("verb"))
+        if verb in _ACTIVE_BEFORE or m.group("verb") in _FINITE_WORDS:
+            continue  # "who was a member": no verb to turn round
+        for owner, owner_passive, owner_verb in stated:
+            if owner_verb == verb and passive != owner_passive and speech.same_entity(name, owner):
+                return True
+    return False
 
 
 def _by(part: str, sentence: str) -> bool:

@@ -15,6 +15,7 @@ from rag.verify_rules import (
     numbers_in,
     passive_swap,
     relative_swap,
+    who_voice_swap,
 )
 
 
@@ -423,3 +424,13 @@ def test_another_form_of_the_same_party_is_no_entity_change() -> None:
     assert aligned_change("He will set out Labour plans for a quota.", sentence, "labour") == (
         "entity"
     )
+
+
+def test_a_who_clause_turned_from_done_to_into_doing_swaps_the_roles() -> None:
+    sentence = "The club wrote to Ivo Dant, who was injured in a tackle by the visiting captain."
+    twisted = "The club wrote to Ivo Dant, who injured him in a tackle."
+    assert who_voice_swap(twisted, sentence)
+    assert not who_voice_swap(
+        "The club apologised to Ivo Dant, who was hurt in a tackle.", sentence
+    )
+    assert reason(twisted, sentence) == "role"
