@@ -64,10 +64,10 @@ def content_stems(text: str, extra_stop: frozenset[str] = frozenset()) -> list[s
     return out
 
 
-_NAME = re.compile(
-    r"\b(?:[A-Z][a-zA-Z'’\-]+|[A-Z]{2,})(?:\s+(?:of|de|van|von|al|bin|the|and)?\s*"
-    r"(?:[A-Z][a-zA-Z'’\-]+|[A-Z]{2,}))*"
-)
+# a name word: capitalised ("Kallas"), all capitals ("NATO"), or capitals with figures
+# ("U2", "G8", "A380", "MP3"; tried first, so that "MP3" is not cut to "MP")
+_NAME_WORD = r"(?:[A-Z][A-Za-z]*\d[A-Za-z\d]*\b|[A-Z][a-zA-Z'’\-]+|[A-Z]{2,})"
+_NAME = re.compile(rf"\b{_NAME_WORD}(?:\s+(?:of|de|van|von|al|bin|the|and)?\s*{_NAME_WORD})*")
 _NUMBER = re.compile(r"\b\d[\d,.:]*\b")
 
 

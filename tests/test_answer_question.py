@@ -124,3 +124,11 @@ def test_failing_to_do_something_is_still_a_negated_question() -> None:
 
 def test_a_mere_synonym_of_a_negation_cue_does_not_negate_the_question() -> None:
     assert not analyse_question("Which opposing skipper had also lost a mast?").negated
+
+
+def test_a_name_written_with_figures_is_a_name_of_the_question() -> None:
+    from rag.terms import entities
+
+    assert entities("Which U2 member left the G8 summit on the A380?") == ["U2", "G8", "A380"]
+    assert entities("The MP3 player") == ["MP3"]  # not cut to "MP"
+    assert analyse_question("Which U2 member was taken ill?").names == ("U2",)

@@ -122,6 +122,9 @@ class QuestionInfo:
         )
 
 
+_WITH_FIGURES = re.compile(r"[A-Z][A-Za-z]*\d[A-Za-z\d]*")  # "U2", "G8": a name all the same
+
+
 def analyse_question(question: str) -> QuestionInfo:
     """Read a question into its parts (see the module docstring)."""
     question, context = strip_context(question)
@@ -137,7 +140,7 @@ def analyse_question(question: str) -> QuestionInfo:
         dict.fromkeys(
             e.strip("-‐–")
             for e in entities(question)
-            if (len(re.sub(r"[^A-Za-z]", "", e)) > 1 or e.isdigit())
+            if (len(re.sub(r"[^A-Za-z]", "", e)) > 1 or e.isdigit() or _WITH_FIGURES.fullmatch(e))
             and not _capitalised_by_position(e, question)
         )
     )
