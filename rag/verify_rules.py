@@ -521,11 +521,30 @@ def aligned_change(part: str, sentence: str, passage_lowered: str, claim: str = 
             continue  # "Conservative plans" for "Tory plans", "British troops" for "UK troops"
         if re.search(rf"{re.escape(old)}\W+(?:\S+\W+){{0,3}}{re.escape(new)}", sentence):
             continue  # "Adventure World vice-president Peter Balmer" for "Peter Balmer"
+        if _shortened(new, old, sentence):
+            continue  # "Oliver Stone's Platoon" for "Oliver Stone's Vietnam epic Platoon"
         if any(speech.same_entity(old, e) for e in entities(claim)):
             return "role"  # the claim gives the two names each other's parts
         if entity_found(new, passage_lowered):
             return "entity"  # another name of the passage put in this one's place
     return None
+
+
+def _shortened(new: str, old: str, sentence: str) -> bool:
+    """Whether the claim's name is the sentence's own words from `old` on, a few words left
+    out: every word of it stands, in order, within four words after where `old` ends."""
+    at = sentence.find(old)
+    if at < 0:
+        return False
+    ahead = sentence[at:].split()[: len(old.split()) + 4]
+    k = 0
+    for w in new.split():
+        while k < len(ahead) and ahead[k].strip(",.;:") != w:
+            k += 1
+        if k == len(ahead):
+            return False
+        k += 1
+    return True
 
 
 _SEASONS = lexicon.words("seasons")

@@ -314,3 +314,18 @@ def test_another_form_of_the_same_party_is_no_swap() -> None:
         "a Tory in the ward."
     )
     assert not swapped(claim, sentence)
+
+
+def test_missing_out_on_denies_as_being_denied_does() -> None:
+    sentence = "Ivo Dant was denied the title on the last day when he could not catch Ana Bell."
+    claim = "Ivo Dant missed out on the title on the last day, unable to catch Ana Bell."
+    assert polarity_conflict(claim, sentence) is None
+    assert polarity_conflict("Ivo Dant won the title on the last day.", sentence) == "negation"
+
+
+def test_dismissing_claims_agrees_with_rejecting_them() -> None:
+    sentence = "The mayor dismissed claims that the plan would raise rents."
+    assert (
+        polarity_conflict("The mayor rejected claims that the plan would raise rents.", sentence)
+        is None
+    )

@@ -434,3 +434,10 @@ def test_a_who_clause_turned_from_done_to_into_doing_swaps_the_roles() -> None:
         "The club apologised to Ivo Dant, who was hurt in a tackle.", sentence
     )
     assert reason(twisted, sentence) == "role"
+
+
+def test_a_name_shortened_by_words_left_out_is_no_other_name() -> None:
+    sentence = "Two years later he played a soldier in Ana Bell's Balkan war epic Harbour."
+    lowered = f"{sentence} It made Ivo Dant a star.".lower()
+    claim = "Two years later he played a soldier in Ana Bell's Harbour."
+    assert aligned_change(claim, sentence, lowered) is None
