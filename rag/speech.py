@@ -360,6 +360,14 @@ def _speaker_around(
             if re.match(r"\s*\w+\s*(?:[,.;:!?”\"]|$)", after):
                 return None, "pronoun"
         elif phrase:
+            # "according to the statistics office, Destatis, …": the name the description
+            # stands beside is the speaker
+            named = re.match(
+                rf"\s*(?:by\s+)?{re.escape(phrase)}\s*,\s*([A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*)*)\s*,",
+                after,
+            )
+            if named and not any(w[:1].isupper() for w in phrase.split()):
+                return _speaker_phrase(named.group(1))
             return _speaker_phrase(phrase)
     return _subject_before(before, verb_lower)
 

@@ -642,3 +642,11 @@ def test_a_name_after_the_verb_of_a_subject_opening_the_sentence_is_what_was_sai
     claim = "Tavish Orme, who runs the pilots' union, said Velco hopes to settle the dispute."
     assert speaker_of_claim(claim) == "Tavish Orme"
     assert speaker_of_claim("The quay is late, said Mr Orme.") == "Mr Orme"
+
+
+def test_a_name_beside_the_description_after_according_to_is_the_speaker() -> None:
+    sentence = "According to the port authority, Harbourco, traffic fell by a third in May."
+    assert speaker_of_claim(sentence) == "Harbourco"
+    assert (
+        speaker_of_claim("According to Harbourco, traffic fell by a third in May.") == "Harbourco"
+    )
