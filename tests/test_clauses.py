@@ -329,3 +329,11 @@ def test_dismissing_claims_agrees_with_rejecting_them() -> None:
         polarity_conflict("The mayor rejected claims that the plan would raise rents.", sentence)
         is None
     )
+
+
+def test_opposing_is_set_against_defending() -> None:
+    sentence = "The firm filed a brief in defence of the two file-sharing networks."
+    assert polarity_conflict("The firm filed a brief opposing the two networks.", sentence) == (
+        "antonym"
+    )
+    assert polarity_conflict("The firm filed a brief defending the two networks.", sentence) is None
