@@ -108,3 +108,11 @@ def test_which_country_is_filled_by_a_country_not_by_a_city() -> None:
     # another "which" question still takes any new name
     city = "Which city will the sprinter Ana Bell race in?"
     assert filled(city, "Ana Bell will race in the 60m in Birmingham on Friday.") >= 1.0
+
+
+def test_how_old_is_filled_by_an_age_not_by_any_number() -> None:
+    question = "How old is the film producer Ana Bell?"
+    assert filled(question, "Ana Bell is at number 31 on the list of the richest.") == 0.0
+    assert filled(question, "Ana Bell, 47, produced the film.") >= 1.0
+    assert filled(question, "The 47-year-old producer Ana Bell made the film.") >= 1.0
+    assert filled("How old was the boy?", "The 20-month-old boy was found safe.") >= 1.0

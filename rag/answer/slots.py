@@ -239,9 +239,19 @@ def slot_filled(
     return 0.5
 
 
+# an age as news writes it: "47-year-old", "47 years old", "aged 47", "Ana Bell, 47,"
+_AGE = re.compile(
+    r"\b\d{1,3}[\s\-‐–]+(?:year|month|week|day)s?[\s\-‐–]+old\b|\baged\s+\d{1,3}\b"
+    r"|[A-Z][\w’'\-]+,\s+\d{1,3}(?:,|\s+(?:and|who|said|says|is|was|has|had)\b)"
+)
+
+
 def _count_filled(
     info: QuestionInfo, sentence: str, question_lower: str, alias: Mapping[str, str]
 ) -> float:
+    if re.match(r"\s*how old\b", question_lower):
+        # "how old is X": an age, not any number ("at number 31 on the list")
+        return 1.0 if _AGE.search(sentence) else 0.0
     patterns = _patterns()
     tokens = words(sentence)
     numbers = [i for i, t in enumerate(tokens) if patterns["number"].fullmatch(t)]
