@@ -159,3 +159,9 @@ def test_a_name_after_the_question_word_is_still_a_name_of_the_question() -> Non
     sentence = "Velt chief executive Ana Ruiz, who moved to Oslo in May, said sales had risen."
     assert name_changed("Which Norco chief executive moved to Oslo in May?", sentence)
     assert not name_changed("Which Velt chief executive moved to Oslo in May?", sentence)
+
+
+def test_a_name_after_the_words_opening_the_question_is_compared_too() -> None:
+    sentence = "Regional carrier Velco Air's share offer was oversubscribed 12 times, bankers said."
+    assert name_changed("How many times was Dunmore Jet's share offer oversubscribed?", sentence)
+    assert not name_changed("How many times was Velco Air's share offer oversubscribed?", sentence)

@@ -203,6 +203,12 @@ def name_changed(question: str, sentence: str) -> bool:
         return False  # not a restatement of the question: its names may be other things
     for change in clauses.substitutions(question, sentence):
         claimed = [t.text for t in change.claimed if t.text.lower() != "the"]
+        if change.after and not change.before:  # "How many times was Air Deccan's
+            k = len(claimed)  # [initial …]": the name before the shared word, past the
+            # words that open the question
+            while k > 0 and claimed[k - 1][:1].isupper():
+                k -= 1
+            claimed = claimed[k:] if k < len(claimed) else claimed
         while claimed and claimed[0][:1].isupper() and claimed[0].lower() in _POSITIONAL:
             claimed = claimed[1:]  # "Despite", "He", "Which": capitalised by position
         if not claimed or not all(t[:1].isupper() for t in claimed):
