@@ -719,9 +719,11 @@ def role_conflict(claim: str, passage_sentences: Sequence[str]) -> bool:
         return tuple(e for e in found if _a_name(e, named, claimed))
 
     passage_clauses: list[tuple[tuple[str, ...], tuple[str, ...], set[str], str]] = []
-    last: tuple[str, ...] = ()  # the last named subject: whom a following "he"/"she" means
     for i, sentence in enumerate(sentences):
         speakers = tuple(a.speaker for a in attributions(sentences, i) if a.speaker)
+        # the sentence's last named subject: whom a "he"/"she" later in it means (across a
+        # sentence break the last subject named is too often someone else)
+        last: tuple[str, ...] = ()
         for c in clauses(sentence):
             subjects = names(c.subjects)
             if subjects:

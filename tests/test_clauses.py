@@ -337,3 +337,13 @@ def test_opposing_is_set_against_defending() -> None:
         "antonym"
     )
     assert polarity_conflict("The firm filed a brief defending the two networks.", sentence) is None
+
+
+def test_he_opening_a_new_sentence_is_not_read_as_the_last_subject_named() -> None:
+    passage = [
+        "Ivo Dant is struggling for form this winter.",
+        "Ana Bell won the women's race again.",
+        "He started well in the final but could not stay with the leaders.",
+    ]
+    claim = "Ivo Dant started well in the final but could not stay with the leaders."
+    assert not role_conflict(claim, passage)
