@@ -521,8 +521,7 @@ def _one_sided(
         scope_stems = [toks[j].stem for j in cue.scope]
         # "… if Basle fail to beat Feyenoord" says nothing of "beating Ferencvaros": a
         # negation about names the other text never gives is about something else
-        scope_names = {toks[j].stem for j in cue.scope if j > 0 and toks[j].text[:1].isupper()}
-        if scope_names and not scope_names & other_stems:
+        if _name_replaced(toks, cue, other):
             continue
         shared = [s for s in scope_stems if s in other_stems]
         if not shared or (scope_stems[0] not in other_stems and len(set(shared)) < 2):
@@ -539,6 +538,27 @@ def _one_sided(
         if scope_stems[0] not in other_stems and any(n % 2 for n in plain.values()):
             continue  # both negative, about differently worded things: a paraphrase
         return True
+    return False
+
+
+def _name_replaced(toks: Sequence[_Tok], cue: _Cue, other: Sequence[_Tok]) -> bool:
+    """Whether the cue's scope names someone the other text replaces with another name at
+    the same place: "fail to beat Feyenoord" against "by beating Ferencvaros" (the word
+    before the name shared, another name after it in the other text). A name
+    the other text merely leaves out ("the remaining Sunderland shares" / "the remaining
+    shares") is no replacement."""
+    other_stems = [t.stem for t in other]
+    for k, j in enumerate(cue.scope):
+        t = toks[j]
+        if j == 0 or not t.text[:1].isupper() or t.stem in other_stems or k == 0:
+            continue
+        before = toks[cue.scope[k - 1]].stem
+        for m, stem_ in enumerate(other_stems):
+            if stem_ != before:
+                continue
+            after = next((u for u in other[m + 1 :] if u.content), None)
+            if after is not None and after.text[:1].isupper() and after.stem != t.stem:
+                return True
     return False
 
 

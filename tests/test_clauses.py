@@ -347,3 +347,9 @@ def test_he_opening_a_new_sentence_is_not_read_as_the_last_subject_named() -> No
     ]
     claim = "Ivo Dant started well in the final but could not stay with the leaders."
     assert not role_conflict(claim, passage)
+
+
+def test_a_name_the_claim_adds_inside_a_negation_does_not_excuse_the_flip() -> None:
+    sentence = "Mr Orme is required to make an offer for the remaining shares he does not own."
+    claim = "Mr Orme is not required to make an offer for the remaining Velco shares."
+    assert polarity_conflict(claim, sentence) == "negation"
