@@ -104,7 +104,7 @@ def test_a_speaker_described_without_a_name_is_grounded_by_the_description() -> 
 
 
 def test_a_sentence_with_the_roles_reversed_does_not_answer() -> None:
-    from rag.answer.answerable import reversed_roles
+    from rag.answer.roles import reversed_roles
 
     told = "The burglar was later arrested by two constables who had chased him across the park."
     assert reversed_roles("Who arrested the two constables near the park?", told)

@@ -9,6 +9,10 @@
 | `speakers.py` | who a sentence reports (the answerer's view of `rag.speech`) |
 | `candidates.py` | candidate sentences and their scores |
 | `answerable.py` | support score and grounding of every part: answer or refuse |
+| `relation.py` | what the best sentences say otherwise: event denied, figure or name changed |
+| `roles.py` | which party of the question's verb stands on which side of it |
+| `meaning.py`, `verbs.py` | words of like meaning (MiniLM), verbs of saying and denying |
+| `equivalents.py` | one country, faith or party in its other forms ("UK" / "British") |
 | `compose.py` | the cited answer, concise; plain and explained refusals |
 | `weights.py` | every weight and threshold: one frozen `Weights`, fitted in `weights.json` |
 | `base.py` | the `Answerer` and `Condenser` protocols, `Decision` and `Reply` |

@@ -40,7 +40,7 @@ from rag.answer.normal import (
 )
 from rag.answer.question import ASKED_KINDS, QuestionInfo, speaker_name
 from rag.answer.relation import age_stated, bound_met, contradictions
-from rag.answer.roles import question_verb
+from rag.answer.roles import question_verb, reversed_roles
 from rag.answer.slots import unnamed
 from rag.answer.weights import Weights
 from rag.speech import _canonical_stem as canonical
@@ -57,44 +57,6 @@ def asked_words(info: QuestionInfo) -> frozenset[str]:
     if match:
         out.add(match.group(1))
     return frozenset(out)
-
-
-_WH_SUBJECT = re.compile(
-    r"^\s*(?:[Ww]ho|[Ww]hich(?:\s+[\w\-]+){1,3}?)\s+(?P<verb>[a-z]+)\s+(?P<object>[^?]+)"
-)
-_PASSIVE_BY = re.compile(
-    r"\b(?:is|are|was|were|be|been|being)\s+(?P<words>(?:[a-z]+\s+){1,3}?)"
-    r"by\s+(?P<agent>(?:[\w'’\-]+\s*){1,5})",
-    re.IGNORECASE,
-)
-_BEFORE_PREPOSITION = re.compile(
-    r"\s(?:at|in|on|for|with|after|before|during|near|from|into|over|under|outside)\s"
-)
-
-
-def reversed_roles(question: str, sentence: str) -> bool:
-    """Whether the sentence has the question's roles the other way round: "Who shot the
-    two guards?" asks who did it to them, and "he was shot by two guards" says they did
-    it to him. Read for a question whose asked part is the subject of its verb, against
-    the sentence's passive clauses with that verb."""
-    match = _WH_SUBJECT.match(question)
-    if not match:
-        return False
-    bases = dict(lexicon.pairs("irregular_verbs"))
-    verb = match.group("verb")
-    if verb in STOPWORDS or not (verb.endswith("ed") or verb in bases):
-        return False  # "Who was shot by…", "Which team did X beat": not the subject's act
-    verbs = {stem(verb), stem(bases.get(verb, verb))}
-    done_to = _BEFORE_PREPOSITION.split(f" {match.group('object')} ")[0]
-    objects = set(content_stems(done_to)) - verbs
-    if not objects:
-        return False
-    for passive in _PASSIVE_BY.finditer(sentence):
-        said = passive.group("words").lower().split()
-        acts = {stem(bases.get(x, x)) for x in said} | {stem(x) for x in said}
-        if verbs & acts and objects & set(content_stems(passive.group("agent"))):
-            return True
-    return False
 
 
 def support(

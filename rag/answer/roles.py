@@ -3,8 +3,10 @@
 "Why is A suing B?" against "B is suing A": `roles_swapped` finds the question's verb in
 the sentence and which side of it each name stands on; `roles_agree` the same way round.
 `question_verb` gives the verb of such a question as written, which answerable.py looks
-for beside the best sentences. Split from `rag.answer.relation`, which gathers these
-with its other checks in `contradictions`.
+for beside the best sentences; `reversed_roles` reads a question asking for its verb's
+subject against a passive sentence ("Who shot the guards?" / "he was shot by two
+guards"). Split from `rag.answer.relation` and `rag.answer.answerable`, which gather these
+with their other checks.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from functools import cache
 
 from rag import lexicon
 from rag.answer.mentions import mentions
-from rag.terms import STOPWORDS, entities, stem, words
+from rag.terms import STOPWORDS, content_stems, entities, stem, words
 
 _AUXILIARIES = frozenset(
     "did does do will would can could is are was were has have had should may might must".split()
@@ -163,3 +165,41 @@ def _roles(question: str, sentence: str) -> list[bool]:
         elif any(mentions(after, o) for o in objects):
             found.append(False)
     return found
+
+
+_WH_SUBJECT = re.compile(
+    r"^\s*(?:[Ww]ho|[Ww]hich(?:\s+[\w\-]+){1,3}?)\s+(?P<verb>[a-z]+)\s+(?P<object>[^?]+)"
+)
+_PASSIVE_BY = re.compile(
+    r"\b(?:is|are|was|were|be|been|being)\s+(?P<words>(?:[a-z]+\s+){1,3}?)"
+    r"by\s+(?P<agent>(?:[\w'’\-]+\s*){1,5})",
+    re.IGNORECASE,
+)
+_BEFORE_PREPOSITION = re.compile(
+    r"\s(?:at|in|on|for|with|after|before|during|near|from|into|over|under|outside)\s"
+)
+
+
+def reversed_roles(question: str, sentence: str) -> bool:
+    """Whether the sentence has the question's roles the other way round: "Who shot the
+    two guards?" asks who did it to them, and "he was shot by two guards" says they did
+    it to him. Read for a question whose asked part is the subject of its verb, against
+    the sentence's passive clauses with that verb."""
+    match = _WH_SUBJECT.match(question)
+    if not match:
+        return False
+    bases = dict(lexicon.pairs("irregular_verbs"))
+    verb = match.group("verb")
+    if verb in STOPWORDS or not (verb.endswith("ed") or verb in bases):
+        return False  # "Who was shot by…", "Which team did X beat": not the subject's act
+    verbs = {stem(verb), stem(bases.get(verb, verb))}
+    done_to = _BEFORE_PREPOSITION.split(f" {match.group('object')} ")[0]
+    objects = set(content_stems(done_to)) - verbs
+    if not objects:
+        return False
+    for passive in _PASSIVE_BY.finditer(sentence):
+        said = passive.group("words").lower().split()
+        acts = {stem(bases.get(x, x)) for x in said} | {stem(x) for x in said}
+        if verbs & acts and objects & set(content_stems(passive.group("agent"))):
+            return True
+    return False
