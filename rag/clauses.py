@@ -505,18 +505,21 @@ def _one_sided(
 
     The cue's words count when the other text has its first word, or two of them; each
     must stand in the other text somewhere with the same polarity (negated or not)."""
+    if not cues:
+        return False
     contrary = _contrary()
     other_contrary = any(t.stem in contrary for t in other)
+    other_double = _double_negative(other)
+    # "does not prevent it" turns round the other text's "prevent it"
+    turned = other_double and not _double_negative(toks)
     for cue in cues:
         if id(cue) in absorbed or not cue.scope:
             continue
-        # "opposing a freeze" against "fighting a freeze": both set against it; not against
-        # "does not prevent it", which the negation turns round
-        turned = _double_negative(other) and not _double_negative(toks)
+        # "opposing a freeze" against "fighting a freeze": both set against it
         single = cue.end - cue.start == 1
         if single and toks[cue.start].stem in contrary and other_contrary and not turned:
             continue
-        if any(toks[j].stem in contrary for j in cue.scope) and _double_negative(other):
+        if any(toks[j].stem in contrary for j in cue.scope) and other_double:
             continue  # "nothing would stop it" against "nothing would prevent it"
         scope_stems = [toks[j].stem for j in cue.scope]
         # "… if Basle fail to beat Feyenoord" says nothing of "beating Ferencvaros": a

@@ -98,8 +98,7 @@ def _canonical_stem(base: str) -> str:
 
 def _stem(word: str) -> str:
     """A word's stem, as its synonym's stem when the synonym list has one ("injured" -> "hurt")."""
-    base = stem(word)
-    return _canonical().get(base, base)
+    return _canonical_stem(stem(word))
 
 
 @lru_cache(maxsize=4096)

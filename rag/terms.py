@@ -66,7 +66,9 @@ def content_stems(text: str, extra_stop: frozenset[str] = frozenset()) -> list[s
 
 # a name word: capitalised ("Kallas"), all capitals ("NATO"), or capitals with figures
 # ("U2", "G8", "A380", "MP3"; tried first, so that "MP3" is not cut to "MP")
-_NAME_WORD = r"(?:[A-Z][A-Za-z]*\d[A-Za-z\d]*\b|[A-Z][a-zA-Z'’\-]+|[A-Z]{2,})"
+_FIGURED = r"[A-Z][A-Za-z]*\d[A-Za-z\d]*"
+NAME_WITH_FIGURES = re.compile(_FIGURED)  # match with fullmatch: "U2" is a name all the same
+_NAME_WORD = rf"(?:{_FIGURED}\b|[A-Z][a-zA-Z'’\-]+|[A-Z]{{2,}})"
 _NAME = re.compile(rf"\b{_NAME_WORD}(?:\s+(?:of|de|van|von|al|bin|the|and)?\s*{_NAME_WORD})*")
 _NUMBER = re.compile(r"\b\d[\d,.:]*\b")
 

@@ -723,8 +723,8 @@ _PREFIXES = tuple(sorted(lexicon.words("negative_prefixes"), key=len, reverse=Tr
 
 
 def _canonical_stem(s: str) -> str:
-    s = _irregular().get(s, s)
-    return speech._canonical().get(s, s)
+    """A stem in one form: an irregular past as its base, then as its synonym's stem."""
+    return speech._canonical_stem(_irregular().get(s, s))
 
 
 def _held(s: str, held: set[str]) -> bool:

@@ -126,7 +126,7 @@ def _light_stems() -> frozenset[str]:
 
 def _light(verb: str) -> bool:
     """Whether a verb is a light verb in any form ("using" as "use")."""
-    return verb.lower() in lexicon.words("light_verbs") or stem(verb.lower()) in _light_stems()
+    return stem(verb.lower()) in _light_stems()
 
 
 @functools.cache

@@ -19,7 +19,15 @@ from rag.answer.normal import Quantity, dates_in, labelled_numbers, quantities
 from rag.answer.verbs import AUX_WORDS as _AUX_WORDS
 from rag.answer.verbs import negated_question, relation_verb
 from rag.condense import strip_context
-from rag.terms import QUESTION_WORDS, STOPWORDS, content_stems, entities, stem, words
+from rag.terms import (
+    NAME_WITH_FIGURES,
+    QUESTION_WORDS,
+    STOPWORDS,
+    content_stems,
+    entities,
+    stem,
+    words,
+)
 
 ASKED_KINDS = frozenset({"date", "number", "person", "place", "entity", "reason"})
 # "thing": "what X …" asks for something its noun X names ("what operating system"); the
@@ -122,9 +130,6 @@ class QuestionInfo:
         )
 
 
-_WITH_FIGURES = re.compile(r"[A-Z][A-Za-z]*\d[A-Za-z\d]*")  # "U2", "G8": a name all the same
-
-
 def analyse_question(question: str) -> QuestionInfo:
     """Read a question into its parts (see the module docstring)."""
     question, context = strip_context(question)
@@ -140,7 +145,11 @@ def analyse_question(question: str) -> QuestionInfo:
         dict.fromkeys(
             e.strip("-‐–")
             for e in entities(question)
-            if (len(re.sub(r"[^A-Za-z]", "", e)) > 1 or e.isdigit() or _WITH_FIGURES.fullmatch(e))
+            if (
+                len(re.sub(r"[^A-Za-z]", "", e)) > 1
+                or e.isdigit()
+                or NAME_WITH_FIGURES.fullmatch(e)
+            )
             and not _capitalised_by_position(e, question)
         )
     )
