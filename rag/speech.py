@@ -612,17 +612,60 @@ def _opener(word: str) -> bool:
     return bare in _PREPOSITIONS or bare in _OPENING or bare in STOPWORDS - {"the"}
 
 
+_PARTICLE = frozenset("bin ibn al el de da di du van von le la del".split())
+
+
+def _participle(word: str, nxt: str) -> bool:
+    """Whether a sentence's first word is a participle opening a clause before the
+    subject ("Driving home from a session, he was hurt"; "Asked about it, she said"): a
+    word of five letters or more in -ing or -ed, followed by a lower-case word that is
+    neither a finite verb, a verb of speech nor a name's particle ("Beijing has said",
+    "Ahmed told", "Mohammed bin")."""
+    bare = _norm(word.strip(",;:()"))
+    follower = _norm(nxt.strip(",;:()"))
+    ends = len(bare) > 4 and bare.endswith(("ing", "ed"))
+    return (
+        ends
+        and nxt[:1].islower()
+        and follower not in _FINITE
+        and follower not in _AUX
+        and follower not in _PARTICLE
+        and not _speech_word(follower)
+    )
+
+
+def _speech_word(word: str) -> bool:
+    return (word,) in _speech()
+
+
+def _subject_words(sentence: str) -> list[str]:
+    """The words of a sentence from where its subject starts (quotations blanked): after
+    an opening phrase or participle clause ("Along with two others, Jo Lee …"); none when
+    the sentence opens with such a phrase and has no comma to end it."""
+    mask = _quoted_mask(sentence)
+    plain = "".join(" " if mask[i] else ch for i, ch in enumerate(sentence))
+    words_ = plain.split()
+    opens = bool(words_) and (
+        _opener(words_[0]) or _participle(words_[0], words_[1] if len(words_) > 1 else "")
+    )
+    if not opens:
+        return words_
+    return plain.split(",", 1)[1].split() if "," in plain else []
+
+
+def pronoun_subject(sentence: str) -> bool:
+    """Whether a sentence's subject is a personal pronoun ("Driving home, he was hurt"):
+    it names nobody new for a later "he" to stand for."""
+    words_ = _subject_words(sentence)
+    return bool(words_) and _norm(words_[0].strip(",;:")) in {"he", "she"}
+
+
 @lru_cache(maxsize=4096)
 def subject_name(sentence: str) -> str | None:
     """The person a sentence opens with as its subject, the roles before the name aside:
     "Liam Fox" of "Party co-chairman Liam Fox has opened …", "Jo Lee" of "Jo Lee helped …";
     None when it opens otherwise ("In May, Lee said", "The firm said")."""
-    mask = _quoted_mask(sentence)
-    plain = "".join(" " if mask[i] else ch for i, ch in enumerate(sentence))
-    words_ = plain.split()
-    if words_ and _opener(words_[0]) and "," in plain:
-        # "Along with two others, Jo Lee appeared …": the subject follows the comma
-        words_ = plain.split(",", 1)[1].split()
+    words_ = _subject_words(sentence)
     if not words_ or _opener(words_[0]):
         return None
     phrase: list[str] = []
@@ -803,6 +846,8 @@ def _antecedent(
         subject = subject_name(sentences[k])
         if subject:
             return subject  # the subject of the sentence before, the likeliest "he"
+        if pronoun_subject(sentences[k]):
+            continue  # "…, he was involved in a crash": the same "he", named earlier
         persons = _persons(sentences[k])
         if persons:
             return persons[-1]

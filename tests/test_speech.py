@@ -650,3 +650,16 @@ def test_a_name_beside_the_description_after_according_to_is_the_speaker() -> No
     assert (
         speaker_of_claim("According to Harbourco, traffic fell by a third in May.") == "Harbourco"
     )
+
+
+def test_a_participle_opening_a_sentence_is_no_subject_and_its_he_is_the_one_before() -> None:
+    assert subject_name("Cycling back from the studio in May, he was hit by a van.") is None
+    assert subject_name("Asked about the merger, she said little.") is None
+    assert subject_name("Speaking to reporters, Ada Voss said it was over.") == "Ada Voss"
+    assert subject_name("Stirling has signed a striker.") == "Stirling"  # a name in -ing
+    sentences = (
+        "Tomas Varga announced a tour.",
+        "Cycling back from a late session in Lisbon, he was hit by a van.",
+        '"I am lucky to be here," he later said.',
+    )
+    assert attribute(sentences, 2).speaker == "Tomas Varga"
