@@ -27,3 +27,9 @@ def test_a_title_before_a_surname_is_not_another_person() -> None:
 
 def test_a_misspelt_first_name_is_still_the_same_person() -> None:
     assert mentions("The talks ended when Jonathon Okafor left.", "Jonathan Okafor")
+
+
+def test_a_plural_possessive_name_is_the_name() -> None:
+    assert mentions("The Tories would cap the rebate at £300.", "Conservatives'")
+    assert mentions("The Harlings won the cup.", "Harlings'")
+    assert not mentions("The Whigs would cap the rebate.", "Conservatives'")

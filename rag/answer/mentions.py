@@ -28,6 +28,8 @@ def mentions(text: str, name: str) -> bool:
     A country or religion matches any of its forms (`rag.answer.equivalents`: "Aussies",
     "Canberra" and "Australian" name one country; "Islamic" and "Muslim" one faith).
     """
+    if re.search(r"s['’]$", name):
+        name = name[:-1]  # "the Conservatives' plan": the Conservatives
     if same_group(name, text):
         return True
     written = {w.lower(): w for w in re.split(r"[\s\-‐–]+", name.strip())}
