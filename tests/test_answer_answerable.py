@@ -291,3 +291,11 @@ def test_a_negation_inside_a_noun_phrase_denies_no_event_of_the_question() -> No
     question = "What did the union say about the council's decision not to return to the talks?"
     assert "not" not in grounding_of(question, text).missing
     assert "not" in grounding_of("Which union did not return to the talks?", text).missing
+
+
+def test_a_fraction_word_is_grounded_by_the_percentage_it_names() -> None:
+    text = "Mexico accounts for about 50% of the station's listeners. Spain has 10%."
+    asked = grounding_of("Which country accounts for half the station's listeners?", text)
+    assert asked.complete
+    other = grounding_of("Which country accounts for a third of the station's listeners?", text)
+    assert "third" in other.missing

@@ -1,5 +1,7 @@
 """rag/answer/normal.py: numbers, dates and labelled names compared as meant, not as written."""
 
+import pytest
+
 from rag.answer.normal import (
     date_spans,
     has_labelled,
@@ -74,3 +76,13 @@ def test_an_amount_written_onto_its_figure_counts_its_multiplier() -> None:
     # without a currency sign an "m" is a distance: the 100m final is not 100 million
     (race,) = quantities("She won the 100m final in Oslo.")
     assert race.value == 100 and race.unit == "metre"
+
+
+def test_a_fraction_word_is_the_share_a_percentage_states() -> None:
+    (half,) = quantities("roughly half the crew")
+    (fifty,) = quantities("about 50% of the crew")
+    (twenty,) = quantities("20% of the crew")
+    assert same_quantity(half, fifty) and not same_quantity(half, twenty)
+    (third,) = quantities("a third of the crew")
+    assert third.value == pytest.approx(33.3)
+    assert quantities("for the third time") == []  # an ordinal, not a share

@@ -47,9 +47,14 @@ _ATTACHED_UNITS = {"m": "metre", "k": "k"}
 
 
 @lru_cache(maxsize=1)
+def _fraction_shares() -> dict[str, float]:
+    return {w: float(v) for w, v in lexicon.pairs("fraction_words")}
+
+
+@lru_cache(maxsize=1)
 def _figure() -> re.Pattern[str]:
     numbers, _, _ = _tables()
-    spelled = "|".join(sorted(numbers, key=len, reverse=True))
+    spelled = "|".join(sorted({*numbers, *_fraction_shares()}, key=len, reverse=True))
     return re.compile(
         r"(?<![\w.])(?P<cur>[£$€¥]\s?)?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
         rf"|(?:{spelled})(?:-(?:{spelled}))?)"
@@ -102,11 +107,19 @@ def quantities(text: str) -> list[Quantity]:
     for match in _figure().finditer(text):
         if any(start <= match.start() < end for start, end in shares):
             continue
-        value = _number(match.group("num"))
-        if value is None:
-            continue
         raw = match.group("num")
         unit = (match.group("unit") or "").lower() or None
+        share = _fraction_shares().get(raw.lower())
+        if share is not None and raw.lower() != "half":
+            # "a third of voters", not "the third time" (an ordinal)
+            share = share if _A_BEFORE.search(text[: match.start()]) else None
+        if share is not None and not match.group("mult") and unit not in time_units:
+            # "roughly half the listeners": a share, the 50% an article may write
+            found.append(Quantity(raw, share, "per"))
+            continue
+        value = _number(raw)
+        if value is None:
+            continue
         attached = (match.group("attached") or "").lower()
         if attached and (attached in _ATTACHED_ALWAYS or match.group("cur")):
             value *= _MULTIPLIERS[attached]
@@ -135,11 +148,25 @@ def quantities(text: str) -> list[Quantity]:
     return found
 
 
+_A_BEFORE = re.compile(r"\b(?:a|one)\s+$", re.IGNORECASE)
+_FRACTION_CLOSE = 5.0  # points of a per cent a fraction word allows: "half" is "48%"
+
+
 def same_quantity(a: Quantity, b: Quantity) -> bool:
     """Whether two figures state the same amount (units must agree when both have one
-    that is a span of time)."""
+    that is a span of time). "One in three" is 33% give or take half a point; "half", "a
+    third" name a share give or take five."""
+    fractions = _fraction_shares()
+    loose = a.text.lower() in fractions or b.text.lower() in fractions
     rounded = _ONE_IN.match(a.text) or _ONE_IN.match(b.text)  # "one in three" is 33%
-    if abs(a.value - b.value) > (0.5 if rounded else 1e-9 * max(abs(a.value), abs(b.value), 1.0)):
+    allowed = (
+        _FRACTION_CLOSE
+        if loose
+        else 0.5
+        if rounded
+        else 1e-9 * max(abs(a.value), abs(b.value), 1.0)
+    )
+    if abs(a.value - b.value) > allowed:
         return False
     return not ((a.unit == "year") != (b.unit == "year") and a.unit and b.unit)
 
