@@ -132,3 +132,9 @@ def test_a_name_written_with_figures_is_a_name_of_the_question() -> None:
     assert entities("Which U2 member left the G8 summit on the A380?") == ["U2", "G8", "A380"]
     assert entities("The MP3 player") == ["MP3"]  # not cut to "MP"
     assert analyse_question("Which U2 member was taken ill?").names == ("U2",)
+
+
+def test_an_office_of_an_organisation_is_the_organisation_not_a_name() -> None:
+    info = analyse_question("Who will become CEO of Vantor Mills after the merger?")
+    assert info.names == ("Vantor Mills",)
+    assert analyse_question("Who leads the Bank of Vantor?").names == ("Bank of Vantor",)

@@ -130,6 +130,22 @@ class QuestionInfo:
         )
 
 
+_OFFICE_OF = re.compile(
+    r"^(?P<office>(?:[A-Za-z]+\s+){0,2}[A-Za-z]+)\s+of\s+(?:the\s+)?(?P<rest>.+)$"
+)
+
+
+def _office_holder(name: str) -> str:
+    """The organisation or place of "CEO of Bombardier", "President of France": an office
+    is not a name, and the article may write it otherwise ("Bombardier's chief
+    executive"). Other names with "of" stay whole ("Bank of England")."""
+    match = _OFFICE_OF.match(name)
+    titles = lexicon.words("titles")
+    if match and all(w.lower() in titles for w in match.group("office").split()):
+        return match.group("rest")
+    return name
+
+
 def analyse_question(question: str) -> QuestionInfo:
     """Read a question into its parts (see the module docstring)."""
     question, context = strip_context(question)
@@ -143,7 +159,7 @@ def analyse_question(question: str) -> QuestionInfo:
     )
     names = tuple(
         dict.fromkeys(
-            e.strip("-‐–")
+            _office_holder(e.strip("-‐–"))
             for e in entities(question)
             if (
                 len(re.sub(r"[^A-Za-z]", "", e)) > 1
