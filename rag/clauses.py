@@ -633,11 +633,70 @@ def _verb_at(toks: Sequence[_Tok], k: int) -> int:
                 before.text[:1].islower() and before.content
             )
             if not in_phrase:
-                return j
+                return _finite_after_noun(toks, j)
     return len(toks)
 
 
+@cache
+def _irregular_forms() -> frozenset[str]:
+    """Both forms of the irregular verbs ("win", "won"): verbs, not nouns."""
+    return frozenset(w for pair in lexicon.pairs("irregular_verbs") for w in pair)
+
+
+def _finite_after_noun(toks: Sequence[_Tok], j: int) -> int:
+    """Where the verb is when toks[j] may be a noun of the subject instead: the auxiliary
+    or -ed verb ending a run of lower-case words ("UK bookmakers have tipped", "gunmen
+    wounded"; not after an irregular verb, "won renewed praise"), or one after the name
+    such a run describes ("stock market Euronext has approached") or after a name set off
+    by commas ("India's first airline, Air Deccan, has placed"); else j."""
+    m = j + 1
+    while m < len(toks) and toks[m].content and toks[m].text[:1].islower():
+        if toks[m].lower in _FINITE:
+            return m
+        if re.fullmatch(r"[a-z]{3,}ed", toks[m].text):
+            # "gunmen wounded": the verb; "won renewed praise": an adjective after one
+            return j if toks[j].lower in _irregular_forms() else m
+        m += 1
+    if m < len(toks) and toks[m].lower in _FINITE:
+        return m
+    n = m
+    while n < len(toks) and toks[n].text[:1].isupper():
+        n += 1
+    if n > m and n < len(toks) and toks[n].lower in _FINITE:
+        return n  # "Pan-European stock market Euronext has approached"
+    if m < len(toks) and toks[m].text == ",":
+        n = m + 1
+        while n < len(toks) and toks[n].text[:1].isupper():
+            n += 1
+        if n > m + 1 and n + 1 < len(toks) and toks[n].text == "," and toks[n + 1].lower in _FINITE:
+            return n + 1
+    return j
+
+
 _SUBJECT_PRONOUNS = frozenset("i you he she it we they".split())
+
+
+def _ends_in_common_noun(phrase: str) -> bool:
+    """Whether a phrase's last word is a lower-case word of meaning: its head is a common
+    noun ("UK bookmakers", "India's first low-cost airline"), the names in it modify."""
+    last = re.findall(r"[\w'’\-]+", phrase)
+    return bool(last) and last[-1].islower() and last[-1] not in STOPWORDS
+
+
+def _subject_names(subject: str) -> tuple[str, ...]:
+    """The names a clause's subject phrase stands for: its head's, not a modifier's ("UK
+    bookmakers" names nobody) nor an apposition's description ("Euronext, the
+    pan-European market," is Euronext); a description before a name is the name ("India's
+    first airline, Air Deccan,")."""
+    segments = [x for x in (part.strip() for part in subject.split(",")) if x]
+    if not segments:
+        return ()
+    head = segments[0]
+    if _ends_in_common_noun(head) and len(segments) > 1:
+        head = segments[1]
+    if _ends_in_common_noun(head):
+        return ()
+    return tuple(e for e in entities(head) if name_parts(e) and not e[:1].isdigit())
 
 
 def clauses(sentence: str) -> list[Clause]:
@@ -657,7 +716,7 @@ def clauses(sentence: str) -> list[Clause]:
         if pronoun or (toks and toks[0].lower in _PREPOSITIONS):
             end = k  # "In the remote seats, counting won't begin": no named subject
         subject_text = text[toks[k].start : toks[end - 1].end] if end > k else ""
-        subjects = tuple(e for e in entities(subject_text) if name_parts(e) and not e[:1].isdigit())
+        subjects = _subject_names(subject_text)
         predicate = tuple(t.stem for t in toks[end:] if t.content and not t.quoted)
         out.append(Clause(text, subjects, predicate, negated(text), pronoun))
     return out

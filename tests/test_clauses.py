@@ -353,3 +353,20 @@ def test_a_name_the_claim_adds_inside_a_negation_does_not_excuse_the_flip() -> N
     sentence = "Mr Orme is required to make an offer for the remaining shares he does not own."
     claim = "Mr Orme is not required to make an offer for the remaining Velco shares."
     assert polarity_conflict(claim, sentence) == "negation"
+
+
+def test_a_subjects_head_not_its_modifier_or_apposition_is_its_name() -> None:
+    (first,) = clauses("Norland's biggest ferry operator, Baltline, has ordered six ships.")
+    assert first.subjects == ("Baltline",)
+    (second,) = clauses("Baltline, the pan-Nordic ferry operator, has ordered six ships.")
+    assert second.subjects == ("Baltline",)
+    (third,) = clauses("Norland bookmakers have tipped Baltline to win the contract.")
+    assert third.subjects == ()
+    (fourth,) = clauses("Rebel gunmen wounded two guards near Ostrava.")
+    assert fourth.subjects == ()
+
+
+def test_a_passive_restated_with_a_common_noun_doer_is_no_role_swap() -> None:
+    passage = ["The Vesper has been tipped by Norland bookmakers to win the best film award."]
+    claim = "Norland bookmakers have tipped The Vesper to take the best film award."
+    assert not role_conflict(claim, passage)
