@@ -643,12 +643,24 @@ def _irregular_forms() -> frozenset[str]:
     return frozenset(w for pair in lexicon.pairs("irregular_verbs") for w in pair)
 
 
+def _a_verb(tok: _Tok) -> bool:
+    """Whether a word reads as a finite verb: an auxiliary, a verb of speech, a word in -ed
+    or an irregular verb's form ("set", "won")."""
+    return (
+        tok.lower in _FINITE
+        or (tok.lower,) in _speech()
+        or bool(re.fullmatch(r"[a-z]{3,}ed", tok.text))
+        or tok.lower in _irregular_forms()
+    )
+
+
 def _finite_after_noun(toks: Sequence[_Tok], j: int) -> int:
     """Where the verb is when toks[j] may be a noun of the subject instead: the auxiliary
     or -ed verb ending a run of lower-case words ("UK bookmakers have tipped", "gunmen
     wounded"; not after an irregular verb, "won renewed praise"), or one after the name
-    such a run describes ("stock market Euronext has approached") or after a name set off
-    by commas ("India's first airline, Air Deccan, has placed"); else j."""
+    such a run describes ("stock market Euronext has approached", "magnate Vijay Mallya
+    recently set up": adverbs aside) or after a name set off by a comma ("India's first
+    airline, Air Deccan, has placed"; "Six months ago, Phillips delayed"); else j."""
     m = j + 1
     while m < len(toks) and toks[m].content and toks[m].text[:1].islower():
         if toks[m].lower in _FINITE:
@@ -662,14 +674,20 @@ def _finite_after_noun(toks: Sequence[_Tok], j: int) -> int:
     n = m
     while n < len(toks) and toks[n].text[:1].isupper():
         n += 1
-    if n > m and n < len(toks) and toks[n].lower in _FINITE:
-        return n  # "Pan-European stock market Euronext has approached"
+    v = n
+    while v < len(toks) and re.fullmatch(r"[a-z]{3,}ly", toks[v].text):
+        v += 1  # "Beer magnate Vijay Mallya recently set up"
+    if n > m and v < len(toks) and _a_verb(toks[v]):
+        return v  # "Pan-European stock market Euronext has approached"
     if m < len(toks) and toks[m].text == ",":
         n = m + 1
         while n < len(toks) and toks[n].text[:1].isupper():
             n += 1
-        if n > m + 1 and n + 1 < len(toks) and toks[n].text == "," and toks[n + 1].lower in _FINITE:
-            return n + 1
+        v = n + 1 if n < len(toks) and toks[n].text == "," else n
+        while v < len(toks) and re.fullmatch(r"[a-z]{3,}ly", toks[v].text):
+            v += 1
+        if n > m + 1 and v < len(toks) and _a_verb(toks[v]):
+            return v  # "Six months ago, Phillips Petroleum indefinitely delayed"
     return j
 
 
@@ -679,7 +697,7 @@ _SUBJECT_PRONOUNS = frozenset("i you he she it we they".split())
 def _ends_in_common_noun(phrase: str) -> bool:
     """Whether a phrase's last word is a lower-case word of meaning: its head is a common
     noun ("UK bookmakers", "India's first low-cost airline"), the names in it modify."""
-    last = re.findall(r"[\w'’\-]+", phrase)
+    last = [w for w in re.findall(r"[\w'’\-]+", phrase) if not re.fullmatch(r"[a-z]{3,}ly", w)]
     return bool(last) and last[-1].islower() and last[-1] not in STOPWORDS
 
 

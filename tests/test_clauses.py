@@ -370,3 +370,16 @@ def test_a_passive_restated_with_a_common_noun_doer_is_no_role_swap() -> None:
     passage = ["The Vesper has been tipped by Norland bookmakers to win the best film award."]
     claim = "Norland bookmakers have tipped The Vesper to take the best film award."
     assert not role_conflict(claim, passage)
+
+
+def test_a_name_after_a_description_or_an_opening_phrase_is_the_subject() -> None:
+    (first,) = clauses("Shipping magnate Ola Brandt recently set up Fjordair.")
+    assert "Ola Brandt" in first.subjects
+    (second,) = clauses("Two weeks ago, Nordvik Oil quietly delayed its pipeline.")
+    assert second.subjects == ("Nordvik Oil",)
+
+
+def test_turning_down_is_rejecting() -> None:
+    sentence = "Last week, the board rejected a £2bn offer from Valmet."
+    assert polarity_conflict("The board turned down a £2bn offer from Valmet.", sentence) is None
+    assert polarity_conflict("The board accepted a £2bn offer from Valmet.", sentence)
