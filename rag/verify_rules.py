@@ -500,6 +500,8 @@ def aligned_change(part: str, sentence: str, passage_lowered: str, claim: str = 
         if new_numbers and old_numbers:
             if new_numbers <= old_numbers or new.lower() == old.lower():
                 continue  # "18-month" for "18 month"
+            if _in_brackets(old, sentence) and new_numbers <= numbers_in(sentence, passage=True):
+                continue  # "$80m" where the sentence has "$80m (£42.4m)": a conversion
             if all(_YEAR.fullmatch(n) for n in new_numbers | old_numbers):
                 return "date"
             if _same_duration(new_numbers, part, sentence):
@@ -528,6 +530,11 @@ def aligned_change(part: str, sentence: str, passage_lowered: str, claim: str = 
         if entity_found(new, passage_lowered):
             return "entity"  # another name of the passage put in this one's place
     return None
+
+
+def _in_brackets(mark: str, sentence: str) -> bool:
+    """Whether `mark` stands inside brackets in the sentence ("(£42.4m)")."""
+    return bool(re.search(rf"\([^()]*{re.escape(mark)}[^()]*\)", sentence))
 
 
 def _shortened(new: str, old: str, sentence: str) -> bool:

@@ -441,3 +441,11 @@ def test_a_name_shortened_by_words_left_out_is_no_other_name() -> None:
     lowered = f"{sentence} It made Ivo Dant a star.".lower()
     claim = "Two years later he played a soldier in Ana Bell's Harbour."
     assert aligned_change(claim, sentence, lowered) is None
+
+
+def test_a_figure_the_sentence_restates_in_brackets_is_no_changed_number() -> None:
+    sentence = "The film has earned $60m (£31.7m) in its first week on sale in the US."
+    claim = "The film earned $60m in its first week on sale in the US."
+    assert aligned_change(claim, sentence, sentence.lower(), claim) is None
+    other = "The film earned $70m in its first week on sale in the US."
+    assert aligned_change(other, sentence, sentence.lower(), other) == "number"
