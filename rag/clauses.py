@@ -924,6 +924,12 @@ def _root_of(word: str, base: str) -> bool:
     return k >= 5 and k >= min(len(word), len(base)) - 2
 
 
+def _form_of(word: str, base: str) -> bool:
+    """Whether `word` is `base` inflected ("rises" of "rise", by stem) or derived from it
+    (`_root_of`: "reduction" of "reduce")."""
+    return _root_of(word, base) or stem(word) == stem(base)
+
+
 def antonym_substituted(claim: str, sentence: str) -> bool:
     """Whether the claim, aligned word by word with the sentence it restates, puts a word
     where the sentence has its opposite in another form ("drew criticism" for "drew
@@ -948,8 +954,8 @@ def antonym_substituted(claim: str, sentence: str) -> bool:
                 if x.stem == y.stem:
                     continue
                 for p, q in _single_antonyms():
-                    if (_root_of(x.lower, p) and _root_of(y.lower, q)) or (
-                        _root_of(x.lower, q) and _root_of(y.lower, p)
+                    if (_form_of(x.lower, p) and _form_of(y.lower, q)) or (
+                        _form_of(x.lower, q) and _form_of(y.lower, p)
                     ):
                         return True
     return False

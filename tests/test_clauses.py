@@ -383,3 +383,13 @@ def test_turning_down_is_rejecting() -> None:
     sentence = "Last week, the board rejected a £2bn offer from Valmet."
     assert polarity_conflict("The board turned down a £2bn offer from Valmet.", sentence) is None
     assert polarity_conflict("The board accepted a £2bn offer from Valmet.", sentence)
+
+
+def test_an_antonym_in_another_inflection_is_still_the_opposite() -> None:
+    sentence = "There was talk of fare reductions for pensioners in the city's budget."
+    assert antonym_substituted(
+        "There was talk of fare rises for pensioners in the city's budget.", sentence
+    )
+    assert not antonym_substituted(
+        "There was talk of fare cuts for pensioners in the city's budget.", sentence
+    )
