@@ -103,6 +103,7 @@ def _stem(word: str) -> str:
 
 @lru_cache(maxsize=4096)
 def _tokens(text: str) -> tuple[_Tok, ...]:
+    text = _double_apostrophes(text)
     quoted = _quoted_mask(text)
     out = []
     for m in _TOKEN.finditer(text):
@@ -115,8 +116,16 @@ def _tokens(text: str) -> tuple[_Tok, ...]:
     return tuple(out)
 
 
+def _double_apostrophes(text: str) -> str:
+    """Two apostrophes written for a double quote (''Yes,'' she said) as one, padded to
+    the same length so that positions still index the text."""
+    return text.replace("''", '" ') if "''" in text else text
+
+
 def _quoted_mask(text: str) -> list[bool]:
-    """Which characters stand inside a quotation (curly or straight double quotes)."""
+    """Which characters stand inside a quotation (curly or straight double quotes, or two
+    apostrophes written for one)."""
+    text = _double_apostrophes(text)
     mask = [False] * len(text)
     opened: int | None = None
     straight_open = False
@@ -244,6 +253,7 @@ class _Report:
 
 def _reports(sentence: str) -> list[_Report]:
     """Reporting verbs outside quotations, each with the speaker the sentence gives it."""
+    sentence = _double_apostrophes(sentence)
     toks = _tokens(sentence)
     lowers = [t.lower for t in toks]
     found: list[tuple[int, int]] = []
@@ -323,14 +333,23 @@ def _speaker_around(
     phrase = re.sub(r"^\s*by\s", " ", phrase).strip()
     phrase = _name_ahead(phrase)
     first = phrase.split()[0] if phrase.split() else ""
-    names_after = bool(first) and (
-        first[:1].isupper()
-        or first.lower() in _PRONOUNS
-        # '…,” said a spokesman': a description after a closing quotation
-        or (
-            first.lower() in {"a", "an", "the"}
-            and len(phrase.split()) > 1
-            and bool(re.search(r"[”\"’]\s*$", before))
+    names_after = (
+        bool(first)
+        and (
+            first[:1].isupper()
+            or first.lower() in _PRONOUNS
+            # '…,” said a spokesman': a description after a closing quotation
+            or (
+                first.lower() in {"a", "an", "the"}
+                and len(phrase.split()) > 1
+                and bool(re.search(r"[”\"’]\s*$", before))
+            )
+            # '…,” said chief executive Jo Lo': a role, then the name
+            or (
+                _role_word(first)
+                and any(w[:1].isupper() for w in phrase.split()[1:])
+                and bool(re.search(r"[”\"’]\s*$", before))
+            )
         )
     )
     if verb_lower.endswith("ing") and verb_lower != "according to":
@@ -479,11 +498,15 @@ def _name_ahead(phrase: str) -> str:
             owner = w.endswith(("'s", "’s"))
         elif owner and w.isalpha() and bare not in _PREPOSITIONS and bare not in _DETERMINERS:
             pass
-        elif named and not (
-            (bare in _TITLES and bare not in _DETERMINERS)
-            or bare in _PERSON_NOUNS
-            or bare in _GENERIC_SPEAKERS
-            or (bare in _CONNECTORS and nxt[:1].isupper())
+        elif (
+            named
+            and not (
+                (bare in _TITLES and bare not in _DETERMINERS)
+                or bare in _PERSON_NOUNS
+                or bare in _GENERIC_SPEAKERS
+                or (bare in _ROLES and nxt[:1].isupper())  # "Acme boss Jo Lo"
+                or (bare in _CONNECTORS and nxt[:1].isupper())
+            )
         ):
             break
         out.append(w)
@@ -761,7 +784,7 @@ def attributions(sentences: Sequence[str], i: int) -> list[Attribution]:
 
     A sentence that goes on with a quotation an earlier one opened (`“I won't. I don't
     believe in it,” he said.`) is read with the quotation's opening mark before it."""
-    return _attributions(_continued(tuple(sentences)), i, 0)
+    return _attributions(_continued(tuple(_double_apostrophes(x) for x in sentences)), i, 0)
 
 
 _CARRY = 4  # the most sentences a quotation left open is carried on to

@@ -663,3 +663,22 @@ def test_a_participle_opening_a_sentence_is_no_subject_and_its_he_is_the_one_bef
         '"I am lucky to be here," he later said.',
     )
     assert attribute(sentences, 2).speaker == "Tomas Varga"
+
+
+def test_two_apostrophes_written_for_a_double_quote_open_and_close_a_quotation() -> None:
+    sentences = (
+        "Ana Ruiz was left out of the squad.",
+        "''We gave Ana a chance but it did not work out,'' said Tomas Varga.",
+        "''It was a sensible precaution.",
+    )
+    assert attribute(sentences, 1).speaker == "Tomas Varga"
+    assert attribute(sentences, 2).speaker == "Tomas Varga"
+
+
+def test_a_role_after_the_verb_of_a_closed_quotation_leads_to_the_speakers_name() -> None:
+    assert attribute(('"Sales were poor," said chief executive Ada Voss.',), 0).speaker == (
+        "chief executive Ada Voss"
+    )
+    assert attribute(('"Sales were poor," said Acme boss Ada Voss.',), 0).speaker == (
+        "Acme boss Ada Voss"
+    )
