@@ -165,3 +165,11 @@ def test_a_name_after_the_words_opening_the_question_is_compared_too() -> None:
     sentence = "Regional carrier Velco Air's share offer was oversubscribed 12 times, bankers said."
     assert name_changed("How many times was Dunmore Jet's share offer oversubscribed?", sentence)
     assert not name_changed("How many times was Velco Air's share offer oversubscribed?", sentence)
+
+
+def test_another_rank_for_the_noun_of_an_ordinal_contradicts_the_question() -> None:
+    info = analyse_question("How much did Velco earn in the second quarter?")
+    third = ["Velco said it earned $12m in the third quarter, down from $40m."]
+    assert "the figure asked" in contradictions(info, third)
+    second = ["Velco said it earned $12m in the 2nd quarter, down from $40m."]
+    assert contradictions(info, second) == ()

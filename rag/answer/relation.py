@@ -282,13 +282,45 @@ def contradictions(info: QuestionInfo, best: Sequence[str]) -> tuple[str, ...]:
         found.append("who did it to whom")  # "B is suing A" for "why is A suing B"
     if any(denied(info.text, s) for s in best):
         found.append("what the question takes as given")  # "X was not banned"
-    if _figure_changed_in(info.text, best):
+    if _figure_changed_in(info.text, best) or ordinal_changed(info.text, best):
         found.append("the figure asked")  # "14 years" where "12 years" was asked
     if asks_money(info.text) and not any(holds_money(s) for s in best):
         found.append("the amount of money asked")  # "how much will it cost": no price
     if best and name_changed(info.text, best[0]):
         found.append("the name asked")  # "fires at Dunmore" where "at Kellerby" was asked
     return tuple(found)
+
+
+@cache
+def _ordinal_pattern() -> re.Pattern[str]:
+    spelled = "|".join(sorted((w for w, _ in lexicon.pairs("ordinal_words")), key=len)[::-1])
+    return re.compile(rf"\b(?P<rank>{spelled}|\d+(?:st|nd|rd|th))[\s\-]+(?P<noun>[a-z]+)\b", re.I)
+
+
+def _ranked_nouns(text: str) -> set[tuple[int, str]]:
+    """(rank, noun stem) of each ordinal before a noun: "the second quarter" (2, quarter),
+    "its 3rd week" (3, week)."""
+    values = {w: int(v) for w, v in lexicon.pairs("ordinal_words")}
+    out = set()
+    for m in _ordinal_pattern().finditer(text):
+        rank = m.group("rank").lower()
+        value = values.get(rank) or int(re.sub(r"\D", "", rank) or 0)
+        out.add((value, stem(m.group("noun").lower())))
+    return out
+
+
+def ordinal_changed(question: str, best: Sequence[str]) -> bool:
+    """Whether the best sentences give the noun of an ordinal of the question another rank
+    and none gives it the question's ("the third quarter" where "the second quarter" was
+    asked)."""
+    asked = _ranked_nouns(question)
+    if not asked:
+        return False
+    stated = set().union(*(_ranked_nouns(s) for s in best)) if best else set()
+    return any(
+        (rank, noun) not in stated and any(n == noun and r != rank for r, n in stated)
+        for rank, noun in asked
+    )
 
 
 def _figure_changed_in(question: str, best: Sequence[str]) -> bool:
