@@ -930,6 +930,23 @@ def _form_of(word: str, base: str) -> bool:
     return _root_of(word, base) or stem(word) == stem(base)
 
 
+def opposite_in(word: str, text: str) -> bool:
+    """Whether `text` holds a word of the opposite meaning to `word`, in any form ("rejected"
+    for "accept"; pairs of `rag/lexicon/antonyms.txt`), not negated near it."""
+    toks = [t for t in _tokens(text) if t.content]
+    lower = word.lower()
+    for p, q in _single_antonyms():
+        other = q if _form_of(lower, p) else p if _form_of(lower, q) else None
+        if other is None:
+            continue
+        for k, t in enumerate(toks):
+            if _form_of(t.lower, other) and not any(
+                _is_neg_word(x) for x in toks[max(k - 2, 0) : k]
+            ):
+                return True
+    return False
+
+
 def antonym_substituted(claim: str, sentence: str) -> bool:
     """Whether the claim, aligned word by word with the sentence it restates, puts a word
     where the sentence has its opposite in another form ("drew criticism" for "drew

@@ -173,3 +173,12 @@ def test_another_rank_for_the_noun_of_an_ordinal_contradicts_the_question() -> N
     assert "the figure asked" in contradictions(info, third)
     second = ["Velco said it earned $12m in the 2nd quarter, down from $40m."]
     assert contradictions(info, second) == ()
+
+
+def test_the_opposite_of_the_questions_verb_denies_what_it_takes_as_given() -> None:
+    sentence = "Last week, Norbank rejected a £2bn takeover offer from Valmet."
+    assert denied("Why did Norbank accept Valmet's takeover offer?", sentence)
+    assert not denied("Why did Norbank reject Valmet's takeover offer?", sentence)
+    # an opposite beside another noun is not the question's event
+    late = "Ola Berg scored a second try but late goals from Ian Moss sealed it."
+    assert not denied("Who scored the early try against Norland?", late)

@@ -36,7 +36,7 @@ from rag.answer.equivalents import groups_in
 from rag.answer.mentions import mentions
 from rag.answer.normal import Quantity
 from rag.answer.question import QuestionInfo
-from rag.answer.roles import roles_agree, roles_swapped, verb_stem
+from rag.answer.roles import question_verb, roles_agree, roles_swapped, verb_stem
 from rag.speech import same_entity
 from rag.terms import QUESTION_WORDS, STOPWORDS, content_stems, entities, stem, words
 
@@ -56,17 +56,26 @@ _POSITIONAL = lexicon.words("opening_words") | STOPWORDS
 
 def denied(question: str, sentence: str) -> bool:
     """Whether the sentence negates what the question states plainly ("Why was X banned?"
-    against "X is not banned"). A question that is negated itself is left to the
+    against "X is not banned"), or says its opposite ("Why did X accept the offer?"
+    against "X rejected the offer"). A question that is negated itself is left to the
     question's own negation check."""
     if clauses.negated(question) or not _PRESUPPOSING.match(question):
         return False
-    if clauses.polarity_conflict(question, sentence) != "negation":
+    conflict = clauses.polarity_conflict(question, sentence)
+    if conflict not in ("negation", "antonym"):
         return False
-    # the negated clause must be about the question's event, not another one beside it
+    verb = question_verb(question)
+    # the negated clause (or the one saying the opposite: "rejected" for "accept") must be
+    # about the question's event, not another one beside it
     asked = {stem(w.lower()) for w in words(question) if w[:1].islower()} - _SHAPING
     asked = {s for s in asked if s not in _STOP_STEMS}
     return any(
-        c.negated and len(asked & set(content_stems(c.text))) * 2 > len(asked)
+        len(asked & set(content_stems(c.text))) * 2 > len(asked)
+        and (
+            c.negated
+            if conflict == "negation"
+            else verb is not None and clauses.opposite_in(verb, c.text)
+        )
         for c in clauses.clauses(sentence)
     )
 
