@@ -393,3 +393,9 @@ def test_an_antonym_in_another_inflection_is_still_the_opposite() -> None:
     assert not antonym_substituted(
         "There was talk of fare cuts for pensioners in the city's budget.", sentence
     )
+
+
+def test_beginning_and_ending_are_opposites() -> None:
+    sentence = "The Harbour Festival begins on Friday and runs for ten days."
+    assert antonym_substituted("The Harbour Festival ends on Friday.", sentence)
+    assert not antonym_substituted("The Harbour Festival opens on Friday.", sentence)
