@@ -294,6 +294,13 @@ def _reports(sentence: str) -> list[_Report]:
     return reports
 
 
+def _had_a_say(toks: Sequence[_Tok], i: int) -> bool:
+    """Whether toks[i] ("say") is the noun of "have a say", "had the final say"."""
+    window = [t.lower for t in toks[max(i - 3, 0) : i]]
+    have = [k for k, w in enumerate(window) if w in ("have", "has", "had", "having")]
+    return bool(have) and any(w in _DETERMINERS for w in window[have[-1] + 1 :])
+
+
 def _verb_here(toks: Sequence[_Tok], i: int, n: int) -> bool:
     """Whether the speech-verb words at toks[i:i+n] are a verb here: not capitalised inside
     the sentence ("the United States"), not a noun ("media reports suggested", "the
@@ -306,6 +313,8 @@ def _verb_here(toks: Sequence[_Tok], i: int, n: int) -> bool:
         after = toks[i + 1].lower if i + 1 < len(toks) else ""
         if before in _DETERMINERS:
             return False  # "the reports"
+        if first.lower == "say" and _had_a_say(toks, i):
+            return False  # "will have the final say": a noun
         if first.lower.endswith("s") and first.lower not in {"says", "tells", "adds"}:
             if after and any(p[0] == after for p in _speech()):
                 return False  # "preliminary reports suggested"
@@ -421,8 +430,12 @@ def _speaker_phrase(phrase: str) -> tuple[str | None, str]:
     return " ".join(words_).strip(" ,"), "direct"
 
 
+_PARTICIPLE_ASIDE = re.compile(r",\s*(?:[a-z]+ly\s+)?[a-z]{3,}ing\b[^,]*,")
+
+
 def _subject_before(before: str, verb: str) -> tuple[str | None, str]:
-    text = _RELATIVE.sub("", before)
+    # "Parry, speaking to BBC Sport, also admits": the aside is no part of the subject
+    text = _PARTICIPLE_ASIDE.sub("", _RELATIVE.sub("", before))
     # the clause the verb stands in: after a quotation, a semicolon or a clause word
     # "and" inside a name ("Foreign Affairs and Trade") starts no clause
     text = re.sub(r"\b([A-Z][\w’'-]*) and (?=[A-Z])", r"\1 & ", text)
@@ -606,12 +619,23 @@ def _persons(sentence: str) -> list[str]:
         parts = name_parts(e)
         if e.lower() in _HOLIDAYS or e.lower() in _CALENDAR:
             continue  # "in his annual Christmas speech": a day, not a person
+        if _a_place(e):
+            continue  # "the UK's economy", "Scotland": a country is no "he" or "she"
         if parts and not parts[0][0].isdigit():
             names.append(e)
     return names
 
 
 _HOLIDAYS = lexicon.words("holidays")
+_PLACES = frozenset(form for pair in lexicon.pairs("places") for form in pair)
+
+
+def _a_place(name: str) -> bool:
+    """Whether a name is a country's or a place's form (`places.txt`), possessive aside."""
+    bare = name.removesuffix("'s").removesuffix("’s").lower()
+    return bare in _PLACES
+
+
 _ROLES = lexicon.words("role_nouns")
 
 
@@ -661,6 +685,9 @@ def _speech_word(word: str) -> bool:
     return (word,) in _speech()
 
 
+_CONJUNCTIONS = frozenset("but and yet so or".split())
+
+
 def _subject_words(sentence: str) -> list[str]:
     """The words of a sentence from where its subject starts (quotations blanked): after
     an opening phrase or participle clause ("Along with two others, Jo Lee …"); none when
@@ -668,6 +695,8 @@ def _subject_words(sentence: str) -> list[str]:
     mask = _quoted_mask(sentence)
     plain = "".join(" " if mask[i] else ch for i, ch in enumerate(sentence))
     words_ = plain.split()
+    if len(words_) > 1 and _norm(words_[0]) in _CONJUNCTIONS and words_[1][:1].isupper():
+        words_ = words_[1:]  # "But Parry, speaking to the BBC, admits …": Parry
     opens = bool(words_) and (
         _opener(words_[0]) or _participle(words_[0], words_[1] if len(words_) > 1 else "")
     )

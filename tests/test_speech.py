@@ -682,3 +682,22 @@ def test_a_role_after_the_verb_of_a_closed_quotation_leads_to_the_speakers_name(
     assert attribute(('"Sales were poor," said Acme boss Ada Voss.',), 0).speaker == (
         "Acme boss Ada Voss"
     )
+
+
+def test_a_place_is_no_antecedent_of_he() -> None:
+    sentences = ("The shape of Portugal's economy in graphics", "But he denied raising taxes.")
+    assert attribute(sentences, 1).speaker is None
+
+
+def test_an_aside_after_the_subject_and_the_noun_say_leave_the_speaker_alone() -> None:
+    sentence = (
+        "But Ola Berg, speaking exclusively to reporters, also admits Ian Moss, who has "
+        "been linked with Velco, will have the final say on his future."
+    )
+    found = attributions([sentence], 0)
+    assert [a.speaker for a in found] == ["Ola Berg"]
+
+
+def test_clarifying_reports_speech() -> None:
+    sentences = ("Ada Voss spoke on Friday.", "She clarified that she meant this weekend.")
+    assert attribute(sentences, 1).speaker == "Ada Voss"
