@@ -141,6 +141,14 @@ def _antonyms() -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
 
 
 @cache
+def _opposites(word: tuple[str, ...]) -> frozenset[tuple[str, ...]]:
+    """Every word or phrase the antonym pairs set against `word` ("fell", "drop" for "rise")."""
+    return frozenset(
+        {b for a, b in _antonyms() if a == word} | {a for a, b in _antonyms() if b == word}
+    )
+
+
+@cache
 def _contrary() -> frozenset[str]:
     return frozenset(_stem(_norm(w)) for w in lexicon.words("contrary_verbs"))
 
@@ -275,6 +283,9 @@ def polarity_conflict(claim: str, passage_sentence: str) -> str | None:
                 continue
             if len(_antonym_spans(b, x)) >= len(all_a) or len(_antonym_spans(a, y)) >= len(all_b):
                 continue  # the other side says it as often: no flip between them
+            if any(len(_antonym_spans(a, z)) >= len(all_b) for z in _opposites(x) if z != y):
+                continue  # the claim says y's side in another word ("fell" beside "rising"
+                # where the sentence has "dropped" beside "higher")
             flips.append((in_a, in_b, len(x), len(y)))
             a_skip |= {i + k for i in in_a for k in range(len(x))}
             b_skip |= {i + k for i in in_b for k in range(len(y))}

@@ -399,3 +399,11 @@ def test_beginning_and_ending_are_opposites() -> None:
     sentence = "The Harbour Festival begins on Friday and runs for ten days."
     assert antonym_substituted("The Harbour Festival ends on Friday.", sentence)
     assert not antonym_substituted("The Harbour Festival opens on Friday.", sentence)
+
+
+def test_a_side_of_an_antonym_said_in_another_word_is_no_flip() -> None:
+    sentence = "Shares in mills have dropped amid concerns that higher pulp costs will hit profit."
+    faithful = "Mill shares fell on worries that rising pulp costs would dent profit."
+    assert polarity_conflict(faithful, sentence) is None
+    twisted = "Mill shares rose on worries that rising pulp costs would dent profit."
+    assert polarity_conflict(twisted, sentence) == "antonym"
