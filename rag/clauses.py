@@ -676,8 +676,9 @@ def _finite_after_noun(toks: Sequence[_Tok], j: int) -> int:
     while m < len(toks) and toks[m].content and toks[m].text[:1].islower():
         if toks[m].lower in _FINITE:
             return m
-        if re.fullmatch(r"[a-z]{3,}ed", toks[m].text):
-            # "gunmen wounded": the verb; "won renewed praise": an adjective after one
+        if re.fullmatch(r"[a-z]{3,}ed", toks[m].text) or toks[m].lower in _irregular_forms():
+            # "gunmen wounded", "shares went up": the verb; "won renewed praise": an
+            # adjective after one
             return j if toks[j].lower in _irregular_forms() else m
         m += 1
     if m < len(toks) and toks[m].lower in _FINITE:
@@ -749,6 +750,14 @@ def clauses(sentence: str) -> list[Clause]:
         predicate = tuple(t.stem for t in toks[end:] if t.content and not t.quoted)
         out.append(Clause(text, subjects, predicate, negated(text), pronoun))
     return out
+
+
+def _agent_in(who: Sequence[str], text: str) -> bool:
+    """Whether a clause names one of `who` as the doer of a passive ("a sale forced by
+    Russia", "criticised by Jo Lee")."""
+    return any(
+        re.search(rf"\b(?:[a-z]+ed|[a-z]+en)\s+by\s+(?:the\s+)?{re.escape(w)}\b", text) for w in who
+    )
 
 
 def _names_all(name: str, mention: str) -> bool:
@@ -872,6 +881,8 @@ def role_conflict(claim: str, passage_sentences: Sequence[str]) -> bool:
                 own = max(own, overlap)
             elif any(_names_all(x, y) for x in who for y in mentioned):
                 own = max(own, overlap)  # "… with APRA receiving a copy": APRA's part too
+            elif _agent_in(who, text):
+                own = max(own, overlap)  # "a sale forced by Russia": Russia's part too
             elif overlap:
                 other = max(other, overlap)
                 reversed_ = reversed_ or _reversal(who, claimed, subjects, text, overlap)

@@ -407,3 +407,14 @@ def test_a_side_of_an_antonym_said_in_another_word_is_no_flip() -> None:
     assert polarity_conflict(faithful, sentence) is None
     twisted = "Mill shares rose on worries that rising pulp costs would dent profit."
     assert polarity_conflict(twisted, sentence) == "antonym"
+
+
+def test_the_doer_of_a_passive_restated_as_the_subject_is_no_role_swap() -> None:
+    passage = ["State-owned Velco bought the Ostra unit in a sale forced by Norland."]
+    assert not role_conflict("Norland forced the sale of Ostra to state-owned Velco.", passage)
+
+
+def test_an_irregular_verb_ends_a_subject_of_common_nouns() -> None:
+    (first,) = clauses("Valmet's shares went up on talk of a bid by Ostra.")
+    assert first.subjects == ()
+    assert first.predicate[:1] == ("went",)
