@@ -170,6 +170,13 @@ class _Cue:
     scope: tuple[int, ...]  # token indexes of the content words it negates
 
 
+def _whether_or_not(toks: Sequence[_Tok], i: int) -> bool:
+    """Whether the "not" at toks[i] closes "whether (…) or not"."""
+    if i == 0 or toks[i - 1].lower != "or":
+        return False
+    return any(t.lower == "whether" for t in toks[max(i - 8, 0) : i - 1])
+
+
 def _negation_cues(
     toks: Sequence[_Tok],
     skip: frozenset[int] = frozenset(),
@@ -195,6 +202,8 @@ def _negation_cues(
             nxt = toks[i + 1].lower if i + 1 < len(toks) else ""
             if (t.lower, nxt) in {("not", "only"), ("nothing", "but")}:
                 continue
+            if t.lower == "not" and _whether_or_not(toks, i):
+                continue  # "whether or not they are empty": both ways, no negation
             if (t.lower, nxt) == ("no", "one"):
                 if not no_one:
                     continue

@@ -330,6 +330,9 @@ def _verb_here(toks: Sequence[_Tok], i: int, n: int) -> bool:
     return True
 
 
+_TOLD = frozenset({"told", "tells", "tell"})  # the name after them is whom it was told to
+
+
 def _speaker_around(
     sentence: str, toks: Sequence[_Tok], i: int, j: int, begin: int = 0
 ) -> tuple[str | None, str]:
@@ -363,6 +366,8 @@ def _speaker_around(
     )
     if verb_lower.endswith("ing") and verb_lower != "according to":
         names_after = False  # "…, saying DFAT is …": what follows is what was said
+    if verb_lower in _TOLD:
+        names_after = False  # "…,” Jo Lee told Agence France Presse": the listener
     closes_quote = bool(re.search(r"[”\"’]\s*$|[,.!?]\s*[”\"’]?\s*$", before)) or not before.strip()
     if names_after and not re.search(r"[”\"’]\s*$", before) and before.strip():
         # "Her aide, Ann Lo, said Bo had left": after a comma a name followed by an

@@ -418,3 +418,13 @@ def test_an_irregular_verb_ends_a_subject_of_common_nouns() -> None:
     (first,) = clauses("Valmet's shares went up on talk of a bid by Ostra.")
     assert first.subjects == ()
     assert first.predicate[:1] == ("went",)
+
+
+def test_whether_or_not_negates_nothing() -> None:
+    assert not negated("The valve shuts at noon whether or not the tank is full.")
+    sentence = "The valve shuts at noon regardless of whether the tank is full."
+    assert (
+        polarity_conflict("The valve shuts at noon whether or not the tank is full.", sentence)
+        is None
+    )
+    assert negated("The valve does not shut at noon.")

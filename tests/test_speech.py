@@ -701,3 +701,8 @@ def test_an_aside_after_the_subject_and_the_noun_say_leave_the_speaker_alone() -
 def test_clarifying_reports_speech() -> None:
     sentences = ("Ada Voss spoke on Friday.", "She clarified that she meant this weekend.")
     assert attribute(sentences, 1).speaker == "Ada Voss"
+
+
+def test_the_name_after_told_is_the_listener_not_the_speaker() -> None:
+    sentence = '"Growth will slow," Ada Voss, chief economist at Velco, told Radio Norland.'
+    assert attribute((sentence,), 0).speaker == "Ada Voss"
