@@ -428,3 +428,14 @@ def test_whether_or_not_negates_nothing() -> None:
         is None
     )
     assert negated("The valve does not shut at noon.")
+
+
+def test_delaying_and_bringing_forward_civil_and_criminal_are_opposites() -> None:
+    sentence = "The opening of the Ostra bridge has been delayed by a month."
+    assert polarity_conflict(
+        "The opening of the Ostra bridge has been brought forward by a month.", sentence
+    )
+    civil = "Velco is seeking damages in a civil lawsuit filed on Monday."
+    assert antonym_substituted(
+        "Velco is seeking damages in a criminal lawsuit filed on Monday.", civil
+    )
