@@ -717,6 +717,20 @@ def pronoun_subject(sentence: str) -> bool:
     return bool(words_) and _norm(words_[0].strip(",;:")) in {"he", "she"}
 
 
+def _apposed_name(words_: Sequence[str]) -> str | None:
+    """A capitalised name set off by a comma at the start of `words_` ("Gregory
+    Ioannidis, reacted …"), or None."""
+    name: list[str] = []
+    for w in words_[:4]:
+        if not w[:1].isupper():
+            return None
+        name.append(w.rstrip(","))
+        if w.endswith(","):
+            people = [e for e in _persons(" ".join(name)) if name_parts(e)]
+            return people[-1] if people else None
+    return None
+
+
 @lru_cache(maxsize=4096)
 def subject_name(sentence: str) -> str | None:
     """The person a sentence opens with as its subject, the roles before the name aside:
@@ -740,6 +754,12 @@ def subject_name(sentence: str) -> str | None:
             break
         phrase.append(bare)
         if w.endswith((",", ";", ":")):
+            if w.endswith(",") and _role_word(bare):
+                # "Kenteris's lawyer, Gregory Ioannidis, reacted": the name the role
+                # stands beside, not the owner of the role
+                named = _apposed_name(words_[k + 1 :])
+                if named:
+                    return named
             break
     people = [e for e in _persons(" ".join(phrase)) if name_parts(e)]
     people = [e for e in people if not all(_norm(w) in _TITLES for w in e.split())]

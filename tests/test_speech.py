@@ -706,3 +706,12 @@ def test_clarifying_reports_speech() -> None:
 def test_the_name_after_told_is_the_listener_not_the_speaker() -> None:
     sentence = '"Growth will slow," Ada Voss, chief economist at Velco, told Radio Norland.'
     assert attribute((sentence,), 0).speaker == "Ada Voss"
+
+
+def test_a_role_set_off_by_commas_before_a_name_makes_the_name_the_subject() -> None:
+    assert subject_name("Velco's lawyer, Ada Voss, reacted angrily to the ruling.") == "Ada Voss"
+    sentences = (
+        "Velco's lawyer, Ada Voss, reacted angrily to the ruling.",
+        '"This only helps our case," he told reporters.',
+    )
+    assert attribute(sentences, 1).speaker == "Ada Voss"
