@@ -182,3 +182,10 @@ def test_the_opposite_of_the_questions_verb_denies_what_it_takes_as_given() -> N
     # an opposite beside another noun is not the question's event
     late = "Ola Berg scored a second try but late goals from Ian Moss sealed it."
     assert not denied("Who scored the early try against Norland?", late)
+
+
+def test_a_noun_of_the_questions_verb_places_no_party() -> None:
+    question = "Which engineer recorded the early Ada Voss tapes sold in Lisbon?"
+    sentence = "Some of Ada Voss's earliest recordings are going under the hammer in Lisbon."
+    assert not roles_swapped(question, sentence)
+    assert roles_swapped("Why is Velco suing Ostra?", "Ostra is suing Velco over the plant.")

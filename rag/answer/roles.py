@@ -131,6 +131,11 @@ def roles_agree(question: str, sentence: str) -> bool:
     return False in _roles(question, sentence)
 
 
+def _owner_or_determiner(word: str) -> bool:
+    lower = word.lower()
+    return lower.endswith(("'s", "’s")) or lower in ("the", "a", "an", "its", "their", "his", "her")
+
+
 def _roles(question: str, sentence: str) -> list[bool]:
     """For each use of the question's verb in the sentence whose sides name a party of the
     question: True when the parties stand the other way round, False when the same way."""
@@ -146,6 +151,10 @@ def _roles(question: str, sentence: str) -> list[bool]:
             continue
         word = match.group().lower()
         before_words = sentence[: match.start()].split()
+        if word.endswith(("ings", "ion", "ions")) or (
+            word.endswith("ing") and before_words and _owner_or_determiner(before_words[-1])
+        ):
+            continue  # "Elvis Presley's earliest recordings": a noun, not the verb
         participle = word.endswith(("ed", "en")) or word in _bases()
         if participle and before_words and before_words[-1].lower() in _BE:
             continue  # passive: "A was sued by B"
