@@ -911,6 +911,8 @@ def _antecedent(
             for name in reversed(_persons(text)):
                 if any(alike(head, p) for p in name_parts(name)):
                     return name
+        if not _role_word(head):
+            return None  # "the company said": no person stands for it, and no name holds it
     for report in _reports(sentences[i]):
         if report.start < at and report.via == "direct" and report.speaker:
             return report.speaker

@@ -715,3 +715,13 @@ def test_a_role_set_off_by_commas_before_a_name_makes_the_name_the_subject() -> 
         '"This only helps our case," he told reporters.',
     )
     assert attribute(sentences, 1).speaker == "Ada Voss"
+
+
+def test_a_description_of_no_person_does_not_stand_for_the_last_person() -> None:
+    sentences = (
+        "Mr Olsen explained that Velco would not sue the airport.",
+        "The company said it had to cancel 77 flights.",
+    )
+    assert attribute(sentences, 1).speaker is None
+    spokesman = ("Jo Lee runs the press office.", "The spokesman said flights resumed.")
+    assert attribute(spokesman, 1).speaker == "Jo Lee"
