@@ -956,9 +956,17 @@ def _root_of(word: str, base: str) -> bool:
 
 
 def _form_of(word: str, base: str) -> bool:
-    """Whether `word` is `base` inflected ("rises" of "rise", by stem) or derived from it
-    (`_root_of`: "reduction" of "reduce")."""
-    return _root_of(word, base) or stem(word) == stem(base)
+    """Whether `word` is `base` inflected ("rises" of "rise", by stem; "earliest" of
+    "early", "latest" of "late") or derived from it (`_root_of`: "reduction" of "reduce")."""
+    if _root_of(word, base) or stem(word) == stem(base):
+        return True
+    # "earliest" of "early", "latest" of "late", "tougher" of "tough"
+    for ending in ("est", "er"):
+        if word.endswith(ending) and len(word) > len(ending) + 2:
+            root = word[: -len(ending)]
+            if root in (base, base.rstrip("e"), stem(base)):
+                return True
+    return False
 
 
 def opposite_in(word: str, text: str) -> bool:

@@ -439,3 +439,15 @@ def test_delaying_and_bringing_forward_civil_and_criminal_are_opposites() -> Non
     assert antonym_substituted(
         "Velco is seeking damages in a criminal lawsuit filed on Monday.", civil
     )
+
+
+def test_a_superlative_or_comparative_is_its_adjectives_side_of_a_pair() -> None:
+    sentence = "Some of the band's earliest demos are going under the hammer in Lisbon."
+    assert antonym_substituted(
+        "Some of the band's latest demos are going under the hammer in Lisbon.", sentence
+    )
+    assert not antonym_substituted(
+        "Some of the band's first demos are going under the hammer in Lisbon.", sentence
+    )
+    harder = "It is also the toughest level you are likely to play."
+    assert antonym_substituted("It is also the easiest level you are likely to play.", harder)
